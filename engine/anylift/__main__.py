@@ -1,0 +1,5 @@
+import sys
+
+from anylift.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Readers and writers of the public formats (``shared/formats.md``)."""
