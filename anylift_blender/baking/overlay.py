@@ -1,0 +1,65 @@
+"""2D keypoints drawn over the footage: a Grease Pencil object parented to the camera.
+
+Each frame gets one drawing with a two-point stroke per skeleton bone whose ends were detected,
+placed on a plane ``depth`` metres in front of the camera so that, seen through the camera, each
+point lands on its pixel: camera-local ``((u - cx) / fx * d, -(v - cy) / fy * d, -d)`` (Blender
+cameras look down -z with y up). Grease Pencil shows in the viewport's camera view and in renders.
+"""
+
+from __future__ import annotations
+
+import bpy
+import numpy as np
+
+OVERLAY_NAME = "AnyLift Keypoints"
+STROKE_RADIUS = 0.002  # metres at depth 1: a few pixels on HD footage
+
+
+def image_plane_points(keypoints: np.ndarray, K: np.ndarray, depth: float) -> np.ndarray:
+    """(T, J, 2+) pixel keypoints -> (T, J, 3) camera-local Blender positions on the plane at ``depth``."""
+    u, v = keypoints[..., 0], keypoints[..., 1]
+    x = (u - K[0, 2]) / K[0, 0] * depth
+    y = -(v - K[1, 2]) / K[1, 1] * depth
+    return np.stack([x, y, np.full_like(x, -depth)], axis=-1)
+
+
+def build_overlay(
+    collection: bpy.types.Collection,
+    camera: bpy.types.Object,
+    K: np.ndarray,
+    keypoints: np.ndarray,
+    bones: tuple[tuple[int, int], ...],
+    first_frame: int = 1,
+    depth: float = 1.0,
+    name: str = OVERLAY_NAME,
+    color: tuple[float, float, float, float] = (1.0, 0.35, 0.0, 1.0),
+) -> bpy.types.Object:
+    """Create the overlay object for ``keypoints`` (T, J, 3: x px, y px, score; NaN/0 = missing).
+
+    ``K`` (3, 3) must be the camera's intrinsics as rendered (see ``camera.intrinsics_from_blender``);
+    ``bones`` are joint index pairs. Frame ``first_frame + t`` shows row t.
+    """
+    gp = bpy.data.grease_pencils.new(name)
+    material = bpy.data.materials.new(name)
+    bpy.data.materials.create_gpencil_data(material)
+    material.grease_pencil.color = color
+    gp.materials.append(material)
+    layer = gp.layers.new("keypoints")
+    points = image_plane_points(keypoints, K, depth).astype(np.float32)
+    valid = np.isfinite(keypoints[..., :2]).all(-1) & (keypoints[..., 2] > 0)
+    bone_array = np.asarray(bones, dtype=np.int64).reshape(-1, 2)
+    for t in range(len(keypoints)):
+        drawing = layer.frames.new(first_frame + t).drawing
+        shown = bone_array[valid[t, bone_array[:, 0]] & valid[t, bone_array[:, 1]]]
+        if len(shown) == 0:
+            continue
+        drawing.add_strokes([2] * len(shown))
+        drawing.attributes["position"].data.foreach_set("vector", points[t, shown.ravel()].ravel())
+        radius = drawing.attributes.get("radius") or drawing.attributes.new("radius", "FLOAT", "POINT")
+        radius.data.foreach_set("value", np.full(shown.size, STROKE_RADIUS * depth, dtype=np.float32))
+    obj = bpy.data.objects.new(name, gp)
+    collection.objects.link(obj)
+    obj.parent = camera
+    obj.matrix_parent_inverse.identity()
+    obj["anylift_role"] = "keypoints"
+    return obj

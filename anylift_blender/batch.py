@@ -1,0 +1,254 @@
+"""Batch baking without the UI (formats.md, "Batch baking in Blender")::
+
+    blender -b --python anylift_blender/batch.py -- (KEYPOINTS [--camera CAMERA] | --motion RESULT.npz)
+            --out SCENE.blend [--video VIDEO] [--export fbx|bvh|glb] [--retarget PRESET --rig RIG]
+
+also ``python anylift_blender/batch.py -- ...`` under the ``bpy`` module. KEYPOINTS (or RESULT) may
+be a folder: every clip in it (``*.json``/``*.npz`` files, OpenPose sub-folders) becomes
+``OUT/<clip>.blend`` (+ export), ``--out`` then names a folder, and ``--camera``/``--video`` may be
+folders holding files with the clip's name. A bad clip is reported and skipped; the exit code is
+then non-zero. Lifting writes its result beside the scene as ``<clip>.npz``.
+
+``--rig`` (an addition to formats.md): the .blend or .fbx holding the armature that ``--retarget``
+keys with the preset's bone map (``mixamo``, ``rigify``, ``auto``).
+
+Exit codes: 0 success, 2 user error (one line per failure on stderr), 1 bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+_REPO = Path(__file__).resolve().parents[1]
+# Run as a script, this folder is first on sys.path and its modules would shadow others.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+for _p in (_REPO, _REPO / "engine"):
+    if _p.is_dir() and str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+import bpy  # noqa: E402
+
+EXPORT_FORMATS = ("fbx", "bvh", "glb")
+MOVIE_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".ogv"}
+
+
+class UserError(Exception):
+    """A problem with the command line or an input file (exit code 2)."""
+
+
+@dataclass
+class Clip:
+    name: str
+    keypoints: Path | None
+    motion: Path | None
+    camera: Path | None
+    video: Path | None
+    out: Path
+
+
+def script_args(argv: list[str]) -> list[str]:
+    """The arguments after ``--`` (Blender's own come before it), else all after the script."""
+    return argv[argv.index("--") + 1 :] if "--" in argv else argv[1:]
+
+
+def parse_args(args: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="batch.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("keypoints", nargs="?", help="2D keypoints file or folder (lifted first)")
+    parser.add_argument("--camera", help="camera file (or folder, for a folder of clips)")
+    parser.add_argument("--motion", help="result .npz (or folder) to bake without lifting")
+    parser.add_argument("--out", required=True, help="SCENE.blend (or a folder, for a folder of clips)")
+    parser.add_argument("--video", help="footage (or folder): background of the camera")
+    parser.add_argument("--export", choices=EXPORT_FORMATS, help="also export the baked armature")
+    parser.add_argument("--retarget", metavar="ARMATURE_PRESET", help="bone-map preset: mixamo, rigify, auto")
+    parser.add_argument("--rig", help="file (.blend/.fbx) holding the armature to retarget onto")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device for lifting")
+    ns = parser.parse_args(args)
+    if (ns.keypoints is None) == (ns.motion is None):
+        raise UserError("give either KEYPOINTS or --motion RESULT.npz (not both)")
+    if ns.motion and ns.camera:
+        raise UserError("--camera goes with KEYPOINTS; a result already holds its camera")
+    if ns.retarget and not ns.rig:
+        raise UserError("--retarget needs --rig FILE (.blend or .fbx holding the target armature)")
+    return ns
+
+
+def _match(folder: Path | None, stem: str, suffixes: set[str] | None = None) -> Path | None:
+    if folder is None:
+        return None
+    if not folder.is_dir():
+        return folder
+    for path in sorted(folder.iterdir()):
+        if path.stem == stem and (suffixes is None or path.suffix.lower() in suffixes):
+            return path
+    return None
+
+
+def clips_from_args(ns: argparse.Namespace) -> list[Clip]:
+    """One clip, or one per entry of the input folder."""
+    source = Path(ns.motion or ns.keypoints)
+    if not source.exists():
+        raise UserError(f"{source}: not found")
+    camera = Path(ns.camera) if ns.camera else None
+    video = Path(ns.video) if ns.video else None
+    for given in (camera, video):
+        if given is not None and not given.exists():
+            raise UserError(f"{given}: not found")
+    out = Path(ns.out)
+    is_folder = source.is_dir() and not (ns.keypoints and list(source.glob("*_keypoints.json")))
+    if not is_folder:
+        if out.suffix.lower() != ".blend":
+            raise UserError(f"--out {out}: expected a .blend file")
+        entry = {"keypoints": None, "motion": source} if ns.motion else {"keypoints": source, "motion": None}
+        return [Clip(source.stem, camera=camera, video=video, out=out, **entry)]
+    if out.suffix.lower() == ".blend":
+        raise UserError(f"--out {out}: a folder of clips needs an output folder")
+    wanted = {".npz"} if ns.motion else {".json", ".npz"}
+    entries = [
+        p
+        for p in sorted(source.iterdir())
+        if (p.is_file() and p.suffix.lower() in wanted) or (ns.keypoints and p.is_dir())
+    ]
+    if not entries:
+        raise UserError(f"{source}: no clips in this folder (expected {', '.join(sorted(wanted))} files)")
+    clips = []
+    for p in entries:
+        entry = {"keypoints": None, "motion": p} if ns.motion else {"keypoints": p, "motion": None}
+        clips.append(
+            Clip(
+                p.stem,
+                camera=_match(camera, p.stem, {".json", ".npz", ".txt"}),
+                video=_match(video, p.stem, MOVIE_SUFFIXES),
+                out=out / f"{p.stem}.blend",
+                **entry,
+            )
+        )
+    return clips
+
+
+def _lift(clip: Clip, device: str):
+    from anylift.io.cameras import read_camera
+    from anylift.io.keypoints import read_keypoints
+    from anylift.io.motion import write_motion
+
+    try:
+        from anylift.pipeline import lift
+    except ImportError as exc:
+        raise UserError(
+            f"lifting is unavailable in this installation ({exc}); lift with `anylift lift` and bake the "
+            "result with --motion"
+        ) from exc
+    keypoints = read_keypoints(clip.keypoints)
+    camera = read_camera(clip.camera) if clip.camera else None
+    motion = lift(keypoints, camera, device=device)
+    write_motion(clip.out.with_suffix(".npz"), motion)
+    return motion
+
+
+def _load_rig(path: Path) -> bpy.types.Object:
+    before = set(bpy.data.objects)
+    if path.suffix.lower() == ".fbx":
+        bpy.ops.import_scene.fbx(filepath=str(path))
+        new = [obj for obj in bpy.data.objects if obj not in before]
+    elif path.suffix.lower() == ".blend":
+        with bpy.data.libraries.load(str(path), link=False) as (src, dst):
+            dst.objects = list(src.objects)
+        new = [obj for obj in dst.objects if obj is not None]
+        for obj in new:
+            bpy.context.scene.collection.objects.link(obj)
+    else:
+        raise UserError(f"--rig {path}: expected a .blend or .fbx file")
+    rigs = [obj for obj in new if obj.type == "ARMATURE"]
+    if not rigs:
+        raise UserError(f"--rig {path}: holds no armature")
+    return rigs[0]
+
+
+def bake_clip(clip: Clip, ns: argparse.Namespace) -> None:
+    """Build, save (atomically) and export one clip's scene."""
+    import anylift_blender
+    from anylift.io.atomic import atomic_path
+    from anylift_blender.baking.result import BakeOptions, bake_motion
+    from anylift_blender.operators.import_video import import_video
+    from anylift_blender.preferences import engine_settings
+    from anylift_blender.results import read_result
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    motion = read_result(clip.motion) if clip.motion else _lift(clip, ns.device)
+    from anylift_blender.baking.body import load_body_rest
+
+    body = load_body_rest(motion.betas, motion.body_model, engine_settings())
+    anylift_blender.register()
+    try:
+        scene = bpy.context.scene
+        size = None
+        if clip.video is not None:
+            clip_data = import_video(scene, str(clip.video.resolve()))
+            size = tuple(clip_data.size)
+            scene.anylift.video_path = str(clip.video.resolve())
+            scene.anylift.image_width, scene.anylift.image_height = size
+        baked = bake_motion(scene, motion, body, BakeOptions(image_size=size))
+        if clip.motion:
+            scene.anylift.result_path = str(clip.motion.resolve())
+        if ns.retarget:
+            from anylift_blender.retarget import retarget
+
+            rig = _load_rig(Path(ns.rig))
+            retarget(baked.armature, rig, None if ns.retarget == "auto" else ns.retarget)
+        clip.out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(clip.out) as tmp:
+            # An existing (empty) temp file would make Blender keep it as a .blend1 backup.
+            tmp.unlink()
+            bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False, compress=True, copy=True)
+        if ns.export:
+            from anylift_blender.exporting import export_scene
+
+            export_scene(clip.out.with_suffix(f".{ns.export}"), ns.export, baked.armature)
+    finally:
+        anylift_blender.unregister()
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from anylift_blender.results import USER_ERRORS
+
+    return (UserError, *USER_ERRORS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the batch; returns the exit code."""
+    try:
+        ns = parse_args(script_args(sys.argv if argv is None else argv))
+        clips = clips_from_args(ns)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # argparse's usage errors
+        return 2 if exc.code else 0
+    failures: list[tuple[str, str, int]] = []
+    show = sys.stderr.isatty()
+    for i, clip in enumerate(clips, 1):
+        if show:
+            print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
+        try:
+            bake_clip(clip, ns)
+        except _user_errors() as exc:
+            failures.append((clip.name, str(exc), 2))
+        except Exception as exc:
+            failures.append((clip.name, f"internal error: {exc}\n{traceback.format_exc()}", 1))
+    for name, message, _ in failures:
+        prefix = f"{name}: " if len(clips) > 1 else ""
+        print(f"error: {prefix}{message}", file=sys.stderr)
+    if failures:
+        if len(clips) > 1:
+            print(f"{len(failures)} of {len(clips)} clips failed", file=sys.stderr)
+        return max(code for *_, code in failures) if any(c == 1 for *_, c in failures) else 2
+    return 0
+
+
+if __name__ == "__main__":
+    # Blender -b ends with SystemExit's code too.
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Lift: run the engine on the imported keypoints (+ camera) as a background job, then bake.
+
+The engine runs in-process in a worker thread when ``anylift.pipeline`` imports inside this
+Blender, else as ``<engine python> -m anylift.cli lift ... --progress jsonl`` (preferences:
+``engine_mode``, ``engine_python``; see :mod:`anylift_blender.preferences`). The result is
+written to ``<blend folder>/<keypoints stem>_anylift.npz`` when the file is saved, else to a
+new temporary folder, then baked (:func:`anylift_blender.results.bake_result_file`) and its
+uncertainty, when the result has ``keypoints3d_std``, applied to the armature
+(:func:`anylift_blender.uncertainty.apply_uncertainty`). Nothing in the scene changes before the
+job succeeds; an error is reported and leaves the scene as it was.
+
+In background mode the job runs synchronously inside ``execute`` (see :mod:`anylift_blender.jobs`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+from .. import jobs
+from ..preferences import EngineSettings, engine_settings
+from ._common import file_error
+
+
+@dataclass(frozen=True)
+class LiftRequest:
+    """Everything a lift job needs, copied from the scene on the main thread.
+
+    keypoints, camera (None: static), out: absolute paths; steps 0: the model's default.
+    """
+
+    keypoints: str
+    camera: str | None
+    out: str
+    samples: int = 1
+    steps: int = 0
+    seed: int = 0
+    method: str = "anylift"
+    ground: bool = False
+
+
+def engine_in_process() -> bool:
+    """True when ``anylift.pipeline`` can be imported inside this Blender."""
+    try:
+        return importlib.util.find_spec("anylift.pipeline") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def result_path(keypoints: str) -> str:
+    """Where Lift writes its result: beside the saved .blend, else in a fresh temporary folder."""
+    name = f"{Path(keypoints).stem or 'keypoints'}_anylift.npz"
+    if bpy.data.filepath:
+        return str(Path(bpy.data.filepath).parent / name)
+    return str(Path(tempfile.mkdtemp(prefix="anylift_")) / name)
+
+
+def lift_command(request: LiftRequest, engine: EngineSettings) -> list[str]:
+    """``anylift lift`` command line (``formats.md``) for ``engine.engine_python``."""
+    argv = [engine.engine_python, "-m", "anylift.cli", "lift", request.keypoints, "--out", request.out]
+    if request.camera:
+        argv += ["--camera", request.camera]
+    argv += ["--samples", str(request.samples), "--seed", str(request.seed), "--method", request.method]
+    if request.steps > 0:
+        argv += ["--steps", str(request.steps)]
+    if request.ground:
+        argv.append("--ground")
+    if engine.checkpoint_path:
+        argv += ["--checkpoint", engine.checkpoint_path]
+    if engine.smpl_model_path:
+        argv += ["--body-model", engine.smpl_model_path]
+    argv += ["--device", engine.device, "--progress", "jsonl"]
+    return argv
+
+
+def _lift_in_process(request: LiftRequest, engine: EngineSettings):
+    def run(progress, cancel) -> str:
+        from anylift.io.cameras import read_camera
+        from anylift.io.keypoints import read_keypoints
+        from anylift.io.motion import write_motion
+        from anylift.pipeline import lift
+
+        keypoints = read_keypoints(request.keypoints)
+        camera = read_camera(request.camera) if request.camera else None
+        motion = lift(
+            keypoints,
+            camera,
+            checkpoint=engine.checkpoint_path or None,
+            body_model=engine.smpl_model_path or None,
+            samples=request.samples,
+            steps=request.steps or None,
+            seed=request.seed,
+            method=request.method,
+            ground=request.ground,
+            device=engine.device,
+            progress=progress,
+            cancel=cancel,
+        )
+        if cancel.is_set():
+            raise jobs.JobCancelled("Lift")
+        write_motion(request.out, motion)
+        return request.out
+
+    return run
+
+
+def make_lift_job(request: LiftRequest, engine: EngineSettings) -> Any:
+    """The job that writes ``request.out`` and returns its path.
+
+    Raises:
+        ValueError: no way to reach the engine (message says which preference to set).
+    """
+    mode = engine.engine_mode
+    if mode == "in-process" or (mode == "auto" and engine_in_process()):
+        if not engine_in_process():
+            raise ValueError("the anylift engine (anylift.pipeline) cannot be imported inside this Blender")
+        return jobs.FunctionJob(_lift_in_process(request, engine), name="Lift")
+    if not engine.engine_python:
+        raise ValueError(
+            "the anylift engine cannot be imported inside this Blender and no Engine Python is set "
+            "(Preferences > Add-ons > AnyLift > Engine Python)"
+        )
+    if not os.path.exists(engine.engine_python):
+        raise ValueError(f"{engine.engine_python}: Engine Python not found (Preferences > Add-ons > AnyLift)")
+    return jobs.CommandJob(lift_command(request, engine), name="Lift", result=request.out)
+
+
+def bake_lifted(scene: bpy.types.Scene, path: str) -> Any:
+    """Bake the result at ``path`` into ``scene`` (main thread) and show its uncertainty."""
+    from ..results import bake_result_file, options_from_scene, read_result
+    from ..uncertainty import apply_uncertainty
+
+    scene.anylift.result_path = path
+    baked = bake_result_file(scene, path, options_from_scene(scene))
+    std = getattr(read_result(path), "keypoints3d_std", None)
+    if std is not None:
+        apply_uncertainty(baked.armature, std)
+    return baked
+
+
+def _notify(message: str, level: str) -> None:
+    """Tell the artist after the operator has returned (the job ended in a timer)."""
+    print(f"AnyLift: {message}", flush=True)
+    try:
+        bpy.ops.anylift.job_message(message=message, level=level)
+    except (RuntimeError, AttributeError):
+        pass  # an ERROR report raises here; it has reached the status bar and Info log already
+
+
+class ANYLIFT_OT_lift(bpy.types.Operator):
+    """Lift the imported 2D keypoints to 3D SMPL motion (runs in the background), then bake it"""
+
+    bl_idname = "anylift.lift"
+    bl_label = "Lift"
+    bl_options = {"REGISTER"}  # noqa: RUF012 - Blender reads a set
+
+    @classmethod
+    def poll(cls, context):
+        settings = getattr(context.scene, "anylift", None)
+        if settings is None:
+            cls.poll_message_set("Needs a scene with AnyLift settings")
+            return False
+        if not settings.keypoints_path:
+            cls.poll_message_set("No keypoints yet: import 2D keypoints first")
+            return False
+        if jobs.is_running():
+            cls.poll_message_set("A job is already running: wait for it or cancel it")
+            return False
+        if context.mode != "OBJECT":
+            cls.poll_message_set("Switch to Object Mode to lift")
+            return False
+        return True
+
+    def execute(self, context):
+        scene = context.scene
+        settings = scene.anylift
+        keypoints = bpy.path.abspath(settings.keypoints_path)
+        camera = bpy.path.abspath(settings.camera_path) if settings.camera_path else None
+        problem = file_error(keypoints, "keypoints") or (camera and file_error(camera, "camera"))
+        if problem:
+            self.report({"ERROR"}, problem)
+            return {"CANCELLED"}
+        request = LiftRequest(
+            keypoints=keypoints,
+            camera=camera,
+            out=result_path(keypoints),
+            samples=settings.samples,
+            steps=settings.steps,
+            seed=settings.seed,
+            method=settings.method,
+            ground=settings.ground,
+        )
+        try:
+            job = make_lift_job(request, engine_settings(context))
+        except ValueError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+
+        scene_name = scene.name
+        synchronous = bpy.app.background
+        outcome: dict[str, str] = {}
+
+        def succeeded(path: str) -> None:
+            target = bpy.data.scenes.get(scene_name)
+            if target is None:
+                raise ValueError(f"scene '{scene_name}' was removed while lifting")
+            baked = bake_lifted(target, path)
+            outcome["info"] = f"Lifted and baked onto '{baked.armature.name}' ({path})"
+            if not synchronous:
+                _notify(outcome["info"], "INFO")
+
+        def failed(message: str) -> None:
+            outcome["error"] = message
+            if not synchronous:
+                _notify(message, "ERROR")
+
+        def cancelled() -> None:
+            outcome["cancelled"] = "Lift cancelled"
+            if not synchronous:
+                _notify("Lift cancelled", "WARNING")
+
+        jobs.start(job, on_success=succeeded, on_error=failed, on_cancel=cancelled, synchronous=synchronous)
+        if not synchronous:
+            self.report({"INFO"}, "Lifting in the background (see the AnyLift panel)")
+            return {"FINISHED"}
+        if "error" in outcome:
+            self.report({"ERROR"}, outcome["error"])
+            return {"CANCELLED"}
+        if "cancelled" in outcome:
+            self.report({"WARNING"}, outcome["cancelled"])
+            return {"CANCELLED"}
+        self.report({"INFO"}, outcome.get("info", "Lifted"))
+        return {"FINISHED"}
+
+
+class ANYLIFT_OT_cancel_job(bpy.types.Operator):
+    """Stop the running AnyLift job; the scene stays as it was"""
+
+    bl_idname = "anylift.cancel_job"
+    bl_label = "Cancel"
+    bl_options = {"REGISTER"}  # noqa: RUF012 - Blender reads a set
+
+    @classmethod
+    def poll(cls, context):
+        if not jobs.is_running():
+            cls.poll_message_set("No AnyLift job is running")
+            return False
+        return True
+
+    def execute(self, context):
+        jobs.cancel()
+        self.report({"INFO"}, "Cancelling...")
+        return {"FINISHED"}
+
+
+class ANYLIFT_OT_job_message(bpy.types.Operator):
+    """Show the outcome of a background job in the status bar and Info log"""
+
+    bl_idname = "anylift.job_message"
+    bl_label = "AnyLift Job Message"
+    bl_options = {"INTERNAL"}  # noqa: RUF012 - Blender reads a set
+
+    message: bpy.props.StringProperty()
+    level: bpy.props.EnumProperty(items=[(k, k, "") for k in ("INFO", "WARNING", "ERROR")], default="INFO")
+
+    def execute(self, context):
+        self.report({self.level}, self.message)
+        return {"FINISHED"}
+
+
+def draw_job(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
+    """Progress bar + Cancel while a job runs, else the last job's outcome (for a panel)."""
+    props = getattr(context.window_manager, "anylift_job", None)
+    if props is None:
+        return
+    if props.running:
+        row = layout.row(align=True)
+        row.progress(factor=props.progress, type="BAR", text=f"{props.name}: {props.stage}")
+        row.operator(ANYLIFT_OT_cancel_job.bl_idname, text="", icon="CANCEL")
+    elif props.message:
+        layout.label(text=props.message, icon="ERROR" if props.message.startswith("Error") else "INFO")
+
+
+classes = (jobs.ANYLIFT_PG_job, ANYLIFT_OT_lift, ANYLIFT_OT_cancel_job, ANYLIFT_OT_job_message)
+
+
+@bpy.app.handlers.persistent
+def _cancel_on_load(*_args) -> None:
+    # Loading a file drops non-persistent timers: a job left behind would never be drained and
+    # would block Lift; its result belongs to the old file anyway.
+    jobs.shutdown()
+
+
+def register() -> None:
+    bpy.types.WindowManager.anylift_job = bpy.props.PointerProperty(type=jobs.ANYLIFT_PG_job)
+    bpy.app.handlers.load_pre.append(_cancel_on_load)
+
+
+def unregister() -> None:
+    if _cancel_on_load in bpy.app.handlers.load_pre:
+        bpy.app.handlers.load_pre.remove(_cancel_on_load)
+    jobs.shutdown()
+    if hasattr(bpy.types.WindowManager, "anylift_job"):
+        del bpy.types.WindowManager.anylift_job

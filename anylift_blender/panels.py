@@ -1,0 +1,120 @@
+"""Sidebar panels: 3D viewport, "AnyLift" tab.
+
+Buttons of operators that another module did not register (e.g. Lift, when its module failed to
+import) are drawn as a greyed label instead of an error.
+"""
+
+from __future__ import annotations
+
+import bpy
+
+
+def _operator_exists(idname: str) -> bool:
+    category, name = idname.split(".")
+    try:
+        getattr(getattr(bpy.ops, category), name).get_rna_type()
+    except (AttributeError, KeyError):
+        return False
+    return True
+
+
+def _operator(layout, idname: str, text: str, icon: str = "NONE"):
+    if _operator_exists(idname):
+        return layout.operator(idname, text=text, icon=icon)
+    row = layout.row()
+    row.enabled = False
+    row.label(text=f"{text} (unavailable)", icon=icon)
+    return None
+
+
+class _AnyLiftPanel:
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "AnyLift"
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene is not None and hasattr(context.scene, "anylift")
+
+
+class ANYLIFT_PT_main(_AnyLiftPanel, bpy.types.Panel):
+    bl_label = "AnyLift"
+
+    def draw(self, context):
+        settings = context.scene.anylift
+        col = self.layout.column(align=True)
+        _operator(col, "anylift.import_video", "Import Video", "FILE_MOVIE")
+        _operator(col, "anylift.import_keypoints", "Import Keypoints", "POINTCLOUD_DATA")
+        _operator(col, "anylift.import_camera", "Import Camera", "CAMERA_DATA")
+        _operator(col, "anylift.use_scene_camera", "Use Scene Camera", "OUTLINER_OB_CAMERA")
+        col = self.layout.column()
+        col.prop(settings, "video_path")
+        col.prop(settings, "keypoints_path")
+        col.prop(settings, "camera_path")
+
+
+class ANYLIFT_PT_lift(_AnyLiftPanel, bpy.types.Panel):
+    bl_label = "Lift"
+    bl_parent_id = "ANYLIFT_PT_main"
+
+    def draw(self, context):
+        settings = context.scene.anylift
+        col = self.layout.column()
+        col.prop(settings, "method")
+        col.prop(settings, "samples")
+        col.prop(settings, "steps")
+        col.prop(settings, "seed")
+        col.prop(settings, "ground")
+        _operator(col, "anylift.lift", "Lift", "PLAY")
+
+
+class ANYLIFT_PT_bake(_AnyLiftPanel, bpy.types.Panel):
+    bl_label = "Bake"
+    bl_parent_id = "ANYLIFT_PT_main"
+
+    def draw(self, context):
+        settings = context.scene.anylift
+        col = self.layout.column()
+        col.prop(settings, "result_path")
+        col.prop(settings, "body_mesh")
+        col.prop(settings, "smoothing")
+        row = col.row(heading="Foot Locking")
+        row.prop(settings, "foot_lock", text="")
+        sub = row.row()
+        sub.active = settings.foot_lock
+        sub.prop(settings, "foot_speed")
+        col.prop(settings, "object_mesh")
+        row = col.row(align=True)
+        _operator(row, "anylift.bake", "Bake", "ARMATURE_DATA")
+        _operator(row, "anylift.import_result", "Import Result", "IMPORT")
+
+
+class ANYLIFT_PT_output(_AnyLiftPanel, bpy.types.Panel):
+    bl_label = "Retarget & Export"
+    bl_parent_id = "ANYLIFT_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 - Blender reads a set
+
+    def draw(self, context):
+        settings = context.scene.anylift
+        col = self.layout.column()
+        col.prop(settings, "target_armature")
+        col.prop(settings, "retarget_preset")
+        _operator(col, "anylift.retarget", "Retarget", "CON_ARMATURE")
+        col.separator()
+        col.prop(settings, "export_format")
+        col.prop(settings, "export_path")
+        _operator(col, "anylift.export", "Export", "EXPORT")
+
+
+classes = (ANYLIFT_PT_main, ANYLIFT_PT_lift, ANYLIFT_PT_bake, ANYLIFT_PT_output)
+
+
+def register() -> None:
+    for cls in classes:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(classes):
+        if cls.is_registered:
+            bpy.utils.unregister_class(cls)

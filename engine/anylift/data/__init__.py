@@ -1,0 +1,1 @@
+"""Training and evaluation data: mocap clips (:mod:`.mocap`), camera trajectories (:mod:`.trajectories`)."""

@@ -1,0 +1,338 @@
+"""Fit SMPL (proxy or official) to 3D COCO-17 keypoints.
+
+The fit minimises, over one ``betas`` per clip and per-frame ``global_orient``, ``body_pose``
+and ``transl`` (all in the engine's Z-up world, see :mod:`anylift.body.model`):
+
+- the confidence-weighted squared distance between the body's COCO-17 keypoints and the
+  targets;
+- temporal smoothness: squared joint accelerations (SMPL joints, metres per frame^2);
+- a pose regulariser: per-joint quadratic costs (joints COCO-17 cannot see, such as the
+  spine, neck, wrists and feet, cost more) plus hinge joint limits on knees and elbows (they
+  bend one way only);
+- a shape prior (betas are standard-normal in SMPL);
+- foot-floor contact: feet whose target ankle rests near the floor and moves slowly are
+  kept still horizontally; with a known floor, nothing goes below it.
+
+Initialisation: per frame the pelvis orientation from hips and shoulders (Kabsch), the
+translation from the pelvis, the pose at rest. Then Adam in two stages (root and shape
+first, then everything). Only the 24 joints and 5 face vertices are posed during the fit
+(:class:`KeypointLayer`), which is exact and many times faster than posing 6890 vertices.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import smplx
+import torch
+from scipy.spatial.transform import Rotation
+
+from anylift.body.model import NUM_BETAS, ZUP_REST_GLOBAL_ORIENT, BodyModel
+from anylift.errors import InputError
+from anylift.geometry.rotations import axis_angle_to_matrix
+from anylift.progress import ProgressFn, check_cancel, report
+
+# COCO-17 indices used here.
+L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE = 5, 6, 11, 12, 15, 16
+TORSO = (L_SHOULDER, R_SHOULDER, L_HIP, R_HIP)
+# SMPL joint indices.
+SMPL_L_KNEE, SMPL_R_KNEE, SMPL_L_ANKLE, SMPL_R_ANKLE = 4, 5, 7, 8
+SMPL_L_FOOT, SMPL_R_FOOT, SMPL_L_ELBOW, SMPL_R_ELBOW = 10, 11, 18, 19
+
+LOSS_SCALE = 1e4
+
+# Quadratic pose cost per SMPL joint 1..23 (rad^-2). Joints whose rotation COCO-17 does not
+# observe (spine chain, collars, neck, head, wrists, hands, feet) are held near rest.
+_POSE_WEIGHT = np.ones(23)
+for _j in (3, 6, 9, 12, 13, 14, 15, 20, 21, 22, 23, 10, 11, 7, 8):
+    _POSE_WEIGHT[_j - 1] = 10.0
+
+
+@dataclass
+class SmplFitConfig:
+    """Weights and schedule of :func:`fit_smpl`. Distances in metres, per frame."""
+
+    stage1_iterations: int = 60
+    stage2_iterations: int = 200
+    lr: float = 0.03
+    w_keypoints: float = 1.0
+    w_smooth: float = 0.1
+    w_pose: float = 1e-6
+    w_limits: float = 1e-3
+    w_betas: float = 1e-6
+    w_contact: float = 1.0
+    w_floor: float = 10.0
+    contact_height: float = 0.12
+    contact_speed: float = 0.25  # m/s
+
+
+@dataclass
+class SmplFit:
+    """SMPL parameters fitted to a clip (numpy float64, Z-up world, metres).
+
+    betas (10,); global_orient (T, 3); body_pose (T, 69); transl (T, 3);
+    joints (T, 24, 3); keypoints3d (T, 17, 3); final_error: mean weighted keypoint distance (m).
+    """
+
+    betas: np.ndarray
+    global_orient: np.ndarray
+    body_pose: np.ndarray
+    transl: np.ndarray
+    joints: np.ndarray
+    keypoints3d: np.ndarray
+    final_error: float
+    losses: dict[str, float] = field(default_factory=dict)
+
+
+class KeypointLayer(torch.nn.Module):
+    """Poses only the 24 SMPL joints and the 5 face vertices of a :class:`BodyModel`.
+
+    Gives exactly what ``BodyModel.forward`` gives for ``joints`` and ``keypoints`` (posedirs
+    and skinning of the face vertices included), without the 6890-vertex skinning.
+    """
+
+    def __init__(self, body: BodyModel) -> None:
+        super().__init__()
+        smpl = body.smpl
+        reg = smpl.J_regressor  # (24, V)
+        self.register_buffer("j_template", reg @ smpl.v_template)  # (24, 3)
+        self.register_buffer("j_dirs", torch.einsum("jv,vcb->jcb", reg, smpl.shapedirs))  # (24,3,B)
+        ids = body._face_ids
+        self.register_buffer("f_template", smpl.v_template[ids])  # (5, 3)
+        self.register_buffer("f_dirs", smpl.shapedirs[ids])  # (5, 3, B)
+        cols = (ids[:, None] * 3 + torch.arange(3)).reshape(-1)
+        self.register_buffer("f_posedirs", smpl.posedirs[:, cols])  # (207, 15)
+        self.register_buffer("f_weights", smpl.lbs_weights[ids])  # (5, 24)
+        self.register_buffer("gather", body._coco_gather.clone())
+        self.parents = smpl.parents
+
+    def forward(
+        self, betas: torch.Tensor, global_orient: torch.Tensor, body_pose: torch.Tensor, transl: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Args: betas (1 or B, 10), global_orient (B, 3), body_pose (B, 69), transl (B, 3).
+
+        Returns: joints (B, 24, 3), keypoints (B, 17, 3) COCO-17.
+        """
+        b = global_orient.shape[0]
+        betas = betas.expand(b, -1)
+        rest = self.j_template + torch.einsum("jcb,nb->njc", self.j_dirs, betas)
+        pose = torch.cat([global_orient, body_pose], dim=1).reshape(b, 24, 3)
+        rot = axis_angle_to_matrix(pose)
+        joints, rel = smplx.lbs.batch_rigid_transform(rot, rest, self.parents, dtype=rot.dtype)
+        eye = torch.eye(3, dtype=rot.dtype, device=rot.device)
+        pose_feature = (rot[:, 1:] - eye).reshape(b, -1)
+        face = self.f_template + torch.einsum("fcb,nb->nfc", self.f_dirs, betas)
+        face = face + (pose_feature @ self.f_posedirs).reshape(b, -1, 3)
+        t = torch.einsum("fj,njab->nfab", self.f_weights, rel)
+        face = (t[..., :3, :3] @ face[..., None])[..., 0] + t[..., :3, 3]
+        joints = joints + transl[:, None]
+        face = face + transl[:, None]
+        keypoints = torch.cat([joints, face], dim=1).index_select(1, self.gather)
+        return joints, keypoints
+
+
+def _kabsch_orient(model_pts: np.ndarray, target_pts: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per-frame rotation taking the rest torso (4, 3) onto the targets (T, 4, 3).
+
+    Frames without all four torso points reuse the nearest frame that has them.
+    Returns (T, 3, 3).
+    """
+    t = target_pts.shape[0]
+    out = np.empty((t, 3, 3))
+    good = np.flatnonzero(valid)
+    if good.size == 0:
+        raise InputError(
+            "no frame has both shoulders and both hips",
+            field="keypoints3d",
+            expected="at least one frame where the torso is visible",
+        )
+    src = model_pts - model_pts.mean(0)
+    for i in good:
+        dst = target_pts[i] - target_pts[i].mean(0)
+        rot, _ = Rotation.align_vectors(dst, src)
+        out[i] = rot.as_matrix()
+    nearest = good[np.abs(np.arange(t)[:, None] - good[None]).argmin(1)]
+    out[~valid] = out[nearest[~valid]]
+    return out
+
+
+def _contact_labels(keypoints3d: np.ndarray, weights: np.ndarray, fps: float, cfg: SmplFitConfig):
+    """(T, 2) bool: the left/right ankle target rests near the lowest ankle level and moves slowly."""
+    ankles = keypoints3d[:, [L_ANKLE, R_ANKLE]]
+    ok = weights[:, [L_ANKLE, R_ANKLE]] > 0
+    if ok.sum() < 2:
+        return np.zeros((keypoints3d.shape[0], 2), bool)
+    level = np.percentile(ankles[..., 2][ok], 5)
+    speed = np.zeros(ankles.shape[:2])
+    if ankles.shape[0] > 1:
+        step = np.linalg.norm(np.diff(ankles[..., :2], axis=0), axis=-1) * fps
+        speed[1:] = step
+        speed[0] = step[0]
+    return (
+        ok
+        & (ankles[..., 2] < level + cfg.contact_height)
+        & (np.nan_to_num(speed, nan=1e9) < cfg.contact_speed)
+    )
+
+
+def fit_smpl(
+    keypoints3d: np.ndarray,
+    body: BodyModel,
+    *,
+    weights: np.ndarray | None = None,
+    fps: float = 30.0,
+    floor_z: float | None = None,
+    config: SmplFitConfig | None = None,
+    betas: np.ndarray | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> SmplFit:
+    """Fit SMPL to a clip of 3D COCO-17 keypoints.
+
+    Args:
+        keypoints3d: (T, 17, 3) world (Z up), metres; NaN where unknown.
+        body: the body model (proxy or official).
+        weights: (T, 17) confidence in [0, inf); 0 (or NaN keypoints) = ignored. Default 1.
+        fps: frames per second (contact speeds).
+        floor_z: the floor height when known (nothing goes below it), else None.
+        config: weights and schedule.
+        betas: (10,) keep this shape fixed instead of estimating it.
+        progress, cancel: see :mod:`anylift.progress` (stage ``"fit SMPL"``).
+    Returns:
+        :class:`SmplFit`.
+    """
+    cfg = config or SmplFitConfig()
+    kp = np.asarray(keypoints3d, dtype=np.float64)
+    if kp.ndim != 3 or kp.shape[1:] != (17, 3) or kp.shape[0] < 1:
+        raise InputError(f"got shape {kp.shape}", field="keypoints3d", expected="(T, 17, 3) with T >= 1")
+    w = np.ones(kp.shape[:2]) if weights is None else np.asarray(weights, dtype=np.float64).copy()
+    finite = np.isfinite(kp).all(-1)
+    w = np.where(finite & np.isfinite(w), w, 0.0)
+    kp = np.where(finite[..., None], kp, 0.0)
+    t_len = kp.shape[0]
+
+    dtype = torch.float32
+    layer = KeypointLayer(body).to(dtype=dtype)
+    with torch.no_grad():
+        fixed_betas = (
+            None if betas is None else torch.as_tensor(np.asarray(betas)[None, :NUM_BETAS], dtype=dtype)
+        )
+        zero = torch.zeros(1, 3, dtype=dtype)
+        _, rest_kp = layer(
+            fixed_betas if fixed_betas is not None else torch.zeros(1, NUM_BETAS, dtype=dtype),
+            torch.as_tensor(ZUP_REST_GLOBAL_ORIENT[None], dtype=dtype),
+            torch.zeros(1, 69, dtype=dtype),
+            zero,
+        )
+    rest_kp = rest_kp[0].double().numpy()
+    torso_valid = (w[:, list(TORSO)] > 0).all(1)
+    rot = _kabsch_orient(rest_kp[list(TORSO)], kp[:, list(TORSO)], torso_valid)
+    # Orientations composed with the upright rest orientation.
+    orient = Rotation.from_matrix(rot) * Rotation.from_rotvec(ZUP_REST_GLOBAL_ORIENT)
+    # transl so the hip midpoint lands on the target's: rotation is about the pelvis joint J0.
+    with torch.no_grad():
+        rest_joints = layer.j_template.double().numpy()
+    j0 = rest_joints[0]
+    hips_rest = rest_kp[[L_HIP, R_HIP]].mean(0)  # upright rest, pelvis at j0 (transl 0)
+    hip_target = kp[:, [L_HIP, R_HIP]].mean(1)
+    hips_ok = (w[:, [L_HIP, R_HIP]] > 0).all(1)
+    if not hips_ok.all():
+        good = np.flatnonzero(hips_ok) if hips_ok.any() else np.flatnonzero(torso_valid)
+        nearest = good[np.abs(np.arange(t_len)[:, None] - good[None]).argmin(1)]
+        hip_target = hip_target[nearest]
+    transl0 = hip_target - (np.einsum("tij,j->ti", rot, hips_rest - j0) + j0)
+
+    go = torch.tensor(orient.as_rotvec(), dtype=dtype, requires_grad=True)
+    bp = torch.zeros(t_len, 69, dtype=dtype, requires_grad=True)
+    tr = torch.tensor(transl0, dtype=dtype, requires_grad=True)
+    be = (
+        fixed_betas.clone() if fixed_betas is not None else torch.zeros(1, NUM_BETAS, dtype=dtype)
+    ).requires_grad_(fixed_betas is None)
+    target = torch.tensor(kp, dtype=dtype)
+    wt = torch.tensor(w, dtype=dtype)
+    wsum = wt.sum().clamp_min(1e-6)
+    contact = torch.tensor(_contact_labels(kp, w, fps, cfg), dtype=dtype)
+    pose_w = torch.tensor(np.repeat(_POSE_WEIGHT, 3), dtype=dtype)
+    floor = None if floor_z is None else float(floor_z)
+
+    def losses(stage: int) -> dict[str, torch.Tensor]:
+        joints, kps = layer(be, go, bp, tr)
+        d2 = ((kps - target) ** 2).sum(-1)
+        out = {"keypoints": (wt * d2).sum() / wsum}
+        if t_len >= 3:
+            acc = joints[2:] - 2 * joints[1:-1] + joints[:-2]
+            out["smooth"] = cfg.w_smooth * (acc**2).sum(-1).mean() / cfg.w_keypoints
+        out["betas"] = cfg.w_betas * (be**2).sum()
+        if stage == 2:
+            out["pose"] = cfg.w_pose * (pose_w * bp**2).sum(1).mean()
+            pose = bp.reshape(t_len, 23, 3)
+            knees = pose[:, [SMPL_L_KNEE - 1, SMPL_R_KNEE - 1]]
+            lim = torch.relu(-knees[..., 0]) ** 2 + knees[..., 1] ** 2 + knees[..., 2] ** 2
+            lim = lim.sum(-1) + torch.relu(pose[:, SMPL_L_ELBOW - 1, 1]) ** 2
+            lim = lim + torch.relu(-pose[:, SMPL_R_ELBOW - 1, 1]) ** 2
+            out["limits"] = cfg.w_limits * lim.mean()
+            feet = joints[:, [SMPL_L_ANKLE, SMPL_R_ANKLE]]
+            toes = joints[:, [SMPL_L_FOOT, SMPL_R_FOOT]]
+            if t_len >= 2 and cfg.w_contact > 0:
+                both = contact[1:] * contact[:-1]
+                slide = ((feet[1:, :, :2] - feet[:-1, :, :2]) ** 2).sum(-1)
+                slide = slide + ((toes[1:, :, :2] - toes[:-1, :, :2]) ** 2).sum(-1)
+                # Per keypoint-and-frame like the data term, so a few contact frames cannot outweigh it.
+                out["contact"] = cfg.w_contact * (both * slide).sum() / (17 * t_len)
+            if floor is not None:
+                low = torch.cat([feet[..., 2], toes[..., 2]], dim=1)
+                out["floor"] = cfg.w_floor * (torch.relu(floor - low) ** 2).mean()
+        return out
+
+    # Stage 1 (Adam): root and shape on the torso; stage 2 (L-BFGS): everything. L-BFGS
+    # converges in far fewer evaluations on this smooth least-squares problem.
+    total_iters = cfg.stage1_iterations + cfg.stage2_iterations
+    done = 0
+    params = [p for p in (go, tr, be) if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    for _ in range(cfg.stage1_iterations):
+        opt.zero_grad(set_to_none=True)
+        loss = sum(losses(1).values())
+        loss.backward()
+        opt.step()
+        done += 1
+        if done % 20 == 0:
+            check_cancel(cancel)
+            report(progress, "fit SMPL", done, total_iters)
+    params = [p for p in (go, tr, be, bp) if p.requires_grad]
+    # Losses are in m^2 (~1e-6 near the optimum): scaled up so L-BFGS's default-style
+    # tolerances do not stop it early.
+    opt = torch.optim.LBFGS(
+        params, lr=1.0, max_iter=20, history_size=20, line_search_fn="strong_wolfe",
+        tolerance_grad=1e-9, tolerance_change=1e-12,
+    )  # fmt: skip
+
+    def closure():
+        opt.zero_grad(set_to_none=True)
+        loss = LOSS_SCALE * sum(losses(2).values())
+        loss.backward()
+        return loss
+
+    for _ in range(0, cfg.stage2_iterations, 20):
+        opt.step(closure)
+        done = min(done + 20, total_iters)
+        check_cancel(cancel)
+        report(progress, "fit SMPL", done, total_iters)
+
+    with torch.no_grad():
+        final = {k: float(v) for k, v in losses(2).items()}
+        joints, kps = layer(be, go, bp, tr)
+        err = torch.sqrt(((kps - target) ** 2).sum(-1))
+        final_error = float((wt * err).sum() / wsum)
+    return SmplFit(
+        betas=be.detach()[0].double().numpy().copy(),
+        global_orient=go.detach().double().numpy().copy(),
+        body_pose=bp.detach().double().numpy().copy(),
+        transl=tr.detach().double().numpy().copy(),
+        joints=joints.double().numpy().copy(),
+        keypoints3d=kps.double().numpy().copy(),
+        final_error=final_error,
+        losses=final,
+    )

@@ -1,0 +1,96 @@
+"""The batch command and the built extension, each in a fresh Python process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BATCH = REPO / "anylift_blender" / "batch.py"
+
+
+def _run(args, **kw):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=300, **kw)
+
+
+def _check_blend(path: Path, frames: int) -> None:
+    code = (
+        "import bpy, sys; bpy.ops.wm.open_mainfile(filepath=sys.argv[1]);"
+        "o = bpy.data.objects; s = bpy.context.scene;"
+        "assert o['SMPL'].type == 'ARMATURE' and len(o['SMPL'].data.bones) == 24;"
+        "assert o['SMPL Body'].parent == o['SMPL'] and o['AnyLift Camera'].animation_data.action;"
+        "assert 'box' in o and s.camera == o['AnyLift Camera'];"
+        f"assert (s.frame_start, s.frame_end) == (1, {frames}), (s.frame_start, s.frame_end)"
+    )
+    proc = _run(["-c", code, str(path)])
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_batch_bakes_and_exports(result_npz, tmp_path):
+    path, motion = result_npz
+    out = tmp_path / "scene.blend"
+    proc = _run([str(BATCH), "--", "--motion", str(path), "--out", str(out), "--export", "fbx"])
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file() and out.with_suffix(".fbx").stat().st_size > 10_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scene.blend", "scene.fbx"]  # no temp files left
+    _check_blend(out, len(motion.joints))
+
+
+def test_batch_folder_continues_past_a_bad_clip(result_npz, tmp_path):
+    path, _motion = result_npz
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    (clips / "a_good.npz").write_bytes(path.read_bytes())
+    (clips / "b_bad.npz").write_bytes(b"corrupt")
+    (clips / "c_good.npz").write_bytes(path.read_bytes())
+    out = tmp_path / "out"
+    proc = _run([str(BATCH), "--", "--motion", str(clips), "--out", str(out)])
+    assert proc.returncode == 2
+    assert "b_bad" in proc.stderr and "1 of 3 clips failed" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a_good.blend", "c_good.blend"]
+
+
+def test_batch_user_errors_exit_2(tmp_path):
+    proc = _run(
+        [str(BATCH), "--", "--motion", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "s.blend")]
+    )
+    assert proc.returncode == 2 and "missing.npz" in proc.stderr
+    proc = _run([str(BATCH), "--", "--out", str(tmp_path / "s.blend")])
+    assert proc.returncode == 2 and "KEYPOINTS or --motion" in proc.stderr
+
+
+def test_extension_builds_and_installs(tmp_path):
+    proc = _run([str(REPO / "scripts" / "build_extension.py"), "--out", str(tmp_path / "dist")])
+    assert proc.returncode == 0, proc.stderr
+    zip_path = Path(proc.stdout.strip().splitlines()[-1])
+    with zipfile.ZipFile(zip_path) as zf:
+        names = set(zf.namelist())
+        manifest = tomllib.loads(zf.read("blender_manifest.toml").decode())
+    assert {"__init__.py", "operators/__init__.py", "baking/keys.py", "batch.py"} <= names
+    assert not any("__pycache__" in n for n in names)
+    assert manifest["schema_version"] == "1.0.0" and manifest["id"] == "anylift"
+    assert manifest["type"] == "add-on" and manifest["blender_version_min"] == "4.2.0"
+    assert manifest["license"] == ["SPDX:GPL-3.0-or-later"] and manifest["permissions"]["files"]
+    assert all(w.removeprefix("./") in names for w in manifest["wheels"])
+    code = (
+        "import bpy, sys;"
+        "r = bpy.ops.extensions.package_install_files(filepath=sys.argv[1], repo='user_default',"
+        " enable_on_install=True);"
+        "assert r == {'FINISHED'}, r;"
+        "assert 'bl_ext.user_default.anylift' in bpy.context.preferences.addons.keys();"
+        "assert hasattr(bpy.types.Scene, 'anylift');"
+        "assert bpy.ops.anylift.import_result.get_rna_type();"
+        "p = bpy.context.preferences.addons['bl_ext.user_default.anylift'].preferences;"
+        "assert p.engine_mode == 'auto' and p.device == 'cpu'"
+    )
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"))
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(zip_path)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "user" / "extensions" / "user_default" / "anylift" / "blender_manifest.toml").is_file()

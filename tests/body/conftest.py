@@ -1,0 +1,40 @@
+"""Fixtures for the body tests: a private cache folder (the proxy is generated there once),
+no ANYLIFT_SMPL_MODEL from the environment, torch on one thread."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(scope="session")
+def body_cache(tmp_path_factory):
+    """A cache folder shared by the whole session, so the proxy is generated once."""
+    path = tmp_path_factory.mktemp("anylift_cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANYLIFT_CACHE", str(path))
+        yield path
+
+
+@pytest.fixture(autouse=True)
+def _body_env(body_cache, monkeypatch):
+    monkeypatch.setenv("ANYLIFT_CACHE", str(body_cache))
+    monkeypatch.delenv("ANYLIFT_SMPL_MODEL", raising=False)
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def proxy_data(body_cache):
+    from anylift.body.proxy import build_proxy_model
+
+    return build_proxy_model()
+
+
+@pytest.fixture(scope="session")
+def body(body_cache):
+    from anylift.body import load_body_model
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANYLIFT_CACHE", str(body_cache))
+        mp.delenv("ANYLIFT_SMPL_MODEL", raising=False)
+        return load_body_model()
