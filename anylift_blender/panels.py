@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import bpy
 
+from .operators.lift import draw_job
+from .operators.retarget import draw_bone_map
+
 
 def _operator_exists(idname: str) -> bool:
     category, name = idname.split(".")
@@ -66,6 +69,7 @@ class ANYLIFT_PT_lift(_AnyLiftPanel, bpy.types.Panel):
         col.prop(settings, "seed")
         col.prop(settings, "ground")
         _operator(col, "anylift.lift", "Lift", "PLAY")
+        draw_job(col, context)
 
 
 class ANYLIFT_PT_bake(_AnyLiftPanel, bpy.types.Panel):
@@ -99,6 +103,7 @@ class ANYLIFT_PT_output(_AnyLiftPanel, bpy.types.Panel):
         col = self.layout.column()
         col.prop(settings, "target_armature")
         col.prop(settings, "retarget_preset")
+        draw_bone_map(col, context)
         _operator(col, "anylift.retarget", "Retarget", "CON_ARMATURE")
         col.separator()
         col.prop(settings, "export_format")

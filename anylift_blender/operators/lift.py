@@ -132,16 +132,11 @@ def make_lift_job(request: LiftRequest, engine: EngineSettings) -> Any:
 
 
 def bake_lifted(scene: bpy.types.Scene, path: str) -> Any:
-    """Bake the result at ``path`` into ``scene`` (main thread) and show its uncertainty."""
-    from ..results import bake_result_file, options_from_scene, read_result
-    from ..uncertainty import apply_uncertainty
+    """Bake the result at ``path`` into ``scene`` (main thread); its uncertainty shows too."""
+    from ..results import bake_result_file, options_from_scene
 
     scene.anylift.result_path = path
-    baked = bake_result_file(scene, path, options_from_scene(scene))
-    std = getattr(read_result(path), "keypoints3d_std", None)
-    if std is not None:
-        apply_uncertainty(baked.armature, std)
-    return baked
+    return bake_result_file(scene, path, options_from_scene(scene))
 
 
 def _notify(message: str, level: str) -> None:
