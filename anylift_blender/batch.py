@@ -2,12 +2,18 @@
 
     blender -b --python anylift_blender/batch.py -- (KEYPOINTS [--camera CAMERA] | --motion RESULT.npz)
             --out SCENE.blend [--video VIDEO] [--export fbx|bvh|glb] [--retarget PRESET --rig RIG]
+    blender -b --python anylift_blender/batch.py -- --video VIDEO --out SCENE.blend [--checkpoint CKPT]
 
 also ``python anylift_blender/batch.py -- ...`` under the ``bpy`` module. KEYPOINTS (or RESULT) may
 be a folder: every clip in it (``*.json``/``*.npz`` files, OpenPose sub-folders) becomes
 ``OUT/<clip>.blend`` (+ export), ``--out`` then names a folder, and ``--camera``/``--video`` may be
 folders holding files with the clip's name. A bad clip is reported and skipped; the exit code is
 then non-zero. Lifting writes its result beside the scene as ``<clip>.npz``.
+
+``--video`` alone (no KEYPOINTS, no --motion; one video file) runs the whole chain: keypoints
+(``anylift.video.detect``) -> camera (``anylift.video.camera_estimation``) -> lift -> bake; the
+keypoints and camera are written beside the scene as ``<scene>_keypoints.json`` and
+``<scene>_camera.json``. ``--checkpoint`` (an addition) names the lifting model file.
 
 ``--rig`` (an addition to formats.md): the .blend or .fbx holding the armature that ``--retarget``
 keys with the preset's bone map (``mixamo``, ``rigify``, ``auto``).
@@ -67,9 +73,12 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--retarget", metavar="ARMATURE_PRESET", help="bone-map preset: mixamo, rigify, auto")
     parser.add_argument("--rig", help="file (.blend/.fbx) holding the armature to retarget onto")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device for lifting")
+    parser.add_argument("--checkpoint", help="lifting model checkpoint (default: the bundled one)")
     ns = parser.parse_args(args)
-    if (ns.keypoints is None) == (ns.motion is None):
+    if ns.keypoints is not None and ns.motion is not None:
         raise UserError("give either KEYPOINTS or --motion RESULT.npz (not both)")
+    if ns.keypoints is None and ns.motion is None and ns.video is None:
+        raise UserError("give KEYPOINTS or --motion RESULT.npz, or --video VIDEO alone (detect and lift it)")
     if ns.motion and ns.camera:
         raise UserError("--camera goes with KEYPOINTS; a result already holds its camera")
     if ns.retarget and not ns.rig:
@@ -90,6 +99,14 @@ def _match(folder: Path | None, stem: str, suffixes: set[str] | None = None) -> 
 
 def clips_from_args(ns: argparse.Namespace) -> list[Clip]:
     """One clip, or one per entry of the input folder."""
+    if ns.keypoints is None and ns.motion is None:
+        video, out = Path(ns.video), Path(ns.out)
+        if not video.is_file():
+            raise UserError(f"--video {video}: expected a video file (detecting from a folder of videos is "
+                            "not supported)")  # fmt: skip
+        if out.suffix.lower() != ".blend":
+            raise UserError(f"--out {out}: expected a .blend file")
+        return [Clip(video.stem, keypoints=None, motion=None, camera=None, video=video, out=out)]
     source = Path(ns.motion or ns.keypoints)
     if not source.exists():
         raise UserError(f"{source}: not found")
@@ -130,7 +147,24 @@ def clips_from_args(ns: argparse.Namespace) -> list[Clip]:
     return clips
 
 
-def _lift(clip: Clip, device: str):
+def _detect(clip: Clip):
+    """Keypoints and camera from ``clip.video``, written beside the scene; returns both."""
+    from anylift.io.cameras import write_camera
+    from anylift.io.keypoints import write_keypoints
+    from anylift.progress import make_progress
+    from anylift.video.camera_estimation import estimate_camera
+    from anylift.video.detect import detect_keypoints
+
+    progress = make_progress("auto")
+    keypoints = detect_keypoints(clip.video, progress=progress)
+    camera = estimate_camera(clip.video, keypoints, progress=progress).camera
+    clip.out.parent.mkdir(parents=True, exist_ok=True)
+    write_keypoints(clip.out.with_name(f"{clip.out.stem}_keypoints.json"), keypoints)
+    write_camera(clip.out.with_name(f"{clip.out.stem}_camera.json"), camera)
+    return keypoints, camera
+
+
+def _lift(clip: Clip, device: str, checkpoint: str | None = None):
     from anylift.io.cameras import read_camera
     from anylift.io.keypoints import read_keypoints
     from anylift.io.motion import write_motion
@@ -142,9 +176,12 @@ def _lift(clip: Clip, device: str):
             f"lifting is unavailable in this installation ({exc}); lift with `anylift lift` and bake the "
             "result with --motion"
         ) from exc
-    keypoints = read_keypoints(clip.keypoints)
-    camera = read_camera(clip.camera) if clip.camera else None
-    motion = lift(keypoints, camera, device=device)
+    if clip.keypoints is None:
+        keypoints, camera = _detect(clip)
+    else:
+        keypoints = read_keypoints(clip.keypoints)
+        camera = read_camera(clip.camera) if clip.camera else None
+    motion = lift(keypoints, camera, device=device, checkpoint=checkpoint)
     write_motion(clip.out.with_suffix(".npz"), motion)
     return motion
 
@@ -178,7 +215,7 @@ def bake_clip(clip: Clip, ns: argparse.Namespace) -> None:
     from anylift_blender.results import read_result
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    motion = read_result(clip.motion) if clip.motion else _lift(clip, ns.device)
+    motion = read_result(clip.motion) if clip.motion else _lift(clip, ns.device, ns.checkpoint)
     from anylift_blender.baking.body import load_body_rest
 
     body = load_body_rest(motion.betas, motion.body_model, engine_settings())

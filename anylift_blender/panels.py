@@ -9,6 +9,7 @@ from __future__ import annotations
 import bpy
 
 from .operators.lift import draw_job
+from .operators.object_keypoints import draw_object_keypoints
 from .operators.retarget import draw_bone_map
 
 
@@ -47,6 +48,8 @@ class ANYLIFT_PT_main(_AnyLiftPanel, bpy.types.Panel):
         settings = context.scene.anylift
         col = self.layout.column(align=True)
         _operator(col, "anylift.import_video", "Import Video", "FILE_MOVIE")
+        _operator(col, "anylift.detect_keypoints", "Detect Keypoints", "OUTLINER_OB_ARMATURE")
+        _operator(col, "anylift.estimate_camera", "Estimate Camera", "TRACKER")
         _operator(col, "anylift.import_keypoints", "Import Keypoints", "POINTCLOUD_DATA")
         _operator(col, "anylift.import_camera", "Import Camera", "CAMERA_DATA")
         _operator(col, "anylift.use_scene_camera", "Use Scene Camera", "OUTLINER_OB_CAMERA")
@@ -88,6 +91,7 @@ class ANYLIFT_PT_bake(_AnyLiftPanel, bpy.types.Panel):
         sub.active = settings.foot_lock
         sub.prop(settings, "foot_speed")
         col.prop(settings, "object_mesh")
+        draw_object_keypoints(col, context)
         row = col.row(align=True)
         _operator(row, "anylift.bake", "Bake", "ARMATURE_DATA")
         _operator(row, "anylift.import_result", "Import Result", "IMPORT")

@@ -39,14 +39,16 @@ import bpy
 import numpy as np
 
 from .baking import keys
-
-#: The 24 SMPL bones, in SMPL joint order (``formats.md``).
-SMPL_BONES: tuple[str, ...] = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle",
-    "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar", "right_collar", "head",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hand", "right_hand",
-)  # fmt: skip
+from .baking.armature import SMPL_BONES  # re-exported: the retarget operator's source bones
+from .rotations import (
+    blender_axis_angle_to_matrix,
+    continuous_quaternions,
+    euler_to_matrix,
+    matrix_to_quaternion,
+    quaternion_to_matrix,
+    rotation_part,
+    swing,
+)
 
 _SIDED = {
     # SMPL bone (left side) -> (Mixamo name without side/prefix, Rigify stem)
@@ -260,100 +262,6 @@ def _depth(bone: bpy.types.Bone) -> int:
     return depth
 
 
-# --- rotations in numpy (Blender ships numpy, not scipy) -----------------------------------
-
-
-def quaternion_to_matrix(q: np.ndarray) -> np.ndarray:
-    """(..., 4) w,x,y,z (any norm) -> (..., 3, 3)."""
-    q = np.asarray(q, dtype=np.float64)
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.stack(
-        [
-            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-        ],
-        axis=-1,
-    ).reshape((*q.shape[:-1], 3, 3))  # fmt: skip
-
-
-def matrix_to_quaternion(m: np.ndarray) -> np.ndarray:
-    """(..., 3, 3) rotation -> (..., 4) unit w,x,y,z with w >= 0 (Shepperd's method)."""
-    m = np.asarray(m, dtype=np.float64)
-    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
-    # Four candidate forms; each is well conditioned where its squared component is largest.
-    sq = np.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22], -1)
-    best = np.argmax(sq, axis=-1)
-    s = np.sqrt(np.maximum(np.take_along_axis(sq, best[..., None], -1)[..., 0], 1e-12)) * 2
-    a = m[..., 2, 1] - m[..., 1, 2]
-    b = m[..., 0, 2] - m[..., 2, 0]
-    c = m[..., 1, 0] - m[..., 0, 1]
-    d = m[..., 0, 1] + m[..., 1, 0]
-    e = m[..., 0, 2] + m[..., 2, 0]
-    f = m[..., 1, 2] + m[..., 2, 1]
-    cands = np.stack(
-        [
-            np.stack([s / 4, a / s, b / s, c / s], -1),
-            np.stack([a / s, s / 4, d / s, e / s], -1),
-            np.stack([b / s, d / s, s / 4, f / s], -1),
-            np.stack([c / s, e / s, f / s, s / 4], -1),
-        ],
-        -2,
-    )
-    q = np.take_along_axis(cands, best[..., None, None], -2)[..., 0, :]
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    return np.where(q[..., :1] < 0, -q, q)
-
-
-def euler_to_matrix(angles: np.ndarray, order: str) -> np.ndarray:
-    """(..., 3) radians in Blender's ``rotation_mode`` order (e.g. ``"XYZ"``: X applied first)
-    -> (..., 3, 3)."""
-    angles = np.asarray(angles, dtype=np.float64)
-    out = np.broadcast_to(np.eye(3), (*angles.shape[:-1], 3, 3)).copy()
-    for axis in order:
-        i = "XYZ".index(axis)
-        c, s = np.cos(angles[..., i]), np.sin(angles[..., i])
-        r = np.zeros((*angles.shape[:-1], 3, 3))
-        j, k = (i + 1) % 3, (i + 2) % 3
-        r[..., i, i] = 1
-        r[..., j, j] = c
-        r[..., k, k] = c
-        r[..., k, j] = s
-        r[..., j, k] = -s
-        out = r @ out
-    return out
-
-
-def _axis_angle_to_matrix(aa: np.ndarray) -> np.ndarray:
-    """(..., 4) Blender axis-angle (angle, x, y, z) -> (..., 3, 3)."""
-    angle = aa[..., 0]
-    axis = aa[..., 1:] / np.maximum(np.linalg.norm(aa[..., 1:], axis=-1, keepdims=True), 1e-12)
-    half = angle / 2
-    return quaternion_to_matrix(np.concatenate([np.cos(half)[..., None], axis * np.sin(half)[..., None]], -1))
-
-
-def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(3, 3) smallest rotation turning unit vector ``a`` onto unit vector ``b``."""
-    v = np.cross(a, b)
-    c = float(np.dot(a, b))
-    if c < -1 + 1e-9:
-        # Opposite: half a turn about any axis perpendicular to a.
-        axis = np.cross(a, [1.0, 0.0, 0.0])
-        if np.linalg.norm(axis) < 1e-6:
-            axis = np.cross(a, [0.0, 1.0, 0.0])
-        axis /= np.linalg.norm(axis)
-        return 2 * np.outer(axis, axis) - np.eye(3)
-    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + vx + vx @ vx / (1 + c)
-
-
-def _rotation_part(m: np.ndarray) -> np.ndarray:
-    """(..., 4, 4) or (..., 3, 3) -> (..., 3, 3) with unit columns (scale removed)."""
-    r = np.asarray(m, dtype=np.float64)[..., :3, :3]
-    return r / np.linalg.norm(r, axis=-2, keepdims=True)
-
-
 # --- poses ---------------------------------------------------------------------------------
 
 
@@ -405,7 +313,7 @@ def sample_basis(armature: bpy.types.Object, frames: np.ndarray) -> dict[str, np
         if mode == "QUATERNION":
             r = quaternion_to_matrix(channel(pb, "rotation_quaternion", 4))
         elif mode == "AXIS_ANGLE":
-            r = _axis_angle_to_matrix(channel(pb, "rotation_axis_angle", 4))
+            r = blender_axis_angle_to_matrix(channel(pb, "rotation_axis_angle", 4))
         else:
             r = euler_to_matrix(channel(pb, "rotation_euler", 3), mode)
         scale = channel(pb, "scale", 3)
@@ -545,13 +453,13 @@ def retarget(
     # Desired world rotation of every mapped target bone, (T, 3, 3).
     desired_rot: dict[str, np.ndarray] = {}
     for s, t in mapping.items():
-        turn = _rotation_part(src_pose[s]) @ _rotation_part(src_rest[s]).T
+        turn = rotation_part(src_pose[s]) @ rotation_part(src_rest[s]).T
         align = facing
         if s != "pelvis":
-            t_dir = facing @ _rotation_part(tgt_rest[t])[:, 1]
-            s_dir = _rotation_part(src_rest[s])[:, 1]
-            align = _swing(t_dir / np.linalg.norm(t_dir), s_dir / np.linalg.norm(s_dir)) @ facing
-        desired_rot[t] = turn @ align @ _rotation_part(tgt_rest[t])
+            t_dir = facing @ rotation_part(tgt_rest[t])[:, 1]
+            s_dir = rotation_part(src_rest[s])[:, 1]
+            align = swing(t_dir / np.linalg.norm(t_dir), s_dir / np.linalg.norm(s_dir)) @ facing
+        desired_rot[t] = turn @ align @ rotation_part(tgt_rest[t])
 
     hips_target = mapping.get("pelvis")
     desired_pos = None
@@ -563,7 +471,7 @@ def retarget(
         desired_pos = tgt_rest[hips_target][:3, 3] + scale * offset
 
     # Walk the target hierarchy: local basis of mapped bones from their world targets.
-    inv_world_rot = _rotation_part(tgt_world).T
+    inv_world_rot = rotation_part(tgt_world).T
     inv_world = np.linalg.inv(tgt_world)
     count = len(frames)
     posed: dict[str, np.ndarray] = {}
@@ -579,7 +487,7 @@ def retarget(
         if name in desired_rot:
             basis = np.tile(np.eye(4), (count, 1, 1))
             rot_arm = inv_world_rot @ desired_rot[name]
-            basis[:, :3, :3] = np.swapaxes(_rotation_part(chain), -1, -2) @ rot_arm
+            basis[:, :3, :3] = np.swapaxes(rotation_part(chain), -1, -2) @ rot_arm
             if name == hips_target and desired_pos is not None and not bone.use_connect:
                 p_arm = (inv_world[:3, :3] @ desired_pos.T).T + inv_world[:3, 3]
                 inv_chain = np.linalg.inv(chain)
@@ -610,7 +518,7 @@ def _write_keys(
     for name, quats in rotations.items():
         target.pose.bones[name].rotation_mode = "QUATERNION"
         path = f'pose.bones["{bpy.utils.escape_identifier(name)}"].rotation_quaternion'
-        keys.write_channels(bag, path, frames, keys.continuous_quaternions(quats), group=name)
+        keys.write_channels(bag, path, frames, continuous_quaternions(quats), group=name)
     for name, loc in locations.items():
         path = f'pose.bones["{bpy.utils.escape_identifier(name)}"].location'
         keys.write_channels(bag, path, frames, loc, group=name)

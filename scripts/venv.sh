@@ -15,6 +15,10 @@ stamp=".venv/.anylift-installed-$(cat pyproject.toml | sha1sum | cut -c1-12)-${e
 if [ ! -f "$stamp" ]; then
     # torch is pinned to the CPU build on disk (pip's find-links); any other spec would pull CUDA.
     .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}"
+    if [[ ",$extras," == *",video,"* ]]; then
+        # Without its declared dependencies (see the video extra in pyproject.toml).
+        .venv/bin/python -m pip install -q --no-deps "mediapipe==0.10.14"
+    fi
     rm -f .venv/.anylift-installed-*
     touch "$stamp"
 fi

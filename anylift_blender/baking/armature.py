@@ -18,39 +18,17 @@ from __future__ import annotations
 
 import bpy
 import numpy as np
-from scipy.spatial.transform import Rotation
 
+from anylift.skeletons import SMPL24_JOINTS, SMPL24_PARENTS
+
+from .. import rotations
 from . import keys
 
 ARMATURE_NAME = "SMPL"
 
-SMPL_BONES = (
-    "pelvis",
-    "left_hip",
-    "right_hip",
-    "spine1",
-    "left_knee",
-    "right_knee",
-    "spine2",
-    "left_ankle",
-    "right_ankle",
-    "spine3",
-    "left_foot",
-    "right_foot",
-    "neck",
-    "left_collar",
-    "right_collar",
-    "head",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_hand",
-    "right_hand",
-)
-SMPL_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21)
+# Bone k is named after SMPL joint k (the joint at its head); the engine owns the names and tree.
+SMPL_BONES: tuple[str, ...] = SMPL24_JOINTS
+SMPL_PARENTS: tuple[int, ...] = SMPL24_PARENTS
 # The child a bone points at (its tail); leaves extend their parent's direction.
 _TAIL_CHILD = {0: 3, 1: 4, 2: 5, 3: 6, 4: 7, 5: 8, 6: 9, 7: 10, 8: 11, 9: 12, 12: 15}
 _TAIL_CHILD.update({13: 16, 14: 17, 16: 18, 17: 19, 18: 20, 19: 21, 20: 22, 21: 23})
@@ -139,15 +117,13 @@ def pose_channels(
     """
     T = len(joints)
     D = np.asarray(upright_to_model, dtype=np.float64)
-    R_go = Rotation.from_rotvec(np.asarray(global_orient, dtype=np.float64)).as_matrix()
-    R_loc = Rotation.from_rotvec(np.asarray(body_pose, dtype=np.float64).reshape(T * 23, 3)).as_matrix()
-    R_loc = R_loc.reshape(T, 23, 3, 3)
+    R_go = rotations.rotvec_to_matrix(global_orient)
+    R_loc = rotations.rotvec_to_matrix(np.asarray(body_pose, dtype=np.float64).reshape(T, 23, 3))
     B = np.asarray(bone_rest, dtype=np.float64)
     basis = np.empty((T, 24, 3, 3))
     basis[:, 0] = B[0].T @ R_go @ D @ B[0]
     basis[:, 1:] = np.swapaxes(B[1:], -1, -2) @ D.T @ R_loc @ D @ B[1:]
-    xyzw = Rotation.from_matrix(basis.reshape(-1, 3, 3)).as_quat().reshape(T, 24, 4)
-    quats = keys.continuous_quaternions(xyzw[..., [3, 0, 1, 2]])
+    quats = rotations.matrix_to_continuous_quaternions(basis)
     location = (np.asarray(joints, dtype=np.float64)[:, 0] - rest_joints[0]) @ B[0]
     return location, quats
 
@@ -158,7 +134,7 @@ def forward_kinematics(
     """World joint positions (T, 24, 3) that pose keys produce in Blender (used for checks)."""
     B = np.asarray(bone_rest, dtype=np.float64)
     T = len(location)
-    basis = Rotation.from_quat(quats[..., [1, 2, 3, 0]].reshape(-1, 4)).as_matrix().reshape(T, 24, 3, 3)
+    basis = rotations.quaternion_to_matrix(quats)
     world_rot = np.empty((T, 24, 3, 3))
     out = np.empty((T, 24, 3))
     for k, parent in enumerate(SMPL_PARENTS):

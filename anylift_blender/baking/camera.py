@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import bpy
 import numpy as np
-from scipy.spatial.transform import Rotation
 
+from .. import rotations
 from . import keys
 
 CAMERA_NAME = "AnyLift Camera"
@@ -34,8 +34,7 @@ def world_to_camera_from_blender(matrix_world: np.ndarray) -> np.ndarray:
 
 def location_quaternion(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T, 4, 4) rigid matrices -> locations (T, 3) and continuous quaternions (T, 4) w, x, y, z."""
-    xyzw = Rotation.from_matrix(matrices[:, :3, :3]).as_quat()
-    return matrices[:, :3, 3].copy(), keys.continuous_quaternions(xyzw[:, [3, 0, 1, 2]])
+    return matrices[:, :3, 3].copy(), rotations.matrix_to_continuous_quaternions(matrices[:, :3, :3])
 
 
 def image_size_from_intrinsics(K: np.ndarray) -> tuple[int, int]:

@@ -7,10 +7,39 @@ reproduce the result exactly.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 # SMPL joints that touch the floor: ankles and feet (toes).
 FOOT_JOINTS = (7, 8, 10, 11)
+
+# How scipy.ndimage extends a signal past its ends, as np.pad modes.
+_PAD_MODES = {"nearest": "edge", "reflect": "symmetric", "mirror": "reflect", "wrap": "wrap"}
+
+
+def gaussian_filter1d(
+    values: np.ndarray, sigma: float, axis: int = -1, mode: str = "reflect", truncate: float = 4.0
+) -> np.ndarray:
+    """``scipy.ndimage.gaussian_filter1d`` for float data in numpy (Blender ships no scipy).
+
+    Same kernel (radius ``int(truncate * sigma + 0.5)``, normalised) and the same ends: ``mode``
+    is scipy's name (``"reflect"``: d c b a | a b c d | d c b a, scipy's default; ``"nearest"``:
+    a a a | a b c d | d d d; also ``"mirror"`` and ``"wrap"``). ``values``: any shape, filtered
+    along ``axis``; returns float64 of the same shape.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    radius = int(truncate * float(sigma) + 0.5)
+    if radius == 0:
+        return values.copy()
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    weights = np.exp(-0.5 * (x / sigma) ** 2)
+    weights /= weights.sum()
+    moved = np.moveaxis(values, axis, 0)
+    n = len(moved)
+    # np.pad repeats its reflection when the padding is longer than the signal, as scipy does.
+    padded = np.pad(moved, [(radius, radius)] + [(0, 0)] * (moved.ndim - 1), mode=_PAD_MODES[mode])
+    out = np.zeros_like(moved)
+    for i, w in enumerate(weights):
+        out += w * padded[i : i + n]
+    return np.moveaxis(out, 0, axis)
 
 
 def smooth(location: np.ndarray, quats: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,9 @@ from collections.abc import Sequence
 import bpy
 import numpy as np
 
+# Kept importable from here: bakers and tests reach it as ``keys.continuous_quaternions``.
+from ..rotations import continuous_quaternions  # noqa: F401
+
 # Baked data has one key per frame; linear keys reproduce it exactly on frames and never overshoot
 # between them (Bezier would, on noisy data).
 _INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1, "BEZIER": 2}
@@ -113,19 +116,3 @@ def write_channels(
         write_fcurve(channelbag, data_path, i, frames, values[:, c], group=group)
         for c, i in enumerate(indices)
     ]
-
-
-def continuous_quaternions(q: np.ndarray) -> np.ndarray:
-    """Flip quaternion signs along time so neighbours are on the same hemisphere.
-
-    q and -q are the same rotation, but F-curves interpolate components: a sign flip between two
-    frames would spin the bone through a full turn between them. Args/returns: (T, ..., 4) w,x,y,z.
-    """
-    q = np.array(q, dtype=np.float64, copy=True)
-    if len(q) < 2:
-        return q
-    dots = np.sum(q[1:] * q[:-1], axis=-1)
-    # Cumulative parity of flips: frame t is flipped iff an odd number of negative dots precede it.
-    flips = np.cumsum(dots < 0, axis=0) % 2 == 1
-    q[1:][flips] *= -1
-    return q

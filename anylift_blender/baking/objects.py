@@ -3,6 +3,12 @@
 A canonical keypoint ``c`` (object frame, metres) lands in the world at ``R @ (s * c) + t``, so the
 object gets rotation ``R``, location ``t`` and uniform scale ``s``; its mesh should be modelled in
 the canonical frame. Without a chosen mesh a 20 cm placeholder cube is used.
+
+A mesh whose keypoints were defined with "Define Object Keypoints" (``mesh.anylift_keypoints``,
+:mod:`..operators.object_keypoints`) carries ``mesh_to_canonical``, a similarity ``A`` from the mesh's
+coordinates to the canonical frame (the identity unless aligned to a category template); the
+object's keys are then the composition ``pose @ A`` (:func:`compose_alignment`), so the mesh's
+keypoint vertices land where the result put the canonical keypoints.
 """
 
 from __future__ import annotations
@@ -10,8 +16,8 @@ from __future__ import annotations
 import bmesh
 import bpy
 import numpy as np
-from scipy.spatial.transform import Rotation
 
+from .. import rotations
 from . import keys
 
 PLACEHOLDER_NAME = "AnyLift Object Placeholder"
@@ -27,6 +33,29 @@ def placeholder_mesh() -> bpy.types.Mesh:
         bm.to_mesh(mesh)
         bm.free()
     return mesh
+
+
+def mesh_to_canonical(mesh: bpy.types.Mesh | None) -> np.ndarray | None:
+    """(4, 4) the mesh's ``anylift_keypoints.mesh_to_canonical``, or None (no keypoints defined)."""
+    group = getattr(mesh, "anylift_keypoints", None) if mesh is not None else None
+    if group is None or len(group.keypoints) == 0:
+        return None
+    return np.array(group.mesh_to_canonical, dtype=np.float64).reshape(4, 4)
+
+
+def compose_alignment(
+    rotation: np.ndarray, translation: np.ndarray, scale: float, alignment: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Keys that place mesh coordinates ``x`` at ``s R (A x) + t``.
+
+    Args:
+        rotation: (T, 3, 3); translation: (T, 3) metres; scale: s; alignment: (4, 4) similarity A
+            (``a Ra`` in its 3x3 block, ``ta`` in its last column).
+    Returns: rotation ``R Ra`` (T, 3, 3), location ``s R ta + t`` (T, 3), scale ``s a``.
+    """
+    block = alignment[:3, :3]
+    a = float(np.cbrt(np.linalg.det(block)))
+    return rotation @ (block / a), translation + scale * rotation @ alignment[:3, 3], scale * a
 
 
 def bake_objects(
@@ -45,6 +74,7 @@ def bake_objects(
         scale: (N,) uniform scale. mesh: shared mesh data (None: the placeholder cube).
     Returns: the N new objects (tagged ``obj["anylift_object"] = name``).
     """
+    alignment = mesh_to_canonical(mesh)
     mesh = mesh or placeholder_mesh()
     T = rotation.shape[1]
     frames = first_frame + np.arange(T, dtype=np.float64)
@@ -54,14 +84,16 @@ def bake_objects(
         collection.objects.link(obj)
         obj["anylift_object"] = name
         obj.rotation_mode = "QUATERNION"
-        xyzw = Rotation.from_matrix(rotation[i]).as_quat()
-        quat = keys.continuous_quaternions(xyzw[:, [3, 0, 1, 2]])
+        rot, loc, s = rotation[i], translation[i], float(scale[i])
+        if alignment is not None:
+            rot, loc, s = compose_alignment(rot, loc, s, alignment)
+        quat = rotations.matrix_to_continuous_quaternions(rot)
         bag = keys.new_action(obj, f"{name}Action")
-        keys.write_channels(bag, "location", frames, translation[i], group="Object Transforms")
+        keys.write_channels(bag, "location", frames, loc, group="Object Transforms")
         keys.write_channels(bag, "rotation_quaternion", frames, quat, group="Object Transforms")
-        keys.write_channels(bag, "scale", frames, np.full((T, 3), float(scale[i])), group="Object Transforms")
-        obj.location = translation[i, 0]
+        keys.write_channels(bag, "scale", frames, np.full((T, 3), s), group="Object Transforms")
+        obj.location = loc[0]
         obj.rotation_quaternion = quat[0]
-        obj.scale = (float(scale[i]),) * 3
+        obj.scale = (s,) * 3
         created.append(obj)
     return created

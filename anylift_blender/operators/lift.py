@@ -14,7 +14,7 @@ In background mode the job runs synchronously inside ``execute`` (see :mod:`anyl
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -46,11 +46,16 @@ class LiftRequest:
 
 
 def engine_in_process() -> bool:
-    """True when ``anylift.pipeline`` can be imported inside this Blender."""
+    """True when ``anylift.pipeline`` can be imported inside this Blender.
+
+    It is imported, not just looked up: the extension ships ``anylift`` without its dependencies,
+    so in a stock Blender the module exists but fails on ``import torch``.
+    """
     try:
-        return importlib.util.find_spec("anylift.pipeline") is not None
-    except (ImportError, ValueError):
+        importlib.import_module("anylift.pipeline")
+    except ImportError:
         return False
+    return True
 
 
 def result_path(keypoints: str) -> str:

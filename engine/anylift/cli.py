@@ -1,6 +1,12 @@
 """The ``anylift`` command line (``shared/formats.md``).
 
 Exit codes: 0 success, 2 user error (one line on stderr), 1 bug (traceback).
+
+- ``anylift lift KEYPOINTS [--camera CAMERA] --out RESULT.npz [...]``: every input (keypoints,
+  camera, checkpoint, body model, output folder) is read and checked before the long part, and
+  the result is written atomically at the very end, so a user error writes nothing.
+- ``anylift eval RESULT.npz --truth TRUTH.npz [--json]``: metrics between two motion files.
+- ``anylift info``.
 """
 
 from __future__ import annotations
@@ -8,12 +14,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.metadata
+import json
 import os
 import platform
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from anylift.errors import InputError
+from anylift.video.cli import add_parsers as add_video_parsers
 
 
 def _version(dist: str) -> str:
@@ -49,14 +58,176 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_out(path: str) -> Path:
+    out = Path(path)
+    if out.suffix.lower() != ".npz":
+        raise InputError(
+            "the result file name must end in .npz", path=out, field="--out", expected="RESULT.npz"
+        )
+    if not out.parent.is_dir():
+        raise InputError("the folder does not exist", path=out.parent, field="--out", fix="Create it first")
+    if out.is_dir():
+        raise InputError("is a folder", path=out, field="--out", expected="a file name ending in .npz")
+    return out
+
+
+def cmd_lift(args: argparse.Namespace) -> int:
+    """Lift 2D keypoints to a motion file."""
+    from anylift.io.cameras import read_camera
+    from anylift.io.keypoints import read_keypoints
+    from anylift.io.motion import write_motion
+    from anylift.pipeline import lift_with_report
+    from anylift.progress import make_progress
+
+    out = _check_out(args.out)
+    keypoints = read_keypoints(args.keypoints)
+    camera = read_camera(args.camera) if args.camera else None
+    progress = make_progress(args.progress)
+    try:
+        result = lift_with_report(
+            keypoints, camera, checkpoint=args.checkpoint, body_model=args.body_model,
+            samples=args.samples, steps=args.steps, seed=args.seed, method=args.method,
+            ground=args.ground, device=args.device, progress=progress,
+        )  # fmt: skip
+    finally:
+        close = getattr(progress, "close", None)
+        if close is not None:
+            close()
+    write_motion(out, result.motion)
+    m = result.motion
+    print(f"wrote {out}")
+    world = "camera file's world" if result.world.from_file else "first camera frame, Z up"
+    scale = "" if result.world.metric else f", camera scale {result.world.scale:.4g} units/m"
+    print(
+        f"{m.num_frames} frames at {m.fps:g} fps, method {args.method}, body {m.body_model}, "
+        f"{result.samples or 1} sample(s), world: {world}{scale}, "
+        f"{result.timings.get('total', 0.0):.1f} s"
+    )
+    if result.ground_offset is not None:
+        print(f"ground: translated by (0, 0, {-result.ground_offset:+.4f}) m so the floor is z = 0")
+    return 0
+
+
+# (key, label, unit, factor from the metric's own unit)
+EVAL_METRICS = (
+    ("mpjpe", "MPJPE", "mm", 1000.0),
+    ("pa_mpjpe", "PA-MPJPE", "mm", 1000.0),
+    ("t_root", "T_root", "mm", 1000.0),
+    ("w_mpjpe", "W-MPJPE", "mm", 1000.0),
+    ("j2d", "J2D", "px", 1.0),
+    ("foot_sliding", "foot sliding", "mm/frame", 1000.0),
+    ("accel_error", "accel error", "mm/frame^2", 1000.0),
+    ("jitter", "jitter", "m/s^3", 1.0),
+)
+
+
+def evaluate_motions(result, truth) -> dict[str, float | None]:
+    """Metrics (:mod:`anylift.metrics`) of a result Motion against a truth Motion (same T).
+
+    On COCO-17 ``keypoints3d``: MPJPE, PA-MPJPE (per frame), T_root, W-MPJPE (whole clip, two
+    aligned frames); J2D: each motion's keypoints projected through its own camera (pixels),
+    so it measures the result's 2D fit whatever its world; accel error; on the result's SMPL
+    ``joints``: foot sliding (feet within 5 cm of the lowest foot level) and jitter.
+
+    Returns:
+        ``{"<key>_<unit>": value}`` (see :data:`EVAL_METRICS`; None where a clip is too short).
+    """
+    from anylift import metrics
+    from anylift.geometry.camera import project
+
+    if result.num_frames != truth.num_frames:
+        raise InputError(
+            f"the result has {result.num_frames} frames, the truth {truth.num_frames}",
+            field="--truth",
+            expected="a truth with as many frames as the result",
+        )
+    p, g = result.keypoints3d, truth.keypoints3d
+    feet = result.joints[:, list(metrics.FEET["smpl24"])]
+    floor = float(feet[..., 2].min())
+    values = {
+        "mpjpe": metrics.mpjpe(p, g),
+        "pa_mpjpe": metrics.pa_mpjpe(p, g),
+        "t_root": metrics.t_root(p, g),
+        "w_mpjpe": metrics.w_mpjpe(p, g),
+        "j2d": metrics.j2d(
+            project(p, result.intrinsics, result.world_to_camera),
+            project(g, truth.intrinsics, truth.world_to_camera),
+        ),
+        "foot_sliding": metrics.foot_sliding(result.joints, "smpl24", floor=floor),
+        "accel_error": metrics.accel_error(p, g) if len(p) >= 3 else None,
+        "jitter": metrics.jitter(result.joints, fps=result.fps) if len(p) >= 4 else None,
+    }
+    return {
+        f"{key}_{unit.replace('/', '_per_').replace('^', '')}": (
+            None if values[key] is None else float(values[key]) * factor
+        )
+        for key, _, unit, factor in EVAL_METRICS
+    }
+
+
+def format_table(metrics: dict[str, float | None]) -> str:
+    """The metrics of :func:`evaluate_motions` as a two-column text table."""
+    rows = []
+    for (_key, label, unit, _), value in zip(EVAL_METRICS, metrics.values()):
+        text = "n/a" if value is None else f"{value:.2f}"
+        rows.append(f"{label + ' (' + unit + ')':<26}{text:>12}")
+    return "\n".join([f"{'metric':<26}{'value':>12}", "-" * 38, *rows])
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Print the metrics of a result against the truth."""
+    from anylift.io.motion import read_motion
+
+    metrics = evaluate_motions(read_motion(args.result), read_motion(args.truth))
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        print(format_table(metrics))
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with formats.md's error contract: one line on stderr, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"anylift: error: {' '.join(message.split())} (see 'anylift --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="anylift",
         description="World-grounded 3D SMPL motion from monocular dynamic-camera 2D keypoints.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("info", help="versions, models found, devices")
     p.set_defaults(func=cmd_info)
+    add_video_parsers(sub)
+
+    p = sub.add_parser("lift", help="2D keypoints (+ camera) -> world-grounded SMPL motion (.npz)")
+    p.add_argument("keypoints", metavar="KEYPOINTS", help="2D keypoints file (or OpenPose folder)")
+    p.add_argument(
+        "--camera", metavar="CAMERA", help="camera trajectory (anylift JSON, MegaSaM .npz, COLMAP)"
+    )
+    p.add_argument("--out", required=True, metavar="RESULT.npz", help="where to write the motion")
+    p.add_argument("--checkpoint", metavar="PATH", help="multi-view checkpoint (default: the shipped one)")
+    p.add_argument(
+        "--body-model", metavar="PATH", help="SMPL model file (default: $ANYLIFT_SMPL_MODEL or proxy)"
+    )
+    p.add_argument("--samples", type=int, default=1, metavar="S", help="samples to draw and fuse (default 1)")
+    p.add_argument("--steps", type=int, default=None, metavar="N", help="DDIM steps (default 50)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument("--method", choices=("anylift", "smplify"), default="anylift")
+    p.add_argument("--ground", action="store_true", help="level the result so the floor is z = 0")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    p.add_argument("--progress", choices=("auto", "bar", "jsonl", "none"), default="auto",
+                   help="a bar on a terminal (auto), JSON lines on stderr, or none")  # fmt: skip
+    p.set_defaults(func=cmd_lift)
+
+    p = sub.add_parser("eval", help="metrics of a result against the truth")
+    p.add_argument("result", metavar="RESULT.npz")
+    p.add_argument("--truth", required=True, metavar="TRUTH.npz")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 
@@ -66,7 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
-        print(f"anylift: error: {exc}", file=sys.stderr)
+        # One line, whatever the message holds (a file name with a newline, a nested error).
+        text = " ".join(str(exc).split())
+        print(f"anylift: error: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("anylift: interrupted", file=sys.stderr)

@@ -158,8 +158,18 @@ def _kabsch_orient(model_pts: np.ndarray, target_pts: np.ndarray, valid: np.ndar
     return out
 
 
-def _contact_labels(keypoints3d: np.ndarray, weights: np.ndarray, fps: float, cfg: SmplFitConfig):
-    """(T, 2) bool: the left/right ankle target rests near the lowest ankle level and moves slowly."""
+def contact_labels(
+    keypoints3d: np.ndarray, weights: np.ndarray, fps: float, height: float, speed_limit: float
+) -> np.ndarray:
+    """(T, 2) bool: the left/right ankle rests near the lowest ankle level and moves slowly.
+
+    Args:
+        keypoints3d: (T, 17, 3) COCO-17, Z-up world, metres (finite where ``weights`` > 0).
+        weights: (T, 17) confidences; ankles with weight 0 are never in contact.
+        fps: frames per second.
+        height: metres above the clip's 5th-percentile ankle height that still count as contact.
+        speed_limit: horizontal ankle speed (m/s) below which the foot counts as still.
+    """
     ankles = keypoints3d[:, [L_ANKLE, R_ANKLE]]
     ok = weights[:, [L_ANKLE, R_ANKLE]] > 0
     if ok.sum() < 2:
@@ -170,11 +180,47 @@ def _contact_labels(keypoints3d: np.ndarray, weights: np.ndarray, fps: float, cf
         step = np.linalg.norm(np.diff(ankles[..., :2], axis=0), axis=-1) * fps
         speed[1:] = step
         speed[0] = step[0]
-    return (
-        ok
-        & (ankles[..., 2] < level + cfg.contact_height)
-        & (np.nan_to_num(speed, nan=1e9) < cfg.contact_speed)
-    )
+    return ok & (ankles[..., 2] < level + height) & (np.nan_to_num(speed, nan=1e9) < speed_limit)
+
+
+def pose_cost(body_pose: torch.Tensor) -> torch.Tensor:
+    """Quadratic pose regulariser per frame: (T, 69) axis-angle -> (T,) rad^2, weighted per joint.
+
+    Joints that COCO-17 cannot observe (spine, collars, neck, head, wrists, hands, feet) cost
+    ten times more (:data:`_POSE_WEIGHT`).
+    """
+    pose_w = torch.tensor(np.repeat(_POSE_WEIGHT, 3), dtype=body_pose.dtype, device=body_pose.device)
+    return (pose_w * body_pose**2).sum(1)
+
+
+def joint_limit_cost(body_pose: torch.Tensor) -> torch.Tensor:
+    """Hinge joint limits per frame: (T, 69) axis-angle -> (T,) rad^2.
+
+    Knees bend one way about their x axis only (and not about y or z); elbows bend one way
+    about their y axis (left: negative, right: positive).
+    """
+    pose = body_pose.reshape(body_pose.shape[0], 23, 3)
+    knees = pose[:, [SMPL_L_KNEE - 1, SMPL_R_KNEE - 1]]
+    lim = torch.relu(-knees[..., 0]) ** 2 + knees[..., 1] ** 2 + knees[..., 2] ** 2
+    lim = lim.sum(-1) + torch.relu(pose[:, SMPL_L_ELBOW - 1, 1]) ** 2
+    return lim + torch.relu(-pose[:, SMPL_R_ELBOW - 1, 1]) ** 2
+
+
+def foot_slide_cost(joints: torch.Tensor, contact: torch.Tensor) -> torch.Tensor:
+    """Horizontal sliding of feet in contact: summed squared xy steps (m^2), a scalar.
+
+    Args:
+        joints: (T, 24, 3) SMPL joints, Z-up world, metres (T >= 2).
+        contact: (T, 2) float 0/1 left/right contact labels (:func:`contact_labels`); a step
+            t -> t+1 counts when the foot is in contact in both frames. Ankle and foot
+            (toe) joints both count.
+    """
+    feet = joints[:, [SMPL_L_ANKLE, SMPL_R_ANKLE]]
+    toes = joints[:, [SMPL_L_FOOT, SMPL_R_FOOT]]
+    both = contact[1:] * contact[:-1]
+    slide = ((feet[1:, :, :2] - feet[:-1, :, :2]) ** 2).sum(-1)
+    slide = slide + ((toes[1:, :, :2] - toes[:-1, :, :2]) ** 2).sum(-1)
+    return (both * slide).sum()
 
 
 def fit_smpl(
@@ -253,8 +299,7 @@ def fit_smpl(
     target = torch.tensor(kp, dtype=dtype)
     wt = torch.tensor(w, dtype=dtype)
     wsum = wt.sum().clamp_min(1e-6)
-    contact = torch.tensor(_contact_labels(kp, w, fps, cfg), dtype=dtype)
-    pose_w = torch.tensor(np.repeat(_POSE_WEIGHT, 3), dtype=dtype)
+    contact = torch.tensor(contact_labels(kp, w, fps, cfg.contact_height, cfg.contact_speed), dtype=dtype)
     floor = None if floor_z is None else float(floor_z)
 
     def losses(stage: int) -> dict[str, torch.Tensor]:
@@ -266,22 +311,14 @@ def fit_smpl(
             out["smooth"] = cfg.w_smooth * (acc**2).sum(-1).mean() / cfg.w_keypoints
         out["betas"] = cfg.w_betas * (be**2).sum()
         if stage == 2:
-            out["pose"] = cfg.w_pose * (pose_w * bp**2).sum(1).mean()
-            pose = bp.reshape(t_len, 23, 3)
-            knees = pose[:, [SMPL_L_KNEE - 1, SMPL_R_KNEE - 1]]
-            lim = torch.relu(-knees[..., 0]) ** 2 + knees[..., 1] ** 2 + knees[..., 2] ** 2
-            lim = lim.sum(-1) + torch.relu(pose[:, SMPL_L_ELBOW - 1, 1]) ** 2
-            lim = lim + torch.relu(-pose[:, SMPL_R_ELBOW - 1, 1]) ** 2
-            out["limits"] = cfg.w_limits * lim.mean()
-            feet = joints[:, [SMPL_L_ANKLE, SMPL_R_ANKLE]]
-            toes = joints[:, [SMPL_L_FOOT, SMPL_R_FOOT]]
+            out["pose"] = cfg.w_pose * pose_cost(bp).mean()
+            out["limits"] = cfg.w_limits * joint_limit_cost(bp).mean()
             if t_len >= 2 and cfg.w_contact > 0:
-                both = contact[1:] * contact[:-1]
-                slide = ((feet[1:, :, :2] - feet[:-1, :, :2]) ** 2).sum(-1)
-                slide = slide + ((toes[1:, :, :2] - toes[:-1, :, :2]) ** 2).sum(-1)
                 # Per keypoint-and-frame like the data term, so a few contact frames cannot outweigh it.
-                out["contact"] = cfg.w_contact * (both * slide).sum() / (17 * t_len)
+                out["contact"] = cfg.w_contact * foot_slide_cost(joints, contact) / (17 * t_len)
             if floor is not None:
+                feet = joints[:, [SMPL_L_ANKLE, SMPL_R_ANKLE]]
+                toes = joints[:, [SMPL_L_FOOT, SMPL_R_FOOT]]
                 low = torch.cat([feet[..., 2], toes[..., 2]], dim=1)
                 out["floor"] = cfg.w_floor * (torch.relu(floor - low) ** 2).mean()
         return out

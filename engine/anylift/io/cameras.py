@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from anylift.errors import InputError
 from anylift.io.atomic import atomic_path
@@ -239,6 +238,19 @@ _COLMAP_MODELS = {
 }
 
 
+def _quaternion_matrix(q: np.ndarray) -> np.ndarray:
+    """(4,) w, x, y, z (normalised here) -> (3, 3). numpy only: the Blender add-on reads cameras
+    inside Blender, whose Python has no scipy."""
+    w, x, y, z = q / np.linalg.norm(q)
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
 def _colmap_lines(path: Path) -> list[tuple[int, str]]:
     require_exists(path)
     try:
@@ -348,7 +360,7 @@ def _read_colmap(cameras_txt: Path, images_txt: Path, origin: Path) -> Camera:
                 expected="a CAMERA_ID listed in cameras.txt",
             )
         m = np.eye(4)
-        m[:3, :3] = Rotation.from_quat(q[[1, 2, 3, 0]]).as_matrix()
+        m[:3, :3] = _quaternion_matrix(q)
         m[:3, 3] = t
         entries.append((parts[9].strip(), m, cam_id, n))
 

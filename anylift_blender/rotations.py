@@ -1,0 +1,157 @@
+"""Rotation conversions for the add-on, numpy only.
+
+Blender's bundled Python ships numpy but not scipy (nor torch, so the engine's
+``anylift.geometry.rotations`` is out of reach too): every rotation the add-on needs while
+baking, retargeting or exporting is computed here. All functions are batched over leading dims
+and return float64. Quaternions are ``w, x, y, z`` (Blender's ``rotation_quaternion`` order);
+``rotvec`` is SMPL's axis-angle (axis times angle, radians); Blender's own axis-angle
+(``rotation_axis_angle``) is ``angle, x, y, z``. Matrices rotate column vectors (``R @ v``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def quaternion_to_matrix(q: np.ndarray) -> np.ndarray:
+    """(..., 4) w,x,y,z (any non-zero norm) -> (..., 3, 3)."""
+    q = np.asarray(q, dtype=np.float64)
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    return np.stack(
+        [
+            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+        ],
+        axis=-1,
+    ).reshape((*q.shape[:-1], 3, 3))  # fmt: skip
+
+
+def matrix_to_quaternion(m: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rotation -> (..., 4) unit w,x,y,z with w >= 0 (Shepperd's method)."""
+    m = np.asarray(m, dtype=np.float64)
+    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
+    # Four candidate forms; each is well conditioned where its squared component is largest.
+    sq = np.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22], -1)
+    best = np.argmax(sq, axis=-1)
+    s = np.sqrt(np.maximum(np.take_along_axis(sq, best[..., None], -1)[..., 0], 1e-12)) * 2
+    a = m[..., 2, 1] - m[..., 1, 2]
+    b = m[..., 0, 2] - m[..., 2, 0]
+    c = m[..., 1, 0] - m[..., 0, 1]
+    d = m[..., 0, 1] + m[..., 1, 0]
+    e = m[..., 0, 2] + m[..., 2, 0]
+    f = m[..., 1, 2] + m[..., 2, 1]
+    cands = np.stack(
+        [
+            np.stack([s / 4, a / s, b / s, c / s], -1),
+            np.stack([a / s, s / 4, d / s, e / s], -1),
+            np.stack([b / s, d / s, s / 4, f / s], -1),
+            np.stack([c / s, e / s, f / s, s / 4], -1),
+        ],
+        -2,
+    )
+    q = np.take_along_axis(cands, best[..., None, None], -2)[..., 0, :]
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    return np.where(q[..., :1] < 0, -q, q)
+
+
+def rotvec_to_quaternion(rotvec: np.ndarray) -> np.ndarray:
+    """(..., 3) axis-angle (radians) -> (..., 4) unit w,x,y,z."""
+    v = np.asarray(rotvec, dtype=np.float64)
+    angle = np.linalg.norm(v, axis=-1, keepdims=True)
+    small = angle < 1e-3
+    # sin(a/2)/a, with its Taylor series near 0 where the ratio loses precision.
+    safe = np.where(small, 1.0, angle)
+    scale = np.where(small, 0.5 - angle**2 / 48 + angle**4 / 3840, np.sin(safe / 2) / safe)
+    return np.concatenate([np.cos(angle / 2), scale * v], -1)
+
+
+def rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:
+    """(..., 3) axis-angle (radians; SMPL's ``global_orient``/``body_pose`` rows) -> (..., 3, 3)."""
+    return quaternion_to_matrix(rotvec_to_quaternion(rotvec))
+
+
+def matrix_to_rotvec(m: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rotation -> (..., 3) axis-angle with angle in [0, pi]."""
+    q = matrix_to_quaternion(m)
+    xyz_norm = np.linalg.norm(q[..., 1:], axis=-1, keepdims=True)
+    angle = 2 * np.arctan2(xyz_norm, q[..., :1])
+    small = angle < 1e-3
+    safe = np.where(small, 1.0, angle)
+    # angle/sin(angle/2), with its Taylor series near 0.
+    scale = np.where(small, 2 + angle**2 / 12 + 7 * angle**4 / 2880, safe / np.sin(safe / 2))
+    return scale * q[..., 1:]
+
+
+def blender_axis_angle_to_matrix(aa: np.ndarray) -> np.ndarray:
+    """(..., 4) Blender axis-angle (angle, x, y, z; axis any norm) -> (..., 3, 3)."""
+    aa = np.asarray(aa, dtype=np.float64)
+    angle = aa[..., 0]
+    axis = aa[..., 1:] / np.maximum(np.linalg.norm(aa[..., 1:], axis=-1, keepdims=True), 1e-12)
+    half = angle / 2
+    return quaternion_to_matrix(np.concatenate([np.cos(half)[..., None], axis * np.sin(half)[..., None]], -1))
+
+
+def euler_to_matrix(angles: np.ndarray, order: str) -> np.ndarray:
+    """(..., 3) radians in Blender's ``rotation_mode`` order (e.g. ``"XYZ"``: X applied first)
+    -> (..., 3, 3)."""
+    angles = np.asarray(angles, dtype=np.float64)
+    out = np.broadcast_to(np.eye(3), (*angles.shape[:-1], 3, 3)).copy()
+    for axis in order:
+        i = "XYZ".index(axis)
+        c, s = np.cos(angles[..., i]), np.sin(angles[..., i])
+        r = np.zeros((*angles.shape[:-1], 3, 3))
+        j, k = (i + 1) % 3, (i + 2) % 3
+        r[..., i, i] = 1
+        r[..., j, j] = c
+        r[..., k, k] = c
+        r[..., k, j] = s
+        r[..., j, k] = -s
+        out = r @ out
+    return out
+
+
+def swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(3, 3) smallest rotation turning unit vector ``a`` (3,) onto unit vector ``b`` (3,)."""
+    v = np.cross(a, b)
+    c = float(np.dot(a, b))
+    if c < -1 + 1e-9:
+        # Opposite: half a turn about any axis perpendicular to a.
+        axis = np.cross(a, [1.0, 0.0, 0.0])
+        if np.linalg.norm(axis) < 1e-6:
+            axis = np.cross(a, [0.0, 1.0, 0.0])
+        axis /= np.linalg.norm(axis)
+        return 2 * np.outer(axis, axis) - np.eye(3)
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx / (1 + c)
+
+
+def rotation_part(m: np.ndarray) -> np.ndarray:
+    """(..., 4, 4) or (..., 3, 3) -> (..., 3, 3) with unit columns (scale removed)."""
+    r = np.asarray(m, dtype=np.float64)[..., :3, :3]
+    return r / np.linalg.norm(r, axis=-2, keepdims=True)
+
+
+def continuous_quaternions(q: np.ndarray) -> np.ndarray:
+    """Flip quaternion signs along time so neighbours are on the same hemisphere.
+
+    q and -q are the same rotation, but F-curves interpolate components: a sign flip between two
+    frames would spin the bone through a full turn between them. Args/returns: (T, ..., 4) w,x,y,z.
+    """
+    q = np.array(q, dtype=np.float64, copy=True)
+    if len(q) < 2:
+        return q
+    dots = np.sum(q[1:] * q[:-1], axis=-1)
+    # Cumulative parity of flips: frame t is flipped iff an odd number of negative dots precede it.
+    flips = np.cumsum(dots < 0, axis=0) % 2 == 1
+    q[1:][flips] *= -1
+    return q
+
+
+def matrix_to_continuous_quaternions(m: np.ndarray) -> np.ndarray:
+    """(T, ..., 3, 3) rotations over time -> (T, ..., 4) w,x,y,z keys, sign-continuous along time.
+
+    Frame 0 has w >= 0; later frames follow their predecessor's hemisphere.
+    """
+    return continuous_quaternions(matrix_to_quaternion(m))

@@ -1,0 +1,218 @@
+"""3D motion augmentation and looping for training windows (COCO-17 keypoints, Z-up metres).
+
+Every function takes and returns (T, 17, 3) keypoints in the engine's world (Z up, metres,
+feet on z = 0 for mocap clips) and draws randomness only from the ``np.random.Generator`` it is
+given.
+
+- :func:`loop_sequence`: a clip played for any number of frames. Clips whose file says
+  ``Loop = "wrap"`` repeat seamlessly: each repeat starts where the previous one ended, turned by
+  the heading change of one cycle, so a walk keeps walking (and a spin keeps spinning) instead of
+  jumping back to the start. Other clips play once, held still before and after (a person
+  standing, then acting).
+- :func:`change_speed`: resample in time by a speed factor (0.8-1.25x by default).
+- :func:`mirror`: reflect left/right (world y -> -y) and swap the left/right joints.
+- :func:`rotate_yaw`: turn the motion about the vertical axis through its mean pelvis.
+- :func:`body_shape`: a global scale plus per-limb length jitter along COCO-17's kinematic chain.
+- :func:`augment_motion`: all of them with the probabilities/ranges of :class:`AugmentConfig`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from anylift.skeletons import COCO17
+
+L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 5, 6, 11, 12
+HEAD = (0, 1, 2, 3, 4)
+
+# COCO-17 kinematic chain used by :func:`body_shape`, rooted at the hip midpoint (-1):
+# (joint, parent, bone group). Left/right bones of the same group share one length factor plus
+# a small asymmetric part. The head points ride rigidly on the shoulder midpoint (see body_shape).
+_CHAIN: tuple[tuple[int, int, str], ...] = (
+    (11, -1, "pelvis"),
+    (12, -1, "pelvis"),
+    (13, 11, "thigh"),
+    (14, 12, "thigh"),
+    (15, 13, "shin"),
+    (16, 14, "shin"),
+    (5, 11, "torso"),
+    (6, 12, "torso"),
+    (7, 5, "upper_arm"),
+    (8, 6, "upper_arm"),
+    (9, 7, "forearm"),
+    (10, 8, "forearm"),
+)
+BONE_GROUPS: tuple[str, ...] = ("pelvis", "thigh", "shin", "torso", "upper_arm", "forearm", "head")
+
+
+def hip_mid(keypoints3d: np.ndarray) -> np.ndarray:
+    """(T, 3) midpoint of the two hips (the root of the 2D representation)."""
+    return 0.5 * (keypoints3d[:, L_HIP] + keypoints3d[:, R_HIP])
+
+
+def heading(keypoints3d: np.ndarray) -> np.ndarray:
+    """(T,) facing direction (radians from +x towards +y): perpendicular to the hip line, horizontal."""
+    left = keypoints3d[:, L_HIP] - keypoints3d[:, R_HIP]
+    forward = np.cross(left, np.array([0.0, 0.0, 1.0]))
+    return np.arctan2(forward[:, 1], forward[:, 0])
+
+
+def _rot_z(angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def loop_sequence(
+    keypoints3d: np.ndarray, num_frames: int, loop: str, rng: np.random.Generator
+) -> np.ndarray:
+    """Play a clip for ``num_frames`` frames starting at a random point.
+
+    Args:
+        keypoints3d: (T, 17, 3) one cycle of the clip (for ``"wrap"`` clips the last frame is the
+            pose of the first one, moved on by one cycle).
+        num_frames: frames wanted.
+        loop: ``"wrap"`` (repeat, carrying root displacement and heading forward) or anything else
+            (play once at a random offset inside the window; the first/last pose is held).
+        rng: draws the starting offset.
+
+    Returns:
+        (num_frames, 17, 3).
+    """
+    kp = np.asarray(keypoints3d, dtype=np.float64)
+    t = kp.shape[0]
+    if loop == "wrap" and t >= 3:
+        cycle = t - 1  # the last frame is the next cycle's first frame
+        # One cycle's rigid motion about the vertical axis: the first frame's root/heading to the last's.
+        turn = float(np.angle(np.exp(1j * (heading(kp[-1:])[0] - heading(kp[:1])[0]))))
+        rot = _rot_z(turn)
+        start_xy = hip_mid(kp[:1])[0] * [1, 1, 0]
+        end_xy = hip_mid(kp[-1:])[0] * [1, 1, 0]
+        offset = int(rng.integers(cycle))
+        repeats = (offset + num_frames) // cycle + 1
+        parts, turn_k, place = [], np.eye(3), start_xy.copy()
+        for _ in range(repeats):
+            # Cycle k: the first cycle turned by k cycle-turns and moved to where cycle k-1 ended.
+            parts.append((kp[:cycle] - start_xy) @ turn_k.T + place)
+            place = place + turn_k @ (end_xy - start_xy)
+            turn_k = rot @ turn_k
+        seq = np.concatenate(parts, axis=0)
+        return seq[offset : offset + num_frames].copy()
+    if t >= num_frames:
+        start = int(rng.integers(t - num_frames + 1))
+        return kp[start : start + num_frames].copy()
+    lead = int(rng.integers(num_frames - t + 1))
+    index = np.clip(np.arange(num_frames) - lead, 0, t - 1)
+    return kp[index].copy()
+
+
+def change_speed(keypoints3d: np.ndarray, factor: float) -> np.ndarray:
+    """Play ``factor`` times faster (``factor`` > 0): (T, 17, 3) -> (round((T-1)/factor)+1, 17, 3).
+
+    Linear interpolation in time (the clips are smooth at 30 fps; speeds stay within 0.8-1.25x).
+    """
+    kp = np.asarray(keypoints3d, dtype=np.float64)
+    t = kp.shape[0]
+    count = max(round((t - 1) / factor) + 1, 2)
+    times = np.minimum(np.arange(count) * factor, t - 1)
+    lo = np.floor(times).astype(int)
+    hi = np.minimum(lo + 1, t - 1)
+    w = (times - lo)[:, None, None]
+    return (1.0 - w) * kp[lo] + w * kp[hi]
+
+
+def mirror(keypoints3d: np.ndarray) -> np.ndarray:
+    """Left/right mirror: world y -> -y, then the left and right joints swap names (COCO17.flip)."""
+    kp = np.array(keypoints3d, dtype=np.float64)
+    kp[..., 1] *= -1.0
+    return kp[:, list(COCO17.flip)]
+
+
+def rotate_yaw(keypoints3d: np.ndarray, angle: float) -> np.ndarray:
+    """Turn the motion by ``angle`` radians about the vertical axis through its mean pelvis."""
+    kp = np.asarray(keypoints3d, dtype=np.float64)
+    centre = hip_mid(kp).mean(0) * [1, 1, 0]
+    return (kp - centre) @ _rot_z(angle).T + centre
+
+
+def body_shape(keypoints3d: np.ndarray, scale: float, bone_factors: dict[str, np.ndarray]) -> np.ndarray:
+    """Change the body's proportions: bone vectors rescaled along the chain, then a global scale.
+
+    Args:
+        keypoints3d: (T, 17, 3).
+        scale: global size factor (applied about the mean pelvis on the floor, so the feet stay on
+            the floor and the path scales with the body).
+        bone_factors: per group of :data:`BONE_GROUPS`, a (2,) factor for the (left, right) bone;
+            ``"head"`` uses its first value for the head points' offsets from the shoulder midpoint.
+
+    Returns:
+        (T, 17, 3); the lowest point over the clip stays at the same height.
+    """
+    old = np.asarray(keypoints3d, dtype=np.float64)
+    new = old.copy()
+    root_old = hip_mid(old)
+    for joint, parent, group in _CHAIN:
+        side = 0 if joint in (11, 13, 15, 5, 7, 9) else 1
+        base_old = root_old if parent < 0 else old[:, parent]
+        base_new = root_old if parent < 0 else new[:, parent]
+        new[:, joint] = base_new + bone_factors[group][side] * (old[:, joint] - base_old)
+    neck_old = 0.5 * (old[:, L_SHOULDER] + old[:, R_SHOULDER])
+    neck_new = 0.5 * (new[:, L_SHOULDER] + new[:, R_SHOULDER])
+    new[:, list(HEAD)] = neck_new[:, None] + bone_factors["head"][0] * (
+        old[:, list(HEAD)] - neck_old[:, None]
+    )
+    floor_old = old[..., 2].min()
+    anchor = root_old.mean(0) * [1, 1, 0] + [0, 0, floor_old]
+    new = (new - anchor) * scale + anchor
+    new[..., 2] += floor_old - new[..., 2].min()
+    return new
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Ranges of :func:`augment_motion`.
+
+    Attributes:
+        mirror_prob: probability of a left/right mirror.
+        speed: (low, high) speed factor, drawn log-uniformly.
+        yaw: randomise the heading uniformly over the full circle.
+        scale: (low, high) global body scale.
+        bone_jitter: per-limb length factor within 1 +- bone_jitter (left/right share it, plus a
+            quarter of it asymmetric).
+    """
+
+    mirror_prob: float = 0.5
+    speed: tuple[float, float] = (0.8, 1.25)
+    yaw: bool = True
+    scale: tuple[float, float] = (0.88, 1.12)
+    bone_jitter: float = 0.08
+
+
+def augment_motion(
+    keypoints3d: np.ndarray, loop: str, num_frames: int, rng: np.random.Generator, config: AugmentConfig
+) -> np.ndarray:
+    """One augmented window of a clip: speed, loop to length, mirror, yaw, body shape.
+
+    Args:
+        keypoints3d: (T, 17, 3) a clip (one cycle for wrap clips).
+        loop: the clip's loop mode (see :func:`loop_sequence`).
+        num_frames: window length.
+
+    Returns:
+        (num_frames, 17, 3).
+    """
+    lo, hi = config.speed
+    factor = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+    kp = change_speed(keypoints3d, factor)
+    kp = loop_sequence(kp, num_frames, loop, rng)
+    if rng.random() < config.mirror_prob:
+        kp = mirror(kp)
+    if config.yaw:
+        kp = rotate_yaw(kp, float(rng.uniform(-np.pi, np.pi)))
+    j = config.bone_jitter
+    factors = {}
+    for group in BONE_GROUPS:
+        common = rng.uniform(1.0 - j, 1.0 + j)
+        factors[group] = common + rng.uniform(-0.25 * j, 0.25 * j, size=2)
+    return body_shape(kp, float(rng.uniform(*config.scale)), factors)

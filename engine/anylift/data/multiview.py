@@ -1,0 +1,388 @@
+"""Multi-view windows (stage 2): the virtual views shared with inference, and the training windows.
+
+Shared with inference (``anylift.pipeline`` imports these; never re-derive them):
+
+- :func:`ring_centre`: the subject centre the ring of virtual cameras turns about, guessed from
+  the input view alone (body size -> depth along each frame's hip ray, through the moving input
+  camera, averaged over the window).
+- :func:`multiview_cameras`: (V, T, 4, 4) cameras in the input camera's frame-0 coordinates:
+  view 0 is the input camera's (moving) trajectory, views 1..V-1 static cameras from
+  :func:`anylift.representation.orbit_camera` at azimuths ``2 pi v / V`` around the centre, so
+  together with the input camera at frame 0 they are evenly spaced on a ring. With
+  ``down=None`` they equal ``representation.ring_cameras(centre, V)[1:]`` (ring about the input
+  camera's own vertical); passing the world's down direction (known from a camera file's ``up``,
+  or :func:`anylift.geometry.camera.up_vector`) keeps the ring horizontal. Training passes the
+  true world down (:func:`world_down`).
+- :func:`multiview_condition`: per-view camera features relative to the input camera's frame 0
+  and the input view's observation (root/local), the way :class:`anylift.models.MultiViewCondition`
+  wants them (``MultiViewCondition.from_input(camera, observed, observed_mask)``).
+
+All views share the input view's intrinsics, image size and per-sequence ``scale``: model
+coordinates of view v are ``(X/Z) / scale`` of the camera-frame point, i.e. the projection through
+``diag(1/scale, 1/scale, 1) @ cameras[v]``, which is what triangulation at inference uses.
+
+Training windows (:class:`MultiViewWindows`) come from two sources with the same builder
+(:func:`multiview_window`): the "3D available" path (mocap motion + a training camera trajectory)
+and the "2D only" path (3D keypoints from SDS synthesis + SMPL fit, read from a dataset file
+written by :mod:`anylift.data.synthesis`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from anylift import representation as rep
+from anylift.data import trajectories
+from anylift.data.augment import hip_mid
+from anylift.data.windows import MotionBank, WindowConfig, observe, stack_examples, step_rng
+from anylift.errors import InputError
+from anylift.geometry.camera import invert_rigid, relative_to_first, to_camera
+
+DATASET_FORMAT = "anylift.multiview_dataset/1"
+
+
+def world_down(world_to_camera0: np.ndarray, up: np.ndarray | None = None) -> np.ndarray:
+    """(3,) the world's down direction in the frame-0 camera's coordinates.
+
+    Args:
+        world_to_camera0: (4, 4) the input camera at frame 0.
+        up: (3,) world up; default +Z (the engine's worlds).
+    """
+    up = np.array([0.0, 0.0, 1.0]) if up is None else np.asarray(up, dtype=np.float64)
+    d = -np.asarray(world_to_camera0, dtype=np.float64)[:3, :3] @ up
+    return d / np.linalg.norm(d)
+
+
+def ring_centre(
+    relative_w2c: np.ndarray, points: np.ndarray, scale: float, *, body_size: float = rep.BODY_SIZE_M
+) -> np.ndarray:
+    """(3,) guessed subject centre in the input camera's frame-0 coordinates (world units).
+
+    Each frame's hip midpoint (model coordinates) is placed at depth ``body_size / scale`` along
+    its ray (:func:`anylift.representation.subject_centre`), moved into frame-0 coordinates
+    through that frame's camera, and the frames are averaged. For a static camera this is
+    ``subject_centre(mean hip midpoint, scale, body_size)``.
+
+    Args:
+        relative_w2c: (T, 4, 4) input camera relative to its frame 0.
+        points: (T, J, 2) global model coordinates of the input view (hips at 11, 12).
+        scale: the input view's per-sequence scale.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    root = 0.5 * (pts[:, rep.HIPS[0]] + pts[:, rep.HIPS[1]])
+    cam_points = np.stack([rep.subject_centre(r, scale, body_size) for r in root])
+    c2w = invert_rigid(np.asarray(relative_w2c, dtype=np.float64))
+    world = np.einsum("tij,tj->ti", c2w[:, :3, :3], cam_points) + c2w[:, :3, 3]
+    return world.mean(axis=0)
+
+
+def multiview_cameras(
+    relative_w2c: np.ndarray,
+    points: np.ndarray,
+    scale: float,
+    num_views: int,
+    *,
+    down: np.ndarray | None = None,
+    body_size: float = rep.BODY_SIZE_M,
+) -> np.ndarray:
+    """(V, T, 4, 4) world-to-camera of the V views, in the input camera's frame-0 coordinates.
+
+    Args:
+        relative_w2c: (T, 4, 4) the input camera relative to its frame 0 (``relative_to_first``).
+        points: (T, J, 2) the input view's global model coordinates.
+        scale: the input view's scale.
+        num_views: V >= 1; view 0 is the input camera.
+        down: (3,) the world's down direction in frame-0 camera coordinates; ``None`` = the
+            camera's +y (``representation.ring_cameras``).
+        body_size: the subject's keypoint extent in world units.
+    """
+    rel = np.asarray(relative_w2c, dtype=np.float64)
+    centre = ring_centre(rel, points, scale, body_size=body_size)
+    views = [rel]
+    for v in range(1, int(num_views)):
+        w2c = rep.orbit_camera(centre, 2.0 * np.pi * v / num_views, down=down)
+        views.append(np.broadcast_to(w2c, rel.shape))
+    return np.stack(views)
+
+
+def model_points(points3d: np.ndarray, cameras: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Model coordinates of 3D points in several views.
+
+    Args:
+        points3d: (T, J, 3) in the cameras' world. cameras: (V, T, 4, 4). scale: shared scale.
+
+    Returns:
+        (V, T, J, 2) global model coordinates and (V, T, J) bool "in front of the camera".
+    """
+    cam = to_camera(np.asarray(points3d, dtype=np.float64)[None], cameras)
+    depth = cam[..., 2]
+    front = depth > 1e-3
+    safe = np.where(front, depth, 1.0)
+    return cam[..., :2] / safe[..., None] / scale, front
+
+
+def multiview_condition(
+    cameras: np.ndarray,
+    K: np.ndarray,
+    image_size: tuple[int, int],
+    scale: float,
+    observed_points: np.ndarray,
+    observed_mask: np.ndarray,
+    *,
+    body_size: float = rep.BODY_SIZE_M,
+) -> dict[str, np.ndarray]:
+    """The multi-view model's conditions for one window (numpy, no batch axis).
+
+    Args:
+        cameras: (V, T, 4, 4) from :func:`multiview_cameras` (input camera frame 0 = identity).
+        K: (3, 3) input intrinsics, pixels; image_size: (W, H) pixels (shared by all views).
+        scale: the input view's scale (shared by all views).
+        observed_points: (T, J, 2) the input view's global model coordinates (filled where masked).
+        observed_mask: (T, J) 1 = observed.
+
+    Returns:
+        ``camera`` (V, T, CAMERA_DIM) float32 (:func:`~anylift.representation.camera_condition`
+        with ``reference`` = the input camera's frame 0), ``observed`` (T, J, 2) float32
+        root/local, zero where unobserved, and ``observed_mask`` (T, J) float32. Batch them and
+        call ``MultiViewCondition.from_input(camera, observed, observed_mask)``.
+    """
+    cams = np.asarray(cameras, dtype=np.float64)
+    reference = cams[0, 0]
+    camera = np.stack(
+        [
+            rep.camera_condition(c, K, image_size, scale, reference=reference, body_size=body_size)
+            for c in cams
+        ]
+    )
+    mask = np.asarray(observed_mask, dtype=np.float32)
+    observed = rep.to_root_local(np.asarray(observed_points, dtype=np.float64)) * mask[..., None]
+    return {
+        "camera": camera.astype(np.float32),
+        "observed": observed.astype(np.float32),
+        "observed_mask": mask,
+    }
+
+
+def multiview_window(
+    keypoints3d: np.ndarray,
+    world_to_camera: np.ndarray,
+    K: np.ndarray,
+    image_size: tuple[int, int],
+    num_views: int,
+    rng: np.random.Generator,
+    *,
+    down: np.ndarray | None,
+    keypoint_drop: float = 0.05,
+) -> dict[str, np.ndarray]:
+    """One multi-view training example from a 3D window seen by an input camera.
+
+    The input view is observed in pixels (keypoints dropped at random, NaN), normalised as at
+    inference; the views and conditions come from the input view alone
+    (:func:`multiview_cameras`, :func:`multiview_condition`); the targets are the true 3D
+    keypoints reprojected into every view.
+
+    Args:
+        keypoints3d: (T, 17, 3) in the camera's world. world_to_camera: (T, 4, 4) input camera.
+        K: (3, 3); image_size: (W, H).
+        down: (3,) world down in frame-0 camera coordinates (:func:`world_down`), or None.
+
+    Returns:
+        ``x0`` (V, T, 17, 2) root/local targets, ``target_mask`` (V, T, 17), ``camera``
+        (V, T, CAMERA_DIM), ``observed`` (T, 17, 2), ``observed_mask`` (T, 17); float32.
+    """
+    w2c = np.asarray(world_to_camera, dtype=np.float64)
+    px = observe(keypoints3d, K, w2c, rng, keypoint_drop)
+    nk = rep.normalise_keypoints(px, K)
+    scale = nk.normalisation.scale
+    rel = relative_to_first(w2c)
+    cams = multiview_cameras(rel, nk.points, scale, num_views, down=down)
+    # The targets live in the input camera's frame-0 coordinates: move the 3D points there.
+    points_rel = to_camera(np.asarray(keypoints3d, dtype=np.float64), w2c[0])
+    x0, front = model_points(points_rel, cams, scale)
+    out = multiview_condition(cams, K, image_size, scale, nk.points, nk.mask)
+    out["x0"] = rep.to_root_local(np.where(front[..., None], x0, 0.0)).astype(np.float32)
+    out["target_mask"] = front.astype(np.float32)
+    return out
+
+
+@dataclass
+class MultiViewDataset:
+    """A synthesized ("2D only") multi-view dataset file, one entry per input sequence.
+
+    Attributes (N sequences of T frames):
+        keypoints3d: (N, T, 17, 3) fitted 3D keypoints in each input camera's frame-0 coordinates.
+        world_to_camera: (N, T, 4, 4) the input camera relative to its frame 0.
+        K: (N, 3, 3) pixels; image_size: (N, 2) (W, H); down: (N, 3) world down in frame-0
+        coordinates (the ring's vertical).
+        views2d: (N, V, T, 17, 2) the fitted motion reprojected into the V evenly spaced cameras
+            (global model coordinates, view 0 = input camera); scale: (N,).
+        fps: frame rate; info: dict of (N,) arrays (fit error, line residual, source names).
+        path: the file.
+    """
+
+    keypoints3d: np.ndarray
+    world_to_camera: np.ndarray
+    K: np.ndarray
+    image_size: np.ndarray
+    down: np.ndarray
+    views2d: np.ndarray
+    scale: np.ndarray
+    fps: float
+    info: dict[str, np.ndarray]
+    path: str | None = None
+
+    def __len__(self) -> int:
+        return int(self.keypoints3d.shape[0])
+
+
+_DATASET_KEYS = ("keypoints3d", "world_to_camera", "K", "image_size", "down", "views2d", "scale")
+
+
+def write_multiview_dataset(path, dataset: MultiViewDataset) -> None:
+    """Write a :class:`MultiViewDataset` as ``.npz`` (atomic; ``format`` = :data:`DATASET_FORMAT`)."""
+    from anylift.io.atomic import atomic_path
+
+    arrays = {k: np.asarray(getattr(dataset, k)) for k in _DATASET_KEYS}
+    arrays.update({f"info_{k}": np.asarray(v) for k, v in dataset.info.items()})
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, format=np.array(DATASET_FORMAT), fps=np.array(dataset.fps), **arrays)
+
+
+def read_multiview_dataset(path) -> MultiViewDataset:
+    """Read a file written by :func:`write_multiview_dataset`.
+
+    Raises:
+        InputError: missing file, other format, missing fields or inconsistent shapes.
+    """
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read the dataset: {error}", path=path, expected="a .npz file") from error
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise InputError("not an .npz archive", path=path, expected="a write_multiview_dataset file")
+    with data:
+        if "format" not in data or str(data["format"]) != DATASET_FORMAT:
+            raise InputError("not a multi-view dataset", path=path, field="format", expected=DATASET_FORMAT)
+        missing = [k for k in (*_DATASET_KEYS, "fps") if k not in data]
+        if missing:
+            raise InputError(
+                "missing arrays", path=path, field=", ".join(missing), expected="all dataset arrays"
+            )
+        fields = {k: np.asarray(data[k]) for k in _DATASET_KEYS}
+        info = {k[5:]: np.asarray(data[k]) for k in data.files if k.startswith("info_")}
+        fps = float(data["fps"])
+    kp = fields["keypoints3d"]
+    n = kp.shape[0] if kp.ndim == 4 else -1
+    if kp.ndim != 4 or kp.shape[2:] != (17, 3) or fields["world_to_camera"].shape != (n, kp.shape[1], 4, 4):
+        raise InputError(
+            f"keypoints3d {kp.shape}, world_to_camera {fields['world_to_camera'].shape}",
+            path=path,
+            field="keypoints3d/world_to_camera",
+            expected="(N, T, 17, 3) and (N, T, 4, 4)",
+        )
+    if not np.all(np.isfinite(kp)):
+        raise InputError("non-finite 3D keypoints", path=path, field="keypoints3d", expected="finite values")
+    return MultiViewDataset(**fields, fps=fps, info=info, path=str(path))
+
+
+@dataclass(frozen=True)
+class MultiViewConfig:
+    """How multi-view windows are made.
+
+    Attributes:
+        num_views: V (input + V-1 ring views; 4 = evenly spaced 90 degrees apart).
+        dataset: path of a synthesized dataset (the "2D only" path), or None.
+        dataset_fraction: share of a batch drawn from the dataset when there is one (the rest is
+            the "3D available" path; 1.0 = dataset only).
+        windows: the 3D path's settings (clips, trajectories, augmentation, keypoint_drop).
+    """
+
+    num_views: int = 4
+    dataset: str | None = None
+    dataset_fraction: float = 0.5
+    windows: WindowConfig = field(default_factory=WindowConfig)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MultiViewConfig:
+        data = dict(data)
+        windows = WindowConfig.from_dict(data.pop("windows", {}))
+        try:
+            return cls(**data, windows=windows)
+        except TypeError as error:
+            raise InputError(
+                f"bad data settings: {error}", field="data", expected="MultiViewConfig fields"
+            ) from error
+
+
+class MultiViewWindows:
+    """Deterministic batches of multi-view windows, a pure function of ``(seed, rank, step)``.
+
+    3D path: an augmented training-clip window seen by a training trajectory (70% real-like /
+    30% predefined, any viewpoint). 2D-only path: a random window of a dataset sequence (its input
+    camera and fitted 3D), used as synthesized; the ring is re-derived from the window's input view
+    exactly as at inference.
+    """
+
+    def __init__(self, config: MultiViewConfig, seed: int = 0) -> None:
+        self.config = config
+        self.seed = int(seed)
+        self.window = config.windows.window
+        use_3d = config.dataset is None or config.dataset_fraction < 1.0
+        self.bank = MotionBank(config.windows.clips, config.windows.fps) if use_3d else None
+        self.dataset = None if config.dataset is None else read_multiview_dataset(config.dataset)
+        if self.dataset is not None and self.dataset.keypoints3d.shape[1] < self.window:
+            raise InputError(
+                f"sequences of {self.dataset.keypoints3d.shape[1]} frames",
+                path=config.dataset,
+                field="keypoints3d",
+                expected=f"at least the window length {self.window}",
+            )
+
+    def example_3d(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        wc = self.config.windows
+        motion = self.bank.window(rng, self.window, wc.augment)
+        cam = trajectories.sample_trajectory(rng, self.window, hip_mid(motion), "train", wc.mode_prob, wc.fps)
+        return multiview_window(
+            motion,
+            cam.world_to_camera,
+            cam.K,
+            cam.image_size,
+            self.config.num_views,
+            rng,
+            down=world_down(cam.world_to_camera[0]),
+            keypoint_drop=wc.keypoint_drop,
+        )
+
+    def example_dataset(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        ds = self.dataset
+        i = int(rng.integers(len(ds)))
+        start = int(rng.integers(ds.keypoints3d.shape[1] - self.window + 1))
+        sl = slice(start, start + self.window)
+        return multiview_window(
+            ds.keypoints3d[i, sl],
+            ds.world_to_camera[i, sl],
+            ds.K[i],
+            tuple(int(v) for v in ds.image_size[i]),
+            self.config.num_views,
+            rng,
+            down=ds.down[i],
+            keypoint_drop=self.config.windows.keypoint_drop,
+        )
+
+    def _examples(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+        n_ds = 0
+        if self.dataset is not None:
+            n_ds = size if self.bank is None else round(size * self.config.dataset_fraction)
+        return stack_examples(
+            [self.example_dataset(rng) if i < n_ds else self.example_3d(rng) for i in range(size)]
+        )
+
+    def batch(self, step: int, rank: int, size: int) -> dict[str, np.ndarray]:
+        return self._examples(step_rng(self.seed, rank, step), size)
+
+    def validation(self, count: int) -> dict[str, np.ndarray]:
+        from anylift.data.windows import VALIDATION_STREAM
+
+        return self._examples(step_rng(self.seed, VALIDATION_STREAM), count)

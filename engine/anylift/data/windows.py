@@ -1,0 +1,241 @@
+"""Single-view training windows: 3D mocap motion -> camera trajectory -> model-ready 2D (stage 1).
+
+A window is T frames of one augmented training clip (:mod:`anylift.data.augment`) seen through a
+camera and presented exactly as :mod:`anylift.representation` presents inference inputs. Two
+kinds, mixed 2 : 1 (AnyLift's hybrid data source, ``local_fraction = 1/3``):
+
+- **video-like (global)**: the camera follows a training trajectory (70% real-like, 30% one of
+  the six predefined modes; :func:`anylift.data.trajectories.sample_params`), but from limited,
+  mostly frontal viewpoints: the azimuth is within ``frontal_azimuth_deg`` of the subject's
+  facing, as in Internet videos of one domain. Targets are root/local global 2D; conditions are
+  the camera trajectory (:func:`~anylift.representation.camera_condition`) and epipolar lines
+  through a sampled virtual camera's epipole (:func:`~anylift.representation.training_lines`),
+  dropped (all zero) with probability ``line_drop`` so the model also works without lines.
+- **projected-local**: a static camera from any direction (full circle, -10..45 degrees of
+  elevation), the projection root-centred (:func:`~anylift.representation.centre_root`), no
+  camera condition (zeros) and no lines; the loss ignores the hips (``local_only``).
+
+Keypoints are dropped at random (``keypoint_drop``, NaN before normalisation) so the model sees
+filled values with mask 0, as at inference.
+
+Batches are pure functions of ``(seed, rank, step)`` (:meth:`SingleViewWindows.batch`), so a
+resumed or distributed run draws exactly the data an uninterrupted one would. Only
+:data:`anylift.data.mocap.TRAIN_CLIPS` can be used: :class:`MotionBank` refuses held-out clips.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from anylift import representation as rep
+from anylift.data import trajectories
+from anylift.data.augment import AugmentConfig, augment_motion, heading, hip_mid
+from anylift.data.mocap import HELDOUT_CLIPS, TRAIN_CLIPS, load_clip
+from anylift.errors import InputError
+from anylift.geometry.camera import project, relative_to_first
+
+VALIDATION_STREAM = 7_777_777
+"""Seed-sequence entry separating validation windows from training batches."""
+
+
+def step_rng(seed: int, *stream: int) -> np.random.Generator:
+    """A generator that depends only on ``seed`` and the ``stream`` integers (e.g. rank, step)."""
+    return np.random.default_rng([int(seed), *(int(s) for s in stream)])
+
+
+class MotionBank:
+    """The 3D training motions: COCO-17 keypoints of the training mocap clips.
+
+    Args:
+        clips: clip names; each must be in :data:`~anylift.data.mocap.TRAIN_CLIPS`.
+        fps: frame rate of the windows.
+
+    Raises:
+        InputError: a held-out or unknown clip is named (held-out clips never enter training).
+    """
+
+    def __init__(self, clips: tuple[str, ...] | list[str] = TRAIN_CLIPS, fps: float = 30.0) -> None:
+        clips = tuple(clips)
+        if not clips:
+            raise InputError("no training clips", field="clips", expected="at least one training clip")
+        for name in clips:
+            if name in HELDOUT_CLIPS or name not in TRAIN_CLIPS:
+                raise InputError(
+                    f"clip '{name}' cannot be used for training"
+                    + (" (it is held out for evaluation)" if name in HELDOUT_CLIPS else ""),
+                    field="clips",
+                    expected=f"names from {', '.join(TRAIN_CLIPS)}",
+                )
+        self.names = clips
+        self.fps = float(fps)
+        loaded = [load_clip(name, fps=self.fps, allow_heldout=False) for name in clips]
+        self.keypoints = [c.keypoints3d for c in loaded]
+        self.loops = [c.loop for c in loaded]
+
+    def window(self, rng: np.random.Generator, num_frames: int, augment: AugmentConfig) -> np.ndarray:
+        """(num_frames, 17, 3) an augmented window of a uniformly chosen clip (Z-up metres)."""
+        i = int(rng.integers(len(self.names)))
+        return augment_motion(self.keypoints[i], self.loops[i], num_frames, rng, augment)
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """How single-view windows are made (see the module doc).
+
+    Attributes:
+        window: T frames; fps: frame rate.
+        clips: training clips to draw from.
+        mode_prob: share of predefined-mode trajectories among the video-like ones (AnyLift: 30%).
+        local_fraction: share of projected-local windows in a batch (hybrid 2 : 1 -> 1/3).
+        frontal_azimuth_deg: video-like cameras sit within this angle of the subject's facing.
+        keypoint_drop: probability of dropping each keypoint (detector misses).
+        line_drop: probability of giving a video-like window no lines.
+        local_elevation_deg: elevation range of the projected-local cameras.
+        augment: 3D augmentation ranges.
+    """
+
+    window: int = 60
+    fps: float = 30.0
+    clips: tuple[str, ...] = TRAIN_CLIPS
+    mode_prob: float = 0.3
+    local_fraction: float = 1.0 / 3.0
+    frontal_azimuth_deg: float = 45.0
+    keypoint_drop: float = 0.05
+    line_drop: float = 0.1
+    local_elevation_deg: tuple[float, float] = (-10.0, 45.0)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> WindowConfig:
+        """From plain config values (lists become tuples; ``augment`` a dict of AugmentConfig)."""
+        data = dict(data)
+        try:
+            aug = AugmentConfig(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in data.pop("augment", {}).items()}
+            )
+            conv = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+            return cls(**conv, augment=aug)
+        except TypeError as error:
+            raise InputError(
+                f"bad data settings: {error}", field="data", expected="WindowConfig fields"
+            ) from error
+
+
+def observe(
+    keypoints3d: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray, rng: np.random.Generator, drop: float
+) -> np.ndarray:
+    """Pixels (T, 17, 2) of 3D keypoints seen by a camera; NaN where dropped or behind the camera.
+
+    Args:
+        keypoints3d: (T, 17, 3) world metres. K: (3, 3). world_to_camera: (T, 4, 4).
+        drop: probability of dropping each keypoint.
+    """
+    px, depth = project(keypoints3d, K, world_to_camera, return_depth=True)
+    hidden = (depth < 0.05) | (rng.random(depth.shape) < drop)
+    return np.where(hidden[..., None], np.nan, px)
+
+
+def video_like_camera(keypoints3d: np.ndarray, rng: np.random.Generator, config: WindowConfig):
+    """A training trajectory (70/30 real-like/predefined) from a mostly frontal viewpoint."""
+    params = trajectories.sample_params(rng, "train", config.mode_prob)
+    facing = float(np.angle(np.mean(np.exp(1j * heading(keypoints3d)))))
+    spread = math.radians(config.frontal_azimuth_deg)
+    params = replace(params, azimuth=facing + float(rng.uniform(-spread, spread)))
+    return trajectories.build_trajectory(params, len(keypoints3d), hip_mid(keypoints3d), config.fps)
+
+
+def diverse_static_camera(keypoints3d: np.ndarray, rng: np.random.Generator, config: WindowConfig):
+    """(K (3,3), world_to_camera (T,4,4)) of a static camera from a random direction around the subject."""
+    size = trajectories.IMAGE_SIZES[int(rng.integers(len(trajectories.IMAGE_SIZES)))]
+    fov = math.radians(rng.uniform(*trajectories.FOV_RANGE_DEG))
+    focal = 0.5 * max(size) / math.tan(0.5 * fov)
+    target = hip_mid(keypoints3d).mean(0)
+    az = rng.uniform(-math.pi, math.pi)
+    el = math.radians(rng.uniform(*config.local_elevation_deg))
+    distance = rng.uniform(2.5, 6.0) + float(np.ptp(hip_mid(keypoints3d)[:, :2], axis=0).max())
+    eye = target + distance * np.array(
+        [math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)]
+    )
+    w2c = trajectories.look_at(eye, target)
+    return trajectories.intrinsics(size, focal), np.tile(w2c, (len(keypoints3d), 1, 1))
+
+
+def single_view_window(
+    keypoints3d: np.ndarray, rng: np.random.Generator, config: WindowConfig, local_only: bool
+) -> dict[str, np.ndarray]:
+    """One training example of the single-view model from a 3D window.
+
+    Args:
+        keypoints3d: (T, 17, 3) world metres (an augmented window).
+        local_only: a projected-local example (else video-like).
+
+    Returns:
+        ``x0`` (T, 17, 2) root/local model coordinates; ``camera`` (T, CAMERA_DIM); ``lines``
+        (T, 17, 3); ``mask`` (T, 17) 1 = observed; ``local_only`` () bool. float32 arrays.
+    """
+    t = len(keypoints3d)
+    if local_only:
+        K, w2c = diverse_static_camera(keypoints3d, rng, config)
+    else:
+        cam = video_like_camera(keypoints3d, rng, config)
+        K, w2c, size = cam.K, cam.world_to_camera, cam.image_size
+    px = observe(keypoints3d, K, w2c, rng, config.keypoint_drop)
+    nk = rep.normalise_keypoints(px, K)
+    scale = nk.normalisation.scale
+    if local_only:
+        x0 = rep.to_root_local(rep.centre_root(nk.points))
+        camera = np.zeros((t, rep.CAMERA_DIM), np.float32)
+        lines = np.zeros((t, 17, 3), np.float32)
+    else:
+        x0 = rep.to_root_local(nk.points)
+        camera = rep.camera_condition(w2c, K, size, scale)
+        lines, _ = rep.training_lines(nk.points, rng, scale, relative_w2c=relative_to_first(w2c))
+        if rng.random() < config.line_drop:
+            lines = np.zeros_like(lines)
+    return {
+        "x0": x0.astype(np.float32),
+        "camera": camera.astype(np.float32),
+        "lines": lines.astype(np.float32),
+        "mask": nk.mask.astype(np.float32),
+        "local_only": np.array(local_only),
+    }
+
+
+def stack_examples(examples: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Batch a list of equally shaped examples: each key's arrays stacked on a new first axis."""
+    return {k: np.stack([e[k] for e in examples]) for k in examples[0]}
+
+
+class SingleViewWindows:
+    """Deterministic batches of single-view windows.
+
+    ``batch(step, rank, size)`` depends only on ``(seed, rank, step)``; ``validation(count)`` is a
+    fixed list of windows from the same (training) clips drawn from a separate seed stream - a
+    held-in split: same motions and trajectory distribution, other draws.
+    """
+
+    def __init__(self, config: WindowConfig, seed: int = 0, bank: MotionBank | None = None) -> None:
+        self.config = config
+        self.seed = int(seed)
+        self.bank = bank or MotionBank(config.clips, config.fps)
+        if tuple(self.bank.names) != tuple(config.clips):
+            raise InputError("the motion bank's clips differ from the config's", field="clips")
+
+    def example(self, rng: np.random.Generator, local_only: bool) -> dict[str, np.ndarray]:
+        motion = self.bank.window(rng, self.config.window, self.config.augment)
+        return single_view_window(motion, rng, self.config, local_only)
+
+    def batch(self, step: int, rank: int, size: int) -> dict[str, np.ndarray]:
+        """``size`` examples, the first ``round(size * local_fraction)`` projected-local."""
+        rng = step_rng(self.seed, rank, step)
+        n_local = round(size * self.config.local_fraction)
+        return stack_examples([self.example(rng, i < n_local) for i in range(size)])
+
+    def validation(self, count: int) -> dict[str, np.ndarray]:
+        """A fixed batch of ``count`` held-in validation windows (same mix of kinds)."""
+        rng = step_rng(self.seed, VALIDATION_STREAM)
+        n_local = round(count * self.config.local_fraction)
+        return stack_examples([self.example(rng, i < n_local) for i in range(count)])

@@ -1,0 +1,160 @@
+"""The views of one window as the multi-view model sees them: the input view and V-1 virtual views.
+
+Every window is presented exactly like a training window (:mod:`anylift.representation`,
+:func:`anylift.data.multiview.multiview_cameras` / :func:`~anylift.data.multiview.multiview_condition`):
+the input keypoints in model coordinates with this window's own ``scale``, root/local split,
+camera conditions relative to the input camera at the window's first frame (``reference``),
+and virtual cameras on the ring of the training data (horizontal in the world when its up is
+known) around the subject's centre, at the input
+camera's distance to it. The subject's distance comes from its image size: a body of
+:data:`~anylift.representation.BODY_SIZE_M` metres spanning ``scale`` normalised units stands
+``BODY_SIZE_M / scale`` metres away (consistent with the focal length, since normalised units
+already divide by it). Virtual views share the input view's K, image size and ``scale`` (they
+stand as far from the subject, so it looks as big).
+
+Geometry for triangulation is kept in the **lift frame** (the input camera at clip frame 0,
+metres; :mod:`anylift.lifting.world`), shared by all windows, so windows blend in 3D directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from anylift import representation as rep
+from anylift.data.multiview import multiview_cameras, multiview_condition
+from anylift.geometry.camera import invert_rigid
+from anylift.lifting.windows import window_frames, window_valid
+
+
+@dataclass(frozen=True)
+class WindowViews:
+    """One window's model inputs and geometry (W frames, V views, K = 17 joints).
+
+    Attributes:
+        start: first clip frame of the window.
+        frames: (W,) clip frame index of each window frame (padding repeats the last frame).
+        valid: (W,) False on padded frames.
+        scale: model-coordinate scale of every view (:class:`~anylift.representation.ImageNormalisation`).
+        observed: (W, K, 2) float32 input view, root/local model coordinates, zero where masked
+            (:func:`anylift.data.multiview.multiview_condition`, as in training).
+        observed_mask: (W, K) float32 1 where the keypoint is visible (the model's condition).
+        guidance_mask: (W, K) float32 1 where the root/local value is observed (a non-hip joint
+            needs itself and both hips): where the sampler may overwrite the input view.
+        points: (W, K, 2) float64 input view, global model coordinates (filled).
+        points_mask: (W, K) bool visible input keypoints.
+        scores: (W, K) float64 detector scores (0 where not visible).
+        camera: (V, W, CAMERA_DIM) float32 camera conditions.
+        world_to_camera: (V, W, 4, 4) float64 every view in the lift frame (metres).
+        model_K: (3, 3) ``diag(1/scale, 1/scale, 1)``: camera frame -> model coordinates.
+        ray_origin: (W, 3) input camera centre per frame, lift frame.
+        ray_direction: (W, K, 3) unit rays through the input keypoints, lift frame.
+    """
+
+    start: int
+    frames: np.ndarray
+    valid: np.ndarray
+    scale: float
+    observed: np.ndarray
+    observed_mask: np.ndarray
+    guidance_mask: np.ndarray
+    points: np.ndarray
+    points_mask: np.ndarray
+    scores: np.ndarray
+    camera: np.ndarray
+    world_to_camera: np.ndarray
+    model_K: np.ndarray
+    ray_origin: np.ndarray
+    ray_direction: np.ndarray
+
+    @property
+    def projections(self) -> np.ndarray:
+        """(V, W, 3, 4) lift frame -> model coordinates."""
+        return self.model_K @ self.world_to_camera[..., :3, :]
+
+
+def normalised_coordinates(keypoints: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(..., 2) ``((x - cx) / fx, (y - cy) / fy)`` of (..., >=2) pixels."""
+    k = np.asarray(K, dtype=np.float64)
+    p = np.asarray(keypoints, dtype=np.float64)
+    return np.stack([(p[..., 0] - k[0, 2]) / k[0, 0], (p[..., 1] - k[1, 2]) / k[1, 1]], -1)
+
+
+def root_local_mask(mask: np.ndarray) -> np.ndarray:
+    """(..., K) mask of root/local values: hips as given, others need themselves and both hips."""
+    m = np.asarray(mask, dtype=bool)
+    hips = m[..., list(rep.HIPS)].all(-1, keepdims=True)
+    out = m & hips
+    out[..., list(rep.HIPS)] = m[..., list(rep.HIPS)]
+    return out
+
+
+def build_window_views(
+    keypoints: np.ndarray,
+    K: np.ndarray,
+    image_size: tuple[int, int],
+    lift_w2c: np.ndarray,
+    start: int,
+    window: int,
+    num_views: int,
+    *,
+    fallback_scale: float,
+    down: np.ndarray | None = None,
+    score_threshold: float = rep.DEFAULT_SCORE_THRESHOLD,
+    body_size: float = rep.BODY_SIZE_M,
+) -> WindowViews:
+    """Model inputs and geometry of the window starting at ``start``.
+
+    Args:
+        keypoints: (T, K, 3) the clip's ``[x px, y px, score]`` (NaN where missing).
+        K: (3, 3) input intrinsics, pixels; image_size: (W, H) pixels.
+        lift_w2c: (T, 4, 4) the input camera in the lift frame (metres; frame 0 = identity).
+        start, window: first frame and length W of the window (frames past T are padding).
+        num_views: V (input + V-1 virtual).
+        fallback_scale: the clip's scale, used when the window sees no body.
+        down: (3,) the world's down direction in the lift frame: the virtual ring stays
+            horizontal in the world, as in training (None: the input camera's +y).
+    """
+    t_len = len(keypoints)
+    frames = window_frames(np.array([start]), window, t_len)[0]
+    valid = window_valid(np.array([start]), window, t_len)[0]
+    kp = np.asarray(keypoints, dtype=np.float64)[frames]
+    mask = rep.visibility_mask(kp, score_threshold) & valid[:, None]
+    unit = normalised_coordinates(kp, K)
+    seen = mask.sum(1) >= 4
+    scale = rep.body_scale(unit, mask) if seen.any() else float(fallback_scale)
+    points = rep.fill_masked(unit / scale, mask)
+    guidance_mask = root_local_mask(mask).astype(np.float32)
+
+    w2c_in = lift_w2c[frames]
+    reference = lift_w2c[start]
+    # The virtual views and conditions come from the functions that build the training windows.
+    rel = w2c_in @ invert_rigid(reference)
+    down_ref = None if down is None else reference[:3, :3] @ np.asarray(down, dtype=np.float64)
+    cams_ref = multiview_cameras(rel, points, scale, num_views, down=down_ref, body_size=body_size)
+    w2c = cams_ref @ reference
+    cond = multiview_condition(cams_ref, K, image_size, scale, points, mask, body_size=body_size)
+    cameras = cond["camera"]
+
+    c2w = invert_rigid(w2c_in)
+    d_cam = np.concatenate([points * scale, np.ones_like(points[..., :1])], -1)
+    d = np.einsum("tij,tkj->tki", c2w[:, :3, :3], d_cam)
+    d /= np.linalg.norm(d, axis=-1, keepdims=True)
+    return WindowViews(
+        start=int(start),
+        frames=frames,
+        valid=valid,
+        scale=float(scale),
+        observed=cond["observed"],
+        observed_mask=cond["observed_mask"],
+        guidance_mask=guidance_mask,
+        points=points,
+        points_mask=mask,
+        scores=np.where(mask, np.nan_to_num(kp[..., 2]), 0.0),
+        camera=cameras,
+        world_to_camera=w2c,
+        model_K=np.diag([1.0 / scale, 1.0 / scale, 1.0]),
+        ray_origin=c2w[:, :3, 3].copy(),
+        ray_direction=d,
+    )

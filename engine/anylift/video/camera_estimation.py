@@ -1,0 +1,534 @@
+"""Camera trajectory from a video: background feature tracks, person masked out.
+
+A stand-in for a real SLAM / structure-from-motion system (MegaSaM, COLMAP: import their
+output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
+
+1. **Tracks** (one streaming pass, :func:`track_features`): Shi-Tomasi corners on the
+   background (the person's keypoint box, enlarged, is masked out in every frame), followed
+   frame to frame with pyramidal Lucas-Kanade and a forward-backward check. Each frame is
+   related to the current *keyframe*; a new keyframe starts when fewer than half of its
+   features (or fewer than 60 of a keyframe that had more than 75) survive. Only the
+   (keyframe, frame) point pairs are kept, never the frames.
+2. **Focal length** (when none is given, :func:`estimate_focal`): a search over
+   f in [0.35, 3] x the long side, scoring each f by how well the best rotation-only model and
+   the best essential matrix explain the pairs with the most motion (truncated squared
+   errors, MSAC). Falls back to ``max(W, H)`` (``static_camera``'s choice) when the video
+   does not constrain it (static camera).
+3. **Motion per frame** relative to its keyframe (:func:`relative_pose`):
+   static (median motion under 0.3 px) -> identity; else a rotation-only model (pan, tilt,
+   roll, with a zoom factor) fitted by RANSAC on bearing vectors and an essential matrix
+   (``cv2.findEssentialMat`` + ``recoverPose``); the rotation model wins when it explains
+   at least 95% as many points (fewer parameters, and a pure rotation has no baseline for
+   an essential matrix). Zoom is represented as a dolly along the optical axis by the
+   amount that scales the person's depth the same way (a Camera holds one K, like
+   :mod:`anylift.data.trajectories`).
+4. **Scale** of a translation (an essential matrix has none): from the person's size. The
+   person's depth comes from its keypoints (limb lengths of a 1.7 m adult; the least
+   foreshortened limb counts), and the background points triangulated nearest to the
+   person's feet in the image are taken to be at that depth.
+5. **World**: frame 0's camera sits at the origin, upright, looking along +y of a Z-up
+   world (``up`` = +Z); translations in metres (as well as the person's size tells them).
+
+Frames where tracking fails (too few points) keep the previous frame's pose.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from anylift.errors import InputError
+from anylift.io.cameras import Camera
+from anylift.io.keypoints import Keypoints2D
+from anylift.progress import ProgressFn, check_cancel, report
+from anylift.video.reader import open_video
+
+STAGE_TRACK = "track features"
+STAGE_SOLVE = "solve camera"
+
+# World-from-camera-0: OpenCV axes (x right, y down, z forward) in a Z-up world looking along +y.
+UPRIGHT_W2C = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+
+# COCO-17 limbs and adult lengths (metres) used for the person's depth.
+_LIMBS = (
+    ((5, 11), 0.50), ((6, 12), 0.50), ((11, 13), 0.41), ((12, 14), 0.41), ((13, 15), 0.41),
+    ((14, 16), 0.41), ((5, 7), 0.29), ((6, 8), 0.29), ((7, 9), 0.25), ((8, 10), 0.25),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """Settings of :func:`estimate_camera` (pixels are full-resolution pixels)."""
+
+    max_features: int = 500
+    min_features: int = 60
+    min_distance: int = 10
+    keyframe_survival: float = 0.5
+    mask_margin: float = 0.15  # person box enlarged by this fraction of its size on each side
+    static_px: float = 0.3
+    ransac_px: float = 1.0
+    rotation_preference: float = 0.95
+    max_side: int = 960  # frames are downscaled to this long side for tracking
+
+
+@dataclass
+class FeatureTracks:
+    """Point pairs between each frame and its keyframe (full-resolution pixels).
+
+    keyframe: (T,) int index of each frame's keyframe; pairs: T tuples (p_key (N, 2), p_t (N, 2)).
+    """
+
+    image_size: tuple[int, int]
+    fps: float
+    keyframe: np.ndarray
+    pairs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+
+@dataclass
+class CameraEstimate:
+    """What :func:`estimate_camera` found.
+
+    camera: the trajectory (anylift world, see module docs); focal: fx = fy (px);
+    focal_estimated: False when given; models: (T,) per-frame model, one of "first", "static",
+    "rotation", "general", "lost"; person_depth: (T,) metres or None without keypoints.
+    """
+
+    camera: Camera
+    focal: float
+    focal_estimated: bool
+    models: list[str]
+    person_depth: np.ndarray | None
+
+    @property
+    def motion(self) -> str:
+        """The clip's kind of motion: "static", "rotation" or "general" (the most general seen)."""
+        kinds = set(self.models)
+        if "general" in kinds:
+            return "general"
+        return "rotation" if "rotation" in kinds else "static"
+
+
+# ---------------------------------------------------------------------------------------------
+# Person
+
+
+def person_boxes(keypoints: Keypoints2D | None, num_frames: int, margin: float) -> np.ndarray:
+    """(T, 4) [x0, y0, x1, y1] boxes around the person (NaN where unknown), enlarged by ``margin``.
+
+    Frames without keypoints take the nearest frame's box.
+    """
+    boxes = np.full((num_frames, 4), np.nan)
+    if keypoints is None:
+        return boxes
+    kp = keypoints.keypoints[:num_frames]
+    for t in range(len(kp)):
+        seen = kp[t, kp[t, :, 2] > 0, :2]
+        if len(seen) >= 2:
+            lo, hi = seen.min(0), seen.max(0)
+            size = hi - lo
+            pad = margin * max(size.max(), 1.0)
+            # The head reaches above the eyes and the feet below the ankles.
+            boxes[t] = [lo[0] - pad - 0.1 * size[1], lo[1] - pad - 0.15 * size[1],
+                        hi[0] + pad + 0.1 * size[1], hi[1] + pad + 0.1 * size[1]]  # fmt: skip
+    known = np.flatnonzero(np.isfinite(boxes[:, 0]))
+    if len(known):
+        nearest = known[np.abs(np.arange(num_frames)[:, None] - known[None]).argmin(1)]
+        boxes = boxes[nearest]
+    return boxes
+
+
+def person_depth(keypoints: Keypoints2D, focal: float, window: int = 15) -> np.ndarray:
+    """(T,) metres from the camera to the person, from limb lengths in pixels.
+
+    Each limb gives ``f * L / l_px``, an upper bound (foreshortening only shortens); the
+    smallest per frame, then the 20th percentile over +-``window`` frames. NaN where unknown.
+    """
+    kp = keypoints.keypoints
+    per_limb = []
+    for (a, b), length in _LIMBS:
+        ok = (kp[:, a, 2] > 0) & (kp[:, b, 2] > 0)
+        px = np.linalg.norm(kp[:, a, :2] - kp[:, b, :2], axis=-1)
+        per_limb.append(np.where(ok & (px > 2.0), focal * length / np.maximum(px, 1e-6), np.nan))
+    with np.errstate(all="ignore"):
+        raw = np.nanmin(np.stack(per_limb, 1), axis=1) if per_limb else np.full(len(kp), np.nan)
+    out = np.full(len(kp), np.nan)
+    for t in range(len(kp)):
+        seg = raw[max(0, t - window) : t + window + 1]
+        seg = seg[np.isfinite(seg)]
+        if len(seg):
+            out[t] = np.percentile(seg, 20)
+    known = np.flatnonzero(np.isfinite(out))
+    if len(known):
+        out = np.interp(np.arange(len(out)), known, out[known])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracks
+
+
+def track_features(
+    video: str | os.PathLike,
+    keypoints: Keypoints2D | None = None,
+    *,
+    config: CameraConfig | None = None,
+    fps: float | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> FeatureTracks:
+    """Stream the video once and collect background point pairs (frame, keyframe); see module docs."""
+    cfg = config or CameraConfig()
+    reader = open_video(video, fps=fps)
+    w, h = reader.image_size
+    scale = min(1.0, cfg.max_side / max(w, h))
+    total = len(reader)
+    boxes = person_boxes(keypoints, max(total, keypoints.num_frames if keypoints else 0) + 1, cfg.mask_margin)
+    keyframes: list[int] = []
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    prev = key_pts = cur_pts = None
+    n_key = 0
+    lk = {"winSize": (21, 21), "maxLevel": 3,
+          "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)}  # fmt: skip
+    key_index = 0
+    report(progress, STAGE_TRACK, 0, total)
+    for t, frame in enumerate(reader):
+        check_cancel(cancel)
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        if scale < 1.0:
+            gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        box = boxes[min(t, len(boxes) - 1)] * scale
+        if prev is not None and cur_pts is not None and len(cur_pts):
+            nxt, st, _ = cv2.calcOpticalFlowPyrLK(prev, gray, cur_pts, None, **lk)
+            back, st2, _ = cv2.calcOpticalFlowPyrLK(gray, prev, nxt, None, **lk)
+            good = (st[:, 0] == 1) & (st2[:, 0] == 1) & (np.linalg.norm(back - cur_pts, axis=-1)[:, 0] < 0.5)
+            p = nxt[:, 0]
+            inside = (p[:, 0] >= 0) & (p[:, 1] >= 0) & (p[:, 0] < gray.shape[1]) & (p[:, 1] < gray.shape[0])
+            if np.isfinite(box).all():
+                in_box = (p[:, 0] > box[0]) & (p[:, 0] < box[2]) & (p[:, 1] > box[1]) & (p[:, 1] < box[3])
+                good &= ~in_box
+            good &= inside
+            key_pts, cur_pts = key_pts[good], nxt[good]
+        n_alive = 0 if cur_pts is None else len(cur_pts)
+        # Keep a keyframe as long as its points last: longer baselines show parallax that
+        # frame-to-frame pairs hide (a rotation model would then absorb the translation).
+        if t == 0 or n_alive < max(min(cfg.min_features, 0.8 * n_key), cfg.keyframe_survival * n_key, 8):
+            if t > 0:
+                pairs.append((key_pts[:, 0] / scale, cur_pts[:, 0] / scale))
+                keyframes.append(key_index)
+            mask = np.full(gray.shape, 255, np.uint8)
+            if np.isfinite(box).all():
+                x0, y0, x1, y1 = (round(v) for v in box)
+                mask[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = 0
+            found = cv2.goodFeaturesToTrack(gray, cfg.max_features, 0.01, cfg.min_distance * scale, mask=mask)
+            key_pts = np.zeros((0, 1, 2), np.float32) if found is None else found.astype(np.float32)
+            cur_pts = key_pts.copy()
+            n_key = len(key_pts)
+            key_index = t
+            # A new keyframe's own frame is related to the previous keyframe (pair added above).
+            if t == 0:
+                pairs.append((key_pts[:, 0] / scale, cur_pts[:, 0] / scale))
+                keyframes.append(0)
+        else:
+            pairs.append((key_pts[:, 0] / scale, cur_pts[:, 0] / scale))
+            keyframes.append(key_index)
+        prev = gray
+        report(progress, STAGE_TRACK, t + 1, max(total, t + 1))
+    if not pairs:
+        raise InputError("holds no frames", path=video, expected="a video with at least one frame")
+    return FeatureTracks((w, h), reader.fps, np.asarray(keyframes), pairs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry
+
+
+def _bearings(points: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(N, 2) pixels -> (N, 3) unit rays."""
+    x = (points - K[:2, 2]) / np.diag(K)[:2]
+    rays = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+    return rays / np.linalg.norm(rays, axis=1, keepdims=True)
+
+
+def _kabsch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Batched rotation R (..., 3, 3) minimising |b - R a| for (..., N, 3) point sets."""
+    h = np.swapaxes(a, -1, -2) @ b
+    u, _, vt = np.linalg.svd(h)
+    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
+    diag = np.zeros(h.shape)
+    diag[..., 0, 0] = 1.0
+    diag[..., 1, 1] = 1.0
+    diag[..., 2, 2] = d
+    return np.swapaxes(vt, -1, -2) @ diag @ np.swapaxes(u, -1, -2)
+
+
+def _rotation_residuals(p1, p2, K, R, zoom=1.0) -> np.ndarray:
+    """Pixel distance between p2 and p1 moved by rotation R and zoom (focal scale)."""
+    rays = _bearings(p1, K) @ R.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        proj = rays[:, :2] / rays[:, 2:3] * zoom * np.diag(K)[:2] + K[:2, 2]
+    err = np.linalg.norm(proj - p2, axis=1)
+    return np.where(rays[:, 2] > 0, err, np.inf)
+
+
+def fit_rotation(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float, rng: np.random.Generator,
+                 iterations: int = 200) -> tuple[np.ndarray, float, np.ndarray]:  # fmt: skip
+    """Rotation (+ zoom) taking p1's rays to p2's: RANSAC over 2-point Kabsch, then refined.
+
+    Returns (R (3, 3), zoom, inlier mask (N,)).
+    """
+    n = len(p1)
+    b1, b2 = _bearings(p1, K), _bearings(p2, K)
+    idx = rng.integers(0, n, size=(iterations, 2))
+    idx = idx[idx[:, 0] != idx[:, 1]]
+    hyps = _kabsch(b1[idx], b2[idx])
+    best, best_zoom, best_count = np.eye(3), 1.0, -1
+    a_all = (p2 - K[:2, 2]) / np.diag(K)[:2]
+    for R in hyps:
+        rays = b1 @ R.T
+        b = rays[:, :2] / np.maximum(rays[:, 2:3], 1e-9)
+        # Each hypothesis gets its best zoom (closed form) so zooming shots are not all outliers.
+        z = float((a_all * b).sum() / max((b * b).sum(), 1e-12))
+        count = int((_rotation_residuals(p1, p2, K, R, z) < threshold).sum())
+        if count > best_count:
+            best, best_zoom, best_count = R, z, count
+    inl = _rotation_residuals(p1, p2, K, best, best_zoom) < threshold
+    R, zoom = best, best_zoom
+    for _ in range(4):
+        if inl.sum() < 3:
+            break
+        # A zoom scales the normalised image coordinates: solve it after each rotation update.
+        R = _kabsch(b1[inl], _bearings((p2[inl] - K[:2, 2]) / zoom + K[:2, 2], K))
+        rays = b1[inl] @ R.T
+        a = (p2[inl] - K[:2, 2]) / np.diag(K)[:2]
+        b = rays[:, :2] / rays[:, 2:3]
+        zoom = float((a * b).sum() / max((b * b).sum(), 1e-12))
+        inl = _rotation_residuals(p1, p2, K, R, zoom) < threshold
+    if abs(zoom - 1.0) < 1e-3:
+        zoom = 1.0
+    return R, zoom, inl
+
+
+def fit_essential(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float):
+    """Essential matrix by RANSAC and the pose it implies: (R, t unit (3,), inlier mask) or None."""
+    if len(p1) < 8:
+        return None
+    # MAGSAC++ with local optimisation: plain RANSAC keeps its best minimal sample unrefined.
+    E, mask = cv2.findEssentialMat(p1, p2, K, method=cv2.USAC_MAGSAC, prob=0.999, threshold=threshold)
+    if E is None or E.shape != (3, 3):
+        return None
+    _, R, t, pose_mask = cv2.recoverPose(E, p1, p2, K, mask=mask.copy())
+    inl = (mask[:, 0] > 0) & (pose_mask[:, 0] > 0)
+    return R, t[:, 0] / max(np.linalg.norm(t), 1e-12), inl
+
+
+def _sampson(p1, p2, F) -> np.ndarray:
+    x1 = np.concatenate([p1, np.ones((len(p1), 1))], 1)
+    x2 = np.concatenate([p2, np.ones((len(p2), 1))], 1)
+    fx1, ftx2 = x1 @ F.T, x2 @ F
+    num = np.einsum("ij,ij->i", x2, fx1) ** 2
+    den = fx1[:, 0] ** 2 + fx1[:, 1] ** 2 + ftx2[:, 0] ** 2 + ftx2[:, 1] ** 2
+    return np.sqrt(num / np.maximum(den, 1e-12))
+
+
+def intrinsics_for(focal: float, image_size: tuple[int, int]) -> np.ndarray:
+    """(3, 3) K with fx = fy = ``focal`` and the principal point at the image centre."""
+    w, h = image_size
+    return np.array([[focal, 0.0, w / 2.0], [0.0, focal, h / 2.0], [0.0, 0.0, 1.0]])
+
+
+def estimate_focal(tracks: FeatureTracks, config: CameraConfig | None = None, pairs: int = 10,
+                   seed: int = 0) -> float | None:  # fmt: skip
+    """Focal length (px) that best explains the largest-motion pairs, or None if unconstrained."""
+    cfg = config or CameraConfig()
+    long_side = max(tracks.image_size)
+    motion = [
+        float(np.median(np.linalg.norm(b - a, axis=1))) if len(a) >= 20 else 0.0 for a, b in tracks.pairs
+    ]
+    order = [i for i in np.argsort(motion)[::-1] if motion[i] > 3.0][: pairs * 3 : 3]
+    if not order:
+        return None
+    rng = np.random.default_rng(seed)
+    tau = 2.0 * cfg.ransac_px
+
+    def cost(f: float) -> float:
+        K = intrinsics_for(f, tracks.image_size)
+        total = 0.0
+        for i in order:
+            p1, p2 = (np.ascontiguousarray(p, dtype=np.float64) for p in tracks.pairs[i])
+            R, zoom, _ = fit_rotation(p1, p2, K, cfg.ransac_px, np.random.default_rng(rng.integers(1 << 31)))
+            rot = np.minimum(_rotation_residuals(p1, p2, K, R, zoom), tau) ** 2
+            ess = fit_essential(p1, p2, K, cfg.ransac_px)
+            if ess is not None:
+                Re, te, _ = ess
+                tx = np.array([[0, -te[2], te[1]], [te[2], 0, -te[0]], [-te[1], te[0], 0]])
+                Kinv = np.linalg.inv(K)
+                F = Kinv.T @ tx @ Re @ Kinv
+                ess_cost = np.minimum(_sampson(p1, p2, F), tau) ** 2
+                total += min(rot.mean(), ess_cost.mean())
+            else:
+                total += rot.mean()
+        return total
+
+    grid = long_side * np.geomspace(0.35, 3.0, 22)
+    costs = np.array([cost(f) for f in grid])
+    best = int(np.argmin(costs))
+    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    fine = np.geomspace(lo, hi, 9)
+    fine_costs = np.array([cost(f) for f in fine])
+    # A flat cost curve means the video does not constrain the focal length.
+    if costs.max() - costs.min() < 0.05 * max(costs.min(), 1e-9):
+        return None
+    return float(fine[int(np.argmin(fine_costs))])
+
+
+def _nearest_depth(points3d: np.ndarray, p1: np.ndarray, anchor: np.ndarray, k: int = 20) -> float:
+    """Median depth (z) of the k triangulated points whose image position is nearest ``anchor``."""
+    ok = np.isfinite(points3d).all(1) & (points3d[:, 2] > 0)
+    if ok.sum() < 5:
+        return math.nan
+    d = np.linalg.norm(p1[ok] - anchor, axis=1)
+    near = np.argsort(d)[:k]
+    return float(np.median(points3d[ok][near, 2]))
+
+
+def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConfig, rng: np.random.Generator,
+                  feet: np.ndarray | None,
+                  depth: float) -> tuple[str, np.ndarray, np.ndarray, float]:  # fmt: skip
+    """Pose of a frame relative to its keyframe from point pairs.
+
+    Args:
+        p1, p2: (N, 2) pixels in the keyframe and the frame.
+        feet: (2,) the person's feet in the keyframe image (scale anchor), or None.
+        depth: the person's depth at the keyframe, metres (NaN: unknown -> unit baseline).
+
+    Returns:
+        (model, R (3, 3), t (3,) metres, zoom): x_frame = R x_key + t.
+    """
+    if len(p1) < 8:
+        return "lost", np.eye(3), np.zeros(3), 1.0
+    if np.median(np.linalg.norm(p2 - p1, axis=1)) < cfg.static_px:
+        return "static", np.eye(3), np.zeros(3), 1.0
+    R_rot, zoom, inl_rot = fit_rotation(p1, p2, K, cfg.ransac_px, rng)
+    ess = fit_essential(p1, p2, K, cfg.ransac_px)
+    if ess is None or inl_rot.sum() >= cfg.rotation_preference * ess[2].sum():
+        t = np.zeros(3)
+        if zoom != 1.0 and np.isfinite(depth):
+            t = np.array([0.0, 0.0, -depth * (1.0 - 1.0 / zoom)])  # dolly with the same effect
+        return "rotation", R_rot, t, zoom
+    R, t_dir, inl = ess
+    scale = 1.0
+    if np.isfinite(depth) and feet is not None:
+        P1 = K @ np.hstack([np.eye(3), np.zeros((3, 1))])
+        P2 = K @ np.hstack([R, t_dir[:, None]])
+        X = cv2.triangulatePoints(P1, P2, p1[inl].T, p2[inl].T)
+        X = (X[:3] / X[3]).T
+        near = _nearest_depth(X, p1[inl], feet)
+        if np.isfinite(near) and near > 0:
+            scale = depth / near
+    return "general", R, t_dir * scale, 1.0
+
+
+def solve_camera(
+    tracks: FeatureTracks,
+    keypoints: Keypoints2D | None,
+    focal: float,
+    *,
+    config: CameraConfig | None = None,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """Per-frame world_to_camera (T, 4, 4) in the anylift world, models (T,), person depth (T,)|None."""
+    cfg = config or CameraConfig()
+    K = intrinsics_for(focal, tracks.image_size)
+    T = len(tracks.pairs)
+    rng = np.random.default_rng(seed)
+    depth = feet = None
+    if keypoints is not None:
+        depth = person_depth(keypoints, focal)
+        kp = keypoints.keypoints
+        ankles = kp[:, 15:17]
+        feet = np.array([np.nanmean(a[a[:, 2] > 0, :2], axis=0) if (a[:, 2] > 0).any() else [np.nan] * 2
+                         for a in ankles])  # fmt: skip
+    poses = np.tile(np.eye(4), (T, 1, 1))  # camera_t from camera_0
+    models = ["first"] + [""] * (T - 1)
+    last_rel = np.eye(4)
+    for t in range(1, T):
+        check_cancel(cancel)
+        k = int(tracks.keyframe[t])
+        p1, p2 = (np.asarray(p, dtype=np.float64) for p in tracks.pairs[t])
+        d_k = float(depth[k]) if depth is not None and k < len(depth) else math.nan
+        f_k = feet[k] if feet is not None and k < len(feet) and np.isfinite(feet[k]).all() else None
+        model, R, tvec, _ = relative_pose(p1, p2, K, cfg, rng, f_k, d_k)
+        if model == "lost":
+            rel = last_rel if int(tracks.keyframe[t - 1]) == k else np.eye(4)
+            poses[t] = rel @ poses[k]
+        else:
+            rel = np.eye(4)
+            rel[:3, :3], rel[:3, 3] = R, tvec
+            poses[t] = rel @ poses[k]
+        last_rel = rel
+        models[t] = model
+        report(progress, STAGE_SOLVE, t, T - 1)
+    base = np.eye(4)
+    base[:3, :3] = UPRIGHT_W2C
+    return poses @ base, models, depth
+
+
+def estimate_camera(
+    video: str | os.PathLike,
+    keypoints: Keypoints2D | None = None,
+    *,
+    focal: float | None = None,
+    fps: float | None = None,
+    config: CameraConfig | None = None,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> CameraEstimate:
+    """Estimate the camera trajectory of a video (see the module docs).
+
+    Args:
+        video: movie file or image folder.
+        keypoints: the person's 2D keypoints (mask and metric scale); None: no mask, unit scale.
+        focal: fx = fy in pixels when known; else estimated.
+        fps: overrides the video's frame rate.
+        seed: RANSAC sampling seed.
+        progress, cancel: :mod:`anylift.progress` (stages "track features", "solve camera").
+
+    Returns:
+        :class:`CameraEstimate`; ``camera`` has T = the video's frame count, ``up`` = +Z.
+
+    Raises:
+        InputError: unreadable video, bad focal, or keypoints whose frame count differs.
+    """
+    cfg = config or CameraConfig()
+    if focal is not None and not (np.isfinite(focal) and focal > 0):
+        raise InputError(f"focal = {focal!r}", field="focal", expected="a focal length > 0 in pixels")
+    tracks = track_features(video, keypoints, config=cfg, fps=fps, progress=progress, cancel=cancel)
+    T = len(tracks.pairs)
+    if keypoints is not None and keypoints.num_frames != T:
+        raise InputError(
+            f"has {keypoints.num_frames} frames but the video {os.fspath(video)} has {T}",
+            path=keypoints.path,
+            field="keypoints",
+            expected=f"{T} frames (keypoints detected from this video)",
+        )
+    estimated = focal is None
+    if focal is None:
+        focal = estimate_focal(tracks, cfg, seed=seed) or float(max(tracks.image_size))
+    w2c, models, depth = solve_camera(
+        tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
+    )
+    cam = Camera(
+        K=intrinsics_for(float(focal), tracks.image_size),
+        world_to_camera=w2c,
+        up=np.array([0.0, 0.0, 1.0]),
+        image_size=tracks.image_size,
+    )
+    return CameraEstimate(cam, float(focal), estimated, models, depth)

@@ -1,0 +1,126 @@
+"""``anylift detect`` and ``anylift camera`` (``shared/formats.md``, "Command line").
+
+::
+
+    anylift detect VIDEO --out KEYPOINTS.json [--fps F] [--min-score S] [--max-gap N]
+                   [--no-smoothing] [--progress auto|bar|jsonl|none]
+    anylift camera VIDEO --out CAMERA.json [--keypoints KEYPOINTS.json] [--focal PX] [--fps F]
+                   [--seed N] [--progress auto|bar|jsonl|none]
+
+``anylift camera`` masks the person out of the background using their keypoints and takes the
+metric scale from their size: without ``--keypoints`` it detects them first (as ``detect``).
+:func:`add_parsers` adds both to the ``anylift`` command line; :func:`main` runs them alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from anylift.errors import InputError
+
+PROGRESS_MODES = ("auto", "bar", "jsonl", "none")
+
+
+def _close(progress) -> None:
+    close = getattr(progress, "close", None)
+    if callable(close):
+        close()
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    """Detect keypoints in ``args.video`` and write them to ``args.out``."""
+    from anylift.io.keypoints import write_keypoints
+    from anylift.progress import make_progress
+    from anylift.video.detect import DetectConfig, detect_keypoints
+
+    config = DetectConfig(min_score=args.min_score, max_gap=args.max_gap, smoothing=not args.no_smoothing)
+    progress = make_progress(args.progress)
+    try:
+        kp = detect_keypoints(args.video, fps=args.fps, config=config, progress=progress)
+    finally:
+        _close(progress)
+    write_keypoints(args.out, kp)
+    seen = float((kp.scores > 0).mean())
+    print(f"{kp.num_frames} frames, {kp.image_size[0]}x{kp.image_size[1]}, {100 * seen:.0f}% of joints seen "
+          f"-> {args.out}")  # fmt: skip
+    return 0
+
+
+def cmd_camera(args: argparse.Namespace) -> int:
+    """Estimate the camera of ``args.video`` and write it to ``args.out``."""
+    from anylift.io.cameras import write_camera
+    from anylift.io.keypoints import read_keypoints
+    from anylift.progress import make_progress
+    from anylift.video.camera_estimation import estimate_camera
+    from anylift.video.detect import detect_keypoints
+
+    progress = make_progress(args.progress)
+    try:
+        if args.keypoints:
+            kp = read_keypoints(args.keypoints)
+        else:
+            kp = detect_keypoints(args.video, fps=args.fps, progress=progress)
+        est = estimate_camera(
+            args.video, kp, focal=args.focal, fps=args.fps, seed=args.seed, progress=progress
+        )
+    finally:
+        _close(progress)
+    write_camera(args.out, est.camera)
+    how = "estimated" if est.focal_estimated else "given"
+    print(f"{est.camera.num_frames} frames, {est.motion} camera motion, focal {est.focal:.1f} px ({how}) "
+          f"-> {args.out}")  # fmt: skip
+    return 0
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text}: expected a number > 0")
+    return value
+
+
+def add_parsers(subparsers) -> None:
+    """Register ``detect`` and ``camera`` on the ``anylift`` sub-command parsers."""
+    p = subparsers.add_parser("detect", help="2D keypoints (COCO-17) from a video, MediaPipe Pose")
+    p.add_argument("video", help="video file (mp4, mov, avi, ...) or folder of images")
+    p.add_argument("--out", required=True, help="KEYPOINTS.json (anylift.keypoints/1)")
+    p.add_argument("--fps", type=_positive, help="frame rate (default: the video's; 30 for image folders)")
+    p.add_argument("--min-score", type=float, default=0.3, help="joints below this score are dropped")
+    p.add_argument("--max-gap", type=int, default=8, help="longest dropout (frames) filled in")
+    p.add_argument("--no-smoothing", action="store_true", help="no One-Euro smoothing")
+    p.add_argument("--progress", choices=PROGRESS_MODES, default="auto")
+    p.set_defaults(func=cmd_detect)
+
+    p = subparsers.add_parser("camera", help="camera trajectory from a video (anylift.camera/1)")
+    p.add_argument("video", help="video file (mp4, mov, avi, ...) or folder of images")
+    p.add_argument("--out", required=True, help="CAMERA.json (anylift.camera/1)")
+    p.add_argument("--keypoints", help="the person's keypoints (else detected first)")
+    p.add_argument("--focal", type=_positive, help="focal length in pixels (else estimated)")
+    p.add_argument("--fps", type=_positive, help="frame rate (default: the video's; 30 for image folders)")
+    p.add_argument("--seed", type=int, default=0, help="RANSAC seed")
+    p.add_argument("--progress", choices=PROGRESS_MODES, default="auto")
+    p.set_defaults(func=cmd_camera)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``detect`` or ``camera`` alone (``python -m anylift.video.cli detect ...``).
+
+    Exit codes as ``anylift``: 0 success, 2 user error, 130 interrupted.
+    """
+    parser = argparse.ArgumentParser(prog="anylift")
+    add_parsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"anylift: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("anylift: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Training data builders: augmentation, single-view hybrid windows, multi-view windows and files."""
+
+import math
+
+import numpy as np
+import pytest
+
+from anylift import representation as rep
+from anylift.data.augment import (
+    BONE_GROUPS,
+    body_shape,
+    change_speed,
+    heading,
+    hip_mid,
+    loop_sequence,
+    mirror,
+    rotate_yaw,
+)
+from anylift.data.mocap import load_clip
+from anylift.data.multiview import (
+    MultiViewConfig,
+    MultiViewDataset,
+    MultiViewWindows,
+    model_points,
+    multiview_cameras,
+    multiview_window,
+    read_multiview_dataset,
+    world_down,
+    write_multiview_dataset,
+)
+from anylift.data.windows import MotionBank, SingleViewWindows, WindowConfig, video_like_camera
+from anylift.errors import InputError
+from anylift.geometry.camera import project, relative_to_first, to_camera
+from anylift.geometry.epipolar import point_line_distance
+from anylift.geometry.triangulation import projection_matrices, triangulate
+
+CLIPS = ("walk", "jump")
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return MotionBank(CLIPS)
+
+
+@pytest.mark.parametrize("clips", [("walk", "run"), ("cartwheel",), ("no_such_clip",)])
+def test_heldout_and_unknown_clips_are_refused(clips):
+    with pytest.raises(InputError, match="cannot be used for training"):
+        MotionBank(clips)
+    with pytest.raises(InputError):
+        SingleViewWindows(WindowConfig(clips=clips))
+    with pytest.raises(InputError):
+        MultiViewWindows(MultiViewConfig(windows=WindowConfig(clips=clips)))
+
+
+def test_wrap_loop_is_seamless_and_keeps_walking():
+    clip = load_clip("walk")
+    seq = loop_sequence(clip.keypoints3d, 200, "wrap", np.random.default_rng(0))
+    steps = np.linalg.norm(np.diff(seq, axis=0), axis=-1).max(axis=1)
+    # A jump back to the start would move every joint by ~1.2 m (one cycle's displacement).
+    assert steps.max() < 2.0 * np.median(steps) < 0.3
+    travelled = np.linalg.norm(hip_mid(seq)[-1, :2] - hip_mid(seq)[0, :2])
+    assert travelled > 5.0  # 200 frames at ~0.95 m/s (1.24 m per 1.27 s cycle)
+
+
+def test_non_wrap_clip_is_held_before_and_after():
+    clip = load_clip("kick")
+    seq = loop_sequence(clip.keypoints3d, 80, "none", np.random.default_rng(1))
+    assert seq.shape == (80, 17, 3)
+    kinds = [any(np.allclose(f, c) for c in clip.keypoints3d) for f in seq]
+    assert all(kinds)  # every frame is a frame of the clip (held at the ends)
+
+
+def test_speed_mirror_yaw_shape():
+    kp = load_clip("walk").keypoints3d
+    fast = change_speed(kp, 2.0)
+    assert fast.shape[0] == (kp.shape[0] - 1) // 2 + 1
+    np.testing.assert_allclose(fast[3], kp[6])
+    slow = change_speed(kp, 0.5)
+    np.testing.assert_allclose(slow[1], 0.5 * (kp[0] + kp[1]))
+
+    m = mirror(kp)
+    np.testing.assert_allclose(mirror(m), kp)
+    np.testing.assert_allclose(m[:, 11, 1], -kp[:, 12, 1])  # left hip <- mirrored right hip
+    np.testing.assert_allclose(m[:, 11, [0, 2]], kp[:, 12, [0, 2]])
+
+    turned = rotate_yaw(kp, math.pi / 2)
+    delta = np.angle(np.exp(1j * (heading(turned) - heading(kp))))
+    np.testing.assert_allclose(delta, math.pi / 2, atol=1e-9)
+
+    ones = {g: np.ones(2) for g in BONE_GROUPS}
+    np.testing.assert_allclose(body_shape(kp, 1.0, ones), kp, atol=1e-12)
+    longer = body_shape(kp, 1.0, {**ones, "thigh": np.array([1.2, 1.0])})
+    thigh = lambda x, a, b: np.linalg.norm(x[:, a] - x[:, b], axis=-1)  # noqa: E731
+    np.testing.assert_allclose(thigh(longer, 13, 11), 1.2 * thigh(kp, 13, 11))  # left thigh
+    np.testing.assert_allclose(thigh(longer, 14, 12), thigh(kp, 14, 12))  # right thigh unchanged
+    np.testing.assert_allclose(thigh(longer, 15, 13), thigh(kp, 15, 13))  # shin unchanged
+    big = body_shape(kp, 1.1, ones)
+    np.testing.assert_allclose(thigh(big, 15, 13), 1.1 * thigh(kp, 15, 13))
+    assert big[..., 2].min() == pytest.approx(kp[..., 2].min())  # feet stay on the floor
+
+
+def test_single_view_batches_are_seeded_hybrid_and_consistent(bank):
+    cfg = WindowConfig(window=20, clips=CLIPS, line_drop=0.0)
+    win = SingleViewWindows(cfg, seed=3, bank=bank)
+    a, b = win.batch(5, 0, 6), win.batch(5, 0, 6)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert not np.allclose(a["x0"], win.batch(5, 1, 6)["x0"])  # other rank, other data
+    assert not np.allclose(a["x0"], win.batch(6, 0, 6)["x0"])
+    local = a["local_only"]
+    assert local.tolist() == [True, True, False, False, False, False]  # 2 : 1
+    assert np.all(a["camera"][local] == 0) and np.all(a["lines"][local] == 0)
+    # Local windows are root-centred: the hip midpoint is at the origin in every frame.
+    hips = a["x0"][local][:, :, list(rep.HIPS)].mean(axis=2)
+    np.testing.assert_allclose(hips, 0.0, atol=1e-5)
+    # Video-like: the lines pass through the keypoints they were drawn through.
+    glob = rep.from_root_local(a["x0"][~local].astype(np.float64))
+    dist = point_line_distance(glob, a["lines"][~local].astype(np.float64))
+    assert np.abs(dist[a["mask"][~local] > 0]).max() < 1e-4
+    assert np.all(np.abs(a["camera"][~local][:, 0, :12] - np.eye(3, 4).ravel()) < 1e-5)  # frame 0 identity
+    assert 0.85 < a["mask"].mean() < 1.0  # ~5% dropped
+    val = win.validation(6)
+    assert not np.allclose(val["x0"], a["x0"])
+
+
+def test_video_like_cameras_are_mostly_frontal(bank):
+    cfg = WindowConfig(window=20, clips=CLIPS, frontal_azimuth_deg=30.0)
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        motion = bank.window(rng, 20, cfg.augment)
+        cam = video_like_camera(motion, rng, cfg)
+        centre = -cam.world_to_camera[0, :3, :3].T @ cam.world_to_camera[0, :3, 3]
+        to_cam = centre - hip_mid(motion)[0]
+        facing = float(np.angle(np.mean(np.exp(1j * heading(motion)))))
+        off = np.angle(np.exp(1j * (math.atan2(to_cam[1], to_cam[0]) - facing)))
+        assert abs(off) < math.radians(50)  # 30 degrees + tracking lag and shake
+
+
+def _static_scene(num_frames=12):
+    kp = load_clip("walk").keypoints3d[:num_frames]
+    cam_pos = np.array([0.5, -4.0, 1.2])
+    from anylift.data.trajectories import intrinsics, look_at
+
+    w2c = np.tile(look_at(cam_pos, hip_mid(kp).mean(0)), (num_frames, 1, 1))
+    return kp, intrinsics((1280, 720), 900.0), w2c
+
+
+def test_multiview_cameras_match_the_representation_ring():
+    kp, K, w2c = _static_scene()
+    nk = rep.normalise_keypoints(project(kp, K, w2c), K)
+    rel = relative_to_first(w2c)
+    cams = multiview_cameras(rel, nk.points, nk.normalisation.scale, 4)
+    root = 0.5 * (nk.points[:, 11] + nk.points[:, 12]).mean(0)
+    ring = rep.ring_cameras(rep.subject_centre(root, nk.normalisation.scale), 4)
+    np.testing.assert_allclose(cams[0], rel)
+    for v in range(1, 4):
+        np.testing.assert_allclose(cams[v], np.broadcast_to(ring[v], rel.shape), atol=1e-9)
+    # With the world's down the ring is horizontal in the world and 90 degrees apart.
+    down = world_down(w2c[0])
+    cams = multiview_cameras(rel, nk.points, nk.normalisation.scale, 4, down=down)
+    centres = np.stack([-c[0, :3, :3].T @ c[0, :3, 3] for c in cams])  # frame-0 camera coordinates
+    world = (np.linalg.inv(w2c[0]) @ np.c_[centres, np.ones(4)].T).T[:, :3]
+    assert np.ptp(world[:, 2]) < 1e-9  # all at the input camera's height
+    mid = world.mean(0)
+    angles = np.degrees(np.arctan2(world[:, 1] - mid[1], world[:, 0] - mid[0]))
+    gaps = np.mod(np.diff(np.r_[angles, angles[0]]), 360.0)
+    gaps = np.minimum(gaps, 360.0 - gaps)  # either direction round the ring
+    np.testing.assert_allclose(gaps, 90.0, atol=1e-6)
+
+
+def test_multiview_window_targets_triangulate_to_the_motion():
+    kp, K, w2c = _static_scene()
+    out = multiview_window(kp, w2c, K, (1280, 720), 4, np.random.default_rng(0), down=world_down(w2c[0]),
+                           keypoint_drop=0.0)  # fmt: skip
+    assert out["x0"].shape == (4, 12, 17, 2) and out["camera"].shape == (4, 12, rep.CAMERA_DIM)
+    np.testing.assert_allclose(out["x0"][0], out["observed"], atol=1e-5)
+    # Recompute the views as inference would, from the input view alone, and triangulate the targets.
+    nk = rep.normalise_keypoints(project(kp, K, w2c), K)
+    s = nk.normalisation.scale
+    cams = multiview_cameras(relative_to_first(w2c), nk.points, s, 4, down=world_down(w2c[0]))
+    glob = rep.from_root_local(out["x0"].astype(np.float64))
+    points = triangulate(glob, None, projection_matrices(np.diag([1 / s, 1 / s, 1.0]), cams))
+    np.testing.assert_allclose(points, to_camera(kp, w2c[0]), atol=2e-4)
+    # Camera conditions: view 0 = the input's identity at frame 0; ring views are static.
+    np.testing.assert_allclose(out["camera"][0, 0, :12], np.eye(3, 4).ravel(), atol=1e-6)
+    assert np.ptp(out["camera"][1:, :, :12], axis=1).max() < 1e-6
+    assert not np.allclose(out["camera"][1, 0, :12], out["camera"][2, 0, :12])
+
+
+def test_dataset_file_round_trips_into_multiview_windows(tmp_path):
+    kp, K, w2c = _static_scene(16)
+    nk = rep.normalise_keypoints(project(kp, K, w2c), K)
+    s = nk.normalisation.scale
+    rel = relative_to_first(w2c)
+    down = world_down(w2c[0])
+    cams = multiview_cameras(rel, nk.points, s, 4, down=down)
+    kp_rel = to_camera(kp, w2c[0])
+    views, _ = model_points(kp_rel, cams, s)
+    ds = MultiViewDataset(
+        keypoints3d=kp_rel[None], world_to_camera=rel[None], K=K[None], image_size=np.array([[1280, 720]]),
+        down=down[None], views2d=views[None], scale=np.array([s]), fps=30.0,
+        info={"fit_error": np.array([0.01]), "source": np.array(["test"])},
+    )  # fmt: skip
+    path = tmp_path / "mv.npz"
+    write_multiview_dataset(path, ds)
+    back = read_multiview_dataset(path)
+    np.testing.assert_array_equal(back.keypoints3d, ds.keypoints3d)
+    assert back.info["source"].tolist() == ["test"] and back.fps == 30.0
+    cfg = MultiViewConfig(num_views=4, dataset=str(path), dataset_fraction=1.0,
+                          windows=WindowConfig(window=16, keypoint_drop=0.0))  # fmt: skip
+    windows = MultiViewWindows(cfg, seed=0)
+    assert windows.bank is None  # the "2D only" path reads no mocap
+    batch = windows.batch(0, 0, 2)
+    glob = rep.from_root_local(batch["x0"][0].astype(np.float64))
+    np.testing.assert_allclose(glob, views, atol=1e-4)
+    np.save(tmp_path / "bad.npz", np.zeros(3))
+    with pytest.raises(InputError):
+        read_multiview_dataset(tmp_path / "bad.npz.npy")

@@ -1,0 +1,141 @@
+"""lift() with an oracle denoiser: the geometry (windows, views, triangulation, world frame) is exact."""
+
+import numpy as np
+import pytest
+import torch
+
+from anylift.fitting.smpl_fit import SmplFitConfig
+from anylift.geometry.camera import project
+from anylift.io.cameras import Camera
+from anylift.pipeline import lift, lift_with_report, reprojection_pixels
+
+from .conftest import Oracle, make_scene
+
+FAST_FIT = SmplFitConfig(stage1_iterations=20, stage2_iterations=20)
+
+
+def test_oracle_recovers_moving_camera_motion(walk_scene):
+    sc = walk_scene
+    rep = lift_with_report(sc.keypoints, sc.camera, denoiser=Oracle(sc.truth), steps=3, fit_config=FAST_FIT)
+    m = rep.motion
+    assert rep.num_windows == 3  # 39 frames, 16-frame windows
+    err = np.linalg.norm(m.keypoints3d - sc.truth, axis=-1)
+    assert err.max() < 0.005
+    # Same world as the camera file (up = +Z already): the camera is unchanged.
+    np.testing.assert_allclose(m.world_to_camera, sc.camera.world_to_camera, atol=1e-9)
+    np.testing.assert_allclose(reprojection_pixels(m), sc.keypoints.keypoints[..., :2], atol=1e-3)
+    # The SMPL fit follows the keypoints (a proxy body on mocap proportions: centimetres).
+    assert np.linalg.norm(m.joints[:, 0] - sc.truth[:, [11, 12]].mean(1), axis=-1).max() < 0.15
+
+
+def test_oracle_short_clip_is_padded(walk_scene):
+    sc = walk_scene
+    kp = type(sc.keypoints)(sc.keypoints.keypoints[:5], fps=30.0, image_size=sc.keypoints.image_size)
+    cam = Camera(K=sc.camera.K, world_to_camera=sc.camera.world_to_camera[:5], up=sc.camera.up)
+    m = lift(kp, cam, denoiser=Oracle(sc.truth[:5]), steps=2, fit_config=FAST_FIT)
+    assert m.num_frames == 5
+    assert np.linalg.norm(m.keypoints3d - sc.truth[:5], axis=-1).max() < 0.005
+
+
+def test_masked_keypoints_are_completed_not_zeroed(walk_scene):
+    sc = walk_scene
+    kp = sc.keypoints.keypoints.copy()
+    kp[10:20, 9] = [np.nan, np.nan, 0.0]  # left wrist lost
+    kp[30, :, 2] = 0.1  # a whole frame below the score threshold
+    kp[30, :, :2] = kp[30, :, :2] + 200.0  # ... and wrong: it must be ignored
+    masked = type(sc.keypoints)(kp, fps=30.0, image_size=sc.keypoints.image_size)
+    m = lift(masked, sc.camera, denoiser=Oracle(sc.truth), steps=3, fit_config=FAST_FIT)
+    assert np.linalg.norm(m.keypoints3d - sc.truth, axis=-1).max() < 0.005
+
+
+def test_oracle_without_camera_uses_first_frame_zup(walk_scene):
+    sc = walk_scene
+    # A static camera looking along world +y from 6 m away: truth in its OpenCV frame.
+    x, y, z = np.moveaxis(sc.truth, -1, 0)
+    truth_cam = np.stack([x, 0.9 - z, y + 6.0], -1)
+    size = (1280, 720)
+    k = np.array([[1280.0, 0, 640], [0, 1280.0, 360], [0, 0, 1]])
+    uv = project(truth_cam, k, np.eye(4))
+    kp = type(sc.keypoints)(np.concatenate([uv, np.ones_like(uv[..., :1])], -1), fps=30.0, image_size=size)
+    m = lift(kp, None, denoiser=Oracle(truth_cam), steps=2, fit_config=FAST_FIT)
+    # World = first camera frame turned Z-up: x -> x, -y -> z, z -> y.
+    expect = np.stack([truth_cam[..., 0], truth_cam[..., 2], -truth_cam[..., 1]], -1)
+    assert np.linalg.norm(m.keypoints3d - expect, axis=-1).max() < 0.005
+    assert m.keypoints3d[..., 2].max() > m.keypoints3d[..., 2].min() + 1.0  # standing up in Z
+
+
+def test_up_to_scale_camera_gets_metric_from_body_proportions(body):
+    """Truth from the proxy body (mean shape): its proportions are what the scale is resolved to."""
+    from anylift.body.model import ZUP_REST_GLOBAL_ORIENT
+    from anylift.data.trajectories import predefined_trajectory
+
+    t = 40
+    pose = np.zeros((t, 69))
+    swing = 0.4 * np.sin(np.linspace(0, 2 * np.pi, t))
+    pose[:, 0], pose[:, 3] = swing, -swing  # hips
+    pose[:, 48 + 2] = -0.3  # a lowered left shoulder
+    transl = np.stack([np.linspace(0, 1.0, t), np.zeros(t), np.full(t, 0.9)], -1)
+    with torch.no_grad():
+        out = body(global_orient=np.tile(ZUP_REST_GLOBAL_ORIENT, (t, 1)), body_pose=pose, transl=transl)
+    truth = out.keypoints.double().numpy()
+    cam = predefined_trajectory("move_right", t, truth[:, [11, 12]].mean(1), seed=1, magnitude=1.0)
+    units = 3.0  # the file's units per metre
+    w2c = cam.world_to_camera.copy()
+    w2c[:, :3, 3] *= units
+    slam = Camera(K=cam.K, world_to_camera=w2c, up=cam.up, image_size=cam.image_size)
+    sc = make_scene(truth * units, slam)
+    rep = lift_with_report(
+        sc.keypoints, slam, denoiser=Oracle(truth * units), steps=2, metric_camera=False, fit_config=FAST_FIT
+    )
+    assert not rep.world.metric
+    assert rep.world.scale == pytest.approx(units, rel=1e-3)
+    assert np.linalg.norm(rep.motion.keypoints3d - truth, axis=-1).max() < 0.005
+    np.testing.assert_allclose(reprojection_pixels(rep.motion), sc.keypoints.keypoints[..., :2], atol=1e-3)
+
+
+def test_ground_translates_to_floor(walk_scene):
+    sc = walk_scene
+    lifted = sc.truth + np.array([0.0, 0.0, 0.4])  # the camera file's floor is at z = 0.4
+    cam = sc.camera
+    w2c = cam.world_to_camera.copy()
+    w2c[:, :3, 3] -= np.einsum("tij,j->ti", w2c[:, :3, :3], [0.0, 0.0, 0.4])
+    cam = Camera(K=cam.K, world_to_camera=w2c, up=cam.up, image_size=cam.image_size)
+    sc2 = make_scene(lifted, cam)
+    rep = lift_with_report(
+        sc2.keypoints, cam, denoiser=Oracle(lifted), steps=2, ground=True, fit_config=FAST_FIT
+    )
+    m = rep.motion
+    assert rep.ground_offset == pytest.approx(0.4, abs=0.06)
+    shift = np.array([0.0, 0.0, rep.ground_offset])
+    np.testing.assert_allclose(m.keypoints3d, lifted - shift, atol=0.005)
+    np.testing.assert_allclose(reprojection_pixels(m), sc2.keypoints.keypoints[..., :2], atol=1e-3)
+
+
+class ShiftedOracle(Oracle):
+    """Each window's answer is off by its own depth shift, as windows of a real model disagree."""
+
+    def __call__(self, x_n, n, cond):
+        keep = self.points
+        starts = cond.frames[:, 0].numpy()
+        outs = []
+        for b, s in enumerate(starts):
+            self.points = keep + np.array([0.0, 0.0, 0.1 * (list(self.starts).index(s) % 2)])
+            sub = type(cond)(cond.model, cond.world_to_camera[b : b + 1], cond.model_K[b : b + 1],
+                             cond.frames[b : b + 1], cond.valid[b : b + 1], cond.lift_from_file)  # fmt: skip
+            outs.append(super().__call__(x_n[b : b + 1], n[b : b + 1], sub))
+        self.points = keep
+        return torch.cat(outs)
+
+
+def test_windows_blend_without_a_jump_at_seams(walk_scene):
+    from anylift.lifting.windows import plan_windows
+
+    sc = walk_scene
+    oracle = ShiftedOracle(sc.truth)
+    oracle.starts = plan_windows(len(sc.truth), oracle.window)
+    m = lift(sc.keypoints, sc.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT)
+    err = m.keypoints3d - sc.truth
+    step = np.linalg.norm(np.diff(err, axis=0), axis=-1).max()
+    assert np.abs(err).max() > 0.03  # the windows really disagreed
+    overlap = int(oracle.starts[0] + oracle.window - oracle.starts[1])
+    assert step < 0.1 * np.pi / (2 * (overlap + 1)) + 1e-3  # a hard cut would step by ~0.1 m

@@ -1,0 +1,140 @@
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from anylift.errors import InputError
+from anylift.io.cameras import read_camera
+from anylift.video.camera_estimation import (
+    CameraConfig,
+    estimate_camera,
+    fit_essential,
+    fit_rotation,
+    intrinsics_for,
+    relative_pose,
+)
+from anylift.video.cli import main
+
+from .conftest import rotation_video
+
+
+def _relative_angles(w2c_est, R_truth):
+    """Degrees between estimated and true rotations, both relative to frame 0."""
+    Re = w2c_est[:, :3, :3]
+    rel_e = Re @ Re[0].T
+    rel_g = R_truth @ R_truth[0].T
+    return np.degrees(Rotation.from_matrix(rel_e @ np.transpose(rel_g, (0, 2, 1))).magnitude())
+
+
+def _points(rng, n=300):
+    return np.column_stack([rng.uniform(-4, 4, n), rng.uniform(-2, 2, n), rng.uniform(4, 12, n)])
+
+
+def _project(X, K, R=None, t=None):
+    R = np.eye(3) if R is None else R
+    t = np.zeros(3) if t is None else t
+    x = (X @ R.T + t) @ K.T
+    return x[:, :2] / x[:, 2:]
+
+
+def test_rotation_and_essential_fits_recover_synthetic_motion():
+    rng = np.random.default_rng(0)
+    K = intrinsics_for(500.0, (640, 360))
+    X = _points(rng)
+    R = Rotation.from_euler("yxz", [3.0, -1.5, 0.5], degrees=True).as_matrix()
+    p1 = _project(X, K)
+    p2 = _project(X, K, R)
+    R_est, zoom, inl = fit_rotation(p1, p2, K, 1.0, rng)
+    assert inl.mean() > 0.99 and zoom == 1.0
+    assert np.degrees(Rotation.from_matrix(R_est @ R.T).magnitude()) < 0.01
+    t = np.array([0.4, 0.0, 0.1])
+    p2t = _project(X, K, R, t) + rng.normal(0, 0.2, p1.shape)
+    R_e, t_e, _ = fit_essential(p1, p2t, K, 1.0)
+    assert np.degrees(Rotation.from_matrix(R_e @ R.T).magnitude()) < 0.3
+    assert np.dot(t_e, t / np.linalg.norm(t)) > 0.98
+    # Model choice: translation with parallax -> general, its scale from the anchor's depth.
+    # The anchor's depth is the median depth of the 20 points seen nearest to it.
+    near = np.argsort(np.linalg.norm(p1 - p1[0], axis=1))[:20]
+    depth = float(np.median(X[near, 2]))
+    model, _, t_m, _ = relative_pose(p1, p2t, K, CameraConfig(), rng, p1[0], depth)
+    assert model == "general"
+    assert np.linalg.norm(t_m) == pytest.approx(np.linalg.norm(t), rel=0.1)
+    assert np.linalg.norm(relative_pose(p1, p2t, K, CameraConfig(), rng, p1[0], 2 * depth)[2]) == (
+        pytest.approx(2 * np.linalg.norm(t), rel=0.1)
+    )
+    model, *_ = relative_pose(p1, p2, K, CameraConfig(), rng, None, np.nan)
+    assert model == "rotation"
+    model, *_ = relative_pose(p1, p1 + 0.05, K, CameraConfig(), rng, None, np.nan)
+    assert model == "static"
+
+
+def test_zoom_is_recovered_by_the_rotation_model():
+    rng = np.random.default_rng(1)
+    K = intrinsics_for(500.0, (640, 360))
+    p1 = _project(_points(rng), K)
+    p2 = (p1 - K[:2, 2]) * 1.05 + K[:2, 2]
+    _, zoom, inl = fit_rotation(p1, p2, K, 1.0, rng)
+    assert zoom == pytest.approx(1.05, abs=1e-3) and inl.mean() > 0.99
+
+
+@pytest.fixture(scope="module")
+def panning_video(tmp_path_factory):
+    T, focal = 24, 300.0
+    yaw = np.radians(np.linspace(0, 8, T))
+    pitch = np.radians(np.linspace(0, -3, T))
+    R = Rotation.from_euler("yx", np.column_stack([yaw, pitch])).as_matrix()
+    path = tmp_path_factory.mktemp("pan") / "pan.avi"
+    rotation_video(path, R, focal)
+    return path, R, focal
+
+
+def test_pan_tilt_video_rotation_and_focal(panning_video):
+    path, R, focal = panning_video
+    known = estimate_camera(path, None, focal=focal)
+    err = _relative_angles(known.camera.world_to_camera, R)
+    assert err.max() < 0.5, err
+    assert known.motion == "rotation"
+    assert np.allclose(known.camera.world_to_camera[:, :3, 3], 0.0)
+    est = estimate_camera(path, None)
+    assert est.focal_estimated and est.focal == pytest.approx(focal, rel=0.1)
+    assert _relative_angles(est.camera.world_to_camera, R).max() < 1.0
+    # Frame 0 is upright in a Z-up world: the camera's -y axis is +Z.
+    assert np.allclose(est.camera.world_to_camera[0, 1, :3], [0, 0, -1])
+
+
+def test_static_video(tmp_path):
+    path = tmp_path / "static.avi"
+    rotation_video(path, np.tile(np.eye(3), (8, 1, 1)), 300.0)
+    est = estimate_camera(path, None)
+    assert est.motion == "static"
+    assert est.focal == 320.0  # unconstrained: max(W, H)
+    assert np.allclose(est.camera.world_to_camera, est.camera.world_to_camera[0])
+
+
+def test_cli_camera_writes_a_readable_file(panning_video, tmp_path, capsys):
+    path, R, focal = panning_video
+    out = tmp_path / "cam.json"
+    from anylift.io.keypoints import Keypoints2D, write_keypoints
+
+    # No person in this video: give an empty keypoint file so the command skips detection.
+    kp = np.zeros((len(R), 17, 3))
+    write_keypoints(tmp_path / "kp.json", Keypoints2D(kp, 30.0, (320, 240)))
+    code = main(["camera", str(path), "--out", str(out), "--keypoints", str(tmp_path / "kp.json"),
+                 "--focal", str(focal), "--progress", "none"])  # fmt: skip
+    assert code == 0
+    cam = read_camera(out)
+    assert cam.num_frames == len(R) and cam.image_size == (320, 240)
+    assert _relative_angles(cam.world_to_camera, R).max() < 0.5
+    assert "rotation camera motion" in capsys.readouterr().out
+
+
+def test_user_errors(panning_video, tmp_path, capsys):
+    path, _, _ = panning_video
+    from anylift.io.keypoints import Keypoints2D
+
+    with pytest.raises(InputError, match="frames"):
+        estimate_camera(path, Keypoints2D(np.zeros((3, 17, 3)), 30.0, (320, 240)), focal=300.0)
+    with pytest.raises(InputError, match="focal"):
+        estimate_camera(path, None, focal=-1.0)
+    assert main(["camera", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "c.json")]) == 2
+    assert "nope.mp4" in capsys.readouterr().err
+    assert main(["detect", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "k.json")]) == 2
