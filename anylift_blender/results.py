@@ -60,9 +60,4 @@ def bake_result_file(
     """Read ``path`` and bake it into ``scene``; raises :data:`USER_ERRORS`, scene unchanged."""
     motion = read_result(path)
     body = load_body_rest(motion.betas, motion.body_model, settings or engine_settings())
-    baked = bake_motion(scene, motion, body, options or BakeOptions())
-    if motion.keypoints3d_std is not None:
-        from .uncertainty import apply_uncertainty
-
-        apply_uncertainty(baked.armature, motion.keypoints3d_std)
-    return baked
+    return bake_motion(scene, motion, body, options or BakeOptions())

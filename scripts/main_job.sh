@@ -4,6 +4,6 @@
 # proxy body -> out/cartwheel.blend (+ preview, metrics against the truth).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/venv.sh dev,blender
+bash scripts/venv.sh dev,blender,video
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 exec .venv/bin/python examples/main_job.py "$@"

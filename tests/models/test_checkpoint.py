@@ -9,6 +9,7 @@ from anylift.models import (
     DenoiserConfig,
     MultiViewDenoiser,
     SingleViewDenoiser,
+    export_checkpoint,
     load_checkpoint,
     save_checkpoint,
 )
@@ -126,3 +127,23 @@ def test_weights_that_do_not_fit_the_config(saved):
     data["config"] = {"width": 32, "colour": "blue"}
     torch.save(data, path)
     _expect(path, "do not fit")
+
+
+def test_export_keeps_the_ema_weights_in_half_precision(saved, tmp_path):
+    path, _model, ema = saved
+    out = export_checkpoint(path, tmp_path / "ship.pt", extra={"note": "shipped"})
+    raw = torch.load(out, weights_only=True)
+    assert raw["ema"] is None
+    assert all(v.dtype == torch.float16 for v in raw["weights"].values() if v.is_floating_point())
+    assert out.stat().st_size < 0.4 * path.stat().st_size
+    ck = load_checkpoint(out, kind="single_view")
+    assert ck.ema_model is None and ck.extra == {"step": 7, "note": "shipped"}
+    assert ck.normalisation == {"body_size_m": 1.5}
+    x = torch.randn(2, 8, 17, 2)
+    n = torch.tensor([3, 900])
+    ema.model.eval()
+    with torch.no_grad():
+        want, got = ema.model(x, n), ck.inference_model(x, n)
+    assert got.dtype == torch.float32
+    assert torch.allclose(got, want, atol=2e-2, rtol=2e-2)
+    assert not torch.allclose(got, ck.inference_model(x, n + 50), atol=1e-6)

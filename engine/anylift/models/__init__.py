@@ -30,6 +30,7 @@ from anylift.models.checkpoint import (
     CHECKPOINT_VERSION,
     Checkpoint,
     build_model,
+    export_checkpoint,
     load_checkpoint,
     save_checkpoint,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "SingleViewDenoiser",
     "build_model",
     "denoising_losses",
+    "export_checkpoint",
     "init_from_single_view",
     "line_loss",
     "load_checkpoint",

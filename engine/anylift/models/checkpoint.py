@@ -198,3 +198,47 @@ def load_checkpoint(
         skeleton=str(file_skeleton),
         path=path,
     )
+
+
+def export_checkpoint(
+    source: str | os.PathLike,
+    destination: str | os.PathLike,
+    *,
+    dtype: torch.dtype = torch.float16,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a shipping copy of a checkpoint: the weights to sample with, in ``dtype``.
+
+    Keeps the config, normalisation, skeleton and version; the raw weights are replaced by the
+    EMA weights (when the file has them) and the EMA copy is dropped, which with float16 makes
+    the file about a quarter of the training checkpoint. :func:`load_checkpoint` reads it like
+    any other (weights are cast back to the model's float32 on load).
+
+    Args:
+        source: a checkpoint written by :func:`save_checkpoint`.
+        destination: the file to write (atomically).
+        dtype: storage type of floating-point weights.
+        extra: merged into the checkpoint's ``extra`` (e.g. training provenance).
+    Returns:
+        The destination path.
+    """
+    ckpt = load_checkpoint(source, skeleton=None)
+    weights = {
+        k: (v.detach().cpu().to(dtype) if v.is_floating_point() else v.detach().cpu())
+        for k, v in ckpt.inference_model.state_dict().items()
+    }
+    data = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "kind": ckpt.config.kind,
+        "skeleton": ckpt.skeleton,
+        "config": ckpt.config.to_dict(),
+        "weights": weights,
+        "ema": None,
+        "normalisation": ckpt.normalisation or None,
+        "extra": {**ckpt.extra, **(extra or {})} or None,
+    }
+    destination = Path(destination)
+    with atomic_path(destination) as tmp:
+        torch.save(data, tmp)
+    return destination
