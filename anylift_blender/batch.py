@@ -18,6 +18,12 @@ keypoints and camera are written beside the scene as ``<scene>_keypoints.json`` 
 ``--rig`` (an addition to formats.md): the .blend or .fbx holding the armature that ``--retarget``
 keys with the preset's bone map (``mixamo``, ``rigify``, ``auto``).
 
+``--object-mesh FILE.blend[:MeshName]`` (an addition, HOI): the mesh every result object is baked
+onto (``BakeOptions.object_mesh``) instead of the placeholder cube. Its keypoints defined with
+"Define Object Keypoints" (``mesh.anylift_keypoints``) align it, so its keypoint vertices land on
+the result's object keypoints. Without ``:MeshName`` the file must hold one mesh, or one mesh with
+keypoints defined. A result without objects ignores it (with a note on stderr).
+
 Exit codes: 0 success, 2 user error (one line per failure on stderr), 1 bug.
 """
 
@@ -74,6 +80,9 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--rig", help="file (.blend/.fbx) holding the armature to retarget onto")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device for lifting")
     parser.add_argument("--checkpoint", help="lifting model checkpoint (default: the bundled one)")
+    parser.add_argument(
+        "--object-mesh", metavar="FILE.blend[:MeshName]", help="mesh for the result's objects (HOI)"
+    )
     ns = parser.parse_args(args)
     if ns.keypoints is not None and ns.motion is not None:
         raise UserError("give either KEYPOINTS or --motion RESULT.npz (not both)")
@@ -83,7 +92,51 @@ def parse_args(args: list[str]) -> argparse.Namespace:
         raise UserError("--camera goes with KEYPOINTS; a result already holds its camera")
     if ns.retarget and not ns.rig:
         raise UserError("--retarget needs --rig FILE (.blend or .fbx holding the target armature)")
+    if ns.object_mesh:
+        path, _name = split_object_mesh(ns.object_mesh)
+        if path.suffix.lower() != ".blend" or not path.is_file():
+            raise UserError(f"--object-mesh {ns.object_mesh}: expected an existing FILE.blend[:MeshName]")
     return ns
+
+
+def split_object_mesh(value: str) -> tuple[Path, str | None]:
+    """``FILE.blend[:MeshName]`` -> (file, mesh name or None); a drive letter's colon is not a separator."""
+    head, sep, tail = value.rpartition(":")
+    if sep and head.lower().endswith(".blend"):
+        return Path(head), tail or None
+    return Path(value), None
+
+
+def load_object_mesh(value: str) -> bpy.types.Mesh:
+    """Append the ``--object-mesh`` mesh into the current file (with its ``anylift_keypoints``)."""
+    path, name = split_object_mesh(value)
+    with bpy.data.libraries.load(str(path), link=False) as (src, _dst):
+        available = list(src.meshes)
+    if name is not None and name not in available:
+        raise UserError(
+            f"--object-mesh {value}: no mesh named {name!r} (meshes: {', '.join(available) or 'none'})"
+        )
+    wanted = [name] if name is not None else available
+    with bpy.data.libraries.load(str(path), link=False) as (_src, dst):
+        dst.meshes = wanted
+    loaded = [m for m in dst.meshes if m is not None]
+    if len(loaded) == 1:
+        return loaded[0]
+    keyed = [m for m in loaded if _has_keypoints(m)]
+    for mesh in loaded:
+        if len(keyed) != 1 or mesh != keyed[0]:
+            bpy.data.meshes.remove(mesh)
+    if len(keyed) != 1:
+        raise UserError(
+            f"--object-mesh {value}: holds {len(available)} meshes ({', '.join(available) or 'none'}), "
+            f"{len(keyed)} with keypoints defined; name one: {path}:MeshName"
+        )
+    return keyed[0]
+
+
+def _has_keypoints(mesh: bpy.types.Mesh) -> bool:
+    group = getattr(mesh, "anylift_keypoints", None)
+    return group is not None and len(group.keypoints) > 0
 
 
 def _match(folder: Path | None, stem: str, suffixes: set[str] | None = None) -> Path | None:
@@ -228,7 +281,13 @@ def bake_clip(clip: Clip, ns: argparse.Namespace) -> None:
             size = tuple(clip_data.size)
             scene.anylift.video_path = str(clip.video.resolve())
             scene.anylift.image_width, scene.anylift.image_height = size
-        baked = bake_motion(scene, motion, body, BakeOptions(image_size=size))
+        object_mesh = None
+        if ns.object_mesh:
+            if motion.object_names:
+                object_mesh = load_object_mesh(ns.object_mesh)
+            else:
+                print(f"note: {clip.name}: the result has no objects; --object-mesh ignored", file=sys.stderr)
+        baked = bake_motion(scene, motion, body, BakeOptions(image_size=size, object_mesh=object_mesh))
         if clip.motion:
             scene.anylift.result_path = str(clip.motion.resolve())
         if ns.retarget:

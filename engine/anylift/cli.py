@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -76,6 +77,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
     from anylift.io.cameras import read_camera
     from anylift.io.keypoints import read_keypoints
     from anylift.io.motion import write_motion
+    from anylift.lifting.objects import ObjectsIgnoredWarning
     from anylift.pipeline import lift_with_report
     from anylift.progress import make_progress
 
@@ -84,17 +86,22 @@ def cmd_lift(args: argparse.Namespace) -> int:
     camera = read_camera(args.camera) if args.camera else None
     progress = make_progress(args.progress)
     try:
-        result = lift_with_report(
-            keypoints, camera, checkpoint=args.checkpoint, body_model=args.body_model,
-            samples=args.samples, steps=args.steps, seed=args.seed, method=args.method,
-            ground=args.ground, device=args.device, progress=progress,
-        )  # fmt: skip
+        with warnings.catch_warnings():
+            # Printed below as clean lines, from the report.
+            warnings.simplefilter("ignore", ObjectsIgnoredWarning)
+            result = lift_with_report(
+                keypoints, camera, checkpoint=args.checkpoint, body_model=args.body_model,
+                samples=args.samples, steps=args.steps, seed=args.seed, method=args.method,
+                ground=args.ground, device=args.device, progress=progress,
+            )  # fmt: skip
     finally:
         close = getattr(progress, "close", None)
         if close is not None:
             close()
     write_motion(out, result.motion)
     m = result.motion
+    for message in result.warnings:
+        print(f"anylift: warning: {message}", file=sys.stderr)
     print(f"wrote {out}")
     world = "camera file's world" if result.world.from_file else "first camera frame, Z up"
     scale = "" if result.world.metric else f", camera scale {result.world.scale:.4g} units/m"

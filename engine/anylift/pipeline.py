@@ -23,13 +23,19 @@ Stages (each reports progress under the name in brackets):
    have the body model's mean bone lengths (:func:`anylift.lifting.scale.body_proportion_scale`).
 6. **SMPL fit** [fit SMPL]: :func:`anylift.fitting.smpl_fit.fit_smpl` in the result world.
 7. **Ground** (``ground=True``): translate along Z so the body's contact level is z = 0.
+8. **Objects** [object pose] (HOI checkpoints, :mod:`anylift.lifting.objects`): the object's 2D
+   keypoints ride along as points 17.. through stages 3-5; its triangulated keypoints, in the final
+   world, get :func:`anylift.fitting.object_fit.fit_object_pose` (the Motion's ``object_*``). One
+   object per HOI model. Input objects with a body-only checkpoint: a warning
+   (:class:`~anylift.lifting.objects.ObjectsIgnoredWarning`, also in ``LiftReport.warnings``).
 
 ``method="smplify"`` replaces 3-5 by the single-view baseline (:func:`anylift.baselines.smplify`),
 in the same result world.
 
 Testing hook: ``denoiser`` replaces the checkpoint's model. It is called as
 ``denoiser(x_n (B, V, T, K, 2), n (B,) long, cond: LiftCondition) -> x0 (B, V, T, K, 2)`` (root/local
-model coordinates) and may carry ``window`` / ``num_views`` attributes (defaults 60 / 4). The
+model coordinates) and may carry ``window`` / ``num_views`` attributes (defaults 60 / 4), and for HOI
+``num_object_keypoints`` (M; K = 17 + M) / ``object_category``. The
 :class:`LiftCondition` gives it the model's conditions and every view's exact camera, so an oracle
 that knows the true 3D motion can return exact multi-view 2D.
 """
@@ -55,6 +61,7 @@ from anylift.geometry.camera import project
 from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
+from anylift.lifting import objects as hoi
 from anylift.lifting.consistency import ViewGeometry, consistency_hook, final_points
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.views import WindowViews, build_window_views, normalised_coordinates
@@ -110,7 +117,7 @@ class LiftReport:
         motion: the result.
         world: the result world (``world.scale``: file units per metre).
         timings: seconds per stage (``prepare``, ``diffusion``, ``triangulate``, ``fit SMPL``,
-            ``ground``, ``total``).
+            ``ground``, ``object pose``, ``total``).
         denoiser_seconds: time spent inside the denoiser's forward calls.
         denoiser_calls: number of those calls.
         num_windows, window, num_views, steps, samples: the sampling plan (0 for smplify).
@@ -119,6 +126,8 @@ class LiftReport:
         proportion_scale: factor applied to the world from the body's proportions (1.0 when
             not applied).
         ground_offset: z (metres) subtracted by ``ground=True`` (None when not asked).
+        warnings: messages about inputs left out (e.g. objects with a body-only checkpoint).
+        object_fit: the lifted object's :class:`~anylift.fitting.object_fit.ObjectFit`, or None.
     """
 
     motion: Motion
@@ -134,6 +143,8 @@ class LiftReport:
     scale_determined: bool | None = None
     proportion_scale: float = 1.0
     ground_offset: float | None = None
+    warnings: list[str] = field(default_factory=list)
+    object_fit: Any = None
 
 
 def lift(
@@ -244,8 +255,13 @@ def _image_size(keypoints: Keypoints2D, camera: Camera | None) -> tuple[int, int
 class _Denoiser:
     """The callable the sampler uses: the model (or an injected denoiser), timed."""
 
-    def __init__(self, fn, window: int, num_views: int, score_threshold: float, wrap_model: bool) -> None:
+    def __init__(
+        self, fn, window: int, num_views: int, score_threshold: float, wrap_model: bool,
+        num_object_keypoints: int = 0, object_category: str | None = None,
+    ) -> None:  # fmt: skip
         self.fn = fn
+        self.num_object_keypoints = int(num_object_keypoints)
+        self.object_category = object_category
         self.window = window
         self.num_views = num_views
         self.score_threshold = score_threshold
@@ -275,7 +291,10 @@ def _load_denoiser(checkpoint, denoiser, device) -> tuple[_Denoiser, Any]:
         schedule = make_schedule(
             getattr(config, "schedule", "cosine"), getattr(config, "diffusion_steps", 1000)
         )
-        return _Denoiser(denoiser, window, views, rep.DEFAULT_SCORE_THRESHOLD, wrap), schedule
+        m = int(getattr(denoiser, "num_object_keypoints", getattr(config, "num_object_keypoints", 0)))
+        category = getattr(denoiser, "object_category", None)
+        den = _Denoiser(denoiser, window, views, rep.DEFAULT_SCORE_THRESHOLD, wrap, m, category)
+        return den, schedule
     path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     if checkpoint is None and not path.is_file():
         raise CheckpointError(
@@ -284,18 +303,15 @@ def _load_denoiser(checkpoint, denoiser, device) -> tuple[_Denoiser, Any]:
             fix="Pass a trained multi-view checkpoint with --checkpoint PATH (or checkpoint=...)",
         )
     ckpt = load_checkpoint(path, kind="multi_view", skeleton="coco17", device=device)
-    if ckpt.config.num_object_keypoints:
-        raise CheckpointError(
-            f"this is an HOI model ({ckpt.config.num_object_keypoints} object keypoints)",
-            path=path,
-            field="config.num_object_keypoints",
-            expected="0 (a body-only multi-view model)",
-            fix="Pass a body-only multi-view checkpoint",
-        )
+    category = ckpt.extra.get("object_category") if ckpt.config.num_object_keypoints else None
     threshold = float(ckpt.normalisation.get("score_threshold", rep.DEFAULT_SCORE_THRESHOLD))
     model = ckpt.inference_model
     schedule = make_schedule(ckpt.config.schedule, ckpt.config.diffusion_steps)
-    return _Denoiser(model, ckpt.config.window, ckpt.config.num_views, threshold, True), schedule
+    den = _Denoiser(
+        model, ckpt.config.window, ckpt.config.num_views, threshold, True,
+        ckpt.config.num_object_keypoints, None if category is None else str(category),
+    )  # fmt: skip
+    return den, schedule
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,7 +393,7 @@ def _initial_noise(shape, samples: int, seed: int, device) -> torch.Tensor:
 
 
 def _sample_keypoints(
-    keypoints: Keypoints2D,
+    kp: np.ndarray,
     world: ResultWorld,
     image_size,
     den: _Denoiser,
@@ -392,13 +408,14 @@ def _sample_keypoints(
     clock: _Clock,
     info: dict,
 ) -> np.ndarray:
-    """(S, T, 17, 3) keypoints of every sample in the lift frame (metres)."""
-    kp = keypoints.keypoints
+    """(S, T, J, 3) points of every sample in the lift frame (metres); ``kp`` (T, J, 3) pixels + score,
+    J = 17 body joints (+ M object keypoints)."""
     cam = world.camera
     lift_w2c = cam.world_to_camera @ np.linalg.inv(cam.world_to_camera[0])
-    t_len = keypoints.num_frames
-    mask = rep.visibility_mask(kp, den.score_threshold)
-    clip_scale = rep.body_scale(normalised_coordinates(kp, cam.K), mask)
+    t_len = len(kp)
+    body = kp[:, : hoi.NUM_BODY]
+    mask = rep.visibility_mask(body, den.score_threshold)
+    clip_scale = rep.body_scale(normalised_coordinates(body, cam.K), mask)
     starts = plan_windows(t_len, den.window)
     down = cam.world_to_camera[0, :3, :3] @ np.array([0.0, 0.0, -1.0])  # result world is Z-up
     views = [
@@ -424,7 +441,7 @@ def _sample_keypoints(
         )  # fmt: skip
     clock.lap("diffusion")
     check_cancel(cancel)
-    points = final_points(x.detach().cpu().double().numpy(), geometry)  # (S * n, W, 17, 3)
+    points = final_points(x.detach().cpu().double().numpy(), geometry)  # (S * n, W, J, 3)
     points = points.reshape(samples, len(views), den.window, *points.shape[2:])
     out = np.stack([blend(p, starts, t_len) for p in points])
     report(progress, "triangulate", 1, 1)
@@ -484,11 +501,17 @@ def lift_with_report(
     den = schedule = None
     if method == "anylift":
         den, schedule = _load_denoiser(checkpoint, denoiser, device)
+    messages: list[str] = []
+    plan = hoi.plan_objects(
+        keypoints, den.num_object_keypoints if den else 0, den.object_category if den else None,
+        method=method, checkpoint=None if checkpoint is None else str(checkpoint), messages=messages,
+    )  # fmt: skip
     body = load_body_model(body_model, device="cpu")
     world, determined = _world(keypoints, camera, image_size, metric_camera)
     info: dict[str, Any] = {}
     proportion = 1.0
     samples_world = None
+    obj_world = obj_spread = None  # (T, M, 3) fused object keypoints, (T, M) sample spread
     check_cancel(cancel)
 
     if method == "smplify":
@@ -500,15 +523,20 @@ def lift_with_report(
     else:
         n_steps = int(steps or DEFAULT_STEPS)
         pts = _sample_keypoints(
-            keypoints, world, image_size, den, schedule, samples=int(samples), steps=n_steps,
+            hoi.appended_keypoints(keypoints, plan), world, image_size, den, schedule,
+            samples=int(samples), steps=n_steps,
             seed=seed, device=device, progress=progress, cancel=cancel, clock=clock, info=info,
         )  # fmt: skip
         info.update(steps=n_steps, samples=int(samples))
         samples_world = _to_world(pts, world)
         if not world.metric:
-            proportion = body_proportion_scale(np.median(samples_world, axis=0), _rest_keypoints(body))
+            body_median = np.median(samples_world[..., : hoi.NUM_BODY, :], axis=0)
+            proportion = body_proportion_scale(body_median, _rest_keypoints(body))
             world = world.rescaled(proportion)
             samples_world = samples_world * proportion
+        if plan is not None:
+            obj_world, obj_spread = _fuse(samples_world[..., hoi.NUM_BODY :, :])
+            samples_world = samples_world[..., : hoi.NUM_BODY, :]
         fused, std = _fuse(samples_world)
         # Joints the samples disagree on weigh less in the fit (5 cm spread halves the weight).
         weights = None if std is None else 1.0 / (1.0 + (std / 0.05) ** 2)
@@ -539,8 +567,16 @@ def lift_with_report(
         fused, joints, transl = fused - shift, joints - shift, transl - shift
         if samples_world is not None:
             samples_world = samples_world - shift
+        if obj_world is not None:
+            obj_world = obj_world - shift
         w2c = translate_cameras(w2c, -shift)
         clock.lap("ground")
+
+    object_fit = None
+    if plan is not None and obj_world is not None:
+        weights = hoi.object_weights(plan.track.keypoints, den.score_threshold, obj_spread)
+        object_fit = hoi.fit_object(obj_world, plan, weights, progress=progress, cancel=cancel)
+        clock.lap("object pose")
 
     motion = Motion(
         fps=keypoints.fps,
@@ -555,6 +591,7 @@ def lift_with_report(
         intrinsics=world.camera.K,
         keypoints3d_std=std,
         samples_keypoints3d=samples_world if std is not None else None,
+        **hoi.motion_fields(plan, object_fit),
     )
     clock.total()
     return LiftReport(
@@ -566,6 +603,8 @@ def lift_with_report(
         scale_determined=determined,
         proportion_scale=float(proportion),
         ground_offset=offset,
+        warnings=messages,
+        object_fit=object_fit,
         **info,
     )
 

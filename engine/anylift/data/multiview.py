@@ -25,6 +25,11 @@ Training windows (:class:`MultiViewWindows`) come from two sources with the same
 (:func:`multiview_window`): the "3D available" path (mocap motion + a training camera trajectory)
 and the "2D only" path (3D keypoints from SDS synthesis + SMPL fit, read from a dataset file
 written by :mod:`anylift.data.synthesis`).
+
+HOI (``MultiViewConfig.object_category``): the 3D path's windows carry an object
+(:class:`anylift.data.hoi.HoiMotionBank`), J = 17 + M points per frame, the object's M keypoints
+after the body's; the per-sequence scale and the ring come from the body alone, as at inference
+(:mod:`anylift.lifting.views`).
 """
 
 from __future__ import annotations
@@ -36,11 +41,14 @@ import numpy as np
 from anylift import representation as rep
 from anylift.data import trajectories
 from anylift.data.augment import hip_mid
+from anylift.data.hoi import HoiMotionBank
 from anylift.data.windows import MotionBank, WindowConfig, observe, stack_examples, step_rng
 from anylift.errors import InputError
 from anylift.geometry.camera import invert_rigid, relative_to_first, to_camera
 
 DATASET_FORMAT = "anylift.multiview_dataset/1"
+NUM_BODY = 17
+"""Body joints first (COCO-17); HOI windows append the object's keypoints."""
 
 
 def world_down(world_to_camera0: np.ndarray, up: np.ndarray | None = None) -> np.ndarray:
@@ -184,18 +192,20 @@ def multiview_window(
     keypoints reprojected into every view.
 
     Args:
-        keypoints3d: (T, 17, 3) in the camera's world. world_to_camera: (T, 4, 4) input camera.
+        keypoints3d: (T, J, 3) in the camera's world, J = 17 body joints (+ M object keypoints,
+            HOI). world_to_camera: (T, 4, 4) input camera.
         K: (3, 3); image_size: (W, H).
         down: (3,) world down in frame-0 camera coordinates (:func:`world_down`), or None.
 
     Returns:
-        ``x0`` (V, T, 17, 2) root/local targets, ``target_mask`` (V, T, 17), ``camera``
-        (V, T, CAMERA_DIM), ``observed`` (T, 17, 2), ``observed_mask`` (T, 17); float32.
+        ``x0`` (V, T, J, 2) root/local targets, ``target_mask`` (V, T, J), ``camera``
+        (V, T, CAMERA_DIM), ``observed`` (T, J, 2), ``observed_mask`` (T, J); float32.
     """
     w2c = np.asarray(world_to_camera, dtype=np.float64)
     px = observe(keypoints3d, K, w2c, rng, keypoint_drop)
-    nk = rep.normalise_keypoints(px, K)
-    scale = nk.normalisation.scale
+    # The scale is the body's alone (an object must not change how big the person looks).
+    scale = rep.normalise_keypoints(px[:, :NUM_BODY], K).normalisation.scale
+    nk = rep.normalise_keypoints(px, K, scale=scale)
     rel = relative_to_first(w2c)
     cams = multiview_cameras(rel, nk.points, scale, num_views, down=down)
     # The targets live in the input camera's frame-0 coordinates: move the 3D points there.
@@ -297,12 +307,16 @@ class MultiViewConfig:
         dataset_fraction: share of a batch drawn from the dataset when there is one (the rest is
             the "3D available" path; 1.0 = dataset only).
         windows: the 3D path's settings (clips, trajectories, augmentation, keypoint_drop).
+        object_category: HOI: a built-in category (:data:`anylift.objects.CATEGORIES`) whose
+            object is attached to every 3D-path window (M keypoints after the body's); None:
+            body only. HOI runs have no "2D only" path (synthesized datasets hold no objects).
     """
 
     num_views: int = 4
     dataset: str | None = None
     dataset_fraction: float = 0.5
     windows: WindowConfig = field(default_factory=WindowConfig)
+    object_category: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> MultiViewConfig:
@@ -330,7 +344,17 @@ class MultiViewWindows:
         self.seed = int(seed)
         self.window = config.windows.window
         use_3d = config.dataset is None or config.dataset_fraction < 1.0
-        self.bank = MotionBank(config.windows.clips, config.windows.fps) if use_3d else None
+        if config.object_category is not None:
+            if config.dataset is not None:
+                raise InputError(
+                    "an HOI run (data.object_category) cannot use a synthesized dataset",
+                    path=config.dataset,
+                    field="data.dataset",
+                    expected="no dataset: HOI windows come from the training clips (3D path)",
+                )
+            self.bank = HoiMotionBank(config.object_category, config.windows.clips, config.windows.fps)
+        else:
+            self.bank = MotionBank(config.windows.clips, config.windows.fps) if use_3d else None
         self.dataset = None if config.dataset is None else read_multiview_dataset(config.dataset)
         if self.dataset is not None and self.dataset.keypoints3d.shape[1] < self.window:
             raise InputError(
@@ -339,6 +363,11 @@ class MultiViewWindows:
                 field="keypoints3d",
                 expected=f"at least the window length {self.window}",
             )
+
+    @property
+    def num_object_keypoints(self) -> int:
+        """M object keypoints per frame after the body's (0: body only)."""
+        return self.bank.num_object_keypoints if isinstance(self.bank, HoiMotionBank) else 0
 
     def example_3d(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         wc = self.config.windows

@@ -27,10 +27,13 @@ from anylift.data.multiview import multiview_cameras, multiview_condition
 from anylift.geometry.camera import invert_rigid
 from anylift.lifting.windows import window_frames, window_valid
 
+NUM_BODY = 17
+"""Body joints come first (COCO-17); HOI models append M object keypoints after them."""
+
 
 @dataclass(frozen=True)
 class WindowViews:
-    """One window's model inputs and geometry (W frames, V views, K = 17 joints).
+    """One window's model inputs and geometry (W frames, V views, K = 17 joints [+ M object keypoints]).
 
     Attributes:
         start: first clip frame of the window.
@@ -122,8 +125,9 @@ def build_window_views(
     kp = np.asarray(keypoints, dtype=np.float64)[frames]
     mask = rep.visibility_mask(kp, score_threshold) & valid[:, None]
     unit = normalised_coordinates(kp, K)
-    seen = mask.sum(1) >= 4
-    scale = rep.body_scale(unit, mask) if seen.any() else float(fallback_scale)
+    # The scale is the body's alone (HOI: points 17.. are an object's), as in training.
+    seen = mask[:, :NUM_BODY].sum(1) >= 4
+    scale = rep.body_scale(unit[:, :NUM_BODY], mask[:, :NUM_BODY]) if seen.any() else float(fallback_scale)
     points = rep.fill_masked(unit / scale, mask)
     guidance_mask = root_local_mask(mask).astype(np.float32)
 

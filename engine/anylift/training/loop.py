@@ -240,7 +240,8 @@ def _train(
                 save_state(state_path, done, model, ema, optimizer, config)
                 save_checkpoint(
                     out / "model.pt", model, ema=ema, normalisation=NORMALISATION,
-                    extra={"step": done, "task": task.summary(), "seed": config.seed},
+                    extra={"step": done, "task": task.summary(), "seed": config.seed,
+                           **task.checkpoint_extra()},
                 )  # fmt: skip
             barrier(ctx)
         if bar is not None:

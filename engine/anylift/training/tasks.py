@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from anylift import representation as rep
-from anylift.data.multiview import MultiViewConfig, MultiViewWindows
+from anylift.data.multiview import NUM_BODY, MultiViewConfig, MultiViewWindows
 from anylift.data.windows import SingleViewWindows, WindowConfig
 from anylift.errors import InputError
 from anylift.models import (
@@ -59,6 +59,10 @@ class SingleViewTask:
     def model_config(self, overrides: dict[str, Any]) -> DenoiserConfig:
         return _model_config({"window": self.data_config.window, **overrides, "kind": self.kind})
 
+    def checkpoint_extra(self) -> dict[str, Any]:
+        """Entries for the checkpoint's ``extra`` (none)."""
+        return {}
+
     def batch(self, step: int, rank: int, size: int) -> dict[str, np.ndarray]:
         return self.windows.batch(step, rank, size)
 
@@ -78,7 +82,12 @@ class SingleViewTask:
 
 
 class MultiViewTask:
-    """Stage 2: multi-view windows (3D path and/or a synthesized dataset), random observation masks."""
+    """Stage 2: multi-view windows (3D path and/or a synthesized dataset), random observation masks.
+
+    HOI (``data.object_category``): windows carry the object's M keypoints after the body's, the
+    model gets ``num_object_keypoints = M``, object keypoints are also dropped from the observation
+    at random (occlusion, tracking failure) and the checkpoint records ``extra["object_category"]``.
+    """
 
     kind = "multi_view"
 
@@ -88,7 +97,14 @@ class MultiViewTask:
 
     def model_config(self, overrides: dict[str, Any]) -> DenoiserConfig:
         base = {"window": self.data_config.windows.window, "num_views": self.data_config.num_views}
-        return _model_config({**base, **overrides, "kind": self.kind})
+        # The data decide M (0: body only), whatever the model settings say.
+        m = self.windows.num_object_keypoints
+        return _model_config({**base, **overrides, "kind": self.kind, "num_object_keypoints": m})
+
+    def checkpoint_extra(self) -> dict[str, Any]:
+        """``{"object_category": ...}`` for HOI runs (what :func:`anylift.pipeline.lift` reads)."""
+        category = self.data_config.object_category
+        return {} if category is None else {"object_category": category}
 
     def batch(self, step: int, rank: int, size: int) -> dict[str, np.ndarray]:
         return self.windows.batch(step, rank, size)
@@ -97,7 +113,8 @@ class MultiViewTask:
         return self.windows.validation(count)
 
     def losses(self, model, batch: dict[str, torch.Tensor], schedule, generator) -> dict[str, torch.Tensor]:
-        observed_mask = random_observation_mask(batch["observed_mask"], generator)
+        num_joints = NUM_BODY if self.windows.num_object_keypoints else None
+        observed_mask = random_observation_mask(batch["observed_mask"], generator, num_joints=num_joints)
         cond = MultiViewCondition.from_input(batch["camera"], batch["observed"], observed_mask)
         return denoising_losses(model, schedule, batch["x0"], cond, batch["target_mask"], generator=generator)
 
@@ -106,6 +123,7 @@ class MultiViewTask:
             "clips": list(self.data_config.windows.clips),
             "dataset": self.data_config.dataset,
             "num_views": self.data_config.num_views,
+            "object_category": self.data_config.object_category,
         }
 
 
