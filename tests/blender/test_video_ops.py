@@ -98,3 +98,31 @@ def test_batch_video_alone_runs_the_chain_from_the_video(tmp_path):
         batch.clips_from_args(
             batch.parse_args(["--video", str(tmp_path), "--out", str(tmp_path / "s.blend")])
         )
+
+
+def test_batch_runs_the_whole_chain_on_a_rendered_video(clip_folder, tmp_path):
+    """video -> keypoints -> camera -> lift (tiny untrained model) -> .blend, one batch command."""
+    import subprocess
+
+    from anylift.models import DenoiserConfig, build_model, save_checkpoint
+
+    from .test_batch_and_extension import BATCH, _run
+
+    ckpt = save_checkpoint(tmp_path / "tiny.pt", build_model(DenoiserConfig.tiny("multi_view")))
+    out = tmp_path / "scene.blend"
+    video = clip_folder / "video.mp4"
+    proc = _run([str(BATCH), "--", "--video", str(video), "--out", str(out), "--checkpoint", str(ckpt)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert out.is_file()
+    assert (tmp_path / "scene_keypoints.json").is_file() and (tmp_path / "scene_camera.json").is_file()
+    code = (
+        "import bpy, sys; bpy.ops.wm.open_mainfile(filepath=sys.argv[1]); o = bpy.data.objects;"
+        "s = bpy.context.scene; assert len(o['SMPL'].data.bones) == 24 and o['SMPL'].animation_data.action;"
+        "cam = o['AnyLift Camera']; assert s.camera == cam and cam.animation_data.action;"
+        "assert any(b.source == 'MOVIE_CLIP' for b in cam.data.background_images);"
+        "assert (s.frame_start, s.frame_end) == (1, 16), (s.frame_start, s.frame_end)"
+    )
+    check = subprocess.run(
+        [sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=300
+    )
+    assert check.returncode == 0, check.stderr[-3000:]
