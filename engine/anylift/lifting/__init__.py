@@ -6,4 +6,5 @@
 - :mod:`.views`: the input view and the virtual ring views of one window, as the model sees them.
 - :mod:`.consistency`: the sampling hook that triangulates all views, projects observed joints
   onto their camera rays (VideoMDM) and reprojects (Mocap-2-to-3, MAS).
+- :mod:`.objects`: HOI object keypoints appended to the body, and their pose fit.
 """
