@@ -7,9 +7,9 @@ Two estimates, used in this order by :func:`anylift.pipeline.lift`:
    about ``BODY_SIZE_M / s_t`` metres (``s_t``: the body's extent in normalised image
    coordinates), i.e. at ``c_t + lambda a_t`` in the file's world, where ``c_t`` is the camera
    centre (file units), ``a_t`` the camera-to-root vector in metres rotated into the file's world
-   and ``lambda`` the file's units per metre. Assuming the root moves at a roughly constant
-   velocity over the clip (``c_t + lambda a_t ~ X0 + v t``), ``lambda``, ``X0`` and ``v`` solve
-   one linear least squares. The camera's own translation is what makes ``lambda`` observable:
+   and ``lambda`` the file's units per metre. Modelling the root as ``X0 + v t`` with a ridge
+   penalty on the velocity ``v`` (people mostly stay put relative to how far a camera moves;
+   ``velocity_weight``), ``lambda``, ``X0`` and ``v`` solve one linear least squares. The camera's own translation is what makes ``lambda`` observable:
    a static (or purely rotating) camera leaves it undetermined and the estimate falls back to 1.
 2. **After lifting** - :func:`body_proportion_scale`: the ratio between the bone lengths of the
    body model's mean shape and those of the lifted keypoints. Multiplying the lifted world by it
