@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from anylift import pipeline
 from anylift.cli import main
 from anylift.io.cameras import write_camera
 from anylift.io.keypoints import write_keypoints
 from anylift.io.motion import read_motion, write_motion
 from anylift.models import DenoiserConfig, build_model, save_checkpoint
-from anylift.pipeline import DEFAULT_CHECKPOINT
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +82,9 @@ def test_lift_writes_a_result_and_eval_scores_it(files, tmp_path, capsys):
      "missing checkpoint", "other skeleton", "missing body model", "out folder", "out suffix",
      "bad samples"],
 )  # fmt: skip
-def test_user_errors_exit_2_with_one_line_and_write_nothing(files, tmp_path, capsys, case):
-    if case == "default checkpoint" and DEFAULT_CHECKPOINT.is_file():
-        pytest.skip("the default checkpoint is installed")
+def test_user_errors_exit_2_with_one_line_and_write_nothing(files, tmp_path, capsys, case, monkeypatch):
+    if case == "default checkpoint":
+        monkeypatch.setattr(pipeline, "DEFAULT_CHECKPOINT", tmp_path / "not_installed.pt")
     out = tmp_path / "r.npz"
     kp, cam, ckpt = str(files / "kp.json"), str(files / "cam.json"), str(files / "tiny.pt")
     extra = {"missing keypoints": dict(kp=str(tmp_path / "none.json")),

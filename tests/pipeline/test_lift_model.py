@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from anylift import pipeline
 from anylift.errors import CheckpointError, InputError
 from anylift.fitting.smpl_fit import SmplFitConfig
-from anylift.models import DenoiserConfig, build_model, save_checkpoint
+from anylift.models import DenoiserConfig, build_model, load_checkpoint, save_checkpoint
 from anylift.pipeline import DEFAULT_CHECKPOINT, lift, lift_with_report, reprojection_pixels
 
 FAST_FIT = SmplFitConfig(stage1_iterations=10, stage2_iterations=20)
@@ -49,9 +50,19 @@ def test_samples_give_spread(walk_scene, tiny_checkpoint):
     assert one.keypoints3d_std is None
 
 
-def test_user_errors(walk_scene, tiny_checkpoint, tmp_path):
+def test_shipped_default_checkpoint_lifts(walk_scene):
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT, kind="multi_view")
+    assert ckpt.config.num_views == 4 and ckpt.config.num_object_keypoints == 0
+    assert ckpt.extra["step"] > 0 and "cartwheel" not in ckpt.extra["task"]["clips"]
     sc = walk_scene
-    if not DEFAULT_CHECKPOINT.is_file():
+    m = lift(sc.keypoints, sc.camera, steps=2, fit_config=FAST_FIT)
+    assert m.keypoints3d.shape == (sc.keypoints.num_frames, 17, 3) and np.isfinite(m.joints).all()
+
+
+def test_user_errors(walk_scene, tiny_checkpoint, tmp_path, monkeypatch):
+    sc = walk_scene
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "DEFAULT_CHECKPOINT", tmp_path / "not_installed.pt")
         with pytest.raises(CheckpointError, match="default multi-view checkpoint"):
             lift(sc.keypoints, sc.camera)
     with pytest.raises(CheckpointError, match="not found"):
