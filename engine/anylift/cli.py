@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--body-model", metavar="PATH", help="SMPL model file (default: $ANYLIFT_SMPL_MODEL or proxy)"
     )
     p.add_argument("--samples", type=int, default=1, metavar="S", help="samples to draw and fuse (default 1)")
-    p.add_argument("--steps", type=int, default=None, metavar="N", help="DDIM steps (default 50)")
+    p.add_argument("--steps", type=int, default=None, metavar="N", help="DDIM steps (default 10)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--method", choices=("anylift", "smplify"), default="anylift")
     p.add_argument("--ground", action="store_true", help="level the result so the floor is z = 0")

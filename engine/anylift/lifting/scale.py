@@ -6,11 +6,12 @@ Two estimates, used in this order by :func:`anylift.pipeline.lift`:
    from body size. In frame t the subject's hip midpoint lies on its camera ray at a depth of
    about ``BODY_SIZE_M / s_t`` metres (``s_t``: the body's extent in normalised image
    coordinates), i.e. at ``c_t + lambda a_t`` in the file's world, where ``c_t`` is the camera
-   centre (file units), ``a_t`` the camera-to-root vector in metres rotated into the file's world
-   and ``lambda`` the file's units per metre. Modelling the root as ``X0 + v t`` with a ridge
-   penalty on the velocity ``v`` (people mostly stay put relative to how far a camera moves;
-   ``velocity_weight``), ``lambda``, ``X0`` and ``v`` solve one linear least squares. The camera's own translation is what makes ``lambda`` observable:
-   a static (or purely rotating) camera leaves it undetermined and the estimate falls back to 1.
+   centre (file units), ``a_t`` the camera-to-root vector in metres rotated into the file's
+   world and ``lambda`` the file's units per metre. Modelling the root as ``X0 + v t`` with a
+   ridge penalty on the velocity ``v`` (people mostly stay put relative to how far a camera
+   moves; ``velocity_weight``), ``lambda``, ``X0`` and ``v`` solve one linear least squares. The
+   camera's own translation is what makes ``lambda`` observable: a static (or purely rotating)
+   camera leaves it undetermined and the estimate falls back to 1.
 2. **After lifting** - :func:`body_proportion_scale`: the ratio between the bone lengths of the
    body model's mean shape and those of the lifted keypoints. Multiplying the lifted world by it
    gives the body adult proportions; it corrects what the body-size prior of step 1 and of the
