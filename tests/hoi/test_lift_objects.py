@@ -95,3 +95,21 @@ def test_tiny_untrained_hoi_checkpoint_end_to_end(hoi_walk, tmp_path):
     assert m.object_rotation.shape == (1, t, 3, 3) and m.object_scale.shape == (1,)
     assert np.isfinite(m.object_translation).all() and m.object_scale[0] > 0
     assert "object pose" in rep.timings
+
+
+def test_shipped_box_checkpoint_is_used_for_a_box(hoi_walk):
+    from anylift.models import load_checkpoint
+    from anylift.pipeline import DEFAULT_CHECKPOINT, DEFAULT_HOI_CHECKPOINTS, default_checkpoint
+
+    seq = hoi_walk
+    shipped = DEFAULT_HOI_CHECKPOINTS["box"]
+    ckpt = load_checkpoint(shipped, kind="multi_view")
+    assert ckpt.extra["object_category"] == "box" and ckpt.config.num_object_keypoints == 8
+    assert "cartwheel" not in ckpt.extra["task"]["clips"]
+    assert default_checkpoint(seq.keypoints2d) == shipped
+    assert default_checkpoint(dataclasses.replace(seq.keypoints2d, objects=[])) == DEFAULT_CHECKPOINT
+    rep = lift_with_report(seq.keypoints2d, seq.camera, steps=2, fit_config=FAST_FIT)
+    assert rep.warnings == []
+    m = rep.motion
+    assert len(m.object_names) == 1 and m.object_rotation.shape == (1, seq.keypoints2d.num_frames, 3, 3)
+    assert np.isfinite(m.object_translation).all() and m.object_scale[0] > 0
