@@ -4,23 +4,11 @@ no ANYLIFT_SMPL_MODEL from the environment, torch on one thread."""
 from __future__ import annotations
 
 import pytest
-import torch
-
-
-@pytest.fixture(scope="session")
-def body_cache(tmp_path_factory):
-    """A cache folder shared by the whole session, so the proxy is generated once."""
-    path = tmp_path_factory.mktemp("anylift_cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANYLIFT_CACHE", str(path))
-        yield path
 
 
 @pytest.fixture(autouse=True)
-def _body_env(body_cache, monkeypatch):
-    monkeypatch.setenv("ANYLIFT_CACHE", str(body_cache))
-    monkeypatch.delenv("ANYLIFT_SMPL_MODEL", raising=False)
-    torch.set_num_threads(1)
+def _body_env(isolated_engine):
+    """Every test here: private cache (``body_cache``, tests/conftest.py), proxy body, one thread."""
 
 
 @pytest.fixture(scope="session")

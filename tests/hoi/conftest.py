@@ -11,19 +11,9 @@ from anylift import representation as rep
 from anylift.geometry.camera import to_camera
 
 
-@pytest.fixture(scope="session")
-def body_cache(tmp_path_factory):
-    path = tmp_path_factory.mktemp("anylift_cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANYLIFT_CACHE", str(path))
-        yield path
-
-
 @pytest.fixture(autouse=True)
-def _env(body_cache, monkeypatch):
-    monkeypatch.setenv("ANYLIFT_CACHE", str(body_cache))
-    monkeypatch.delenv("ANYLIFT_SMPL_MODEL", raising=False)
-    torch.set_num_threads(1)
+def _env(isolated_engine):
+    """Every test here: private cache, proxy body, one torch thread (tests/conftest.py)."""
 
 
 class HoiOracle:
