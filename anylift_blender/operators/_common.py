@@ -9,6 +9,18 @@ import bpy
 from ..results import USER_ERRORS
 
 
+def scene_ready(cls, context, *, to: str | None = None) -> bool:
+    """The shared start of ``poll()``: the scene has AnyLift settings and, when ``to`` names the
+    action, is in Object Mode (``poll_message_set`` says why not)."""
+    if context.scene is None or not hasattr(context.scene, "anylift"):
+        cls.poll_message_set("Needs a scene with AnyLift settings")
+        return False
+    if to is not None and context.mode != "OBJECT":
+        cls.poll_message_set(f"Switch to Object Mode to {to}")
+        return False
+    return True
+
+
 def file_error(path: str, what: str) -> str | None:
     """A message when ``path`` (already absolute) is not an existing file or folder, else None."""
     if not path:

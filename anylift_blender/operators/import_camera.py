@@ -8,7 +8,7 @@ from bpy_extras.io_utils import ImportHelper
 
 from ..baking import camera as camera_baking
 from ..baking.transaction import scene_transaction
-from ._common import file_error, report_failure, user_errors
+from ._common import file_error, report_failure, scene_ready, user_errors
 
 
 def image_size_for(camera, settings) -> tuple[int, int]:
@@ -31,10 +31,7 @@ class ANYLIFT_OT_import_camera(bpy.types.Operator, ImportHelper):
 
     @classmethod
     def poll(cls, context):
-        if context.scene is None or not hasattr(context.scene, "anylift"):
-            cls.poll_message_set("Needs a scene with AnyLift settings")
-            return False
-        return True
+        return scene_ready(cls, context)
 
     def execute(self, context):
         scene = context.scene

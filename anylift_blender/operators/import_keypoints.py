@@ -10,7 +10,7 @@ from ..baking import camera as camera_baking
 from ..baking import overlay
 from ..baking.result import anylift_collection, set_scene_timing
 from ..baking.transaction import scene_transaction
-from ._common import file_error, report_failure, user_errors
+from ._common import file_error, report_failure, scene_ready, user_errors
 
 
 def _static_view(scene: bpy.types.Scene, K, size) -> bpy.types.Object:
@@ -82,13 +82,7 @@ class ANYLIFT_OT_import_keypoints(bpy.types.Operator, ImportHelper):
 
     @classmethod
     def poll(cls, context):
-        if context.scene is None or not hasattr(context.scene, "anylift"):
-            cls.poll_message_set("Needs a scene with AnyLift settings")
-            return False
-        if context.mode != "OBJECT":
-            cls.poll_message_set("Switch to Object Mode to import keypoints")
-            return False
-        return True
+        return scene_ready(cls, context, to="import keypoints")
 
     def execute(self, context):
         # An OpenPose folder is a valid input too: the browser's directory then stands for it.

@@ -7,7 +7,7 @@ from bpy.props import StringProperty
 from bpy_extras.io_utils import ImportHelper
 
 from ..results import bake_result_file, options_from_scene
-from ._common import file_error, report_failure, user_errors
+from ._common import file_error, report_failure, scene_ready, user_errors
 
 
 class ANYLIFT_OT_import_result(bpy.types.Operator, ImportHelper):
@@ -22,13 +22,7 @@ class ANYLIFT_OT_import_result(bpy.types.Operator, ImportHelper):
 
     @classmethod
     def poll(cls, context):
-        if context.scene is None or not hasattr(context.scene, "anylift"):
-            cls.poll_message_set("Needs a scene with AnyLift settings")
-            return False
-        if context.mode != "OBJECT":
-            cls.poll_message_set("Switch to Object Mode to import a result")
-            return False
-        return True
+        return scene_ready(cls, context, to="import a result")
 
     def execute(self, context):
         path = bpy.path.abspath(self.filepath)

@@ -9,7 +9,7 @@ from bpy_extras.io_utils import ImportHelper
 from ..baking import camera as camera_baking
 from ..baking.result import set_scene_timing
 from ..baking.transaction import scene_transaction
-from ._common import file_error, report_failure, user_errors
+from ._common import file_error, report_failure, scene_ready, user_errors
 
 MOVIE_GLOB = "*.mp4;*.mov;*.avi;*.mkv;*.webm;*.m4v;*.mpg;*.mpeg;*.ogv"
 
@@ -65,10 +65,7 @@ class ANYLIFT_OT_import_video(bpy.types.Operator, ImportHelper):
 
     @classmethod
     def poll(cls, context):
-        if context.scene is None or not hasattr(context.scene, "anylift"):
-            cls.poll_message_set("Needs a scene with AnyLift settings")
-            return False
-        return True
+        return scene_ready(cls, context)
 
     def execute(self, context):
         path = bpy.path.abspath(self.filepath)
