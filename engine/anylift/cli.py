@@ -49,6 +49,24 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"  official SMPL (ANYLIFT_SMPL_MODEL): {official} [{state}]")
     else:
         print("  proxy SMPL body (bundled generator; set ANYLIFT_SMPL_MODEL for the official model)")
+    print("checkpoints:")
+    from anylift.errors import CheckpointError
+    from anylift.models import load_checkpoint
+    from anylift.pipeline import DEFAULT_CHECKPOINT, DEFAULT_HOI_CHECKPOINTS
+
+    shipped = [("default (body)", DEFAULT_CHECKPOINT)]
+    shipped += [(f"HOI {category}", path) for category, path in DEFAULT_HOI_CHECKPOINTS.items()]
+    for label, path in shipped:
+        try:
+            ckpt = load_checkpoint(path, kind="multi_view")
+        except CheckpointError as exc:
+            print(f"  {label:15s} {path} [unusable: {exc.reason}]")
+            continue
+        c = ckpt.config
+        print(
+            f"  {label:15s} {path} [{c.layers}x{c.width}, {c.num_views} views x {c.window} frames, "
+            f"{ckpt.extra.get('step', '?')} training steps]"
+        )
     print("devices:")
     print("  cpu: yes" + f" ({torch.get_num_threads()} threads)")
     if torch.cuda.is_available():

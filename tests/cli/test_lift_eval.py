@@ -107,3 +107,13 @@ def test_user_errors_exit_2_with_one_line_and_write_nothing(files, tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert err.startswith("anylift: error: ") and "\n" not in err
     assert not list(tmp_path.glob("*.npz")) and not list(tmp_path.glob("r.*"))
+
+
+def test_info_lists_versions_models_and_devices(capsys, monkeypatch, tmp_path):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "torch" in out and "body model:" in out and "cpu: yes" in out
+    assert f"default (body)  {pipeline.DEFAULT_CHECKPOINT}" in out and "training steps]" in out
+    monkeypatch.setattr(pipeline, "DEFAULT_CHECKPOINT", tmp_path / "gone.pt")
+    assert main(["info"]) == 0
+    assert "[unusable: checkpoint file not found]" in capsys.readouterr().out
