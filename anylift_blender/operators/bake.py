@@ -7,7 +7,7 @@ import os
 import bpy
 
 from ..results import bake_result_file, options_from_scene
-from ._common import report_failure, user_errors
+from ._common import report_failure, scene_ready, user_errors
 
 
 class ANYLIFT_OT_bake(bpy.types.Operator):
@@ -19,10 +19,9 @@ class ANYLIFT_OT_bake(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        settings = getattr(context.scene, "anylift", None)
-        if settings is None:
-            cls.poll_message_set("Needs a scene with AnyLift settings")
+        if not scene_ready(cls, context):
             return False
+        settings = context.scene.anylift
         if not settings.result_path:
             cls.poll_message_set("No result yet: run Lift or choose a result file")
             return False

@@ -21,7 +21,7 @@ import bpy
 
 from .. import jobs
 from ..preferences import EngineSettings, engine_settings
-from ._common import file_error
+from ._common import file_error, scene_ready
 
 
 def engine_video_in_process() -> bool:
@@ -114,10 +114,9 @@ def run_job(operator: bpy.types.Operator, job: Any, on_done: Callable[[str], str
 
 
 def video_poll(cls, context) -> bool:
-    settings = getattr(context.scene, "anylift", None)
-    if settings is None:
-        cls.poll_message_set("Needs a scene with AnyLift settings")
+    if not scene_ready(cls, context):
         return False
+    settings = context.scene.anylift
     if not settings.video_path:
         cls.poll_message_set("No footage yet: import a video first")
         return False

@@ -12,6 +12,7 @@ import os
 import bpy
 
 from .. import exporting
+from ._common import scene_ready
 
 
 def _armature(context) -> bpy.types.Object:
@@ -44,8 +45,7 @@ class ANYLIFT_OT_export(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if getattr(context.scene, "anylift", None) is None:
-            cls.poll_message_set("Needs a scene with AnyLift settings")
+        if not scene_ready(cls, context):
             return False
         if not any(o.type == "ARMATURE" for o in context.scene.objects):
             cls.poll_message_set("No armature to export: lift, bake or import a result first")

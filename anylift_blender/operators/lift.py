@@ -25,7 +25,7 @@ import bpy
 
 from .. import jobs
 from ..preferences import EngineSettings, engine_settings
-from ._common import file_error
+from ._common import file_error, scene_ready
 
 
 @dataclass(frozen=True)
@@ -162,10 +162,9 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        settings = getattr(context.scene, "anylift", None)
-        if settings is None:
-            cls.poll_message_set("Needs a scene with AnyLift settings")
+        if not scene_ready(cls, context):
             return False
+        settings = context.scene.anylift
         if not settings.keypoints_path:
             cls.poll_message_set("No keypoints yet: import 2D keypoints first")
             return False

@@ -8,7 +8,7 @@ from bpy.props import StringProperty
 from bpy_extras.io_utils import ExportHelper
 
 from ..baking import camera as camera_baking
-from ._common import report_failure, user_errors
+from ._common import report_failure, scene_ready, user_errors
 
 
 def write_scene_camera(scene: bpy.types.Scene, cam_obj: bpy.types.Object, path: str) -> int:
@@ -35,10 +35,9 @@ class ANYLIFT_OT_use_scene_camera(bpy.types.Operator, ExportHelper):
 
     @classmethod
     def poll(cls, context):
-        scene = context.scene
-        if scene is None or not hasattr(scene, "anylift"):
-            cls.poll_message_set("Needs a scene with AnyLift settings")
+        if not scene_ready(cls, context):
             return False
+        scene = context.scene
         if scene.camera is None or scene.camera.type != "CAMERA":
             cls.poll_message_set("The scene has no camera: add or track one first")
             return False
