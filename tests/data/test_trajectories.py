@@ -249,3 +249,27 @@ def test_bad_inputs():
         tr.sample_trajectory(0, 10, np.zeros((5, 3)))
     with pytest.raises(InputError, match="mode"):
         tr.predefined_trajectory("barrel_roll", 10, STILL)
+
+
+def test_wide_camera_range_covers_unseen_designs(walk_pelvis):
+    n = len(walk_pelvis)
+    params = [tr.sample_params(s, "train", camera_range="wide") for s in range(300)]
+    fov = np.degrees([p.fov_long for p in params])
+    elev = np.degrees([p.elevation for p in params])
+    assert fov.min() < 28 and fov.max() > 75  # 85 mm to ~24 mm (the last bin is the test split's)
+    assert elev.min() < -10 and elev.max() > 55  # low angle to drone / stands
+    assert min(p.framing for p in params) < 0.2  # small people
+    static = [p for p in params if p.kind == "predefined" and p.magnitude == 0 and not p.track_pelvis]
+    assert 0.08 < len(static) / len(params) < 0.25
+    for p in params:  # the split still holds inside the wide range
+        assert tr.split_of(math.degrees(p.fov_long), *tr.WIDE_FOV_RANGE_DEG) == "train"
+    cam = tr.build_trajectory(static[0], n, walk_pelvis)  # a locked-off tripod does not move
+    np.testing.assert_allclose(cam.world_to_camera, np.broadcast_to(cam.world_to_camera[0], (n, 4, 4)))
+    high = max(params, key=lambda p: p.elevation)
+    cam = tr.build_trajectory(high, n, walk_pelvis)
+    eye = -np.einsum("tji,tj->ti", cam.world_to_camera[:, :3, :3], cam.world_to_camera[:, :3, 3])
+    assert np.all(eye[:, 2] > walk_pelvis[:, 2] + 1.0)  # really above, looking down
+    # The standard range is unchanged by the option's existence.
+    assert tr.sample_params(5, "train") == tr.sample_params(5, "train", camera_range="standard")
+    with pytest.raises(InputError, match="camera_range"):
+        tr.sample_params(0, "train", camera_range="huge")

@@ -216,3 +216,21 @@ def test_dataset_file_round_trips_into_multiview_windows(tmp_path):
     np.save(tmp_path / "bad.npz", np.zeros(3))
     with pytest.raises(InputError):
         read_multiview_dataset(tmp_path / "bad.npz.npy")
+
+
+def test_time_warp_and_tumble_keep_the_motion_whole():
+    from anylift.data import mocap
+    from anylift.data.augment import hip_mid, time_warp, tumble
+
+    kp = mocap.load_clip("walk", fps=30.0).keypoints3d[:60]
+    rng = np.random.default_rng(0)
+    warped = time_warp(kp, 0.3, rng)
+    assert warped.shape == kp.shape
+    np.testing.assert_allclose(warped[[0, -1]], kp[[0, -1]], atol=1e-9)  # same span
+    assert np.abs(warped - kp).max() > 0.02  # but replayed at another pace inside
+    bones = lambda x: np.linalg.norm(x[:, 13] - x[:, 11], axis=-1)  # noqa: E731
+    flipped = tumble(kp, np.pi, 0.3)
+    np.testing.assert_allclose(bones(flipped), bones(kp), atol=1e-9)  # rigid
+    assert flipped[..., 2].min() == pytest.approx(kp[..., 2].min())  # back on the floor
+    # Upside down: the head is now below the pelvis.
+    assert np.mean(flipped[:, 0, 2] < hip_mid(flipped)[:, 2]) > 0.9

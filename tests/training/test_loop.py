@@ -88,6 +88,27 @@ def test_multi_view_run_starts_from_single_view_weights(tmp_path):
         torch.testing.assert_close(weights[k], single[k])
 
 
+def test_multi_view_run_continues_a_multi_view_checkpoint_in_bf16(tmp_path):
+    first = load_config(CONFIGS / "tiny_multi_view.toml", [f"out_dir={tmp_path / 'a'}", "steps=2"])
+    train(first)
+    start = load_checkpoint(tmp_path / "a" / "model.pt").inference_model.state_dict()
+    more = load_config(
+        CONFIGS / "tiny_multi_view.toml",
+        [f"out_dir={tmp_path / 'b'}", "steps=2", f"init_from={tmp_path / 'a' / 'model.pt'}"]
+        + ["precision=bf16"],
+    )
+    out = train(more, stop_after=0)  # initialise only: every weight comes from the checkpoint
+    for k, v in out["model"].state_dict().items():
+        torch.testing.assert_close(v, start[k])
+    result = train(more)  # two bf16 steps: finite losses, fp32 weights that moved
+    assert all(v.dtype == torch.float32 for v in result["model"].state_dict().values())
+    assert any(not torch.equal(v, start[k]) for k, v in result["model"].state_dict().items())
+    rows = _rows(tmp_path / "b" / "log.csv")
+    assert rows and all(float(r[1]) == float(r[1]) for r in rows)  # not NaN
+    with pytest.raises(InputError, match="precision"):
+        load_config(None, ["precision=fp8"])
+
+
 DRIVER = """
 import os, sys, torch
 from anylift.training import load_config, make_task, train

@@ -180,6 +180,10 @@ class AugmentConfig:
         scale: (low, high) global body scale.
         bone_jitter: per-limb length factor within 1 +- bone_jitter (left/right share it, plus a
             quarter of it asymmetric).
+        time_warp: strength of a smooth random change of speed within the window (0 = none;
+            0.3 = the local speed varies by about +-30%).
+        tumble_prob: probability of turning the whole motion about a random horizontal axis by
+            up to 180 degrees (tumbling, inverted poses), feet-or-whatever-is-lowest on the floor.
     """
 
     mirror_prob: float = 0.5
@@ -187,12 +191,51 @@ class AugmentConfig:
     yaw: bool = True
     scale: tuple[float, float] = (0.88, 1.12)
     bone_jitter: float = 0.08
+    time_warp: float = 0.0
+    tumble_prob: float = 0.0
+
+
+def time_warp(keypoints3d: np.ndarray, strength: float, rng: np.random.Generator) -> np.ndarray:
+    """Replay a clip with a smoothly varying speed (same frame count, linear interpolation).
+
+    The local speed is ``exp(strength * n(t))`` with ``n`` smooth unit-variance noise, rescaled so the
+    warped clip spans the same time range; (T, J, 3) -> (T, J, 3).
+    """
+    kp = np.asarray(keypoints3d, dtype=np.float64)
+    t = kp.shape[0]
+    if t < 3 or strength <= 0:
+        return kp.copy()
+    from scipy.ndimage import gaussian_filter1d
+
+    noise = gaussian_filter1d(rng.standard_normal(t), sigma=max(t / 6.0, 1.0), mode="wrap")
+    noise /= max(noise.std(), 1e-9)
+    speed = np.exp(strength * noise)
+    times = np.concatenate([[0.0], np.cumsum(speed[:-1])])
+    times *= (t - 1) / times[-1]
+    lo = np.floor(times).astype(int).clip(0, t - 1)
+    hi = np.minimum(lo + 1, t - 1)
+    w = (times - lo)[:, None, None]
+    return (1.0 - w) * kp[lo] + w * kp[hi]
+
+
+def tumble(keypoints3d: np.ndarray, angle: float, axis_azimuth: float) -> np.ndarray:
+    """Turn the motion by ``angle`` about a horizontal axis (direction ``axis_azimuth``) through its
+    mean pelvis, then put its lowest point over the clip back at the original floor height."""
+    kp = np.asarray(keypoints3d, dtype=np.float64)
+    axis = np.array([np.cos(axis_azimuth), np.sin(axis_azimuth), 0.0])
+    c, s = np.cos(angle), np.sin(angle)
+    cross = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    rot = c * np.eye(3) + s * cross + (1 - c) * np.outer(axis, axis)
+    centre = hip_mid(kp).mean(0)
+    out = (kp - centre) @ rot.T + centre
+    out[..., 2] += kp[..., 2].min() - out[..., 2].min()
+    return out
 
 
 def augment_motion(
     keypoints3d: np.ndarray, loop: str, num_frames: int, rng: np.random.Generator, config: AugmentConfig
 ) -> np.ndarray:
-    """One augmented window of a clip: speed, loop to length, mirror, yaw, body shape.
+    """One augmented window of a clip: speed, loop to length, time warp, tumble, mirror, yaw, body shape.
 
     Args:
         keypoints3d: (T, 17, 3) a clip (one cycle for wrap clips).
@@ -206,6 +249,10 @@ def augment_motion(
     factor = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     kp = change_speed(keypoints3d, factor)
     kp = loop_sequence(kp, num_frames, loop, rng)
+    if config.time_warp > 0:
+        kp = time_warp(kp, config.time_warp, rng)
+    if config.tumble_prob > 0 and rng.random() < config.tumble_prob:
+        kp = tumble(kp, float(rng.uniform(-np.pi, np.pi)), float(rng.uniform(0, 2 * np.pi)))
     if rng.random() < config.mirror_prob:
         kp = mirror(kp)
     if config.yaw:

@@ -372,7 +372,9 @@ class MultiViewWindows:
     def example_3d(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         wc = self.config.windows
         motion = self.bank.window(rng, self.window, wc.augment)
-        cam = trajectories.sample_trajectory(rng, self.window, hip_mid(motion), "train", wc.mode_prob, wc.fps)
+        cam = trajectories.sample_trajectory(
+            rng, self.window, hip_mid(motion), "train", wc.mode_prob, wc.fps, wc.camera_range
+        )
         return multiview_window(
             motion,
             cam.world_to_camera,

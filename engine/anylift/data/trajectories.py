@@ -76,6 +76,15 @@ WORLD_UP = np.array([0.0, 0.0, 1.0])
 BODY_HEIGHT = 1.7  # metres, used for framing only
 
 FOV_RANGE_DEG = (40.0, 80.0)  # along the image's long side
+CAMERA_RANGES: tuple[str, ...] = ("standard", "wide")
+"""``"standard"``: the ranges above. ``"wide"`` (training for unseen camera designs): field of view
+:data:`WIDE_FOV_RANGE_DEG` (20-85 mm full-frame equivalents), elevation :data:`WIDE_ELEVATION_DEG`
+(low angle near the floor to drones and stands looking down), framing down to small people,
+every image size, and a share :data:`WIDE_STATIC_PROB` of locked-off tripods."""
+WIDE_FOV_RANGE_DEG = (22.0, 86.0)
+WIDE_ELEVATION_DEG = (-15.0, 65.0)
+WIDE_FRAMING = (0.12, 0.75)
+WIDE_STATIC_PROB = 0.15
 _SPLIT_BINS = 10
 # Maximum displacement of each predefined mode (low, high): zoom in fractions of the distance,
 # move in fractions of the view's half-width at the aim distance, rotate in radians.
@@ -311,9 +320,9 @@ def build_trajectory(params: TrajectoryParams, num_frames: int, subject_track, f
         anchor = aim0 + params.follow * (lagged - aim0) * [1, 1, 0]
         target = lagged
         azimuth = params.azimuth + params.orbit_rate * t + params.wobble * wobble[:, 0]
-        elevation = np.clip(
-            params.elevation + 0.5 * params.wobble * wobble[:, 1], math.radians(-10), math.radians(40)
-        )
+        low = min(math.radians(-10), params.elevation - 0.05)
+        high = max(math.radians(40), params.elevation + 0.05)
+        elevation = np.clip(params.elevation + 0.5 * params.wobble * wobble[:, 1], low, high)
         unit_offset = (
             _direction(azimuth, elevation)
             * np.exp(params.dolly_rate * t + 0.3 * params.wobble * wobble[:, 2])[:, None]
@@ -334,14 +343,23 @@ def build_trajectory(params: TrajectoryParams, num_frames: int, subject_track, f
     return Camera(K=K, world_to_camera=w2c, up=WORLD_UP.copy(), image_size=tuple(params.image_size))
 
 
-def _common(rng: np.random.Generator, split: str, *, image_size=None) -> dict:
+def _check_range(camera_range: str) -> None:
+    if camera_range not in CAMERA_RANGES:
+        raise InputError(f"= {camera_range!r}", field="camera_range", expected="'standard' or 'wide'")
+
+
+def _common(rng: np.random.Generator, split: str, *, image_size=None, camera_range: str = "standard") -> dict:
+    _check_range(camera_range)
     size = tuple(IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]) if image_size is None else tuple(image_size)
+    wide = camera_range == "wide"
+    fov = split_uniform(rng, *(WIDE_FOV_RANGE_DEG if wide else FOV_RANGE_DEG), split)
+    elevation = WIDE_ELEVATION_DEG if wide else (-5.0, 25.0)
     return {
         "image_size": size,
-        "fov_long": math.radians(split_uniform(rng, *FOV_RANGE_DEG, split)),
-        "framing": float(rng.uniform(0.35, 0.7)),
+        "fov_long": math.radians(fov),
+        "framing": float(rng.uniform(*(WIDE_FRAMING if wide else (0.35, 0.7)))),
         "azimuth": float(rng.uniform(-math.pi, math.pi)),
-        "elevation": float(rng.uniform(math.radians(-5), math.radians(25))),
+        "elevation": float(rng.uniform(*np.radians(elevation))),
         "noise_seed": int(rng.integers(2**31)),
         "split": split,
     }
@@ -357,11 +375,13 @@ def _shake(rng: np.random.Generator, probability: float) -> dict:
 
 
 def sample_predefined_params(
-    seed: int | np.random.Generator | None, mode: str | None = None, split: str = "train", **overrides
-) -> TrajectoryParams:
+    seed: int | np.random.Generator | None, mode: str | None = None, split: str = "train",
+    camera_range: str = "standard", **overrides,
+) -> TrajectoryParams:  # fmt: skip
     """Random :class:`TrajectoryParams` of one predefined mode (random mode when None).
 
-    ``overrides`` replace fields after drawing (e.g. ``returning=True, shake_rotation=0``).
+    ``overrides`` replace fields after drawing (e.g. ``returning=True, shake_rotation=0``);
+    ``camera_range``: :data:`CAMERA_RANGES`.
     """
     rng = _rng(seed)
     _check_split(split)
@@ -369,7 +389,7 @@ def sample_predefined_params(
         mode = PREDEFINED_MODES[rng.integers(len(PREDEFINED_MODES))]
     if mode not in PREDEFINED_MODES:
         raise InputError(f"mode = {mode!r}", field="mode", expected=f"one of {', '.join(PREDEFINED_MODES)}")
-    common = _common(rng, split, image_size=overrides.pop("image_size", None))
+    common = _common(rng, split, image_size=overrides.pop("image_size", None), camera_range=camera_range)
     if mode == "zoom_in":  # keep the body inside the picture at the closest point
         common["framing"] = min(common["framing"], 0.5)
     params = TrajectoryParams(
@@ -385,12 +405,12 @@ def sample_predefined_params(
 
 
 def sample_real_like_params(
-    seed: int | np.random.Generator | None, split: str = "train", **overrides
+    seed: int | np.random.Generator | None, split: str = "train", camera_range: str = "standard", **overrides
 ) -> TrajectoryParams:
     """Random real-like :class:`TrajectoryParams`: a smooth random mix of follow, orbit, dolly, pan/tilt."""
     rng = _rng(seed)
     _check_split(split)
-    common = _common(rng, split, image_size=overrides.pop("image_size", None))
+    common = _common(rng, split, image_size=overrides.pop("image_size", None), camera_range=camera_range)
     style = rng.choice(["handheld_follow", "orbit", "dolly", "pan_tilt"])
     active = lambda main, p: style == main or rng.random() < p  # noqa: E731
     params = TrajectoryParams(
@@ -408,13 +428,25 @@ def sample_real_like_params(
 
 
 def sample_params(
-    seed: int | np.random.Generator | None, split: str = "train", mode_prob: float = 0.3
-) -> TrajectoryParams:
-    """Real-like params with probability ``1 - mode_prob``, else a random predefined mode."""
+    seed: int | np.random.Generator | None, split: str = "train", mode_prob: float = 0.3,
+    camera_range: str = "standard",
+) -> TrajectoryParams:  # fmt: skip
+    """Real-like params with probability ``1 - mode_prob``, else a random predefined mode.
+
+    ``camera_range="wide"`` (:data:`CAMERA_RANGES`) draws from the wide ranges and makes a share
+    :data:`WIDE_STATIC_PROB` of the cameras locked-off tripods (no motion, no shake, aimed at the
+    middle of the subject's path).
+    """
     rng = _rng(seed)
+    _check_range(camera_range)
+    if camera_range == "wide" and rng.random() < WIDE_STATIC_PROB:
+        return sample_predefined_params(
+            rng, "zoom_in", split, camera_range, magnitude=0.0, track_pelvis=False,
+            shake_rotation=0.0, shake_translation=0.0,
+        )  # fmt: skip
     if rng.random() < mode_prob:
-        return sample_predefined_params(rng, split=split)
-    return sample_real_like_params(rng, split=split)
+        return sample_predefined_params(rng, split=split, camera_range=camera_range)
+    return sample_real_like_params(rng, split=split, camera_range=camera_range)
 
 
 def sample_trajectory(
@@ -424,6 +456,7 @@ def sample_trajectory(
     split: str = "train",
     mode_prob: float = 0.3,
     fps: float = 30.0,
+    camera_range: str = "standard",
 ) -> Camera:
     """A random camera around ``subject_track``: 70% real-like / 30% predefined by default.
 
@@ -435,7 +468,8 @@ def sample_trajectory(
         mode_prob: probability of a predefined mode.
         fps: frame rate of the track.
     """
-    return build_trajectory(sample_params(rng, split, mode_prob), num_frames, subject_track, fps)
+    params = sample_params(rng, split, mode_prob, camera_range)
+    return build_trajectory(params, num_frames, subject_track, fps)
 
 
 def predefined_trajectory(

@@ -94,6 +94,8 @@ class WindowConfig:
         keypoint_drop: probability of dropping each keypoint (detector misses).
         line_drop: probability of giving a video-like window no lines.
         local_elevation_deg: elevation range of the projected-local cameras.
+        camera_range: ranges of the training camera trajectories
+            (:data:`anylift.data.trajectories.CAMERA_RANGES`; multi-view windows).
         augment: 3D augmentation ranges.
     """
 
@@ -106,6 +108,7 @@ class WindowConfig:
     keypoint_drop: float = 0.05
     line_drop: float = 0.1
     local_elevation_deg: tuple[float, float] = (-10.0, 45.0)
+    camera_range: str = "standard"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     @classmethod

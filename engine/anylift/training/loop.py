@@ -15,6 +15,7 @@ are dropped), ``config.json``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -43,6 +44,13 @@ from anylift.training.tasks import NORMALISATION, make_task, to_torch
 
 CSV_FIELDS = ("step", "loss", "l1", "line", "lr", "val_loss", "val_l1", "val_line", "elapsed_s")
 STATE_FORMAT = "anylift.training_state/1"
+
+
+def autocast(device: torch.device | str, precision: str):
+    """The forward pass's autocast context: bf16 where asked (CPU or CUDA), else a no-op."""
+    if precision != "bf16":
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
 
 
 def step_seed(seed: int, rank: int, step: int) -> int:
@@ -175,9 +183,19 @@ def _train(
         if config.init_from:
             if model_config.kind != "multi_view":
                 raise CheckpointError("init_from is for multi-view runs", field="init_from")
-            init_from_single_view(
-                model, load_checkpoint(config.init_from, kind="single_view").model.state_dict()
-            )
+            start_from = load_checkpoint(config.init_from)
+            if start_from.config.kind == "multi_view":
+                try:
+                    model.load_state_dict(start_from.inference_model.state_dict())
+                except RuntimeError as exc:
+                    raise CheckpointError(
+                        "the multi-view checkpoint's model differs from this config's",
+                        path=config.init_from,
+                        field="init_from",
+                        fix="use the checkpoint's model settings (width, layers, views, window)",
+                    ) from exc
+            else:
+                init_from_single_view(model, start_from.model.state_dict())
         ema = EMA(model, config.ema_decay)
     schedule = make_schedule(model_config.schedule, model_config.diffusion_steps).to(ctx.device)
     net = DistributedDataParallel(model) if ctx.distributed else model
@@ -214,7 +232,8 @@ def _train(
         seed = step_seed(config.seed, ctx.rank, step)
         torch.manual_seed(seed)  # dropout
         gen = torch.Generator(device=ctx.device).manual_seed(seed)
-        losses = task.losses(net, to_torch(batch, ctx.device), schedule, gen)
+        with autocast(ctx.device, config.precision):
+            losses = task.losses(net, to_torch(batch, ctx.device), schedule, gen)
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         if config.grad_clip > 0:
