@@ -94,8 +94,7 @@ def test_multi_view_run_continues_a_multi_view_checkpoint_in_bf16(tmp_path):
     start = load_checkpoint(tmp_path / "a" / "model.pt").inference_model.state_dict()
     more = load_config(
         CONFIGS / "tiny_multi_view.toml",
-        [f"out_dir={tmp_path / 'b'}", "steps=2", f"init_from={tmp_path / 'a' / 'model.pt'}"]
-        + ["precision=bf16"],
+        [f"out_dir={tmp_path / 'b'}", "steps=2", f"init_from={tmp_path / 'a'}/model.pt", "precision=bf16"],
     )
     out = train(more, stop_after=0)  # initialise only: every weight comes from the checkpoint
     for k, v in out["model"].state_dict().items():
