@@ -58,12 +58,13 @@ from anylift.body.model import ZUP_REST_GLOBAL_ORIENT, BodyModel, load_body_mode
 from anylift.diffusion import make_schedule, observed_guidance, sample
 from anylift.errors import CheckpointError, InputError
 from anylift.fitting.smpl_fit import SmplFit, SmplFitConfig, fit_smpl
-from anylift.geometry.camera import project
+from anylift.geometry.camera import invert_rigid, project
 from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
 from anylift.lifting import objects as hoi
 from anylift.lifting.consistency import ViewGeometry, consistency_hook, final_points
+from anylift.lifting.placement import depth_scales, rescale_about_centres
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.views import WindowViews, build_window_views, normalised_coordinates
 from anylift.lifting.windows import blend, plan_windows
@@ -556,16 +557,27 @@ def lift_with_report(
             proportion = body_proportion_scale(body_median, _rest_keypoints(body))
             world = world.rescaled(proportion)
             samples_world = samples_world * proportion
+        # Absolute placement: the body's known size sets each frame's depth (lifting/placement.py).
+        centres = invert_rigid(world.camera.world_to_camera)[:, :3, 3]
+        rest = _rest_keypoints(body)
+        for s in range(len(samples_world)):
+            scales = depth_scales(samples_world[s, :, : hoi.NUM_BODY], centres, rest, fps=keypoints.fps)
+            samples_world[s] = rescale_about_centres(samples_world[s], centres, scales)
         if plan is not None:
             obj_world, obj_spread = _fuse(samples_world[..., hoi.NUM_BODY :, :])
             samples_world = samples_world[..., : hoi.NUM_BODY, :]
         fused, std = _fuse(samples_world)
         # Joints the samples disagree on weigh less in the fit (5 cm spread halves the weight).
         weights = None if std is None else 1.0 / (1.0 + (std / 0.05) ** 2)
+        seen = rep.visibility_mask(keypoints.keypoints[:, : hoi.NUM_BODY], den.score_threshold)
+        rays = fused - invert_rigid(world.camera.world_to_camera)[:, None, :3, 3]
+        rays = np.where(seen[..., None], rays / np.linalg.norm(rays, axis=-1, keepdims=True), 0.0)
+        rays[:, [11, 12]] = 0.0  # the hips keep their placed depth
         fit = fit_smpl(
             fused,
             body,
             weights=weights,
+            rays=rays,
             fps=keypoints.fps,
             config=fit_config,
             progress=progress,
