@@ -138,6 +138,7 @@ EVAL_METRICS = (
     ("mpjpe", "MPJPE", "mm", 1000.0),
     ("pa_mpjpe", "PA-MPJPE", "mm", 1000.0),
     ("t_root", "T_root", "mm", 1000.0),
+    ("root_abs", "root error (absolute)", "mm", 1000.0),
     ("w_mpjpe", "W-MPJPE", "mm", 1000.0),
     ("j2d", "J2D", "px", 1.0),
     ("foot_sliding", "foot sliding", "mm/frame", 1000.0),
@@ -149,10 +150,12 @@ EVAL_METRICS = (
 def evaluate_motions(result, truth) -> dict[str, float | None]:
     """Metrics (:mod:`anylift.metrics`) of a result Motion against a truth Motion (same T).
 
-    On COCO-17 ``keypoints3d``: MPJPE, PA-MPJPE (per frame), T_root, W-MPJPE (whole clip, two
-    aligned frames); J2D: each motion's keypoints projected through its own camera (pixels),
-    so it measures the result's 2D fit whatever its world; accel error; on the result's SMPL
-    ``joints``: foot sliding (feet within 5 cm of the lowest foot level) and jitter.
+    On COCO-17 ``keypoints3d``: MPJPE, PA-MPJPE (per frame), T_root (first frames' roots
+    aligned), root error (absolute: mean pelvis distance in the files' world, no alignment),
+    W-MPJPE (whole clip, two aligned frames); J2D: each motion's keypoints projected through
+    its own camera (pixels), so it measures the result's 2D fit whatever its world; accel
+    error; on the result's SMPL ``joints``: foot sliding (feet within 5 cm of the lowest foot
+    level) and jitter.
 
     Returns:
         ``{"<key>_<unit>": value}`` (see :data:`EVAL_METRICS`; None where a clip is too short).
@@ -173,6 +176,7 @@ def evaluate_motions(result, truth) -> dict[str, float | None]:
         "mpjpe": metrics.mpjpe(p, g),
         "pa_mpjpe": metrics.pa_mpjpe(p, g),
         "t_root": metrics.t_root(p, g),
+        "root_abs": metrics.t_root(p, g, align="none"),
         "w_mpjpe": metrics.w_mpjpe(p, g),
         "j2d": metrics.j2d(
             project(p, result.intrinsics, result.world_to_camera),

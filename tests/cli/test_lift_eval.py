@@ -74,6 +74,9 @@ def test_lift_writes_a_result_and_eval_scores_it(files, tmp_path, capsys):
     scores = json.loads(capsys.readouterr().out)
     assert scores["mpjpe_mm"] == pytest.approx(0.0, abs=1e-6)
     assert scores["j2d_px"] > 1.0  # the truth's points moved in its own camera
+    # The root is 10 cm off in the world, but not after the first frames' roots are aligned.
+    assert scores["root_abs_mm"] == pytest.approx(100.0, abs=1e-6)
+    assert scores["t_root_mm"] == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,13 @@ the same thing. :func:`make_case` does, for a clip and a trajectory seed:
 
 1. **Motion** - :func:`anylift.data.mocap.load_clip` at ``fps`` (held-out clips only with
    ``allow_heldout=True``: evaluation code says so explicitly).
-2. **Camera** - a dynamic camera from :mod:`anylift.data.trajectories` with ``split="test"``
-   (its field of view and mode magnitudes lie in bins training never draws from), following the
-   clip's hip-midpoint track: a real-like trajectory with probability 0.7, else one of the six
-   predefined modes, as :func:`anylift.data.trajectories.sample_params` mixes them, on an image
-   of ``image_size``. The camera's world is the mocap world: Z up (``up`` = +Z), metres, feet on
+2. **Camera** - ``camera(keypoints3d, fps) -> (Camera, design)`` when given (the benchmarks'
+   camera families, ``benchmarks/camera_families.py``), else a dynamic camera from
+   :mod:`anylift.data.trajectories` with ``split="test"`` (its field of view and mode
+   magnitudes lie in bins training never draws from), following the clip's hip-midpoint
+   track: a real-like trajectory with probability 0.7, else one of the six predefined modes,
+   as :func:`anylift.data.trajectories.sample_params` mixes them, on an image of
+   ``image_size``. The camera's world is the mocap world: Z up (``up`` = +Z), metres, feet on
    z = 0, so a result lifted with this camera file is in the truth's world (formats.md) and
    every metric is computed without any alignment beyond the metric's own.
 3. **Truth** - an ``anylift.motion/1`` :class:`~anylift.io.motion.Motion` whose
@@ -48,8 +50,10 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,9 +91,9 @@ class EvalCase:
     """One evaluation input and its truth.
 
     Attributes (T frames):
-        name: ``"<clip>/traj<seed>"``.
+        name: ``"<clip>/traj<seed>"`` (or the name given to :func:`make_case`).
         clip: mocap clip name.
-        trajectory_seed: seed of the camera trajectory.
+        trajectory_seed: seed of the camera trajectory (and, by default, of the 2D corruption).
         keypoints: the corrupted 2D input (T, 17, 3) ``[x px, y px, score]``, fps, image size.
         camera: the true camera (test split), world = the truth's world (Z up, metres).
         truth: ``anylift.motion/1`` truth (module docs: keypoints3d are the mocap keypoints,
@@ -97,7 +101,8 @@ class EvalCase:
         clean_keypoints: (T, 17, 2) pixels, the truth keypoints projected with the camera.
         dropped: (T, 17) bool, joints with score 0 in ``keypoints``.
         outliers: (T, 17) bool, joints given a gross error (and not dropped).
-        trajectory: the :class:`~anylift.data.trajectories.TrajectoryParams` of the camera.
+        trajectory: the :class:`~anylift.data.trajectories.TrajectoryParams` of the camera, or the
+            design a ``camera`` builder returned.
         noise_px, dropout, outlier_rate: the corruption settings used.
         fit_error: mean distance (m) between the fitted SMPL body's COCO-17 keypoints and the truth.
     """
@@ -111,7 +116,7 @@ class EvalCase:
     clean_keypoints: np.ndarray
     dropped: np.ndarray
     outliers: np.ndarray
-    trajectory: trajectories.TrajectoryParams
+    trajectory: Any
     noise_px: float
     dropout: float
     outlier_rate: float
@@ -245,6 +250,8 @@ def make_case(
     allow_heldout: bool = False,
     body_model: str | Path | None = None,
     fit_config: SmplFitConfig | None = None,
+    camera: Callable[[np.ndarray, float], tuple[Camera, Any]] | None = None,
+    name: str | None = None,
 ) -> EvalCase:
     """Build one evaluation case (module docs).
 
@@ -263,6 +270,9 @@ def make_case(
         body_model: SMPL model file for the truth's SMPL fields; default: ``load_body_model``'s
             choice (``$ANYLIFT_SMPL_MODEL`` or the proxy body).
         fit_config: SMPL fit schedule/weights (tests use a short one); default SmplFitConfig().
+        camera: ``camera(keypoints3d (T, 17, 3) m, fps) -> (Camera, design)`` builds the camera
+            instead of the test-split trajectory (then ``image_size`` and ``mode_prob`` are unused).
+        name: the case's name; default ``"<clip>/traj<seed>"``.
 
     Returns:
         :class:`EvalCase`.
@@ -288,16 +298,19 @@ def make_case(
     keypoints3d = keypoints3d.copy()
     t_len = keypoints3d.shape[0]
 
-    params = sample_test_params(int(trajectory_seed), image_size, mode_prob)
-    hips = keypoints3d[:, [11, 12]].mean(axis=1)
-    camera = trajectories.build_trajectory(params, t_len, hips, fps=float(fps))
+    if camera is None:
+        params = sample_test_params(int(trajectory_seed), image_size, mode_prob)
+        hips = keypoints3d[:, [11, 12]].mean(axis=1)
+        cam = trajectories.build_trajectory(params, t_len, hips, fps=float(fps))
+    else:
+        cam, params = camera(keypoints3d.copy(), float(fps))
 
-    clean, depth = project(keypoints3d, camera.K, camera.world_to_camera, return_depth=True)
+    clean, depth = project(keypoints3d, cam.K, cam.world_to_camera, return_depth=True)
     rng = np.random.default_rng(int(trajectory_seed if noise_seed is None else noise_seed))
     values, dropped, outliers = corrupt_keypoints(
-        clean, depth, camera.image_size, rng, noise_px=noise_px, dropout=dropout, outlier_rate=outlier_rate
+        clean, depth, cam.image_size, rng, noise_px=noise_px, dropout=dropout, outlier_rate=outlier_rate
     )
-    keypoints = Keypoints2D(keypoints=values, fps=float(fps), image_size=camera.image_size)
+    keypoints = Keypoints2D(keypoints=values, fps=float(fps), image_size=cam.image_size)
     truth = Motion(
         fps=float(fps),
         joints=fit.joints.copy(),
@@ -307,15 +320,15 @@ def make_case(
         transl=fit.transl.copy(),
         betas=fit.betas.copy(),
         body_model=body_kind,
-        world_to_camera=camera.world_to_camera.copy(),
-        intrinsics=camera.K.copy(),
+        world_to_camera=cam.world_to_camera.copy(),
+        intrinsics=cam.K.copy(),
     )
     return EvalCase(
-        name=f"{clip}/traj{int(trajectory_seed)}",
+        name=name or f"{clip}/traj{int(trajectory_seed)}",
         clip=clip,
         trajectory_seed=int(trajectory_seed),
         keypoints=keypoints,
-        camera=camera,
+        camera=cam,
         truth=truth,
         clean_keypoints=clean,
         dropped=dropped,
