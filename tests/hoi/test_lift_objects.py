@@ -28,7 +28,9 @@ def test_oracle_recovers_object_pose_and_round_trips(hoi_walk, tmp_path):
     seq = hoi_walk
     assert (~seq.object_visible).any()  # some object keypoints are masked: completed, not dropped
     oracle = HoiOracle(seq.keypoints3d, seq.template.num_keypoints)
-    report = lift_with_report(seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT)
+    report = lift_with_report(
+        seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior"
+    )
     m = report.motion
     t = len(seq.body_keypoints3d)
     assert oracle.shapes[0][-2] == 17 + 8  # the object's keypoints ride along with the body's
@@ -51,7 +53,7 @@ def test_ground_moves_the_object_with_the_body(hoi_walk):
     seq = hoi_walk
     oracle = HoiOracle(seq.keypoints3d, 8)
     rep = lift_with_report(seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, ground=True,
-                           fit_config=FAST_FIT)  # fmt: skip
+                           fit_config=FAST_FIT, placement="prior")  # fmt: skip
     shift = np.array([0.0, 0.0, rep.ground_offset])
     assert abs(rep.ground_offset) > 1e-4
     err = rep.motion.object_translation[0] - (seq.object.translation - shift)
@@ -62,7 +64,9 @@ def test_body_only_model_warns_and_lifts_the_person(hoi_walk):
     seq = hoi_walk
     oracle = HoiOracle(seq.keypoints3d, 0)
     with pytest.warns(ObjectsIgnoredWarning, match="HOI checkpoint.*--checkpoint"):
-        rep = lift_with_report(seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT)
+        rep = lift_with_report(
+            seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior"
+        )
     assert rep.motion.object_names is None and rep.motion.object_rotation is None
     assert oracle.shapes[0][-2] == 17
     assert len(rep.warnings) == 1

@@ -16,7 +16,9 @@ FAST_FIT = SmplFitConfig(stage1_iterations=20, stage2_iterations=20)
 
 def test_oracle_recovers_moving_camera_motion(walk_scene):
     sc = walk_scene
-    rep = lift_with_report(sc.keypoints, sc.camera, denoiser=Oracle(sc.truth), steps=3, fit_config=FAST_FIT)
+    rep = lift_with_report(
+        sc.keypoints, sc.camera, denoiser=Oracle(sc.truth), steps=3, fit_config=FAST_FIT, placement="prior"
+    )
     m = rep.motion
     assert rep.num_windows == 3  # 39 frames, 16-frame windows
     err = np.linalg.norm(m.keypoints3d - sc.truth, axis=-1)
@@ -32,7 +34,7 @@ def test_oracle_short_clip_is_padded(walk_scene):
     sc = walk_scene
     kp = type(sc.keypoints)(sc.keypoints.keypoints[:5], fps=30.0, image_size=sc.keypoints.image_size)
     cam = Camera(K=sc.camera.K, world_to_camera=sc.camera.world_to_camera[:5], up=sc.camera.up)
-    m = lift(kp, cam, denoiser=Oracle(sc.truth[:5]), steps=2, fit_config=FAST_FIT)
+    m = lift(kp, cam, denoiser=Oracle(sc.truth[:5]), steps=2, fit_config=FAST_FIT, placement="prior")
     assert m.num_frames == 5
     assert np.linalg.norm(m.keypoints3d - sc.truth[:5], axis=-1).max() < 0.005
 
@@ -44,7 +46,7 @@ def test_masked_keypoints_are_completed_not_zeroed(walk_scene):
     kp[30, :, 2] = 0.1  # a whole frame below the score threshold
     kp[30, :, :2] = kp[30, :, :2] + 200.0  # ... and wrong: it must be ignored
     masked = type(sc.keypoints)(kp, fps=30.0, image_size=sc.keypoints.image_size)
-    m = lift(masked, sc.camera, denoiser=Oracle(sc.truth), steps=3, fit_config=FAST_FIT)
+    m = lift(masked, sc.camera, denoiser=Oracle(sc.truth), steps=3, fit_config=FAST_FIT, placement="prior")
     assert np.linalg.norm(m.keypoints3d - sc.truth, axis=-1).max() < 0.005
 
 
@@ -57,7 +59,7 @@ def test_oracle_without_camera_uses_first_frame_zup(walk_scene):
     k = np.array([[1280.0, 0, 640], [0, 1280.0, 360], [0, 0, 1]])
     uv = project(truth_cam, k, np.eye(4))
     kp = type(sc.keypoints)(np.concatenate([uv, np.ones_like(uv[..., :1])], -1), fps=30.0, image_size=size)
-    m = lift(kp, None, denoiser=Oracle(truth_cam), steps=2, fit_config=FAST_FIT)
+    m = lift(kp, None, denoiser=Oracle(truth_cam), steps=2, fit_config=FAST_FIT, placement="prior")
     # World = first camera frame turned Z-up: x -> x, -y -> z, z -> y.
     expect = np.stack([truth_cam[..., 0], truth_cam[..., 2], -truth_cam[..., 1]], -1)
     assert np.linalg.norm(m.keypoints3d - expect, axis=-1).max() < 0.005
@@ -102,7 +104,13 @@ def test_ground_translates_to_floor(walk_scene):
     cam = Camera(K=cam.K, world_to_camera=w2c, up=cam.up, image_size=cam.image_size)
     sc2 = make_scene(lifted, cam)
     rep = lift_with_report(
-        sc2.keypoints, cam, denoiser=Oracle(lifted), steps=2, ground=True, fit_config=FAST_FIT
+        sc2.keypoints,
+        cam,
+        denoiser=Oracle(lifted),
+        steps=2,
+        ground=True,
+        fit_config=FAST_FIT,
+        placement="prior",
     )
     m = rep.motion
     assert rep.ground_offset == pytest.approx(0.4, abs=0.06)
@@ -133,9 +141,47 @@ def test_windows_blend_without_a_jump_at_seams(walk_scene):
     sc = walk_scene
     oracle = ShiftedOracle(sc.truth)
     oracle.starts = plan_windows(len(sc.truth), oracle.window)
-    m = lift(sc.keypoints, sc.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT)
+    m = lift(sc.keypoints, sc.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior")
     err = m.keypoints3d - sc.truth
     step = np.linalg.norm(np.diff(err, axis=0), axis=-1).max()
     assert np.abs(err).max() > 0.03  # the windows really disagreed
     overlap = int(oracle.starts[0] + oracle.window - oracle.starts[1])
     assert step < 0.1 * np.pi / (2 * (overlap + 1)) + 1e-3  # a hard cut would step by ~0.1 m
+
+
+@pytest.mark.parametrize("wrong", [0.75, 1.3])
+def test_body_size_placement_puts_a_wrongly_sized_prior_at_the_right_depth(walk_scene, body, wrong):
+    """A prior whose body is 25 % too small (or 30 % too big), projecting exactly onto the input, is
+    placed by the body's known size: a person of the body model's size lands where the camera saw them."""
+    from anylift.geometry.camera import invert_rigid
+    from anylift.lifting.placement import rest_keypoints
+    from anylift.lifting.scale import body_proportion_scale
+
+    sc = walk_scene
+    # The person has the body model's proportions (size is the depth cue), on the same floor.
+    size = body_proportion_scale(sc.truth, rest_keypoints(body))
+    floor = np.array([*sc.truth[..., :2].reshape(-1, 2).mean(0), sc.truth[..., 2].min()])
+    truth = floor + size * (sc.truth - floor)
+    scene = make_scene(truth, sc.camera)
+    centres = invert_rigid(sc.camera.world_to_camera)[:, None, :3, 3]
+    prior = centres + wrong * (truth - centres)  # same image, wrong depth and size
+    hips = lambda x: x[:, [11, 12]].mean(1)  # noqa: E731
+    lifted = {
+        placement: lift(
+            scene.keypoints,
+            sc.camera,
+            denoiser=Oracle(prior),
+            steps=2,
+            fit_config=FAST_FIT,
+            placement=placement,
+        )
+        for placement in ("prior", "body_size")
+    }
+    depth = np.linalg.norm(hips(truth) - centres[:, 0], axis=-1).mean()
+    err = {k: np.linalg.norm(hips(m.keypoints3d) - hips(truth), axis=-1).mean() for k, m in lifted.items()}
+    assert err["prior"] > 0.2 * depth  # the prior alone is as wrong as it was made
+    assert err["body_size"] < 0.03 * depth, err  # placed within 3 % of the depth
+    # Placement only moves points along their rays: the input view is reproduced exactly.
+    np.testing.assert_allclose(
+        reprojection_pixels(lifted["body_size"]), scene.keypoints.keypoints[..., :2], atol=1e-3
+    )

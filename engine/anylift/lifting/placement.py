@@ -74,3 +74,35 @@ def rescale_about_centres(points: np.ndarray, centres: np.ndarray, scales: np.nd
     """``c_t + s_t (X - c_t)`` for (..., T, J, 3) points, (T, 3) centres and (T,) scales."""
     c = np.asarray(centres, dtype=np.float64)[:, None]
     return c + np.asarray(scales, dtype=np.float64)[:, None, None] * (np.asarray(points) - c)
+
+
+def rest_keypoints(body) -> np.ndarray:
+    """(17, 3) COCO-17 keypoints of ``body``'s mean shape standing upright (metres): the known size."""
+    import torch
+
+    from anylift.body.model import ZUP_REST_GLOBAL_ORIENT
+
+    with torch.no_grad():
+        out = body(global_orient=torch.as_tensor(ZUP_REST_GLOBAL_ORIENT[None], dtype=body.dtype))
+    return out.keypoints[0].double().cpu().numpy()
+
+
+def floor_shift(body, fit) -> np.ndarray:
+    """(3,) the translation ``(0, 0, -floor)`` that puts the fitted body's floor (its feet's
+    contact level, :func:`anylift.lifting.world.ground_offset`) at z = 0."""
+    import torch
+
+    from anylift.lifting.world import ground_offset
+
+    lowest = []
+    with torch.no_grad():
+        for t0 in range(0, len(fit.transl), 256):  # chunks: 6890 vertices a frame add up
+            part = slice(t0, t0 + 256)
+            verts = body(
+                betas=torch.as_tensor(fit.betas[None], dtype=body.dtype),
+                global_orient=torch.as_tensor(fit.global_orient[part], dtype=body.dtype),
+                body_pose=torch.as_tensor(fit.body_pose[part], dtype=body.dtype),
+                transl=torch.as_tensor(fit.transl[part], dtype=body.dtype),
+            ).vertices
+            lowest.append(verts[..., 2].min(dim=1, keepdim=True).values.double().numpy())
+    return np.array([0.0, 0.0, ground_offset(np.concatenate(lowest))])

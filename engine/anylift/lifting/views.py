@@ -1,7 +1,7 @@
 """The views of one window as the multi-view model sees them: the input view and V-1 virtual views.
 
 Every window is presented exactly like a training window (:mod:`anylift.representation`,
-:func:`anylift.data.multiview.multiview_cameras` / :func:`~anylift.data.multiview.multiview_condition`):
+:mod:`anylift.lifting.view_geometry`):
 the input keypoints in model coordinates with this window's own ``scale``, root/local split,
 camera conditions relative to the input camera at the window's first frame (``reference``),
 and virtual cameras on the ring of the training data (horizontal in the world when its up is
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from anylift import representation as rep
-from anylift.data.multiview import multiview_cameras, multiview_condition
 from anylift.geometry.camera import invert_rigid
+from anylift.lifting.view_geometry import multiview_cameras, multiview_condition
 from anylift.lifting.windows import window_frames, window_valid
 
 NUM_BODY = 17

@@ -1,0 +1,104 @@
+"""How a clip is lifted: one frozen options object for ``lift()``, the CLI, the batch entry and the add-on."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from anylift.errors import InputError
+from anylift.fitting.smpl_fit import SmplFitConfig
+
+DEFAULT_STEPS = 10
+"""DDIM steps when none are asked for. ``benchmarks/speed.py`` and the same curve on training-clip
+cases (never the held-out ones for choosing) show no accuracy gain from more steps with the shipped
+model (10, 25, 50, 100 steps: MPJPE 139, 142, 143, 144 mm on 8 training-clip cases with test
+cameras), so the cheapest setting is the default: 10 steps lift 300 frames in a few seconds."""
+METHODS = ("anylift", "smplify")
+DEVICES = ("cpu", "cuda")
+PLACEMENTS = ("body_size", "prior")
+"""``body_size``: each frame's depth from the body's known size (:mod:`anylift.lifting.placement`);
+``prior``: the depth the multi-view prior triangulated (exact with a perfect prior; tests)."""
+MAX_SEED = 2**63 - 1
+
+
+def _whole(value: Any, low: int, high: int | None = None) -> bool:
+    ok = not isinstance(value, bool) and isinstance(value, int | np.integer) and value >= low
+    return ok and (high is None or value <= high)
+
+
+@dataclass(frozen=True)
+class LiftOptions:
+    """Everything that chooses how a clip is lifted (``lift(keypoints, camera, options)``).
+
+    Attributes:
+        checkpoint: multi-view checkpoint file; None: the shipped one for the keypoints
+            (:func:`anylift.pipeline.default_checkpoint`).
+        body_model: SMPL model file; None: ``$ANYLIFT_SMPL_MODEL`` or the bundled proxy.
+        samples: S >= 1 samples; S > 1 adds ``keypoints3d_std`` and ``samples_keypoints3d``.
+        steps: DDIM steps (None: :data:`DEFAULT_STEPS`).
+        seed: the same seed gives the same result (0 .. 2^63 - 1).
+        method: ``"anylift"`` or ``"smplify"`` (the single-view baseline).
+        ground: put the floor at z = 0 (translation along Z only).
+        device: ``"cpu"`` or ``"cuda"`` for the denoiser (the fit runs on the CPU).
+        metric_camera: override whether the camera's translations are metres
+            (:func:`anylift.lifting.world.camera_is_metric`).
+        placement: :data:`PLACEMENTS`.
+        fit_config: SMPL fit weights and iterations (None: :class:`SmplFitConfig`'s defaults).
+    """
+
+    checkpoint: str | Path | None = None
+    body_model: str | Path | None = None
+    samples: int = 1
+    steps: int | None = None
+    seed: int = 0
+    method: str = "anylift"
+    ground: bool = False
+    device: str = "cpu"
+    metric_camera: bool | None = None
+    placement: str = "body_size"
+    fit_config: SmplFitConfig | None = None
+
+    def replace(self, **changes: Any) -> LiftOptions:
+        """A copy with ``changes`` (field names; unknown names are a user error)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise InputError(
+                f"unknown lift option(s) {', '.join(unknown)}",
+                field="options",
+                expected=", ".join(sorted(names)),
+            )
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def num_steps(self) -> int:
+        return int(self.steps or DEFAULT_STEPS)
+
+    def check(self) -> None:
+        """Raise InputError for a value no lift can use (before any long computation)."""
+        if not _whole(self.samples, 1):
+            raise InputError(f"is {self.samples!r}", field="samples", expected="a whole number >= 1")
+        if self.steps is not None and not _whole(self.steps, 1):
+            raise InputError(f"is {self.steps!r}", field="steps", expected="a whole number >= 1")
+        if not _whole(self.seed, 0, MAX_SEED):
+            raise InputError(
+                f"is {self.seed!r}"[:80], field="seed", expected=f"a whole number in 0..{MAX_SEED}"
+            )
+        if self.method not in METHODS:
+            raise InputError(f"is {self.method!r}", field="method", expected=" or ".join(METHODS))
+        if self.placement not in PLACEMENTS:
+            raise InputError(f"is {self.placement!r}", field="placement", expected=" or ".join(PLACEMENTS))
+        if str(self.device).split(":")[0] not in DEVICES:
+            raise InputError(f"is {self.device!r}", field="device", expected="cpu or cuda")
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            raise InputError(
+                "CUDA is not available on this machine",
+                field="device",
+                expected="cpu",
+                fix="Use --device cpu",
+            )

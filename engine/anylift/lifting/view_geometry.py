@@ -1,0 +1,156 @@
+"""The virtual views of the multi-view model, shared by inference and training data.
+
+Inference (:mod:`anylift.lifting.views`) and the training windows (:mod:`anylift.data.multiview`)
+both build their views here, so a window is presented to the model exactly as in training:
+
+- :func:`ring_centre`: the subject centre the ring of virtual cameras turns about, guessed from
+  the input view alone (body size -> depth along each frame's hip ray, through the moving input
+  camera, averaged over the window).
+- :func:`multiview_cameras`: (V, T, 4, 4) cameras in the input camera's frame-0 coordinates:
+  view 0 is the input camera's (moving) trajectory, views 1..V-1 static cameras from
+  :func:`anylift.representation.orbit_camera` at azimuths ``2 pi v / V`` around the centre, so
+  together with the input camera at frame 0 they are evenly spaced on a ring. With
+  ``down=None`` they equal ``representation.ring_cameras(centre, V)[1:]`` (ring about the input
+  camera's own vertical); passing the world's down direction (known from a camera file's ``up``,
+  or :func:`anylift.geometry.camera.up_vector`) keeps the ring horizontal.
+- :func:`model_points`: model coordinates of 3D points in every view.
+- :func:`multiview_condition`: per-view camera features relative to the input camera's frame 0
+  and the input view's observation (root/local), the way :class:`anylift.models.MultiViewCondition`
+  wants them (``MultiViewCondition.from_input(camera, observed, observed_mask)``).
+
+All views share the input view's intrinsics, image size and per-sequence ``scale``: model
+coordinates of view v are ``(X/Z) / scale`` of the camera-frame point, i.e. the projection through
+``diag(1/scale, 1/scale, 1) @ cameras[v]``, which is what triangulation at inference uses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from anylift import representation as rep
+from anylift.geometry.camera import invert_rigid, to_camera
+
+NUM_BODY = 17
+"""Body joints first (COCO-17); HOI windows append the object's keypoints."""
+
+
+def world_down(world_to_camera0: np.ndarray, up: np.ndarray | None = None) -> np.ndarray:
+    """(3,) the world's down direction in the frame-0 camera's coordinates.
+
+    Args:
+        world_to_camera0: (4, 4) the input camera at frame 0.
+        up: (3,) world up; default +Z (the engine's worlds).
+    """
+    up = np.array([0.0, 0.0, 1.0]) if up is None else np.asarray(up, dtype=np.float64)
+    d = -np.asarray(world_to_camera0, dtype=np.float64)[:3, :3] @ up
+    return d / np.linalg.norm(d)
+
+
+def ring_centre(
+    relative_w2c: np.ndarray, points: np.ndarray, scale: float, *, body_size: float = rep.BODY_SIZE_M
+) -> np.ndarray:
+    """(3,) guessed subject centre in the input camera's frame-0 coordinates (world units).
+
+    Each frame's hip midpoint (model coordinates) is placed at depth ``body_size / scale`` along
+    its ray (:func:`anylift.representation.subject_centre`), moved into frame-0 coordinates
+    through that frame's camera, and the frames are averaged. For a static camera this is
+    ``subject_centre(mean hip midpoint, scale, body_size)``.
+
+    Args:
+        relative_w2c: (T, 4, 4) input camera relative to its frame 0.
+        points: (T, J, 2) global model coordinates of the input view (hips at 11, 12).
+        scale: the input view's per-sequence scale.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    root = 0.5 * (pts[:, rep.HIPS[0]] + pts[:, rep.HIPS[1]])
+    cam_points = np.stack([rep.subject_centre(r, scale, body_size) for r in root])
+    c2w = invert_rigid(np.asarray(relative_w2c, dtype=np.float64))
+    world = np.einsum("tij,tj->ti", c2w[:, :3, :3], cam_points) + c2w[:, :3, 3]
+    return world.mean(axis=0)
+
+
+def multiview_cameras(
+    relative_w2c: np.ndarray,
+    points: np.ndarray,
+    scale: float,
+    num_views: int,
+    *,
+    down: np.ndarray | None = None,
+    body_size: float = rep.BODY_SIZE_M,
+) -> np.ndarray:
+    """(V, T, 4, 4) world-to-camera of the V views, in the input camera's frame-0 coordinates.
+
+    Args:
+        relative_w2c: (T, 4, 4) the input camera relative to its frame 0 (``relative_to_first``).
+        points: (T, J, 2) the input view's global model coordinates.
+        scale: the input view's scale.
+        num_views: V >= 1; view 0 is the input camera.
+        down: (3,) the world's down direction in frame-0 camera coordinates; ``None`` = the
+            camera's +y (``representation.ring_cameras``).
+        body_size: the subject's keypoint extent in world units.
+    """
+    rel = np.asarray(relative_w2c, dtype=np.float64)
+    centre = ring_centre(rel, points, scale, body_size=body_size)
+    views = [rel]
+    for v in range(1, int(num_views)):
+        w2c = rep.orbit_camera(centre, 2.0 * np.pi * v / num_views, down=down)
+        views.append(np.broadcast_to(w2c, rel.shape))
+    return np.stack(views)
+
+
+def model_points(points3d: np.ndarray, cameras: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Model coordinates of 3D points in several views.
+
+    Args:
+        points3d: (T, J, 3) in the cameras' world. cameras: (V, T, 4, 4). scale: shared scale.
+
+    Returns:
+        (V, T, J, 2) global model coordinates and (V, T, J) bool "in front of the camera".
+    """
+    cam = to_camera(np.asarray(points3d, dtype=np.float64)[None], cameras)
+    depth = cam[..., 2]
+    front = depth > 1e-3
+    safe = np.where(front, depth, 1.0)
+    return cam[..., :2] / safe[..., None] / scale, front
+
+
+def multiview_condition(
+    cameras: np.ndarray,
+    K: np.ndarray,
+    image_size: tuple[int, int],
+    scale: float,
+    observed_points: np.ndarray,
+    observed_mask: np.ndarray,
+    *,
+    body_size: float = rep.BODY_SIZE_M,
+) -> dict[str, np.ndarray]:
+    """The multi-view model's conditions for one window (numpy, no batch axis).
+
+    Args:
+        cameras: (V, T, 4, 4) from :func:`multiview_cameras` (input camera frame 0 = identity).
+        K: (3, 3) input intrinsics, pixels; image_size: (W, H) pixels (shared by all views).
+        scale: the input view's scale (shared by all views).
+        observed_points: (T, J, 2) the input view's global model coordinates (filled where masked).
+        observed_mask: (T, J) 1 = observed.
+
+    Returns:
+        ``camera`` (V, T, CAMERA_DIM) float32 (:func:`~anylift.representation.camera_condition`
+        with ``reference`` = the input camera's frame 0), ``observed`` (T, J, 2) float32
+        root/local, zero where unobserved, and ``observed_mask`` (T, J) float32. Batch them and
+        call ``MultiViewCondition.from_input(camera, observed, observed_mask)``.
+    """
+    cams = np.asarray(cameras, dtype=np.float64)
+    reference = cams[0, 0]
+    camera = np.stack(
+        [
+            rep.camera_condition(c, K, image_size, scale, reference=reference, body_size=body_size)
+            for c in cams
+        ]
+    )
+    mask = np.asarray(observed_mask, dtype=np.float32)
+    observed = rep.to_root_local(np.asarray(observed_points, dtype=np.float64)) * mask[..., None]
+    return {
+        "camera": camera.astype(np.float32),
+        "observed": observed.astype(np.float32),
+        "observed_mask": mask,
+    }
