@@ -25,14 +25,14 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-import smplx
 import torch
 from scipy.spatial.transform import Rotation
 
 from anylift.body.model import NUM_BETAS, ZUP_REST_GLOBAL_ORIENT, BodyModel
 from anylift.errors import InputError
+from anylift.fitting.optimize import lbfgs
 from anylift.geometry.rotations import axis_angle_to_matrix
-from anylift.progress import ProgressFn, check_cancel, report
+from anylift.progress import ProgressFn, report
 
 # COCO-17 indices used here.
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE = 5, 6, 11, 12, 15, 16
@@ -54,9 +54,8 @@ for _j in (3, 6, 9, 12, 13, 14, 15, 20, 21, 22, 23, 10, 11, 7, 8):
 class SmplFitConfig:
     """Weights and schedule of :func:`fit_smpl`. Distances in metres, per frame."""
 
-    stage1_iterations: int = 60
-    stage2_iterations: int = 200
-    lr: float = 0.03
+    stage1_iterations: int = 20  # loss evaluations (L-BFGS) for the root and shape
+    stage2_iterations: int = 100  # ... for everything (the analytic start makes few enough)
     w_keypoints: float = 1.0
     w_smooth: float = 0.1
     w_pose: float = 1e-6
@@ -67,6 +66,7 @@ class SmplFitConfig:
     contact_height: float = 0.12
     contact_speed: float = 0.25  # m/s
     along_ray_weight: float = 1.0  # depth error of keypoints seen in the input view (``rays``)
+    analytic_init: bool = True  # arms and legs start along the target bones (:func:`limb_pose`)
 
 
 @dataclass
@@ -85,6 +85,33 @@ class SmplFit:
     keypoints3d: np.ndarray
     final_error: float
     losses: dict[str, float] = field(default_factory=dict)
+
+
+def rigid_chain(
+    rot: torch.Tensor, rest: torch.Tensor, parents
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Forward kinematics of a joint tree (what ``smplx.lbs.batch_rigid_transform`` computes).
+
+    Args:
+        rot: (B, J, 3, 3) local joint rotations; rest: (B, J, 3) rest joint positions;
+        parents: (J,) parent of each joint (-1 for the root), parents before children.
+
+    Returns:
+        posed joints (B, J, 3), world rotations (B, J, 3, 3) and the skinning offsets (B, J, 3)
+        (``joints - world_rot @ rest``: a rest point x moves to ``world_rot @ x + offset``).
+
+    The joints are taken apart once (``unbind``) rather than indexed one by one, whose backward
+    would write a full-size zero gradient per joint - the fit's hottest spot.
+    """
+    rel = torch.cat([rest[:, :1], rest[:, 1:] - rest[:, list(parents[1:])]], dim=1)
+    rots, offs = rot.unbind(1), rel.unbind(1)
+    world, pos = [rots[0]], [offs[0]]
+    for i in range(1, len(parents)):
+        p = int(parents[i])
+        world.append(world[p] @ rots[i])
+        pos.append(pos[p] + (world[p] @ offs[i][..., None])[..., 0])
+    world_rot, joints = torch.stack(world, 1), torch.stack(pos, 1)
+    return joints, world_rot, joints - (world_rot @ rest[..., None])[..., 0]
 
 
 class KeypointLayer(torch.nn.Module):
@@ -121,13 +148,13 @@ class KeypointLayer(torch.nn.Module):
         rest = self.j_template + torch.einsum("jcb,nb->njc", self.j_dirs, betas)
         pose = torch.cat([global_orient, body_pose], dim=1).reshape(b, 24, 3)
         rot = axis_angle_to_matrix(pose)
-        joints, rel = smplx.lbs.batch_rigid_transform(rot, rest, self.parents, dtype=rot.dtype)
+        joints, world_rot, offset = rigid_chain(rot, rest, self.parents)
         eye = torch.eye(3, dtype=rot.dtype, device=rot.device)
         pose_feature = (rot[:, 1:] - eye).reshape(b, -1)
         face = self.f_template + torch.einsum("fcb,nb->nfc", self.f_dirs, betas)
         face = face + (pose_feature @ self.f_posedirs).reshape(b, -1, 3)
-        t = torch.einsum("fj,njab->nfab", self.f_weights, rel)
-        face = (t[..., :3, :3] @ face[..., None])[..., 0] + t[..., :3, 3]
+        skin_rot = torch.einsum("fj,njab->nfab", self.f_weights, world_rot)
+        face = (skin_rot @ face[..., None])[..., 0] + torch.einsum("fj,nja->nfa", self.f_weights, offset)
         joints = joints + transl[:, None]
         face = face + transl[:, None]
         keypoints = torch.cat([joints, face], dim=1).index_select(1, self.gather)
@@ -157,6 +184,63 @@ def _kabsch_orient(model_pts: np.ndarray, target_pts: np.ndarray, valid: np.ndar
     nearest = good[np.abs(np.arange(t)[:, None] - good[None]).argmin(1)]
     out[~valid] = out[nearest[~valid]]
     return out
+
+
+# Limb bones set analytically at initialisation: (SMPL joint whose rotation moves the bone, its
+# child, COCO-17 keypoints of the bone's start and end), parents before children.
+_LIMBS = (
+    (1, 4, L_HIP, 13), (4, 7, 13, L_ANKLE), (2, 5, R_HIP, 14), (5, 8, 14, R_ANKLE),
+    (16, 18, L_SHOULDER, 7), (18, 20, 7, 9), (17, 19, R_SHOULDER, 8), (19, 21, 8, 10),
+)  # fmt: skip
+
+
+def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) smallest rotations taking unit vectors ``a`` (N, 3) onto unit vectors ``b``."""
+    v = np.cross(a, b)
+    c = (a * b).sum(-1)
+    k = np.zeros((len(a), 3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
+    k = k - np.swapaxes(k, 1, 2)
+    out = np.eye(3) + k + (k @ k) / np.maximum(1.0 + c, 1e-9)[:, None, None]
+    flip = c < -1.0 + 1e-6  # opposite: half a turn about any axis perpendicular to a
+    if flip.any():
+        axis = np.cross(a[flip], [1.0, 0.0, 0.0])
+        axis[np.linalg.norm(axis, axis=-1) < 1e-6] = [0.0, 1.0, 0.0]
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+        out[flip] = 2 * axis[:, :, None] * axis[:, None, :] - np.eye(3)
+    return out
+
+
+def limb_pose(
+    root_rotation: np.ndarray, rest_joints: np.ndarray, parents: np.ndarray, kp: np.ndarray, valid: np.ndarray
+) -> np.ndarray:
+    """(T, 69) body pose whose arms and legs point along the target bones (swing only, no twist).
+
+    Args:
+        root_rotation: (T, 3, 3) the pelvis' world rotation (global orient as a matrix).
+        rest_joints: (24, 3) SMPL joints at rest; parents: (24,) the kinematic tree.
+        kp: (T, 17, 3) target COCO-17 keypoints; valid: (T, 17) usable targets.
+    """
+    t_len = len(kp)
+    world_rot = np.repeat(np.eye(3)[None, None], 24, axis=1).repeat(t_len, axis=0)
+    world_rot[:, 0] = root_rotation
+    local = np.repeat(np.eye(3)[None, None], 24, axis=1).repeat(t_len, axis=0)
+    for j in range(1, 24):
+        world_rot[:, j] = world_rot[:, parents[j]]  # spine, collars, ... at rest
+        for joint, child, a, b in _LIMBS:
+            if joint != j:
+                continue
+            rest = rest_joints[child] - rest_joints[joint]
+            rest = np.broadcast_to(rest / np.linalg.norm(rest), (t_len, 3))
+            target = kp[:, b] - kp[:, a]
+            norm = np.linalg.norm(target, axis=-1, keepdims=True)
+            ok = valid[:, a] & valid[:, b] & (norm[:, 0] > 1e-6)
+            parent = world_rot[:, parents[j]]
+            want = np.einsum("tji,tj->ti", parent, np.where(ok[:, None], target / np.maximum(norm, 1e-9), 0))
+            rot = _align(rest, np.where(ok[:, None], want, rest))
+            local[:, j] = rot
+            world_rot[:, j] = parent @ rot
+    return Rotation.from_matrix(local[:, 1:].reshape(-1, 3, 3)).as_rotvec().reshape(t_len, 69)
 
 
 def contact_labels(
@@ -297,7 +381,10 @@ def fit_smpl(
     transl0 = hip_target - (np.einsum("tij,j->ti", rot, hips_rest - j0) + j0)
 
     go = torch.tensor(orient.as_rotvec(), dtype=dtype, requires_grad=True)
-    bp = torch.zeros(t_len, 69, dtype=dtype, requires_grad=True)
+    init_pose = np.zeros((t_len, 69))
+    if cfg.analytic_init:
+        init_pose = limb_pose(orient.as_matrix(), rest_joints, np.asarray(layer.parents), kp, w > 0)
+    bp = torch.tensor(init_pose, dtype=dtype, requires_grad=True)
     tr = torch.tensor(transl0, dtype=dtype, requires_grad=True)
     be = (
         fixed_betas.clone() if fixed_betas is not None else torch.zeros(1, NUM_BETAS, dtype=dtype)
@@ -336,40 +423,25 @@ def fit_smpl(
                 out["floor"] = cfg.w_floor * (torch.relu(floor - low) ** 2).mean()
         return out
 
-    # Stage 1 (Adam): root and shape on the torso; stage 2 (L-BFGS): everything. L-BFGS
-    # converges in far fewer evaluations on this smooth least-squares problem.
+    # Stage 1: root and shape; stage 2: everything. L-BFGS (SciPy's, :mod:`.optimize`): it
+    # converges in far fewer evaluations than Adam on this smooth least-squares problem. Losses
+    # are in m^2 (~1e-6 near the optimum): scaled up so the tolerances do not stop it early.
     total_iters = cfg.stage1_iterations + cfg.stage2_iterations
-    done = 0
-    params = [p for p in (go, tr, be) if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr)
-    for _ in range(cfg.stage1_iterations):
-        opt.zero_grad(set_to_none=True)
-        loss = sum(losses(1).values())
-        loss.backward()
-        opt.step()
-        done += 1
-        if done % 20 == 0:
-            check_cancel(cancel)
-            report(progress, "fit SMPL", done, total_iters)
-    params = [p for p in (go, tr, be, bp) if p.requires_grad]
-    # Losses are in m^2 (~1e-6 near the optimum): scaled up so L-BFGS's default-style
-    # tolerances do not stop it early.
-    opt = torch.optim.LBFGS(
-        params, lr=1.0, max_iter=20, history_size=20, line_search_fn="strong_wolfe",
-        tolerance_grad=1e-9, tolerance_change=1e-12,
-    )  # fmt: skip
 
-    def closure():
-        opt.zero_grad(set_to_none=True)
-        loss = LOSS_SCALE * sum(losses(2).values())
-        loss.backward()
-        return loss
+    def progress_from(offset: int):
+        return lambda n: (
+            report(progress, "fit SMPL", min(offset + n, total_iters), total_iters) if n % 10 == 0 else None
+        )
 
-    for _ in range(0, cfg.stage2_iterations, 20):
-        opt.step(closure)
-        done = min(done + 20, total_iters)
-        check_cancel(cancel)
-        report(progress, "fit SMPL", done, total_iters)
+    if cfg.stage1_iterations > 0:
+        params = [p for p in (go, tr, be) if p.requires_grad]
+        lbfgs(params, lambda: sum(losses(1).values()), cfg.stage1_iterations, scale=LOSS_SCALE,
+              cancel=cancel, on_evaluation=progress_from(0))  # fmt: skip
+    if cfg.stage2_iterations > 0:
+        params = [p for p in (go, tr, be, bp) if p.requires_grad]
+        lbfgs(params, lambda: sum(losses(2).values()), cfg.stage2_iterations, scale=LOSS_SCALE,
+              cancel=cancel, on_evaluation=progress_from(cfg.stage1_iterations))  # fmt: skip
+    report(progress, "fit SMPL", total_iters, total_iters)
 
     with torch.no_grad():
         final = {k: float(v) for k, v in losses(2).items()}
