@@ -253,12 +253,12 @@ def test_lift_error_is_reported_and_scene_unchanged(addon, tmp_path, monkeypatch
 
 
 def test_lift_without_engine_explains(addon, tmp_path, monkeypatch):
-    from anylift_blender.operators import lift
+    from anylift_blender import engine
 
     kp = tmp_path / "clip.json"
     kp.write_text("{}")
     monkeypatch.delenv("ANYLIFT_ENGINE_PYTHON", raising=False)
-    monkeypatch.setattr(lift, "engine_in_process", lambda: False)
+    monkeypatch.setattr(engine, "runs_in_process", lambda needs: False)
     bpy.context.scene.anylift.keypoints_path = str(kp)
     with pytest.raises(RuntimeError, match="no Engine Python is set"):
         bpy.ops.anylift.lift()
