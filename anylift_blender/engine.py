@@ -15,6 +15,9 @@
   --progress jsonl``, exit code 0 ok / 2 user error / else a bug) from the preferences
   (``engine_mode``, ``engine_python``); :func:`run_for_operator` runs it for an operator (progress
   and Cancel in the panel, the outcome in the status bar); :func:`run_now` runs one to the end.
+- **Status.** :func:`status` is the preferences' line of what is found (torch, smplx, checkpoints,
+  body model), in Blender or in the Engine Python; the Engine Python itself is made by
+  :mod:`anylift_blender.engine_env` (Set Up Engine).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 import bpy
 
-from . import jobs
+from . import engine_env, jobs
 from .preferences import EngineSettings
 
 #: Modules each kind of engine work imports; the first that fails decides "not in-process".
@@ -221,3 +224,28 @@ def run_for_operator(
         return {"CANCELLED"}
     operator.report({"INFO"}, outcome.get("info", job.name))
     return {"FINISHED"}
+
+
+def engine_env_dir() -> Path:
+    """Where Set Up Engine creates the Engine Python: ``<data dir>/engine-python``."""
+    return data_dir() / "engine-python"
+
+
+def status(settings: EngineSettings) -> tuple[bool, str]:
+    """``(ready, line)``: one line of what is found where the engine would run now.
+
+    Probes in-process, or asks the Engine Python (up to a few seconds: call it from a button, not
+    from ``draw``). ``ready``: torch, smplx, the engine, its checkpoints and the body model found.
+    """
+    body = settings.smpl_model_path
+    if settings.engine_mode != "subprocess" and runs_in_process(LIFT):
+        return engine_env.status_line("in Blender", engine_env.engine_report(None), body)
+    python = settings.engine_python
+    if not python:
+        return False, "Engine: torch is not in this Blender and no Engine Python is set: press Set Up Engine"
+    where = f"Engine Python {python}"
+    try:
+        report = engine_env.engine_report(python)
+    except OSError as exc:
+        return engine_env.status_line(where, None, body, str(exc))
+    return engine_env.status_line(where, report, body)
