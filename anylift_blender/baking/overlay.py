@@ -6,8 +6,8 @@ point lands on its pixel: camera-local ``((u - cx) / fx * d, -(v - cy) / fy * d,
 cameras look down -z with y up). Grease Pencil shows in the viewport's camera view and in renders.
 
 Blender 4.3+ has Grease Pencil v3 (drawings with stroke attributes, written in bulk); 4.2 has the
-legacy Grease Pencil (frames -> strokes -> points, one stroke at a time). :func:`frame_strokes`
-reads either back.
+legacy Grease Pencil (frames -> strokes -> points, one stroke at a time); 4.3-4.5 keep v3 in
+``bpy.data.grease_pencils_v3`` (:func:`grease_pencil_data`). :func:`frame_strokes` reads either back.
 """
 
 from __future__ import annotations
@@ -19,8 +19,14 @@ OVERLAY_NAME = "AnyLift Keypoints"
 STROKE_RADIUS = 0.002  # metres at depth 1: a few pixels on HD footage
 LEGACY_LINE_WIDTH = 4  # pixels: legacy Grease Pencil strokes have a screen-space width
 
-#: True when ``bpy.data.grease_pencils`` is Grease Pencil v3 (Blender 4.3+).
+#: True when this Blender has Grease Pencil v3 (4.3+).
 GREASE_PENCIL_V3 = hasattr(bpy.types, "GreasePencilDrawing")
+
+
+def grease_pencil_data():
+    """The ``bpy.data`` collection of the Grease Pencils drawn here: ``grease_pencils_v3`` on 4.3-4.5
+    (where ``grease_pencils`` holds annotations), else ``grease_pencils`` (legacy on 4.2, v3 on 5.0)."""
+    return bpy.data.grease_pencils_v3 if hasattr(bpy.data, "grease_pencils_v3") else bpy.data.grease_pencils
 
 
 def image_plane_points(keypoints: np.ndarray, K: np.ndarray, depth: float) -> np.ndarray:
@@ -47,7 +53,7 @@ def build_overlay(
     ``K`` (3, 3) must be the camera's intrinsics as rendered (see ``camera.intrinsics_from_blender``);
     ``bones`` are joint index pairs. Frame ``first_frame + t`` shows row t.
     """
-    gp = bpy.data.grease_pencils.new(name)
+    gp = grease_pencil_data().new(name)
     material = bpy.data.materials.new(name)
     bpy.data.materials.create_gpencil_data(material)
     material.grease_pencil.color = color
