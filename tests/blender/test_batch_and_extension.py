@@ -114,6 +114,7 @@ def test_extension_builds_validates_and_installs(tmp_path):
         "print('PROXY', proxy_model_path())\n"
         "print('USER', bpy.utils.extension_path_user('bl_ext.user_default.anylift'))\n"
         "bpy.ops.preferences.addon_disable(module='bl_ext.user_default.anylift')\n"
+        "sys.stdout.flush(); os._exit(0)  # bpy 4.2/4.5 may crash or hang at exit\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(BLENDER_USER_RESOURCES=str(user), ANYLIFT_CACHE=str(tmp_path / "not-here"))

@@ -128,8 +128,10 @@ print("RESULT " + json.dumps({
     "blocked_loaded": sorted({m.split(".")[0] for m in sys.modules} & set(BLOCKED)),
     "attempts": sorted(set(ATTEMPTS)),
 }), flush=True)
-# bpy 4.2 (the module) crashes at exit while a panel is still registered.
-anylift_blender.unregister()
+# The bpy module of 4.2 crashes (4.5: may hang) at exit once a panel was registered.
+import os
+sys.stderr.flush()
+os._exit(0)
 """
 
 
