@@ -87,6 +87,11 @@ def test_extension_builds_validates_and_installs(tmp_path):
     assert manifest["type"] == "add-on" and manifest["blender_version_min"] == "4.2.0"
     assert manifest["license"] == ["SPDX:GPL-3.0-or-later"] and manifest["permissions"]["files"]
     assert "wheels" not in manifest
+    # The minimum is the oldest Blender the version matrix (and CI) runs the tests in.
+    matrix = (REPO / "scripts" / "test_blender_matrix.sh").read_text()
+    oldest = matrix.split("versions=(", 2)[2].split(")")[0].split()[0]
+    assert manifest["blender_version_min"] == f"{oldest}.0"
+    assert f"test_blender_matrix.sh {oldest}" in (REPO / ".ci" / "run").read_text()
 
     proc = _run([str(_validator()), "validate", str(zip_path)])
     assert proc.returncode == 0 and "Success" in proc.stdout, proc.stdout + proc.stderr

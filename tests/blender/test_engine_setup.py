@@ -96,3 +96,13 @@ def test_check_engine_says_what_is_found(addon, monkeypatch, tmp_path):
         False,
         "Engine: torch is not in this Blender and no Engine Python is set: press Set Up Engine",
     )
+
+
+def test_data_outside_an_extension_goes_to_the_engine_cache(monkeypatch, tmp_path):
+    assert not engine.is_extension()  # the add-on runs from this checkout here (see the extension test)
+    monkeypatch.setenv("ANYLIFT_CACHE", str(tmp_path / "cache"))
+    assert engine.data_dir() == tmp_path / "cache" and (tmp_path / "cache").is_dir()
+    assert engine.engine_env_dir() == tmp_path / "cache" / "engine-python"
+    assert engine.export_cache_env() == str(tmp_path / "cache")  # left as the user set it
+    monkeypatch.delenv("ANYLIFT_CACHE")
+    assert engine.data_dir(create=False) == Path.home() / ".cache" / "anylift"
