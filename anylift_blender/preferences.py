@@ -11,6 +11,10 @@ How the engine reaches Blender (``engine_mode``):
 
 Light readers (keypoints, cameras, results) need only numpy and run in-process whenever the engine
 package can be imported.
+
+Engine set-up: the panel shows a status line of what is found (Check Engine) and a Set Up Engine
+button that creates the Engine Python in the add-on's data folder, with progress
+(:mod:`anylift_blender.operators.engine_setup`).
 """
 
 from __future__ import annotations
@@ -65,7 +69,22 @@ class ANYLIFT_AP_preferences(bpy.types.AddonPreferences):
     )
 
     def draw(self, context):
+        from .operators.engine_setup import last_status
+        from .operators.lift import draw_job
+
         layout = self.layout
+        box = layout.box()
+        found = last_status()
+        if found is None:
+            box.label(text="Engine: not checked yet (press Check Engine)", icon="QUESTION")
+        else:
+            box.label(text=found[1], icon="CHECKMARK" if found[0] else "ERROR")
+        row = box.row(align=True)
+        row.operator("anylift.check_engine", icon="VIEWZOOM")
+        row.operator("anylift.setup_engine", icon="IMPORT")
+        if not bpy.app.online_access:
+            box.label(text="Set Up Engine downloads packages: allow online access (System > Network)")
+        draw_job(box, context)
         layout.prop(self, "smpl_model_path")
         layout.prop(self, "checkpoint_path")
         layout.prop(self, "engine_mode")

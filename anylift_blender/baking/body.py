@@ -1,31 +1,29 @@
 """The body model's rest data for baking, and the skinned body mesh.
 
-The rest data (zero-pose joints and vertices for the result's betas, faces, skinning weights)
-comes from the engine's body model (``anylift.body.model.load_body_model``), in-process when the
-engine imports, else from the "engine Python" interpreter in a subprocess (through an .npz file).
-
-The body model's zero pose may be SMPL's own Y-up frame: :func:`upright_rotation` finds the
-rotation ``D`` with ``zero_pose = D @ upright`` so the armature and mesh rest upright in Blender's
-Z-up world (see :mod:`.armature` for how ``D`` enters the pose keys).
+The rest data (zero-pose joints and vertices for the result's betas, faces, skinning weights,
+upright in Blender's Z-up world, and the rotation ``D`` with ``zero_pose = D @ upright``; see
+:mod:`.armature` for how ``D`` enters the pose keys) comes from the engine
+(:func:`anylift.body.rest.compute_body_rest`) through :mod:`anylift_blender.engine`: in-process
+when the engine imports, else ``<Engine Python> -m anylift.cli rest-mesh ...`` through an .npz file.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import bpy
 import numpy as np
 
-from . import body_rest
+from .. import engine, jobs
 from .armature import SMPL_BONES
-from .body_rest import BodyModelError
 
 MESH_NAME = "SMPL Body"
+
+
+class BodyModelError(Exception):
+    """The body model could not be loaded or evaluated (message is user-facing)."""
 
 
 @dataclass
@@ -44,14 +42,7 @@ class BodyRest:
     kind: str
 
 
-def _engine_imports() -> bool:
-    try:
-        import torch  # noqa: F401
-
-        import anylift.body.model  # noqa: F401
-    except ImportError:
-        return False
-    return True
+REST_FIELDS = ("rest_joints", "vertices", "faces", "weights", "upright_to_model", "kind")
 
 
 def load_body_rest(betas: np.ndarray, kind: str, settings) -> BodyRest:
@@ -60,19 +51,39 @@ def load_body_rest(betas: np.ndarray, kind: str, settings) -> BodyRest:
     ``settings``: :class:`anylift_blender.preferences.EngineSettings`. Raises :class:`BodyModelError`
     with a user-facing message when the engine cannot be reached or the model is missing.
     """
-    mode = settings.engine_mode
-    in_process = mode == "in-process" or (mode == "auto" and _engine_imports())
-    if in_process:
+    betas = np.asarray(betas, dtype=np.float64).reshape(-1)
+    with tempfile.TemporaryDirectory(prefix="anylift-body-") as tmp:
+        out = os.path.join(tmp, "rest.npz")
+
+        def in_process(progress, cancel) -> dict[str, np.ndarray]:
+            from anylift.body.rest import compute_body_rest
+
+            return compute_body_rest(betas, kind, settings.smpl_model_path, progress=progress)
+
+        def from_file() -> dict[str, np.ndarray]:
+            with np.load(out) as data:
+                return {key: data[key] for key in data.files}
+
+        argv = [
+            "-m",
+            "anylift.cli",
+            "rest-mesh",
+            "--kind",
+            kind,
+            "--betas",
+            ",".join(map(repr, betas.tolist())),
+        ]
+        argv += ["--out", out, "--progress", "jsonl"]
+        if settings.smpl_model_path:
+            argv += ["--body-model", settings.smpl_model_path]
         try:
-            data = body_rest.compute_body_rest(betas, kind, settings.smpl_model_path)
-        except ImportError as exc:
-            raise BodyModelError(f"the anylift engine does not import inside Blender ({exc})") from exc
-        except BodyModelError:
-            raise
-        except Exception as exc:
+            job = engine.make_job("Body rest mesh", engine.BODY, in_process, argv, from_file, settings)
+            data = engine.run_now(job)
+        except (engine.EngineUnavailable, jobs.JobFailed) as exc:
             raise BodyModelError(str(exc)) from exc
-    else:
-        data = _body_rest_subprocess(betas, kind, settings)
+    missing = [key for key in REST_FIELDS if key not in data]
+    if missing:
+        raise BodyModelError(f"the engine's rest mesh lacks {', '.join(missing)}: update the engine")
     return BodyRest(
         rest_joints=np.asarray(data["rest_joints"], dtype=np.float64),
         vertices=np.asarray(data["vertices"], dtype=np.float64),
@@ -81,33 +92,6 @@ def load_body_rest(betas: np.ndarray, kind: str, settings) -> BodyRest:
         upright_to_model=np.asarray(data["upright_to_model"], dtype=np.float64),
         kind=str(data["kind"]),
     )
-
-
-def _body_rest_subprocess(betas, kind, settings) -> dict[str, np.ndarray]:
-    python = settings.engine_python
-    if not python or not Path(python).exists():
-        raise BodyModelError(
-            "the anylift engine is not importable inside Blender and no Engine Python is set: set it in "
-            "the add-on preferences to an interpreter where anylift is installed (e.g. the repo's "
-            ".venv/bin/python)"
-        )
-    with tempfile.TemporaryDirectory(prefix="anylift-body-") as tmp:
-        out = os.path.join(tmp, "rest.npz")
-        args = json.dumps(
-            {
-                "betas": np.asarray(betas).tolist(),
-                "kind": kind,
-                "model_path": settings.smpl_model_path,
-                "out": out,
-            }
-        )
-        # The script is run by path: importing the add-on package would need bpy.
-        proc = subprocess.run([python, body_rest.__file__, args], capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            raise BodyModelError(f"the engine ({python}) failed to evaluate the body model: {last}")
-        with np.load(out) as data:
-            return {key: data[key] for key in data.files}
 
 
 def build_body_mesh(

@@ -1,10 +1,12 @@
-"""Bulk keyframe writing on Blender's layered actions (Blender 4.4+; the only API on 5.0).
+"""Bulk keyframe writing on Blender's actions: layered (4.4+; the only API on 5.0) and legacy (4.2, 4.3).
 
-An action holds layers -> strips -> one channelbag per slot -> F-curves. Every baked datablock
-gets its own action with one slot, one layer and one keyframe strip. Keys are written from numpy
-in one call per F-curve (``keyframe_points.add(n)`` + ``foreach_set("co", ...)`` + ``update()``),
-never with ``keyframe_insert`` in a loop: a 24-bone, 10 000-frame bake stays well under a second
-of key writing.
+A layered action holds layers -> strips -> one channelbag per slot -> F-curves; every baked
+datablock gets its own action with one slot, one layer and one keyframe strip. A legacy action
+holds its F-curves and groups itself, with the same ``fcurves``/``groups`` interface as a
+channelbag, so the bakers write to "the channelbag" either way (:func:`new_action`). Keys are
+written from numpy in one call per F-curve (``keyframe_points.add(n)`` + ``foreach_set("co",
+...)`` + ``update()``), never with ``keyframe_insert`` in a loop: a 24-bone, 10 000-frame bake
+stays well under a second of key writing.
 
 Frames are Blender scene frames (float); values are in the units of the animated property.
 """
@@ -23,17 +25,21 @@ from ..rotations import continuous_quaternions  # noqa: F401
 # between them (Bezier would, on noisy data).
 _INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1, "BEZIER": 2}
 
+#: True when this Blender has layered actions (slots, layers, channelbags: 4.4+).
+LAYERED_ACTIONS = "slots" in bpy.types.Action.bl_rna.properties
+
 
 def _id_type(id_data: bpy.types.ID) -> str:
     return id_data.id_type if hasattr(id_data, "id_type") else type(id_data).__name__.upper()
 
 
 def new_action(id_data: bpy.types.ID, name: str | None = None) -> bpy.types.ActionChannelbag:
-    """Give ``id_data`` a fresh layered action (replacing any assigned one); return its channelbag.
+    """Give ``id_data`` a fresh action (replacing any assigned one); return its channelbag.
 
-    The action is named ``name`` (default ``"<id name>Action"``) and gets one slot for ``id_data``,
-    one layer and one keyframe strip. The action previously assigned, if any, is removed when
-    nothing else uses it, so re-baking leaves no orphans.
+    The action is named ``name`` (default ``"<id name>Action"``); a layered one gets one slot for
+    ``id_data``, one layer and one keyframe strip (on 4.2/4.3 the legacy action itself is returned:
+    it has the same ``fcurves``/``groups``). The action previously assigned, if any, is removed
+    when nothing else uses it, so re-baking leaves no orphans.
     """
     anim = id_data.animation_data or id_data.animation_data_create()
     old = anim.action
@@ -42,6 +48,9 @@ def new_action(id_data: bpy.types.ID, name: str | None = None) -> bpy.types.Acti
         if old.users == 0:
             bpy.data.actions.remove(old)
     action = bpy.data.actions.new(name or f"{id_data.name}Action")
+    if not LAYERED_ACTIONS:
+        anim.action = action
+        return action
     slot = action.slots.new(id_type=_id_type(id_data), name=id_data.name)
     strip = action.layers.new("Layer").strips.new(type="KEYFRAME")
     channelbag = strip.channelbag(slot, ensure=True)
@@ -51,8 +60,10 @@ def new_action(id_data: bpy.types.ID, name: str | None = None) -> bpy.types.Acti
 
 
 def channelbag_of(id_data: bpy.types.ID) -> bpy.types.ActionChannelbag | None:
-    """The channelbag of ``id_data``'s assigned action and slot, or None."""
+    """The channelbag of ``id_data``'s assigned action and slot (4.2/4.3: the action), or None."""
     anim = id_data.animation_data
+    if not LAYERED_ACTIONS:
+        return None if anim is None else anim.action
     if anim is None or anim.action is None or anim.action_slot is None:
         return None
     from bpy_extras import anim_utils

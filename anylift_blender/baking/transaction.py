@@ -18,12 +18,14 @@ COLLECTIONS = (
     "armatures",
     "cameras",
     "grease_pencils",
+    "grease_pencils_v3",  # Blender 4.3-4.5 only
     "materials",
     "actions",
     "movieclips",
     "images",
     "collections",
 )
+COLLECTIONS = tuple(name for name in COLLECTIONS if hasattr(bpy.data, name))
 
 
 def datablock_names() -> dict[str, set[str]]:

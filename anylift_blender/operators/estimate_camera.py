@@ -1,7 +1,7 @@
 """Estimate Camera: the camera trajectory of the imported footage (background job).
 
 Runs :func:`anylift.video.camera_estimation.estimate_camera` (in a worker thread, or as
-``<Engine Python> -m anylift.video.cli camera ...``, like Detect Keypoints) with the scene's
+``<Engine Python> -m anylift.video.cli camera ...``, through :mod:`anylift_blender.engine`) with the scene's
 keypoints when there are some (they mask the person and give the metric scale; otherwise the
 job detects them first) and the focal length given in the operator (0: estimate it). The
 camera file is written beside the .blend as ``<video stem>_camera.json`` (else in a temporary
@@ -18,11 +18,12 @@ import os
 import bpy
 from bpy.props import FloatProperty
 
+from .. import engine
 from ..baking import camera as camera_baking
 from ..baking.transaction import scene_transaction
 from ..preferences import engine_settings
 from ._common import file_error
-from .detect_keypoints import make_video_job, output_path, run_job, video_poll
+from .detect_keypoints import output_path, video_poll
 from .import_video import show_clip_behind_camera
 
 
@@ -76,7 +77,9 @@ class ANYLIFT_OT_estimate_camera(bpy.types.Operator):
         if focal:
             argv += ["--focal", repr(focal)]
         try:
-            job = make_video_job("Estimate Camera", in_process, argv, out, engine_settings(context))
+            job = engine.make_job(
+                "Estimate Camera", engine.VIDEO, in_process, argv, out, engine_settings(context)
+            )
         except ValueError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -98,7 +101,7 @@ class ANYLIFT_OT_estimate_camera(bpy.types.Operator):
             name = os.path.basename(path)
             return f"Camera of {camera.num_frames} frames, focal {camera.K[0, 0]:.0f} px: {name}"
 
-        return run_job(self, job, done)
+        return engine.run_for_operator(self, job, done)
 
 
 classes = (ANYLIFT_OT_estimate_camera,)

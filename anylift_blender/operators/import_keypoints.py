@@ -58,7 +58,7 @@ def import_keypoints(
         data = previous.data
         bpy.data.objects.remove(previous)
         if data is not None and data.users == 0:
-            bpy.data.grease_pencils.remove(data)
+            overlay.grease_pencil_data().remove(data)
     obj.name = obj.data.name = overlay.OVERLAY_NAME
     settings.image_width, settings.image_height = kp.image_size
     return kp, obj

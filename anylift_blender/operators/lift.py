@@ -2,7 +2,7 @@
 
 The engine runs in-process in a worker thread when ``anylift.pipeline`` imports inside this
 Blender, else as ``<engine python> -m anylift.cli lift ... --progress jsonl`` (preferences:
-``engine_mode``, ``engine_python``; see :mod:`anylift_blender.preferences`). The result is
+``engine_mode``, ``engine_python``), both through :mod:`anylift_blender.engine`. The result is
 written to ``<blend folder>/<keypoints stem>_anylift.npz`` when the file is saved, else to a
 new temporary folder, then baked (:func:`anylift_blender.results.bake_result_file`) and its
 uncertainty, when the result has ``keypoints3d_std``, applied to the armature
@@ -14,8 +14,6 @@ In background mode the job runs synchronously inside ``execute`` (see :mod:`anyl
 
 from __future__ import annotations
 
-import importlib
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any
 
 import bpy
 
-from .. import jobs
+from .. import engine, jobs
 from ..preferences import EngineSettings, engine_settings
 from ._common import file_error, scene_ready
 
@@ -43,19 +41,6 @@ class LiftRequest:
     seed: int = 0
     method: str = "anylift"
     ground: bool = False
-
-
-def engine_in_process() -> bool:
-    """True when ``anylift.pipeline`` can be imported inside this Blender.
-
-    It is imported, not just looked up: the extension ships ``anylift`` without its dependencies,
-    so in a stock Blender the module exists but fails on ``import torch``.
-    """
-    try:
-        importlib.import_module("anylift.pipeline")
-    except ImportError:
-        return False
-    return True
 
 
 def result_path(keypoints: str) -> str:
@@ -115,25 +100,16 @@ def _lift_in_process(request: LiftRequest, engine: EngineSettings):
     return run
 
 
-def make_lift_job(request: LiftRequest, engine: EngineSettings) -> Any:
-    """The job that writes ``request.out`` and returns its path.
+def make_lift_job(request: LiftRequest, settings: EngineSettings) -> Any:
+    """The job that writes ``request.out`` and returns its path (:func:`anylift_blender.engine.make_job`).
 
     Raises:
         ValueError: no way to reach the engine (message says which preference to set).
     """
-    mode = engine.engine_mode
-    if mode == "in-process" or (mode == "auto" and engine_in_process()):
-        if not engine_in_process():
-            raise ValueError("the anylift engine (anylift.pipeline) cannot be imported inside this Blender")
-        return jobs.FunctionJob(_lift_in_process(request, engine), name="Lift")
-    if not engine.engine_python:
-        raise ValueError(
-            "the anylift engine cannot be imported inside this Blender and no Engine Python is set "
-            "(Preferences > Add-ons > AnyLift > Engine Python)"
-        )
-    if not os.path.exists(engine.engine_python):
-        raise ValueError(f"{engine.engine_python}: Engine Python not found (Preferences > Add-ons > AnyLift)")
-    return jobs.CommandJob(lift_command(request, engine), name="Lift", result=request.out)
+    argv = lift_command(request, settings)[1:]
+    return engine.make_job(
+        "Lift", engine.LIFT, _lift_in_process(request, settings), argv, request.out, settings
+    )
 
 
 def bake_lifted(scene: bpy.types.Scene, path: str) -> Any:
@@ -142,15 +118,6 @@ def bake_lifted(scene: bpy.types.Scene, path: str) -> Any:
 
     scene.anylift.result_path = path
     return bake_result_file(scene, path, options_from_scene(scene))
-
-
-def _notify(message: str, level: str) -> None:
-    """Tell the artist after the operator has returned (the job ended in a timer)."""
-    print(f"AnyLift: {message}", flush=True)
-    try:
-        bpy.ops.anylift.job_message(message=message, level=level)
-    except (RuntimeError, AttributeError):
-        pass  # an ERROR report raises here; it has reached the status bar and Info log already
 
 
 class ANYLIFT_OT_lift(bpy.types.Operator):
@@ -202,40 +169,17 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
             return {"CANCELLED"}
 
         scene_name = scene.name
-        synchronous = bpy.app.background
-        outcome: dict[str, str] = {}
 
-        def succeeded(path: str) -> None:
+        def done(path: str) -> str:
             target = bpy.data.scenes.get(scene_name)
             if target is None:
                 raise ValueError(f"scene '{scene_name}' was removed while lifting")
             baked = bake_lifted(target, path)
-            outcome["info"] = f"Lifted and baked onto '{baked.armature.name}' ({path})"
-            if not synchronous:
-                _notify(outcome["info"], "INFO")
+            return f"Lifted and baked onto '{baked.armature.name}' ({path})"
 
-        def failed(message: str) -> None:
-            outcome["error"] = message
-            if not synchronous:
-                _notify(message, "ERROR")
-
-        def cancelled() -> None:
-            outcome["cancelled"] = "Lift cancelled"
-            if not synchronous:
-                _notify("Lift cancelled", "WARNING")
-
-        jobs.start(job, on_success=succeeded, on_error=failed, on_cancel=cancelled, synchronous=synchronous)
-        if not synchronous:
-            self.report({"INFO"}, "Lifting in the background (see the AnyLift panel)")
-            return {"FINISHED"}
-        if "error" in outcome:
-            self.report({"ERROR"}, outcome["error"])
-            return {"CANCELLED"}
-        if "cancelled" in outcome:
-            self.report({"WARNING"}, outcome["cancelled"])
-            return {"CANCELLED"}
-        self.report({"INFO"}, outcome.get("info", "Lifted"))
-        return {"FINISHED"}
+        return engine.run_for_operator(
+            self, job, done, started="Lifting in the background (see the AnyLift panel)"
+        )
 
 
 class ANYLIFT_OT_cancel_job(bpy.types.Operator):

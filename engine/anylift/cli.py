@@ -7,6 +7,8 @@ Exit codes: 0 success, 2 user error (one line on stderr), 1 bug (traceback).
   the result is written atomically at the very end, so a user error writes nothing.
 - ``anylift eval RESULT.npz --truth TRUTH.npz [--json]``: metrics between two motion files.
 - ``anylift info``.
+- ``anylift rest-mesh --kind KIND --betas B0,...,B9 --out REST.npz``: the body's rest mesh for a shape
+  (:mod:`anylift.body.rest`), for the Blender add-on when the engine runs in another Python.
 """
 
 from __future__ import annotations
@@ -222,6 +224,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"anylift: error: {' '.join(message.split())} (see 'anylift --help')\n")
 
 
+def cmd_rest_mesh(args: argparse.Namespace) -> int:
+    """Write the body's rest mesh for ``--betas`` (:func:`anylift.body.rest.compute_body_rest`)."""
+    from anylift.body.rest import compute_body_rest, parse_betas, write_body_rest
+    from anylift.progress import make_progress
+
+    out = _check_out(args.out)
+    betas = parse_betas(args.betas)
+    rest = compute_body_rest(betas, args.kind, args.body_model, progress=make_progress(args.progress))
+    write_body_rest(out, rest)
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="anylift",
@@ -251,6 +266,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", choices=("auto", "bar", "jsonl", "none"), default="auto",
                    help="a bar on a terminal (auto), JSON lines on stderr, or none")  # fmt: skip
     p.set_defaults(func=cmd_lift)
+
+    p = sub.add_parser("rest-mesh", help="the body's rest mesh for a shape (.npz, for the Blender add-on)")
+    p.add_argument("--kind", choices=("smpl-proxy", "smpl"), required=True, help="the result's body_model")
+    p.add_argument("--betas", required=True, metavar="B0,...,B9", help="10 comma-separated shape values")
+    p.add_argument("--out", required=True, metavar="REST.npz", help="where to write the rest mesh")
+    p.add_argument(
+        "--body-model", metavar="PATH", help="SMPL model file (default: $ANYLIFT_SMPL_MODEL or proxy)"
+    )
+    p.add_argument("--progress", choices=("auto", "bar", "jsonl", "none"), default="none",
+                   help="JSON lines on stderr, a bar, or none (default)")  # fmt: skip
+    p.set_defaults(func=cmd_rest_mesh)
 
     p = sub.add_parser("eval", help="metrics of a result against the truth")
     p.add_argument("result", metavar="RESULT.npz")

@@ -4,6 +4,10 @@
 - ``addon``: the add-on registered (after ``clean_scene``); unregistered after the test.
 
 Every test in this folder is marked ``blender``; the folder is skipped when ``bpy`` is missing.
+
+The ``bpy`` module of Blender 4.2 crashes (4.5: sometimes hangs) at interpreter exit once a panel
+was registered; on those versions the run ends with ``os._exit`` and pytest's own exit status
+after everything is reported (:func:`pytest_unconfigure`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,23 @@ HERE = Path(__file__).resolve().parent
 
 # Keep torch (used by the body model when baking) from taking every core of the shared machine.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+_EXIT_STATUS: dict[str, int] = {}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT_STATUS["status"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    if bpy.app.version < (5, 0, 0) and "status" in _EXIT_STATUS:
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS["status"])
 
 
 def pytest_collection_modifyitems(config, items):

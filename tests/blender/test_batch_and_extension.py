@@ -64,33 +64,81 @@ def test_batch_user_errors_exit_2(tmp_path):
     assert proc.returncode == 2 and "KEYPOINTS or --motion" in proc.stderr
 
 
-def test_extension_builds_and_installs(tmp_path):
+def _validator() -> Path:
+    """Blender's own extension validator (``blender --command extension validate``), from this bpy."""
+    import bpy
+
+    path = Path(bpy.utils.system_resource("SCRIPTS")) / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
+    assert path.is_file(), path
+    return path
+
+
+def test_extension_builds_validates_and_installs(tmp_path):
     proc = _run([str(REPO / "scripts" / "build_extension.py"), "--out", str(tmp_path / "dist")])
     assert proc.returncode == 0, proc.stderr
     zip_path = Path(proc.stdout.strip().splitlines()[-1])
     with zipfile.ZipFile(zip_path) as zf:
         names = set(zf.namelist())
         manifest = tomllib.loads(zf.read("blender_manifest.toml").decode())
-    assert {"__init__.py", "operators/__init__.py", "baking/keys.py", "batch.py"} <= names
-    assert not any("__pycache__" in n for n in names)
+    assert {"__init__.py", "engine.py", "operators/__init__.py", "baking/keys.py", "batch.py"} <= names
+    assert {"lib/anylift/pipeline.py", "lib/anylift/checkpoints/multiview.pt"} <= names
+    assert not any("__pycache__" in n or n.endswith((".pyc", ".whl")) for n in names)
     assert manifest["schema_version"] == "1.0.0" and manifest["id"] == "anylift"
     assert manifest["type"] == "add-on" and manifest["blender_version_min"] == "4.2.0"
     assert manifest["license"] == ["SPDX:GPL-3.0-or-later"] and manifest["permissions"]["files"]
-    assert all(w.removeprefix("./") in names for w in manifest["wheels"])
+    assert "wheels" not in manifest
+    # The minimum is the oldest Blender the version matrix (and CI) runs the tests in.
+    matrix = (REPO / "scripts" / "test_blender_matrix.sh").read_text()
+    oldest = matrix.split("versions=(", 2)[2].split(")")[0].split()[0]
+    assert manifest["blender_version_min"] == f"{oldest}.0"
+    assert f"test_blender_matrix.sh {oldest}" in (REPO / ".ci" / "run").read_text()
+
+    proc = _run([str(_validator()), "validate", str(zip_path)])
+    assert proc.returncode == 0 and "Success" in proc.stdout, proc.stdout + proc.stderr
+
+    # Installed in a fresh user folder, with the development engine hidden: the extension must work
+    # from its own bundled copy and write its data (the proxy body) under its own user folder.
+    user = tmp_path / "user"
     code = (
-        "import bpy, sys;"
+        "import sys\n"
+        "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in type(f).__module__ + repr(f)]\n"
+        "sys.path[:] = [p for p in sys.path if 'editable' not in p and p not in ('', sys.argv[2])]\n"
+        "import importlib.util, os, bpy\n"
+        "assert importlib.util.find_spec('anylift') is None, 'the development engine is visible'\n"
         "r = bpy.ops.extensions.package_install_files(filepath=sys.argv[1], repo='user_default',"
-        " enable_on_install=True);"
-        "assert r == {'FINISHED'}, r;"
-        "assert 'bl_ext.user_default.anylift' in bpy.context.preferences.addons.keys();"
-        "assert hasattr(bpy.types.Scene, 'anylift');"
-        "assert bpy.ops.anylift.import_result.get_rna_type();"
-        "p = bpy.context.preferences.addons['bl_ext.user_default.anylift'].preferences;"
-        "assert p.engine_mode == 'auto' and p.device == 'cpu'"
+        " enable_on_install=True)\n"
+        "assert r == {'FINISHED'}, r\n"
+        "assert 'bl_ext.user_default.anylift' in bpy.context.preferences.addons.keys()\n"
+        "assert hasattr(bpy.types.Scene, 'anylift') and bpy.ops.anylift.import_result.get_rna_type()\n"
+        "p = bpy.context.preferences.addons['bl_ext.user_default.anylift'].preferences\n"
+        "assert p.engine_mode == 'auto' and p.device == 'cpu'\n"
+        "import anylift\n"
+        "from anylift.body.proxy import proxy_model_path\n"
+        "print('ENGINE', anylift.__file__)\n"
+        "print('CACHE', os.environ['ANYLIFT_CACHE'])\n"
+        "print('PROXY', proxy_model_path())\n"
+        "print('USER', bpy.utils.extension_path_user('bl_ext.user_default.anylift'))\n"
+        "bpy.ops.preferences.addon_disable(module='bl_ext.user_default.anylift')\n"
+        "sys.stdout.flush(); os._exit(0)  # bpy 4.2/4.5 may crash or hang at exit\n"
     )
-    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(BLENDER_USER_RESOURCES=str(user), ANYLIFT_CACHE=str(tmp_path / "not-here"))
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(zip_path)], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-c", code, str(zip_path), str(REPO / "engine")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=tmp_path,
     )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert (tmp_path / "user" / "extensions" / "user_default" / "anylift" / "blender_manifest.toml").is_file()
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    out = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if line.split(" ")[0].isupper())
+    installed = user / "extensions" / "user_default" / "anylift"
+    assert (installed / "blender_manifest.toml").is_file()
+    assert Path(out["ENGINE"]) == installed / "lib" / "anylift" / "__init__.py"
+    # One copy of the engine on disk: no wheel, nothing installed into Blender's site-packages.
+    assert len(list(user.rglob("pipeline.py"))) == 1 and not list(user.rglob("*.whl"))
+    data = Path(out["USER"])
+    assert data.is_relative_to(user / "extensions") and Path(out["CACHE"]).is_relative_to(data)
+    assert Path(out["PROXY"]).is_relative_to(data) and Path(out["PROXY"]).stat().st_size > 1_000_000
+    assert not (tmp_path / "not-here").exists()

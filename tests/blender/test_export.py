@@ -1,8 +1,17 @@
-"""Export through Blender's exporters, then re-import and check bones, frames and poses."""
+"""Export through Blender's exporters, then read the files back and check bones, frames and poses.
+
+Besides Blender's own importers, independent readers check the real bake's files: the Khronos glTF
+validator on the .glb (npm package, installed by ``scripts/install_gltf_validator.sh``; skipped
+with the reason when npm is missing), ``bvhio`` (a third-party BVH parser) on the .bvh.
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+from pathlib import Path
 
 import bpy
 import numpy as np
@@ -21,6 +30,7 @@ BONES = {  # name: (head, tail, parent)
     "right_knee": ((-0.1, 0, 0.5), (-0.1, 0, 0.08), "right_hip"),
 }
 FIRST, LAST = 1, 12
+REPO = Path(__file__).resolve().parents[2]
 
 
 def make_rig():
@@ -189,3 +199,71 @@ def test_export_real_bake(addon, result_npz, tmp_path):
     assert [len(m.data.vertices) for m in meshes] == [6890]
     start, end = back.animation_data.action.frame_range
     assert round(end) - round(start) + 1 == frames
+
+
+def gltf_validate(path: Path) -> dict:
+    """The Khronos glTF validator's report on ``path`` (skips the test when npm is missing)."""
+    install = subprocess.run(
+        ["bash", str(REPO / "scripts" / "install_gltf_validator.sh")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if install.returncode == 3:
+        pytest.skip(install.stderr.strip())
+    assert install.returncode == 0, install.stderr
+    env = dict(os.environ, NODE_PATH=str(Path(install.stdout.strip()) / "node_modules"))
+    proc = subprocess.run(
+        ["node", str(REPO / "scripts" / "gltf_validate.js"), str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_real_bake_exports_pass_independent_readers(addon, result_npz, tmp_path):
+    import bvhio
+
+    from anylift.body.model import YUP_TO_ZUP
+    from anylift_blender.baking.armature import SMPL_BONES
+
+    path, motion = result_npz
+    assert bpy.ops.anylift.import_result(filepath=str(path)) == {"FINISHED"}
+    T = len(motion.joints)
+    checked = (0, T // 2, T - 1)
+
+    # glTF: the Khronos validator finds no error; one skinned, animated body.
+    report = gltf_validate(exporting.export_scene(tmp_path / "bake.glb", "glb"))
+    errors = [m for m in report["issues"]["messages"] if m["severity"] == 0]
+    assert report["issues"]["numErrors"] == 0, errors[:5]
+    info = report["info"]
+    assert info["hasSkins"] and info["animationCount"] == 1 and info["totalVertexCount"] >= 6890
+
+    # BVH: bvhio reads 24 joints, T frames at the result's rate, and the joints where the result has
+    # them (BVH is Y up: the engine's Z-up world is YUP_TO_ZUP @ p).
+    bvh = exporting.export_scene(tmp_path / "bake.bvh", "bvh")
+    container = bvhio.readAsBvh(str(bvh))
+    assert container.FrameCount == T and abs(container.FrameTime - 1.0 / motion.fps) < 1e-6
+    root = bvhio.readAsHierarchy(str(bvh))
+    joints = {joint.Name: joint for joint, _index, _depth in root.layout()}
+    assert set(joints) == set(SMPL_BONES)
+    for t in checked:
+        root.loadPose(t, recursive=True)
+        yup = np.array([tuple(joints[name].PositionWorld) for name in SMPL_BONES])
+        np.testing.assert_allclose(yup @ YUP_TO_ZUP.T, motion.joints[t], atol=2e-3, err_msg=f"frame {t}")
+
+    # FBX through Blender's importer with its defaults: the animation comes back one frame later
+    # (anim_offset=1), so result frame t sits on scene frame t + 2 instead of t + 1.
+    fbx = exporting.export_scene(tmp_path / "bake.fbx", "fbx")
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_scene.fbx(filepath=str(fbx))
+    back = imported_armature(set())
+    start, end = back.animation_data.action.frame_range
+    assert (round(start), round(end)) == (2, T + 1)
+    for t in checked:
+        got = heads_at(back, t + 2)
+        heads = np.array([got[name] for name in SMPL_BONES])
+        np.testing.assert_allclose(heads, motion.joints[t], atol=2e-3, err_msg=f"frame {t}")

@@ -8,6 +8,7 @@ import pytest
 from bpy_extras.object_utils import world_to_camera_view
 from mathutils import Vector
 
+from anylift_blender.baking import overlay
 from anylift_blender.baking.transaction import datablock_names
 
 
@@ -123,11 +124,11 @@ def test_keypoints_drawn_on_their_pixels(addon, tmp_path):
     scene = bpy.context.scene
     for t in (0, 2, 5):
         scene.frame_set(t + 1)
-        drawing = obj.data.layers[0].frames[t].drawing
-        local = np.array([tuple(p.position) for s in drawing.strokes for p in s.points])
+        strokes = overlay.frame_strokes(obj, t)
+        local = np.concatenate(strokes)
         world = [np.array(obj.matrix_world @ Vector(p)) for p in local]
         pixels = _pixels(scene, scene.camera, world)
         # every drawn point is one of the frame's keypoints, to a tenth of a pixel
         dist = np.linalg.norm(pixels[:, None] - kp[t, None, :, :2], axis=-1)
         assert np.nanmin(dist, axis=1).max() < 0.1
-        assert len(drawing.strokes) == (18 if t == 2 else 19)  # COCO-17 has 19 bones, 1 ends at a wrist
+        assert len(strokes) == (18 if t == 2 else 19)  # COCO-17 has 19 bones, 1 ends at a wrist

@@ -12,6 +12,7 @@ import bpy
 import pytest
 
 from anylift_blender import jobs
+from anylift_blender import runner as runner_module
 
 PROGRESS_SCRIPT = textwrap.dedent(
     """
@@ -49,7 +50,7 @@ def counting_job(steps, delay=0.0, fail_at=None):
     return jobs.FunctionJob(run, name="Count")
 
 
-def drive(runner, timeout=10.0, on_first_progress=None):
+def drive(runner, timeout=30.0, on_first_progress=None):
     """Poll like the timer would until the job ends; returns the progress reports seen."""
     seen = []
     runner.on_progress = seen.append
@@ -164,10 +165,54 @@ def test_command_job_missing_program():
 
 
 def test_progress_line_parsing():
-    assert jobs._parse_progress_line(json.dumps({"stage": "s", "done": 3, "total": 9}) + "\n") == ("s", 3, 9)
-    assert jobs._parse_progress_line("{not json}") is None
-    assert jobs._parse_progress_line('{"stage": "s"}') is None
-    assert jobs._parse_progress_line("Warning: slow") is None
+    parse = runner_module._parse_progress_line
+    assert parse(json.dumps({"stage": "s", "done": 3, "total": 9}) + "\n") == ("s", 3, 9)
+    assert parse("{not json}") is None
+    assert parse('{"stage": "s"}') is None
+    assert parse("Warning: slow") is None
+
+
+def test_runner_runs_without_blender():
+    """runner.py, loaded by path in a Python where bpy cannot import, runs a command job to the end."""
+    code = textwrap.dedent(
+        """
+        import importlib.abc, importlib.util, json, sys
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("bpy", "mathutils", "anylift_blender"):
+                    raise ImportError(name + " is blocked")
+        sys.meta_path.insert(0, Block())
+        spec = importlib.util.spec_from_file_location("runner", sys.argv[1])
+        runner = sys.modules["runner"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(runner)
+        seen = []
+        job = runner.CommandJob(json.loads(sys.argv[2]), name="Engine", result="out.npz")
+        r = runner.JobRunner(job, on_progress=seen.append)
+        r.run_blocking()
+        bad = runner.JobRunner(runner.CommandJob(json.loads(sys.argv[3]), name="Engine"))
+        bad.run_blocking()
+        print(json.dumps([r.state, r.result, [p.done for p in seen], bad.state, bad.message]))
+        """
+    )
+    import subprocess
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            runner_module.__file__,
+            json.dumps(command(3)),
+            json.dumps(command(1, code=2)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    state, result, done, bad_state, bad_message = json.loads(proc.stdout.splitlines()[-1])
+    assert (state, result, done) == ("done", "out.npz", [1, 2, 3])
+    assert bad_state == "error" and bad_message.startswith("anylift: error: clip.json: field 'fps'")
 
 
 def test_start_in_background_mode_is_synchronous(addon):
@@ -253,12 +298,12 @@ def test_lift_error_is_reported_and_scene_unchanged(addon, tmp_path, monkeypatch
 
 
 def test_lift_without_engine_explains(addon, tmp_path, monkeypatch):
-    from anylift_blender.operators import lift
+    from anylift_blender import engine
 
     kp = tmp_path / "clip.json"
     kp.write_text("{}")
     monkeypatch.delenv("ANYLIFT_ENGINE_PYTHON", raising=False)
-    monkeypatch.setattr(lift, "engine_in_process", lambda: False)
+    monkeypatch.setattr(engine, "runs_in_process", lambda needs: False)
     bpy.context.scene.anylift.keypoints_path = str(kp)
     with pytest.raises(RuntimeError, match="no Engine Python is set"):
         bpy.ops.anylift.lift()

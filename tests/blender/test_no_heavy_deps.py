@@ -3,8 +3,8 @@
 Each test starts a fresh Python whose import system refuses those packages (a ``sys.meta_path``
 finder installed before anything else is imported), imports ``bpy`` and every module of the
 add-on, registers it and bakes a result the way a Blender without the engine's dependencies
-does: the body model's rest data comes from the "engine Python" (this venv's interpreter, run on
-``body_rest.py`` by path) through an .npz file.
+does: the body model's rest data comes from the "engine Python" (this venv's interpreter, running
+``anylift rest-mesh``) through an .npz file.
 """
 
 from __future__ import annotations
@@ -127,13 +127,19 @@ print("RESULT " + json.dumps({
     "colmap_R": cam.world_to_camera[0, :3, :3].tolist(),
     "blocked_loaded": sorted({m.split(".")[0] for m in sys.modules} & set(BLOCKED)),
     "attempts": sorted(set(ATTEMPTS)),
-}))
+}), flush=True)
+# The bpy module of 4.2 crashes (4.5: may hang) at exit once a panel was registered.
+import os
+sys.stderr.flush()
+os._exit(0)
 """
 
 
 def _run_blocked(args: dict, env_extra: dict[str, str]) -> dict:
     code = _BLOCKER.format(blocked=BLOCKED) + textwrap.dedent(_CHILD)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO), **env_extra)
+    # This checkout's engine first (the Engine Python subprocess inherits it).
+    paths = os.pathsep.join([str(REPO / "engine"), str(REPO)])
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=paths, **env_extra)
     proc = subprocess.run(
         [sys.executable, "-c", code, json.dumps(args)],
         capture_output=True,
@@ -150,7 +156,7 @@ def _run_blocked(args: dict, env_extra: dict[str, str]) -> dict:
 def test_addon_bakes_without_scipy_torch_smplx_cv2(result_npz, tmp_path):
     from scipy.spatial.transform import Rotation
 
-    from anylift_blender.baking.body_rest import compute_body_rest
+    from anylift.body.rest import compute_body_rest
 
     path, motion = result_npz
     rest_file = tmp_path / "rest.npz"
