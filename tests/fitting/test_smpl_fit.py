@@ -52,3 +52,34 @@ def test_fit_recovers_known_proxy_motion(body):
     err = mpjpe(fit.joints, joints, root="smpl24")
     assert err < 0.010, f"MPJPE {err * 1000:.1f} mm"
     assert np.linalg.norm(fit.joints - joints, axis=-1).mean() < 0.015  # world positions too
+
+
+def test_fit_runs_on_one_thread_whatever_the_setting(body, monkeypatch):
+    """Sums in one order: the fit cannot depend on the machine's thread count (issue 15)."""
+    from anylift.fitting import smpl_fit
+
+    seen = []
+    inner = smpl_fit._fit_clip
+    monkeypatch.setattr(smpl_fit, "_fit_clip", lambda *a: seen.append(torch.get_num_threads()) or inner(*a))
+    _, keypoints, _ = _motion(body, t=12, seed=3)
+    torch.set_num_threads(2)
+    try:
+        fit_smpl(keypoints, body, fps=30.0)
+        assert seen == [1] and torch.get_num_threads() == 2  # pinned inside, restored after
+    finally:
+        torch.set_num_threads(1)
+
+
+def test_long_clips_are_fitted_in_chunks_that_join_smoothly(body, monkeypatch):
+    from anylift.fitting import smpl_fit
+
+    joints, keypoints, _ = _motion(body, t=90, seed=1)
+    monkeypatch.setattr(smpl_fit, "FIT_CHUNK", 40)
+    monkeypatch.setattr(smpl_fit, "FIT_OVERLAP", 10)
+    fit = fit_smpl(keypoints, body, fps=30.0)  # chunks 0-40, 30-70, 60-90
+    assert fit.joints.shape == joints.shape and fit.body_pose.shape == (90, 69)
+    assert mpjpe(fit.joints, joints, root="smpl24") < 0.012
+    # No jump at the seams (frames 35 and 65): steps there are like steps elsewhere.
+    step = np.linalg.norm(np.diff(fit.joints, axis=0), axis=-1).max(-1)
+    true_step = np.linalg.norm(np.diff(joints, axis=0), axis=-1).max(-1)
+    assert np.all(step < true_step + 0.01)

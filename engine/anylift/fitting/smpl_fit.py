@@ -42,6 +42,9 @@ SMPL_L_KNEE, SMPL_R_KNEE, SMPL_L_ANKLE, SMPL_R_ANKLE = 4, 5, 7, 8
 SMPL_L_FOOT, SMPL_R_FOOT, SMPL_L_ELBOW, SMPL_R_ELBOW = 10, 11, 18, 19
 
 LOSS_SCALE = 1e4
+FIT_CHUNK = 1200
+"""Frames fitted at once; longer clips are fitted in chunks (memory stays bounded)."""
+FIT_OVERLAP = 60
 
 # Quadratic pose cost per SMPL joint 1..23 (rad^-2). Joints whose rotation COCO-17 does not
 # observe (spine chain, collars, neck, head, wrists, hands, feet) are held near rest.
@@ -347,6 +350,55 @@ def fit_smpl(
     finite = np.isfinite(kp).all(-1)
     w = np.where(finite & np.isfinite(w), w, 0.0)
     kp = np.where(finite[..., None], kp, 0.0)
+    t_len = kp.shape[0]
+    # One thread: the same result whatever the machine's thread count (sums in one order).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        if t_len <= FIT_CHUNK:
+            return _fit_clip(kp, w, body, fps, floor_z, cfg, betas, rays, progress, cancel)
+        # Long clips: chunks overlapping by FIT_OVERLAP frames, joined at the overlap's middle;
+        # the first chunk's shape is kept for the rest (bounded memory, linear time).
+        stride = FIT_CHUNK - FIT_OVERLAP
+        starts = list(range(0, t_len - FIT_OVERLAP, stride))
+        parts: list[tuple[int, int, SmplFit]] = []
+        for i, start in enumerate(starts):
+            end = min(start + FIT_CHUNK, t_len)
+            part = slice(start, end)
+
+            def relay(stage, done, total, i=i):
+                report(progress, stage, i * total + done, len(starts) * total)
+
+            fit = _fit_clip(
+                kp[part], w[part], body, fps, floor_z, cfg, betas,
+                None if rays is None else np.asarray(rays)[part], relay if progress else None, cancel,
+            )  # fmt: skip
+            betas = fit.betas
+            parts.append((start, end, fit))
+        return _join(parts, t_len)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _join(parts: list[tuple[int, int, SmplFit]], t_len: int) -> SmplFit:
+    """Chunk fits (start, end, fit) -> one, each frame from the chunk whose middle is nearest."""
+    keep = []
+    for i, (start, end, _) in enumerate(parts):
+        lo = start if i == 0 else (start + parts[i - 1][1]) // 2
+        hi = end if i == len(parts) - 1 else (parts[i + 1][0] + end) // 2
+        keep.append((lo - start, hi - start))
+    fields = ("global_orient", "body_pose", "transl", "joints", "keypoints3d")
+    cat = {
+        f: np.concatenate([getattr(fit, f)[a:b] for (_, _, fit), (a, b) in zip(parts, keep)]) for f in fields
+    }
+    frames = np.array([b - a for a, b in keep], dtype=np.float64)
+    error = float((np.array([fit.final_error for _, _, fit in parts]) * frames).sum() / frames.sum())
+    losses = {k: float(np.mean([fit.losses.get(k, 0.0) for _, _, fit in parts])) for k in parts[0][2].losses}
+    return SmplFit(betas=parts[0][2].betas, final_error=error, losses=losses, **cat)
+
+
+def _fit_clip(kp, w, body, fps, floor_z, cfg, betas, rays, progress, cancel) -> SmplFit:
+    """:func:`fit_smpl` on one chunk (validated (T, 17, 3) targets, (T, 17) weights)."""
     t_len = kp.shape[0]
 
     dtype = torch.float32
