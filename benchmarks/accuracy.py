@@ -12,7 +12,10 @@ Cases: clip x camera family x seed x noise level.
   ``--families test_split`` adds the project's own test-split trajectories (the former benchmark).
 - Noise level 1: the truth projected, then 3 px Gaussian noise (scaled per joint), 2% gross
   outliers, 5% dropped joints in occlusion bursts (:func:`anylift.data.evaluation.corrupt_keypoints`).
-  Noise level 2: MediaPipe's detections on Blender renders of the case (``benchmarks/detected_2d.py``).
+  Noise level 2: MediaPipe's detections on Blender renders of the case (``benchmarks/detected_2d.py``),
+  for the ``--detected-clips`` (default walk, kick, cartwheel, run) x every family x one seed per
+  pair (orientations alternate); rendered and cached in ``out/benchmarks/detected_2d/`` on first
+  use (about 0.5-1.5 s per frame on this 2-core CPU: roughly half an hour for the default set).
 
 Methods (all through :func:`anylift.pipeline.lift_with_report` on the same 2D input and camera):
 ``anylift`` (the shipped or ``--checkpoint`` multi-view model), ``smplify`` (the single-view
@@ -53,7 +56,7 @@ import camera_families  # noqa: E402  (benchmarks/ is not a package: training ca
 METHODS = ("anylift", "smplify", "static")
 TEST_SPLIT = "test_split"  # the project's own test-split trajectories, for comparison
 QUICK_CLIPS = ("walk", "kick", "cartwheel", "run")
-NOISE_LEVELS = (1,)  # level 2 (detected 2D) comes with benchmarks/detected_2d.py
+NOISE_LEVELS = (1, 2)
 # The truth's SMPL fields do not enter any metric (they score keypoints3d, the mocap keypoints,
 # and the result's own joints), so a short truth fit saves minutes per clip.
 TRUTH_FIT = {"stage1_iterations": 10, "stage2_iterations": 20}
@@ -113,8 +116,15 @@ def case_plan(clips, families, seeds: int, quick: bool) -> list[tuple[str, str, 
     return plan
 
 
+def detected_plan(clips, families, detected_clips) -> list[tuple[str, str, int]]:
+    """Noise level 2's (clip, family, seed) triples: the detected clips among ``clips``, one seed
+    per (clip, family) pair, orientations alternating."""
+    return case_plan([c for c in clips if c in detected_clips], families, 1, quick=True)
+
+
 def build_case(clip: str, family: str, seed: int, noise: int):
-    """One case at noise level ``noise`` (module docs)."""
+    """One case at noise level ``noise`` (module docs); None when the detector (level 2) found
+    the person in too few frames."""
     from anylift.data.evaluation import make_case
     from anylift.fitting.smpl_fit import SmplFitConfig
 
@@ -126,7 +136,7 @@ def build_case(clip: str, family: str, seed: int, noise: int):
     if noise == 2:
         import detected_2d
 
-        case = detected_2d.with_detected_keypoints(case, family, seed)
+        return detected_2d.with_detected_keypoints(case, family, seed)
     return case
 
 
@@ -225,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--families", nargs="+", choices=families_all, help="default: the 7 camera families")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per clip and family (0..N-1)")
     parser.add_argument("--noise", type=int, nargs="+", choices=NOISE_LEVELS, help="default: all")
+    parser.add_argument(
+        "--detected-clips", nargs="+", choices=ALL_CLIPS, default=list(QUICK_CLIPS),
+        help="clips rendered for noise level 2 (default: %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--methods", nargs="+", default=["anylift", "smplify"], choices=METHODS)
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--checkpoint", type=Path, help="multi-view checkpoint (default: the shipped one)")
@@ -258,9 +272,19 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     plan = case_plan(clips, families, args.seeds, args.quick)
     rows: list[dict] = []
+    skipped = []
     for noise in noise_levels:
-        for clip, family, seed in plan:
+        cases = plan if noise == 1 else detected_plan(clips, families, args.detected_clips)
+        if noise == 2:
+            import detected_2d
+
+            for clip in dict.fromkeys(c for c, _, _ in cases):
+                detected_2d.ensure_cached(clip, [(f, s) for c, f, s in cases if c == clip])
+        for clip, family, seed in cases:
             case = build_case(clip, family, seed, noise)
+            if case is None:
+                skipped.append(f"noise {noise} {clip}/{family}/{seed}")
+                continue
             for method in args.methods:
                 row = run_method(
                     case, method, checkpoint=None if method == "smplify" else checkpoint,
@@ -284,10 +308,14 @@ def main(argv: list[str] | None = None) -> int:
     if not meaningful:
         title += " - UNTRAINED TINY MODEL: harness check only, the AnyLift numbers are NOT meaningful"
     print(f"\n## {title}\n")
+    counts = {n: len({r["case"] for r in rows if r["noise"] == n}) for n in noise_levels}
     print(
-        f"{len(plan)} (clip, family, seed) cases x noise levels {noise_levels}; methods {args.methods}; "
-        f"steps {args.steps or 'default'}, samples {args.samples}; {wall:.0f} s\n"
+        f"cases per noise level {counts}; methods {args.methods}; steps {args.steps or 'default'}, "
+        f"samples {args.samples}; {wall:.0f} s"
     )
+    if skipped:
+        print(f"skipped (the detector found the person in under a third of the frames): {', '.join(skipped)}")
+    print()
     summaries: dict = {}
     for noise in [*noise_levels, "all"] if len(noise_levels) > 1 else noise_levels:
         for grp in GROUPS:
@@ -328,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         "noise_levels": noise_levels,
         "cpu_threads": os.environ.get("OMP_NUM_THREADS"),
         "wall_seconds": wall,
+        "skipped": skipped,
         "summary": summaries,
         "means": means,
         "cases": rows,
