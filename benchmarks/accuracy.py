@@ -31,6 +31,7 @@ AnyLift / SMPLify / ratio.
     .venv/bin/python benchmarks/accuracy.py [--quick] [--families orbit ...] [--clips walk ...]
         [--seeds 2] [--noise 1 2] [--methods anylift smplify static] [--checkpoint PATH |
         --untrained-tiny] [--steps N] [--samples S] [--out out/benchmarks/accuracy.json] [--per-case]
+    .venv/bin/python benchmarks/accuracy.py --summarize RUN.json [RUN2.json ...]   # tables of saved runs
 
 ``--quick``: four clips (walk, kick; cartwheel, run) x every family x one seed each (orientations
 alternate), noise level 1: a few minutes on one core. ``--untrained-tiny`` lifts with a freshly
@@ -76,6 +77,7 @@ COMPARED = (
     ("mpjpe_mm", "MPJPE"),
     ("pa_mpjpe_mm", "PA-MPJPE"),
     ("root_abs_mm", "root abs"),
+    ("root_abs_median_mm", "root abs median"),  # a few failures can dominate the mean
     ("t_root_mm", "T_root"),
     ("foot_sliding_mm_per_frame", "foot slide"),
 )
@@ -198,8 +200,12 @@ def comparison(rows: list[dict], families: list[str]) -> dict:
         chosen = [r for r in rows if family == "all" or r["family"] == family]
         by_method = {}
         for method in {r["method"] for r in chosen}:
-            by_method[method] = mean_metrics([r for r in chosen if r["method"] == method])
-            by_method[method]["cases"] = sum(r["method"] == method for r in chosen)
+            mine = [r for r in chosen if r["method"] == method]
+            by_method[method] = mean_metrics(mine)
+            by_method[method]["root_abs_median_mm"] = float(
+                np.median([r["metrics"]["root_abs_mm"] for r in mine])
+            )
+            by_method[method]["cases"] = len(mine)
         if by_method:
             out[family] = by_method
     return out
@@ -224,6 +230,42 @@ def comparison_table(summary: dict) -> str:
     return markdown_table(header, rows)
 
 
+def print_report(rows, families, noise_levels, methods, meaningful, skipped, wall, settings) -> tuple:
+    """Print the tables (module docs) of ``rows``; returns (summaries, means per method)."""
+    title = "Accuracy under camera families"
+    if not meaningful:
+        title += " - UNTRAINED TINY MODEL: harness check only, the AnyLift numbers are NOT meaningful"
+    print(f"\n## {title}\n")
+    counts = {n: len({r["case"] for r in rows if r["noise"] == n}) for n in noise_levels}
+    print(f"cases per noise level {counts}; methods {methods}; {settings}; {wall:.0f} s")
+    if skipped:
+        print(f"skipped (the detector found the person in under a third of the frames): {', '.join(skipped)}")
+    print()
+    summaries: dict = {}
+    for noise in [*noise_levels, "all"] if len(noise_levels) > 1 else noise_levels:
+        for grp in GROUPS:
+            chosen = [r for r in rows if r["group"] == grp and (noise == "all" or r["noise"] == noise)]
+            if not chosen:
+                continue
+            summary = comparison(chosen, families)
+            summaries.setdefault(str(noise), {})[grp] = summary
+            name = "all noise levels" if noise == "all" else f"noise level {noise}"
+            print(f"### {name}, {grp}\n")
+            if {"anylift", "smplify"} <= set(methods):
+                print(comparison_table(summary))
+            print()
+    print("### all cases, every metric\n")
+    means = {m: mean_metrics([r for r in rows if r["method"] == m]) for m in methods}
+    seconds = {m: float(np.mean([r["seconds"] for r in rows if r["method"] == m])) for m in methods}
+    print(
+        markdown_table(
+            ["method", *(t for _, t in COLUMNS), "s / case"],
+            [[LABELS[m], *(means[m][k] for k, _ in COLUMNS), seconds[m]] for m in methods],
+        )
+    )
+    return summaries, means
+
+
 def main(argv: list[str] | None = None) -> int:
     from anylift.data.mocap import ALL_CLIPS
 
@@ -246,7 +288,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=1)
     parser.add_argument("--out", type=Path, help="JSON (default out/benchmarks/accuracy[_quick].json)")
     parser.add_argument("--per-case", action="store_true", help="also print one row per case and method")
+    parser.add_argument(
+        "--summarize", type=Path, nargs="+", metavar="JSON",
+        help="print the tables of earlier runs' JSON files (merged) instead of running",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.summarize:
+        docs = [json.loads(p.read_text()) for p in args.summarize]
+        rows = [r for d in docs for r in d["cases"]]
+        fams = list(dict.fromkeys(f for d in docs for f in d["families"]))
+        levels = sorted({r["noise"] for r in rows})
+        methods = list(dict.fromkeys(r["method"] for r in rows))
+        skipped = [s for d in docs for s in d.get("skipped", [])]
+        print_report(
+            rows, fams, levels, methods, all(d["meaningful"] for d in docs), skipped,
+            sum(d["wall_seconds"] for d in docs), f"merged from {', '.join(map(str, args.summarize))}",
+        )  # fmt: skip
+        return 0
     clips = args.clips or (list(QUICK_CLIPS) if args.quick else list(ALL_CLIPS))
     families = args.families or list(camera_families.FAMILIES)
     noise_levels = args.noise or ([1] if args.quick else list(NOISE_LEVELS))
@@ -303,40 +361,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
     wall = time.perf_counter() - start
 
-    title = "Accuracy under camera families"
-    if not meaningful:
-        title += " - UNTRAINED TINY MODEL: harness check only, the AnyLift numbers are NOT meaningful"
-    print(f"\n## {title}\n")
-    counts = {n: len({r["case"] for r in rows if r["noise"] == n}) for n in noise_levels}
-    print(
-        f"cases per noise level {counts}; methods {args.methods}; steps {args.steps or 'default'}, "
-        f"samples {args.samples}; {wall:.0f} s"
-    )
-    if skipped:
-        print(f"skipped (the detector found the person in under a third of the frames): {', '.join(skipped)}")
-    print()
-    summaries: dict = {}
-    for noise in [*noise_levels, "all"] if len(noise_levels) > 1 else noise_levels:
-        for grp in GROUPS:
-            chosen = [r for r in rows if r["group"] == grp and (noise == "all" or r["noise"] == noise)]
-            if not chosen:
-                continue
-            summary = comparison(chosen, families)
-            summaries.setdefault(str(noise), {})[grp] = summary
-            name = "all noise levels" if noise == "all" else f"noise level {noise}"
-            print(f"### {name}, {grp}\n")
-            if {"anylift", "smplify"} <= set(args.methods):
-                print(comparison_table(summary))
-            print()
-    print("### all cases, every metric\n")
-    means = {m: mean_metrics([r for r in rows if r["method"] == m]) for m in args.methods}
-    seconds = {m: float(np.mean([r["seconds"] for r in rows if r["method"] == m])) for m in args.methods}
-    print(
-        markdown_table(
-            ["method", *(t for _, t in COLUMNS), "s / case"],
-            [[LABELS[m], *(means[m][k] for k, _ in COLUMNS), seconds[m]] for m in args.methods],
-        )
-    )
+    summaries, means = print_report(rows, families, noise_levels, args.methods, meaningful, skipped, wall,
+                                    f"steps {args.steps or 'default'}, samples {args.samples}")  # fmt: skip
     if args.per_case:
         print()
         print(
