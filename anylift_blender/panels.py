@@ -95,6 +95,7 @@ class ANYLIFT_PT_bake(_AnyLiftPanel, bpy.types.Panel):
         row = col.row(align=True)
         _operator(row, "anylift.bake", "Bake", "ARMATURE_DATA")
         _operator(row, "anylift.import_result", "Import Result", "IMPORT")
+        _operator(col, "anylift.preview", "Depth Preview", "RENDER_STILL")
 
 
 class ANYLIFT_PT_output(_AnyLiftPanel, bpy.types.Panel):

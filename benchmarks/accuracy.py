@@ -12,7 +12,10 @@ Cases: clip x camera family x seed x noise level.
   ``--families test_split`` adds the project's own test-split trajectories (the former benchmark).
 - Noise level 1: the truth projected, then 3 px Gaussian noise (scaled per joint), 2% gross
   outliers, 5% dropped joints in occlusion bursts (:func:`anylift.data.evaluation.corrupt_keypoints`).
-  Noise level 2: MediaPipe's detections on Blender renders of the case (``benchmarks/detected_2d.py``).
+  Noise level 2: MediaPipe's detections on Blender renders of the case (``benchmarks/detected_2d.py``),
+  for the ``--detected-clips`` (default walk, kick, cartwheel, run) x every family x one seed per
+  pair (orientations alternate); rendered and cached in ``out/benchmarks/detected_2d/`` on first
+  use (about 0.5-1.5 s per frame on this 2-core CPU: roughly half an hour for the default set).
 
 Methods (all through :func:`anylift.pipeline.lift_with_report` on the same 2D input and camera):
 ``anylift`` (the shipped or ``--checkpoint`` multi-view model), ``smplify`` (the single-view
@@ -28,6 +31,7 @@ AnyLift / SMPLify / ratio.
     .venv/bin/python benchmarks/accuracy.py [--quick] [--families orbit ...] [--clips walk ...]
         [--seeds 2] [--noise 1 2] [--methods anylift smplify static] [--checkpoint PATH |
         --untrained-tiny] [--steps N] [--samples S] [--out out/benchmarks/accuracy.json] [--per-case]
+    .venv/bin/python benchmarks/accuracy.py --summarize RUN.json [RUN2.json ...]   # tables of saved runs
 
 ``--quick``: four clips (walk, kick; cartwheel, run) x every family x one seed each (orientations
 alternate), noise level 1: a few minutes on one core. ``--untrained-tiny`` lifts with a freshly
@@ -53,7 +57,7 @@ import camera_families  # noqa: E402  (benchmarks/ is not a package: training ca
 METHODS = ("anylift", "smplify", "static")
 TEST_SPLIT = "test_split"  # the project's own test-split trajectories, for comparison
 QUICK_CLIPS = ("walk", "kick", "cartwheel", "run")
-NOISE_LEVELS = (1,)  # level 2 (detected 2D) comes with benchmarks/detected_2d.py
+NOISE_LEVELS = (1, 2)
 # The truth's SMPL fields do not enter any metric (they score keypoints3d, the mocap keypoints,
 # and the result's own joints), so a short truth fit saves minutes per clip.
 TRUTH_FIT = {"stage1_iterations": 10, "stage2_iterations": 20}
@@ -73,6 +77,7 @@ COMPARED = (
     ("mpjpe_mm", "MPJPE"),
     ("pa_mpjpe_mm", "PA-MPJPE"),
     ("root_abs_mm", "root abs"),
+    ("root_abs_median_mm", "root abs median"),  # a few failures can dominate the mean
     ("t_root_mm", "T_root"),
     ("foot_sliding_mm_per_frame", "foot slide"),
 )
@@ -102,19 +107,25 @@ def untrained_checkpoint(folder: Path, size: str = "tiny", seed: int = 0) -> Pat
     return save_checkpoint(folder / f"untrained_{size}.pt", build_model(config))
 
 
-def case_plan(clips, families, seeds: int, quick: bool) -> list[tuple[str, str, int]]:
-    """(clip, family, seed) triples: every seed 0..seeds-1, or in quick mode one seed per pair
-    alternating landscape / portrait."""
+def case_plan(clips, families, seeds: int) -> list[tuple[str, str, int]]:
+    """(clip, family, seed) triples: ``seeds`` consecutive seeds per (clip, family) pair, starting
+    at 0 or 1 alternately, so that even one seed per pair covers landscape (even) and portrait (odd)."""
     plan = []
     for i, clip in enumerate(clips):
         for j, family in enumerate(families):
-            chosen = [(i + j) % 2] if quick else range(seeds)
-            plan += [(clip, family, int(s)) for s in chosen]
+            plan += [(clip, family, (i + j) % 2 + k) for k in range(seeds)]
     return plan
 
 
+def detected_plan(clips, families, detected_clips) -> list[tuple[str, str, int]]:
+    """Noise level 2's (clip, family, seed) triples: the detected clips among ``clips``, one seed
+    per (clip, family) pair, orientations alternating."""
+    return case_plan([c for c in clips if c in detected_clips], families, 1)
+
+
 def build_case(clip: str, family: str, seed: int, noise: int):
-    """One case at noise level ``noise`` (module docs)."""
+    """One case at noise level ``noise`` (module docs); None when the detector (level 2) found
+    the person in too few frames."""
     from anylift.data.evaluation import make_case
     from anylift.fitting.smpl_fit import SmplFitConfig
 
@@ -126,7 +137,7 @@ def build_case(clip: str, family: str, seed: int, noise: int):
     if noise == 2:
         import detected_2d
 
-        case = detected_2d.with_detected_keypoints(case, family, seed)
+        return detected_2d.with_detected_keypoints(case, family, seed)
     return case
 
 
@@ -189,8 +200,12 @@ def comparison(rows: list[dict], families: list[str]) -> dict:
         chosen = [r for r in rows if family == "all" or r["family"] == family]
         by_method = {}
         for method in {r["method"] for r in chosen}:
-            by_method[method] = mean_metrics([r for r in chosen if r["method"] == method])
-            by_method[method]["cases"] = sum(r["method"] == method for r in chosen)
+            mine = [r for r in chosen if r["method"] == method]
+            by_method[method] = mean_metrics(mine)
+            by_method[method]["root_abs_median_mm"] = float(
+                np.median([r["metrics"]["root_abs_mm"] for r in mine])
+            )
+            by_method[method]["cases"] = len(mine)
         if by_method:
             out[family] = by_method
     return out
@@ -215,6 +230,42 @@ def comparison_table(summary: dict) -> str:
     return markdown_table(header, rows)
 
 
+def print_report(rows, families, noise_levels, methods, meaningful, skipped, wall, settings) -> tuple:
+    """Print the tables (module docs) of ``rows``; returns (summaries, means per method)."""
+    title = "Accuracy under camera families"
+    if not meaningful:
+        title += " - UNTRAINED TINY MODEL: harness check only, the AnyLift numbers are NOT meaningful"
+    print(f"\n## {title}\n")
+    counts = {n: len({r["case"] for r in rows if r["noise"] == n}) for n in noise_levels}
+    print(f"cases per noise level {counts}; methods {methods}; {settings}; {wall:.0f} s")
+    if skipped:
+        print(f"skipped (the detector found the person in under a third of the frames): {', '.join(skipped)}")
+    print()
+    summaries: dict = {}
+    for noise in [*noise_levels, "all"] if len(noise_levels) > 1 else noise_levels:
+        for grp in GROUPS:
+            chosen = [r for r in rows if r["group"] == grp and (noise == "all" or r["noise"] == noise)]
+            if not chosen:
+                continue
+            summary = comparison(chosen, families)
+            summaries.setdefault(str(noise), {})[grp] = summary
+            name = "all noise levels" if noise == "all" else f"noise level {noise}"
+            print(f"### {name}, {grp}\n")
+            if {"anylift", "smplify"} <= set(methods):
+                print(comparison_table(summary))
+            print()
+    print("### all cases, every metric\n")
+    means = {m: mean_metrics([r for r in rows if r["method"] == m]) for m in methods}
+    seconds = {m: float(np.mean([r["seconds"] for r in rows if r["method"] == m])) for m in methods}
+    print(
+        markdown_table(
+            ["method", *(t for _, t in COLUMNS), "s / case"],
+            [[LABELS[m], *(means[m][k] for k, _ in COLUMNS), seconds[m]] for m in methods],
+        )
+    )
+    return summaries, means
+
+
 def main(argv: list[str] | None = None) -> int:
     from anylift.data.mocap import ALL_CLIPS
 
@@ -223,8 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few cases (module docs)")
     parser.add_argument("--clips", nargs="+", choices=ALL_CLIPS, help="default: all 15 clips")
     parser.add_argument("--families", nargs="+", choices=families_all, help="default: the 7 camera families")
-    parser.add_argument("--seeds", type=int, default=2, help="seeds per clip and family (0..N-1)")
+    parser.add_argument("--seeds", type=int, default=2, help="seeds per clip and family (module docs)")
     parser.add_argument("--noise", type=int, nargs="+", choices=NOISE_LEVELS, help="default: all")
+    parser.add_argument(
+        "--detected-clips", nargs="+", choices=ALL_CLIPS, default=list(QUICK_CLIPS),
+        help="clips rendered for noise level 2 (default: %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--methods", nargs="+", default=["anylift", "smplify"], choices=METHODS)
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--checkpoint", type=Path, help="multi-view checkpoint (default: the shipped one)")
@@ -233,7 +288,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=1)
     parser.add_argument("--out", type=Path, help="JSON (default out/benchmarks/accuracy[_quick].json)")
     parser.add_argument("--per-case", action="store_true", help="also print one row per case and method")
+    parser.add_argument(
+        "--summarize", type=Path, nargs="+", metavar="JSON",
+        help="print the tables of earlier runs' JSON files (merged) instead of running",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.summarize:
+        docs = [json.loads(p.read_text()) for p in args.summarize]
+        rows = [r for d in docs for r in d["cases"]]
+        fams = list(dict.fromkeys(f for d in docs for f in d["families"]))
+        levels = sorted({r["noise"] for r in rows})
+        methods = list(dict.fromkeys(r["method"] for r in rows))
+        skipped = [s for d in docs for s in d.get("skipped", [])]
+        print_report(
+            rows, fams, levels, methods, all(d["meaningful"] for d in docs), skipped,
+            sum(d["wall_seconds"] for d in docs), f"merged from {', '.join(map(str, args.summarize))}",
+        )  # fmt: skip
+        return 0
     clips = args.clips or (list(QUICK_CLIPS) if args.quick else list(ALL_CLIPS))
     families = args.families or list(camera_families.FAMILIES)
     noise_levels = args.noise or ([1] if args.quick else list(NOISE_LEVELS))
@@ -256,11 +327,21 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     start = time.perf_counter()
-    plan = case_plan(clips, families, args.seeds, args.quick)
+    plan = case_plan(clips, families, 1 if args.quick else args.seeds)
     rows: list[dict] = []
+    skipped = []
     for noise in noise_levels:
-        for clip, family, seed in plan:
+        cases = plan if noise == 1 else detected_plan(clips, families, args.detected_clips)
+        if noise == 2:
+            import detected_2d
+
+            for clip in dict.fromkeys(c for c, _, _ in cases):
+                detected_2d.ensure_cached(clip, [(f, s) for c, f, s in cases if c == clip])
+        for clip, family, seed in cases:
             case = build_case(clip, family, seed, noise)
+            if case is None:
+                skipped.append(f"noise {noise} {clip}/{family}/{seed}")
+                continue
             for method in args.methods:
                 row = run_method(
                     case, method, checkpoint=None if method == "smplify" else checkpoint,
@@ -280,36 +361,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
     wall = time.perf_counter() - start
 
-    title = "Accuracy under camera families"
-    if not meaningful:
-        title += " - UNTRAINED TINY MODEL: harness check only, the AnyLift numbers are NOT meaningful"
-    print(f"\n## {title}\n")
-    print(
-        f"{len(plan)} (clip, family, seed) cases x noise levels {noise_levels}; methods {args.methods}; "
-        f"steps {args.steps or 'default'}, samples {args.samples}; {wall:.0f} s\n"
-    )
-    summaries: dict = {}
-    for noise in [*noise_levels, "all"] if len(noise_levels) > 1 else noise_levels:
-        for grp in GROUPS:
-            chosen = [r for r in rows if r["group"] == grp and (noise == "all" or r["noise"] == noise)]
-            if not chosen:
-                continue
-            summary = comparison(chosen, families)
-            summaries.setdefault(str(noise), {})[grp] = summary
-            name = "all noise levels" if noise == "all" else f"noise level {noise}"
-            print(f"### {name}, {grp}\n")
-            if {"anylift", "smplify"} <= set(args.methods):
-                print(comparison_table(summary))
-            print()
-    print("### all cases, every metric\n")
-    means = {m: mean_metrics([r for r in rows if r["method"] == m]) for m in args.methods}
-    seconds = {m: float(np.mean([r["seconds"] for r in rows if r["method"] == m])) for m in args.methods}
-    print(
-        markdown_table(
-            ["method", *(t for _, t in COLUMNS), "s / case"],
-            [[LABELS[m], *(means[m][k] for k, _ in COLUMNS), seconds[m]] for m in args.methods],
-        )
-    )
+    summaries, means = print_report(rows, families, noise_levels, args.methods, meaningful, skipped, wall,
+                                    f"steps {args.steps or 'default'}, samples {args.samples}")  # fmt: skip
     if args.per_case:
         print()
         print(
@@ -328,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         "noise_levels": noise_levels,
         "cpu_threads": os.environ.get("OMP_NUM_THREADS"),
         "wall_seconds": wall,
+        "skipped": skipped,
         "summary": summaries,
         "means": means,
         "cases": rows,

@@ -6,6 +6,12 @@ through test-split camera trajectories (never used in training), one object of t
 category (``extra["object_category"]``) carried or dragged, its keypoints partly masked
 (independent drops + an occlusion burst), ``--seeds`` sequences per clip of ``--frames`` frames.
 
+With ``--families`` the same sequences are seen instead through the accuracy benchmark's camera
+families (``benchmarks/camera_families.py``, designed independently of the training cameras) at
+its noise level 1: the body's 2D by :func:`anylift.data.evaluation.corrupt_keypoints` (3 px,
+2% gross outliers, 5% dropped), the object's with 3 px Gaussian noise on its visible keypoints;
+one row per family and an overall row.
+
 Methods, on the same 2D input and true camera:
 
 - ``anylift``: :func:`anylift.pipeline.lift_with_report` with ``--checkpoint`` (required: no HOI
@@ -27,7 +33,7 @@ Metrics (millimetres; means over cases):
 
     .venv/bin/python benchmarks/hoi.py --checkpoint runs/hoi_box_multi_view/model.pt \\
         [--clips cartwheel run] [--seeds 2] [--frames 90] [--steps N] [--samples S] \\
-        [--methods anylift smplify] [--out out/benchmarks/hoi.json]
+        [--methods anylift smplify] [--families orbit ... | all] [--out out/benchmarks/hoi.json]
 
 A checkpoint without a recorded training step (a freshly initialised model) is reported as
 UNTRAINED: its numbers only prove that the harness runs.
@@ -44,6 +50,9 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import camera_families  # noqa: E402  (benchmarks/ is not a package: training cannot import it)
+
 METHODS = ("anylift", "smplify")
 LABELS = {"anylift": "AnyLift (HOI checkpoint)", "smplify": "SMPLify + object 2D fit"}
 COLUMNS = (
@@ -117,6 +126,33 @@ def run_method(seq, method: str, *, checkpoint, steps=None, samples=1) -> dict:
     return {"metrics": row, "seconds": time.perf_counter() - start}
 
 
+def with_family_camera(seq, family: str, seed: int):
+    """The sequence seen through a camera of ``family`` (module docs): new camera and 2D input."""
+    import dataclasses
+
+    from anylift.data.evaluation import DEFAULT_DROPOUT, DEFAULT_NOISE_PX, corrupt_keypoints
+    from anylift.data.hoi import object_mask
+    from anylift.geometry.camera import project
+    from anylift.io.keypoints import Keypoints2D
+
+    camera, _ = camera_families.build_family_camera(family, seed, seq.body_keypoints3d, seq.fps)
+    rng = np.random.default_rng(camera_families.family_seed(family, seed))
+    clean, depth = project(seq.body_keypoints3d, camera.K, camera.world_to_camera, return_depth=True)
+    body2d, _, _ = corrupt_keypoints(
+        clean, depth, camera.image_size, rng, noise_px=DEFAULT_NOISE_PX, dropout=DEFAULT_DROPOUT
+    )
+    px, depth = project(seq.object_keypoints3d, camera.K, camera.world_to_camera, return_depth=True)
+    w, h = camera.image_size
+    inside = (depth > 0.05) & (px[..., 0] >= 0) & (px[..., 0] < w) & (px[..., 1] >= 0) & (px[..., 1] < h)
+    seen = inside & object_mask(len(px), px.shape[1], rng, fps=seq.fps)
+    px = px + rng.standard_normal(px.shape) * DEFAULT_NOISE_PX
+    score = np.where(seen, rng.uniform(0.6, 1.0, seen.shape), 0.0)
+    obj2d = np.concatenate([np.where(seen[..., None], px, np.nan), score[..., None]], axis=-1)
+    track = dataclasses.replace(seq.keypoints2d.objects[0], keypoints=obj2d)
+    kp = Keypoints2D(keypoints=body2d, fps=seq.fps, image_size=camera.image_size, objects=[track])
+    return dataclasses.replace(seq, camera=camera, keypoints2d=kp, object_visible=seen)
+
+
 def markdown_table(header: list[str], rows: list[list]) -> str:
     def cell(v):
         return "n/a" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v))
@@ -140,8 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--steps", type=int, help="DDIM steps (default: the pipeline's)")
     parser.add_argument("--samples", type=int, default=1)
+    parser.add_argument(
+        "--families", nargs="+", choices=[*camera_families.FAMILIES, "all"],
+        help="camera families instead of the test-split trajectories ('all': the seven)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=REPO / "out" / "benchmarks" / "hoi.json")
     args = parser.parse_args(argv)
+    families = args.families or []
+    if "all" in families:
+        families = list(camera_families.FAMILIES)
 
     try:
         ckpt = load_checkpoint(args.checkpoint, kind="multi_view")
@@ -157,18 +200,20 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[dict]] = {m: [] for m in args.methods}
     for clip in args.clips:
         for seed in range(args.seeds):
-            seq = make_hoi_sequence(clip, seed, category=category, num_frames=args.frames,
-                                    split="test", allow_heldout=True)  # fmt: skip
-            name = f"{clip}/{seed}/{seq.object.scenario}"
-            for method in args.methods:
-                row = run_method(
-                    seq, method, checkpoint=args.checkpoint, steps=args.steps, samples=args.samples
-                )
-                row["case"] = name
-                results[method].append(row)
-                m = row["metrics"]
-                print(f"  {name:24s} {method:8s} " + "  ".join(f"{t} {m[k]:7.1f}" for k, t in COLUMNS)
-                      + f"  ({row['seconds']:.0f} s)", file=sys.stderr, flush=True)  # fmt: skip
+            base = make_hoi_sequence(clip, seed, category=category, num_frames=args.frames,
+                                     split="test", allow_heldout=True)  # fmt: skip
+            for family in families or [None]:
+                seq = base if family is None else with_family_camera(base, family, seed)
+                name = f"{clip}/{seed}/{base.object.scenario}" + ("" if family is None else f"/{family}")
+                for method in args.methods:
+                    row = run_method(
+                        seq, method, checkpoint=args.checkpoint, steps=args.steps, samples=args.samples
+                    )
+                    row.update(case=name, family=family or "test_split")
+                    results[method].append(row)
+                    m = row["metrics"]
+                    print(f"  {name:36s} {method:8s} " + "  ".join(f"{t} {m[k]:7.1f}" for k, t in COLUMNS)
+                          + f"  ({row['seconds']:.0f} s)", file=sys.stderr, flush=True)  # fmt: skip
     means = {
         method: {k: float(np.mean([r["metrics"][k] for r in rows])) for k, _ in COLUMNS}
         for method, rows in results.items()
@@ -180,10 +225,20 @@ def main(argv: list[str] | None = None) -> int:
         ["method", *(t for _, t in COLUMNS)],
         [[LABELS[m], *(means[m][k] for k, _ in COLUMNS)] for m in results],
     )
+    cameras = f"camera families ({', '.join(families)}), noise level 1" if families else "test-split cameras"
     text = (
         f"### {title}\n\n{len(args.clips)} held-out clips x {args.seeds} sequences of {args.frames} frames, "
-        f"test-split cameras, steps {args.steps or 'default'}, samples {args.samples}\n\n{table}\n"
+        f"{cameras}, steps {args.steps or 'default'}, samples {args.samples}\n\n{table}\n"
     )
+    if families:
+        rows = []
+        for family in families:
+            for method in results:
+                chosen = [r["metrics"] for r in results[method] if r["family"] == family]
+                means_f = [float(np.mean([m[k] for m in chosen])) for k, _ in COLUMNS]
+                rows.append([family, LABELS[method], *means_f])
+        header = ["family", "method", *(t for _, t in COLUMNS)]
+        text += "\nPer camera family:\n\n" + markdown_table(header, rows) + "\n"
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     document = {

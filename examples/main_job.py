@@ -15,8 +15,9 @@ Steps:
    baseline (``--method smplify``) after saying so, so the job still ends in a scene;
 3. ``anylift_blender/batch.py --motion`` under the ``bpy`` module (a subprocess): the ``.blend``
    with the animated ``SMPL`` armature, the ``SMPL Body`` mesh and the ``AnyLift Camera``;
-4. ``examples/render_preview.py`` (another ``bpy`` subprocess): a PNG strip of Workbench renders
-   through the ``AnyLift Camera`` under the 2D input;
+4. ``examples/render_preview.py`` (another ``bpy`` subprocess): a PNG of Workbench renders
+   through the ``AnyLift Camera`` under the 2D input, from the side and from above, the truth
+   drawn in (cyan) so depth errors show;
 5. ``anylift eval`` against the truth.
 
 It prints where every file is. Exit code: the first failing step's (0 on success, 2 for a user
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         print("main job: rendering the preview ...", flush=True)
         label = "AnyLift" if method == "anylift" else "SMPLify baseline"
         preview_args = ["--blend", str(blend), "--keypoints", str(inputs["keypoints"]), "--out", str(preview)]
+        preview_args += ["--truth", str(inputs["truth"])]
         code = _run_bpy(PREVIEW, [*preview_args, "--label", label], "the preview render")
         if code != 0:
             return code

@@ -120,3 +120,30 @@ def test_family_case_is_make_case_with_the_family_camera():
     err = np.linalg.norm(case.keypoints.keypoints[..., :2] - uv, axis=-1)[seen & ~case.outliers]
     assert 1.5 < err.mean() < 6.0
     assert case.dropped.mean() >= 0.05
+
+
+def test_noise_level_two_uses_the_cached_detections(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import detected_2d
+
+    monkeypatch.setattr(detected_2d, "CACHE", tmp_path)
+    case = cf.family_case("run", "orbit", 0, fit_config=FAST_FIT)
+    t = case.num_frames
+    detections = case.clean_keypoints + 7.0  # a detector 7 px off, missing the wrists
+    scores = np.full((t, 17), 0.9)
+    scores[:, [9, 10]] = 0.0
+    kp = np.concatenate([detections, scores[..., None]], axis=-1)
+    kp[scores == 0, :2] = np.nan
+    path = detected_2d.cache_path("run", "orbit", 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, keypoints=kp)
+    level2 = detected_2d.with_detected_keypoints(case, "orbit", 0)
+    assert level2.name == "run/orbit/0/detected"
+    np.testing.assert_array_equal(level2.keypoints.keypoints, kp)
+    np.testing.assert_array_equal(level2.dropped, scores == 0)
+    assert level2.truth is case.truth and level2.camera is case.camera
+    # A detector that found the person in too few frames: no case.
+    kp[: t * 3 // 4, :, 2] = 0.0
+    kp[: t * 3 // 4, :, :2] = np.nan
+    np.savez(path, keypoints=kp)
+    assert detected_2d.with_detected_keypoints(case, "orbit", 0) is None

@@ -2,11 +2,14 @@
 
 import importlib.util
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from anylift.data.hoi import make_hoi_sequence
+from anylift.geometry.camera import project
 from anylift.models import DenoiserConfig, build_model, save_checkpoint
 from anylift.objects import get_template
 
@@ -55,5 +58,20 @@ def test_harness_runs_on_one_short_sequence(tmp_path, capsys):
     assert set(doc["means"]) == {"anylift", "smplify"}
     assert all(np.isfinite(v) and v > 0 for m in doc["means"].values() for v in m.values())
     assert "NOT meaningful" in capsys.readouterr().out and out.with_suffix(".md").is_file()
+    # Under camera families: one case per family, the family's camera and fresh 2D.
+    args = ["--checkpoint", str(ckpt), "--clips", "run", "--seeds", "1", "--frames", "20", "--steps", "2",
+            "--methods", "smplify", "--families", "orbit", "elevated", "--out", str(out)]  # fmt: skip
+    assert bench.main(args) == 0
+    doc = json.loads(out.read_text())
+    assert [r["family"] for r in doc["cases"]["smplify"]] == ["orbit", "elevated"]
+    assert "Per camera family" in capsys.readouterr().out
+    base = make_hoi_sequence("run", 0, category="box", num_frames=20, split="test", allow_heldout=True)
+    seq = bench.with_family_camera(base, "elevated", 0)
+    assert math.degrees(math.asin(-seq.camera.camera_to_world()[0, 2, 2])) > 20  # looks down
+    assert seq.keypoints2d.keypoints.shape == base.keypoints2d.keypoints.shape
+    seen = seq.keypoints2d.objects[0].keypoints[..., 2] > 0
+    px = project(seq.object_keypoints3d, seq.camera.K, seq.camera.world_to_camera)
+    err = np.linalg.norm(seq.keypoints2d.objects[0].keypoints[..., :2] - px, axis=-1)[seen]
+    assert 0.3 < seen.mean() < 1.0 and 2.0 < err.mean() < 6.0  # 3 px noise on the visible keypoints
     body_only = save_checkpoint(tmp_path / "body.pt", build_model(DenoiserConfig.tiny("multi_view")))
     assert bench.main(["--checkpoint", str(body_only), "--out", str(out)]) == 2

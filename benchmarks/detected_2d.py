@@ -1,0 +1,187 @@
+"""Noise level 2 of the accuracy benchmark: the 2D MediaPipe detects on Blender renders of a case.
+
+For a (clip, camera family, seed) case (``benchmarks/camera_families.py``):
+
+1. render the proxy body performing the clip (``benchmarks/render_test_video.py``'s scene:
+   textured floor, a ring of boxes, Workbench engine) through the family camera, at
+   :data:`RENDER_SCALE` of the case's image size (640x360 or 360x640 for the 1920x1080 designs),
+   in a subprocess (Blender's ``bpy`` stays out of the benchmark's process);
+2. detect with :func:`anylift.video.detect.detect_keypoints` (MediaPipe Pose, the add-on's own
+   detector and cleaning) on the rendered frames;
+3. scale the detections back to the case's pixels and cache them per (clip, family, seed,
+   scale) in ``out/benchmarks/detected_2d/`` (never committed).
+
+The truth stays the case's (the mocap keypoints); the rendered body is the proxy SMPL body
+fitted to them, so the detector error measured includes the body's own 1-2 cm fit error, as
+a real person's skeleton differs from any keypoint definition.
+
+    .venv/bin/python benchmarks/detected_2d.py --clip walk [--families orbit ...] [--seed 0]
+
+Building one entry takes about 0.3-0.6 s per frame on this 2-core CPU (render + fit + detect).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import camera_families  # noqa: E402
+
+RENDER_SCALE = 1.0 / 3.0
+CACHE = REPO / "out" / "benchmarks" / "detected_2d"
+FPS = 30.0
+
+
+def cache_path(clip: str, family: str, seed: int, scale: float = RENDER_SCALE) -> Path:
+    return CACHE / f"{clip}_{family}_{int(seed)}_s{round(scale * 1000)}.npz"
+
+
+def _scaled_camera(clip: str, family: str, seed: int, scale: float):
+    """(the case's Camera, the render camera: K scaled by ``scale``, same poses)."""
+    from anylift.data.mocap import load_clip
+    from anylift.io.cameras import Camera
+
+    motion = load_clip(clip, fps=FPS, allow_heldout=True)
+    camera, _ = camera_families.build_family_camera(family, seed, motion.keypoints3d, FPS)
+    w, h = camera.image_size
+    size = (round(w * scale), round(h * scale))
+    K = camera.K.copy()
+    K[0] *= size[0] / w
+    K[1] *= size[1] / h
+    render_camera = Camera(K=K, world_to_camera=camera.world_to_camera, up=camera.up, image_size=size)
+    return camera, render_camera
+
+
+def _render(clip: str, pairs: list[tuple[str, int]], scale: float, out: Path) -> None:
+    """Render each (family, seed) of ``clip`` into ``out/<family>_<seed>/frames`` (the subprocess's job)."""
+    import functools
+
+    import render_test_video
+
+    # One body fit for all the renders of this clip.
+    render_test_video.body_motion = functools.lru_cache(maxsize=2)(render_test_video.body_motion)
+    for family, seed in pairs:
+        _, render_camera = _scaled_camera(clip, family, seed, scale)
+        # render() draws its camera from make_camera(); hand it the family camera instead.
+        render_test_video.make_camera = lambda *args, camera=render_camera, **kwargs: camera
+        render_test_video.render(
+            out / f"{family}_{seed}", clip=clip, frames=render_camera.num_frames,
+            size=render_camera.image_size, seed=seed, trajectory="static", fps=FPS, write_mp4=False,
+        )  # fmt: skip
+
+
+def build(clip: str, pairs: list[tuple[str, int]], scale: float = RENDER_SCALE) -> list[Path]:
+    """Render, detect and cache the detected 2D of ``clip`` under each (family, seed) (module
+    docs), in one Blender subprocess; returns the cache files."""
+    import tempfile
+
+    from anylift.errors import InputError
+    from anylift.video.detect import detect_keypoints
+
+    paths = []
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        cases = ",".join(f"{family}:{seed}" for family, seed in pairs)
+        argv = [sys.executable, str(Path(__file__).resolve()), "--render-into", tmp,
+                "--clip", clip, "--cases", cases, "--scale", repr(scale)]  # fmt: skip
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        done = subprocess.run(argv, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"rendering {clip} under {cases} failed:\n{done.stderr[-2000:]}")
+        render_seconds = (time.perf_counter() - start) / len(pairs)
+        for family, seed in pairs:
+            camera, render_camera = _scaled_camera(clip, family, seed, scale)
+            start = time.perf_counter()
+            try:
+                kp = detect_keypoints(Path(tmp) / f"{family}_{seed}" / "frames", fps=FPS).keypoints.copy()
+            except InputError:  # nobody found in any frame: every joint undetected
+                kp = np.zeros((camera.num_frames, 17, 3))
+            detect_seconds = time.perf_counter() - start
+            w, h = camera.image_size
+            rw, rh = render_camera.image_size
+            kp[..., 0] *= w / rw
+            kp[..., 1] *= h / rh
+            kp[kp[..., 2] <= 0, :2] = np.nan
+            kp[kp[..., 2] <= 0, 2] = 0.0
+            path = cache_path(clip, family, seed, scale)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(
+                path, keypoints=kp, image_size=np.array(camera.image_size), render_size=np.array((rw, rh)),
+                render_seconds=render_seconds, detect_seconds=detect_seconds,
+            )  # fmt: skip
+            paths.append(path)
+    return paths
+
+
+def ensure_cached(clip: str, pairs: list[tuple[str, int]], scale: float = RENDER_SCALE) -> None:
+    """Build the missing cache entries of ``clip`` under ``pairs`` (one subprocess for all)."""
+    missing = [(f, s) for f, s in pairs if not cache_path(clip, f, s, scale).is_file()]
+    if missing:
+        start = time.perf_counter()
+        print(f"  detected 2D: rendering {clip} under {len(missing)} cameras", file=sys.stderr, flush=True)
+        build(clip, missing, scale)
+        print(f"  ... cached in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+
+
+def detected_keypoints(clip: str, family: str, seed: int, scale: float = RENDER_SCALE) -> np.ndarray:
+    """(T, 17, 3) detected ``[x px, y px, score]`` in the case's pixels (NaN, 0 where undetected);
+    built and cached on first use."""
+    path = cache_path(clip, family, seed, scale)
+    ensure_cached(clip, [(family, seed)], scale)
+    with np.load(path) as data:
+        return data["keypoints"].copy()
+
+
+def with_detected_keypoints(case, family: str, seed: int, scale: float = RENDER_SCALE):
+    """The case with its 2D input replaced by the detections (noise level 2), or None when the
+    detector found the person in fewer than a third of the frames."""
+    from anylift.io.keypoints import Keypoints2D
+
+    kp = detected_keypoints(case.clip, family, seed, scale)
+    if kp.shape[0] != case.num_frames:
+        raise RuntimeError(f"stale cache {cache_path(case.clip, family, seed, scale)}: delete it")
+    dropped = kp[..., 2] <= 0
+    if (~dropped).any(axis=1).mean() < 1 / 3:
+        return None
+    keypoints = Keypoints2D(keypoints=kp, fps=case.keypoints.fps, image_size=case.keypoints.image_size)
+    return dataclasses.replace(
+        case, name=f"{case.name}/detected", keypoints=keypoints, dropped=dropped,
+        outliers=np.zeros_like(dropped), noise_px=float("nan"), dropout=float(dropped.mean()),
+        outlier_rate=float("nan"),
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clip", required=True)
+    parser.add_argument("--families", nargs="+", default=list(camera_families.FAMILIES))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scale", type=float, default=RENDER_SCALE)
+    parser.add_argument("--render-into", type=Path, help=argparse.SUPPRESS)  # the subprocess's job
+    parser.add_argument("--cases", help=argparse.SUPPRESS)  # family:seed,... for the subprocess
+    args = parser.parse_args(argv)
+    if args.render_into is not None:
+        pairs = [(c.split(":")[0], int(c.split(":")[1])) for c in args.cases.split(",")]
+        _render(args.clip, pairs, args.scale, args.render_into)
+        return 0
+    start = time.perf_counter()
+    ensure_cached(args.clip, [(f, args.seed) for f in args.families], args.scale)
+    for family in args.families:
+        with np.load(cache_path(args.clip, family, args.seed, args.scale)) as data:
+            detected = float((data["keypoints"][..., 2] > 0).mean())
+        print(f"{args.clip}/{family}/{args.seed}: {detected:.0%} of the joint-frames detected")
+    print(f"{time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
