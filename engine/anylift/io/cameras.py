@@ -35,8 +35,12 @@ import numpy as np
 from anylift.errors import InputError
 from anylift.io.atomic import atomic_path
 from anylift.io.fields import (
+    MAX_FOCAL_PIXELS,
+    MAX_PIXEL_COORD,
+    MIN_FOCAL_PIXELS,
     check_finite,
     check_format,
+    check_frame_count,
     check_image_size,
     check_rigid,
     json_array,
@@ -69,9 +73,21 @@ def check_intrinsics(K: Any, *, path: str | os.PathLike | None, field: str = "K"
             field=field,
             expected="[[fx, 0, cx], [0, fy, cy], [0, 0, 1]] (no skew)",
         )
-    if K[0, 0] <= 0 or K[1, 1] <= 0:
+    if not (
+        MIN_FOCAL_PIXELS <= K[0, 0] <= MAX_FOCAL_PIXELS and MIN_FOCAL_PIXELS <= K[1, 1] <= MAX_FOCAL_PIXELS
+    ):
         raise InputError(
-            f"has fx = {K[0, 0]}, fy = {K[1, 1]}", path=path, field=field, expected="positive focal lengths"
+            f"has fx = {K[0, 0]:.6g}, fy = {K[1, 1]:.6g}",
+            path=path,
+            field=field,
+            expected=f"positive focal lengths, {MIN_FOCAL_PIXELS:g} to {MAX_FOCAL_PIXELS:g} pixels",
+        )
+    if max(abs(K[0, 2]), abs(K[1, 2])) > MAX_PIXEL_COORD:
+        raise InputError(
+            f"has cx = {K[0, 2]:.6g}, cy = {K[1, 2]:.6g}",
+            path=path,
+            field=field,
+            expected=f"a principal point within +-{MAX_PIXEL_COORD:g} pixels",
         )
     K[0, 1] = K[1, 0] = K[2, 0] = K[2, 1] = 0.0
     K[2, 2] = 1.0
@@ -177,6 +193,21 @@ def read_camera(path: str | os.PathLike) -> Camera:
     path = Path(path)
     require_exists(path)
     if path.is_dir():
+        if path.suffix.lower() in (".json", ".npz", ".txt"):
+            raise InputError(
+                f"is a folder, though its name ends in {path.suffix}",
+                path=path,
+                expected="a camera file, or a COLMAP folder holding cameras.txt and images.txt",
+                fix="Pass the camera file inside it, or rename the folder",
+            )
+        if not (path / "cameras.txt").exists() and not (path / "images.txt").exists():
+            found = sorted(p.name for p in path.glob("*camera*.json") if p.is_file())[:3]
+            raise InputError(
+                "cameras.txt not found in it (nor images.txt)",
+                path=path,
+                expected="a camera file, or a COLMAP folder holding cameras.txt and images.txt",
+                fix=f"Pass the camera file itself (e.g. {found[0]})" if found else None,
+            )
         return _read_colmap(path / "cameras.txt", path / "images.txt", path)
     suffix = path.suffix.lower()
     if suffix == ".json":
@@ -203,13 +234,25 @@ def _read_anylift(path: Path) -> Camera:
         for k in ("fx", "fy", "cx", "cy")
     )
     for k, v in (("fx", fx), ("fy", fy)):
-        if v <= 0:
+        if not MIN_FOCAL_PIXELS <= v <= MAX_FOCAL_PIXELS:
             raise InputError(
-                f"is {v}", path=path, field=f"intrinsics.{k}", expected="a positive focal length"
+                f"is {v:.6g}",
+                path=path,
+                field=f"intrinsics.{k}",
+                expected=f"a positive focal length, {MIN_FOCAL_PIXELS:g} to {MAX_FOCAL_PIXELS:g} pixels",
             )
-    w2c = json_array(
-        require_key(data, "world_to_camera", path), path=path, field="world_to_camera", shape=(None, 4, 4)
-    )
+    for k, v in (("cx", cx), ("cy", cy)):
+        if abs(v) > MAX_PIXEL_COORD:
+            raise InputError(
+                f"is {v:.6g}",
+                path=path,
+                field=f"intrinsics.{k}",
+                expected=f"a principal point within +-{MAX_PIXEL_COORD:g} pixels",
+            )
+    raw_w2c = require_key(data, "world_to_camera", path)
+    if isinstance(raw_w2c, list):
+        check_frame_count(len(raw_w2c), path=path, field="world_to_camera")
+    w2c = json_array(raw_w2c, path=path, field="world_to_camera", shape=(None, 4, 4))
     check_rigid(w2c, path=path, field="world_to_camera")
     up = data.get("up")
     if up is not None:
@@ -222,6 +265,7 @@ def _read_anylift(path: Path) -> Camera:
 def _read_megasam(path: Path) -> Camera:
     arrays = load_npz(path)
     c2w = npz_array(arrays, "cam_c2w", path=path, shape=(None, 4, 4))
+    check_frame_count(c2w.shape[0], path=path, field="cam_c2w")
     check_rigid(c2w, path=path, field="cam_c2w")
     key = "K" if "K" in arrays or "intrinsic" not in arrays else "intrinsic"
     K = check_intrinsics(npz_array(arrays, key, path=path, shape=(3, 3)), path=path, field=key)
