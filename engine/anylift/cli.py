@@ -1,6 +1,8 @@
-"""The ``anylift`` command line (``shared/formats.md``).
+"""The ``anylift`` command line (``docs/formats.md``).
 
-Exit codes: 0 success, 2 user error (one line on stderr), 1 bug (traceback).
+Exit codes: 0 success, 2 user error (one line on stderr), 1 bug (traceback), 130 / 143
+interrupted by SIGINT (Ctrl-C) / SIGTERM (the add-on's Cancel): one line, no traceback, and no
+file written (a result being written when the signal comes is finished first, then we stop).
 
 - ``anylift lift KEYPOINTS [--camera CAMERA] --out RESULT.npz [...]``: every input (keypoints,
   camera, checkpoint, body model, output folder) is read and checked before the long part, and
@@ -12,14 +14,17 @@ Exit codes: 0 success, 2 user error (one line on stderr), 1 bug (traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.metadata
 import json
 import os
 import platform
+import signal
 import sys
+import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from anylift.errors import InputError
@@ -77,7 +82,31 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_SEED = 2**32 - 1
+MAX_SAMPLES = 64
+MAX_STEPS = 1000
+
+
+def _whole(low: int, high: int):
+    """argparse type: a whole number in [low, high] (a one-line error otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text[:40]} is outside {low}..{high}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
 def _check_out(path: str) -> Path:
+    """The ``--out`` file, checked writable before the long part (a probe file is made and removed)."""
+    from anylift.io.atomic import remove_stale_temporaries
+
     out = Path(path)
     if out.suffix.lower() != ".npz":
         raise InputError(
@@ -87,7 +116,65 @@ def _check_out(path: str) -> Path:
         raise InputError("the folder does not exist", path=out.parent, field="--out", fix="Create it first")
     if out.is_dir():
         raise InputError("is a folder", path=out, field="--out", expected="a file name ending in .npz")
+    try:
+        with tempfile.TemporaryFile(dir=out.parent, prefix=f".{out.name}.probe."):
+            pass
+    except OSError as e:
+        raise InputError(
+            f"cannot write in this folder ({e.strerror or e})",
+            path=out.parent,
+            field="--out",
+            fix="Choose a folder you can write to",
+        ) from None
+    remove_stale_temporaries(out)
     return out
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived (raised from the signal handler, like Ctrl-C's KeyboardInterrupt)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_pending: list[int] = []
+_deferring = False
+
+
+def _on_signal(signum, _frame) -> None:
+    if _deferring:
+        _pending.append(signum)
+        return
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_handled() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` (cleanup runs in ``finally``/``except``)."""
+    installed = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them alone
+            installed[sig] = signal.signal(sig, _on_signal)
+    try:
+        yield
+    finally:
+        for sig, old in installed.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def _deferred_signals() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while a result is written; raise :class:`Interrupted` after it."""
+    global _deferring
+    _pending.clear()
+    _deferring = True
+    try:
+        yield
+    finally:
+        _deferring = False
+    if _pending:
+        raise Interrupted(_pending[0])
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
@@ -116,7 +203,12 @@ def cmd_lift(args: argparse.Namespace) -> int:
         close = getattr(progress, "close", None)
         if close is not None:
             close()
-    write_motion(out, result.motion)
+    try:
+        with _deferred_signals():
+            write_motion(out, result.motion)
+    except Interrupted:
+        print(f"wrote {out}")  # the signal came while writing: the result is complete
+        raise
     m = result.motion
     for message in result.warnings:
         print(f"anylift: warning: {message}", file=sys.stderr)
@@ -238,9 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--body-model", metavar="PATH", help="SMPL model file (default: $ANYLIFT_SMPL_MODEL or proxy)"
     )
-    p.add_argument("--samples", type=int, default=1, metavar="S", help="samples to draw and fuse (default 1)")
-    p.add_argument("--steps", type=int, default=None, metavar="N", help="DDIM steps (default 10)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument("--samples", type=_whole(1, MAX_SAMPLES), default=1, metavar="S",
+                   help=f"samples to draw and fuse, 1..{MAX_SAMPLES} (default 1)")  # fmt: skip
+    p.add_argument("--steps", type=_whole(1, MAX_STEPS), default=None, metavar="N",
+                   help=f"DDIM steps, 1..{MAX_STEPS} (default 10)")  # fmt: skip
+    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0, metavar="N",
+                   help=f"random seed, 0..{MAX_SEED} (default 0)")  # fmt: skip
     p.add_argument("--method", choices=("anylift", "smplify"), default="anylift")
     p.add_argument("--ground", action="store_true", help="level the result so the floor is z = 0")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
@@ -257,18 +352,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except InputError as exc:
-        # One line, whatever the message holds (a file name with a newline, a nested error).
-        text = " ".join(str(exc).split())
-        print(f"anylift: error: {text}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("anylift: interrupted", file=sys.stderr)
-        return 130
+    with _signals_handled():
+        try:
+            parser = build_parser()
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit as exc:  # --help (0) or a bad argument (2, its line already printed)
+                return exc.code if isinstance(exc.code, int) else 2
+            return int(args.func(args) or 0)
+        except InputError as exc:
+            # One line, whatever the message holds (a file name with a newline, a nested error).
+            text = " ".join(str(exc).split())
+            print(f"anylift: error: {text}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            name = signal.Signals(signum).name
+            print(f"anylift: interrupted ({name})", file=sys.stderr)
+            return 128 + int(signum)
 
 
 if __name__ == "__main__":
