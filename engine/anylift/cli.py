@@ -182,6 +182,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
     from anylift.io.cameras import read_camera
     from anylift.io.keypoints import read_keypoints
     from anylift.io.motion import write_motion
+    from anylift.lifting.checks import check_result
     from anylift.lifting.objects import ObjectsIgnoredWarning
     from anylift.pipeline import lift_with_report
     from anylift.progress import make_progress
@@ -210,8 +211,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
         print(f"wrote {out}")  # the signal came while writing: the result is complete
         raise
     m = result.motion
-    for message in result.warnings:
-        print(f"anylift: warning: {message}", file=sys.stderr)
+    for message in [*result.warnings, *check_result(result.motion)]:
+        print(f"anylift: warning: {' '.join(message.split())}", file=sys.stderr)
     print(f"wrote {out}")
     world = "camera file's world" if result.world.from_file else "first camera frame, Z up"
     scale = "" if result.world.metric else f", camera scale {result.world.scale:.4g} units/m"

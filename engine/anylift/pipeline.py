@@ -63,6 +63,7 @@ from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
 from anylift.lifting import objects as hoi
+from anylift.lifting.checks import check_inputs
 from anylift.lifting.consistency import ViewGeometry, consistency_hook, final_points
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.views import WindowViews, build_window_views, normalised_coordinates
@@ -516,6 +517,7 @@ def lift_with_report(
     """:func:`lift` that also returns how the result was made (:class:`LiftReport`)."""
     clock = _Clock()
     _check_arguments(keypoints, camera, samples, steps, method, device)
+    messages: list[str] = check_inputs(keypoints, camera, seed=seed)  # plausibility (one-line warnings)
     image_size = _image_size(keypoints, camera)
     den = schedule = None
     if method == "anylift":
@@ -523,7 +525,6 @@ def lift_with_report(
             shipped = default_checkpoint(keypoints)
             checkpoint = shipped if shipped != DEFAULT_CHECKPOINT else None
         den, schedule = _load_denoiser(checkpoint, denoiser, device)
-    messages: list[str] = []
     plan = hoi.plan_objects(
         keypoints, den.num_object_keypoints if den else 0, den.object_category if den else None,
         method=method, checkpoint=None if checkpoint is None else str(checkpoint), messages=messages,
