@@ -182,14 +182,16 @@ def cmd_lift(args: argparse.Namespace) -> int:
     from anylift.io.cameras import read_camera
     from anylift.io.keypoints import read_keypoints
     from anylift.io.motion import write_motion
+
+    out = _check_out(args.out)
+    keypoints = read_keypoints(args.keypoints)
+    camera = read_camera(args.camera) if args.camera else None
+    # torch comes in only now: a bad file is reported in a fraction of a second.
     from anylift.lifting.checks import check_result
     from anylift.lifting.objects import ObjectsIgnoredWarning
     from anylift.pipeline import lift_with_report
     from anylift.progress import make_progress
 
-    out = _check_out(args.out)
-    keypoints = read_keypoints(args.keypoints)
-    camera = read_camera(args.camera) if args.camera else None
     progress = make_progress(args.progress)
     try:
         with warnings.catch_warnings():
