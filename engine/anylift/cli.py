@@ -24,8 +24,9 @@ import signal
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from anylift.errors import InputError
 from anylift.video.cli import add_parsers as add_video_parsers
@@ -177,11 +178,22 @@ def _deferred_signals() -> Iterator[None]:
         raise Interrupted(_pending[0])
 
 
+def write_result(out: Path, motion) -> None:
+    """Write ``motion`` to ``out`` atomically; SIGINT/SIGTERM wait until it is complete."""
+    from anylift.io.motion import write_motion
+
+    try:
+        with _deferred_signals():
+            write_motion(out, motion)
+    except Interrupted:
+        print(f"wrote {out}")  # the signal came while writing: the result is complete
+        raise
+
+
 def cmd_lift(args: argparse.Namespace) -> int:
     """Lift 2D keypoints to a motion file."""
     from anylift.io.cameras import read_camera
     from anylift.io.keypoints import read_keypoints
-    from anylift.io.motion import write_motion
 
     out = _check_out(args.out)
     keypoints = read_keypoints(args.keypoints)
@@ -206,12 +218,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
         close = getattr(progress, "close", None)
         if close is not None:
             close()
-    try:
-        with _deferred_signals():
-            write_motion(out, result.motion)
-    except Interrupted:
-        print(f"wrote {out}")  # the signal came while writing: the result is complete
-        raise
+    write_result(out, result.motion)
     m = result.motion
     for message in [*result.warnings, *check_result(result.motion)]:
         print(f"anylift: warning: {' '.join(message.split())}", file=sys.stderr)
@@ -354,15 +361,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run_guarded(func: Callable[..., int | None], *args: Any) -> int:
+    """Call ``func(*args)`` with the command line's error contract; return the exit code.
+
+    InputError: one line on stderr, 2. SIGINT / SIGTERM: one line, 130 / 143 (cleanup in
+    ``finally`` blocks has run; atomic writes leave no temporary file). Anything else is a bug:
+    the traceback is printed and the code is 1 (by the interpreter).
+    """
     with _signals_handled():
         try:
-            parser = build_parser()
-            try:
-                args = parser.parse_args(argv)
-            except SystemExit as exc:  # --help (0) or a bad argument (2, its line already printed)
-                return exc.code if isinstance(exc.code, int) else 2
-            return int(args.func(args) or 0)
+            return int(func(*args) or 0)
         except InputError as exc:
             # One line, whatever the message holds (a file name with a newline, a nested error).
             text = " ".join(str(exc).split())
@@ -370,9 +378,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt as exc:
             signum = getattr(exc, "signum", signal.SIGINT)
-            name = signal.Signals(signum).name
-            print(f"anylift: interrupted ({name})", file=sys.stderr)
+            print(f"anylift: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
             return 128 + int(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    def run() -> int:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help (0) or a bad argument (2, its line already printed)
+            return exc.code if isinstance(exc.code, int) else 2
+        return args.func(args)
+
+    return run_guarded(run)
 
 
 if __name__ == "__main__":
