@@ -670,16 +670,18 @@ def _read_openpose_folder(folder: Path, fps, image_size) -> Keypoints2D:
     for f in files:
         page = load_json(f)
         if not (isinstance(page, dict) and "people" in page):
-            what = (
-                f"an {page['format']} file"
-                if isinstance(page, dict) and isinstance(page.get("format"), str)
-                else "not an OpenPose frame"
-            )
+            fmt = page.get("format") if isinstance(page, dict) else None
+            if isinstance(fmt, str):
+                raise InputError(
+                    f"is an {fmt[:40]!r} file, in a folder read as OpenPose frames",
+                    path=f,
+                    expected='OpenPose --write_json frames {"people": [...]}',
+                    fix=f"Pass {f.name} itself instead of its folder",
+                )
             raise InputError(
-                f"is {short_repr(what)}, in a folder read as OpenPose frames",
+                "is not an OpenPose frame, in a folder read as OpenPose frames",
                 path=f,
                 expected='OpenPose --write_json frames {"people": [...]}',
-                fix=f"Pass {f.name} itself instead of its folder" if "format" in what else None,
             )
         pages.append((f, page))
     return _from_people_frames(folder, pages, fps, image_size)
