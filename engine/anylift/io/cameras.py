@@ -6,8 +6,8 @@ their origin at the image's top-left corner.
 
 Read (``read_camera``):
 
-- ``anylift.camera/1`` JSON (``shared/formats.md``). Beyond formats.md we read and write one
-  optional key, ``"image_size": [W, H]``, so a camera keeps its resolution through a file.
+- ``anylift.camera/1`` JSON (``docs/formats.md``), with its optional ``"image_size": [W, H]``,
+  so a camera keeps its resolution through a file.
 - MegaSaM-style ``.npz``: ``cam_c2w`` (T, 4, 4) camera-to-world and ``K`` (3, 3) (MegaSaM
   itself names it ``intrinsic``; both are accepted).
 - COLMAP text model: a folder holding ``cameras.txt`` and ``images.txt``, or either file's

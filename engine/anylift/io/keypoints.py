@@ -2,7 +2,7 @@
 
 Read (``read_keypoints``), each converted to COCO-17 (``anylift.skeletons``):
 
-- ``anylift.keypoints/1`` JSON (``shared/formats.md``), with optional ``objects``.
+- ``anylift.keypoints/1`` JSON (``docs/formats.md``), with optional ``objects``.
 - MMPose 1.x / RTMPose / ViTPose JSON, in the layouts those tools write:
   a list of per-frame ``{"frame_id", "instances": [{"keypoints": [[x, y], ...],
   "keypoint_scores": [...], "bbox_score"?...}]}``; the same list under ``"instance_info"``

@@ -1,6 +1,6 @@
 """Motion results (``anylift.motion/1`` ``.npz``): the :class:`Motion` container, reader and writer.
 
-The file holds exactly the keys of ``shared/formats.md``'s motion table: the required ones
+The file holds exactly the keys of ``docs/formats.md``'s motion table: the required ones
 always, the optional ones (``keypoints3d_std``, ``samples_keypoints3d``, the four
 ``object_*``) only when present. Strings (``format``, ``body_model``, ``object_names``) are
 numpy unicode arrays, so ``np.load(path, allow_pickle=False)`` opens every file we write.
