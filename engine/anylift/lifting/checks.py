@@ -91,7 +91,7 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
         )
     visible = np.where(visibility_mask(kp)[..., None], kp[..., :2], np.nan)[seen]  # (n, 17, 2)
     with np.errstate(invalid="ignore"):
-        lo, hi = np.nanmin(visible, axis=1), np.nanmax(visible, axis=1)  # (n, 2)
+        lo, hi = np.fmin.reduce(visible, axis=1), np.fmax.reduce(visible, axis=1)  # (n, 2), NaN ignored
     extent = float(np.median((hi - lo).max(axis=1)))
     centre = np.median((hi + lo) / 2, axis=0)
     if extent < MIN_BODY_PIXELS:
