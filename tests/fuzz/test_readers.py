@@ -1,4 +1,7 @@
-"""Property tests (hypothesis; profiles "ci" and "long" in tests/conftest.py): every reader, fed mutated files of every layout, returns or raises InputError.
+"""Property tests: every reader, fed mutated files of every layout, returns or raises InputError.
+
+Hypothesis profiles "ci" (default, 200 examples per test) and "long" (2,000) are registered in
+tests/conftest.py.
 
 Nothing else may escape (no KeyError, OverflowError, RecursionError, MemoryError...), no warning
 may be emitted (warnings are errors here), and the error text stays short. Each test starts
