@@ -259,7 +259,7 @@ def json_number(value: Any, *, path: Path | str | None, field: str, positive: bo
         value = float("inf") if value > 0 else float("-inf")
     if not np.isfinite(value) or (positive and value <= 0):
         raise InputError(
-            f"is {value}",
+            f"is {value}" + (" (a number too large for a float)" if np.isinf(value) else ""),
             path=path,
             field=field,
             expected="a positive number" if positive else "a finite number",
