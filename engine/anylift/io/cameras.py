@@ -36,6 +36,7 @@ from anylift.errors import InputError
 from anylift.io.atomic import atomic_path
 from anylift.io.fields import (
     MAX_FOCAL_PIXELS,
+    MAX_JSON_BYTES,
     MAX_PIXEL_COORD,
     MIN_FOCAL_PIXELS,
     check_finite,
@@ -298,8 +299,14 @@ def _quaternion_matrix(q: np.ndarray) -> np.ndarray:
 def _colmap_lines(path: Path) -> list[tuple[int, str]]:
     require_exists(path)
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise InputError(
+                f"is {path.stat().st_size / 2**30:.1f} GiB",
+                path=path,
+                expected=f"a COLMAP text file of at most {MAX_JSON_BYTES >> 30} GiB",
+            )
         text = path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as e:
+    except (UnicodeDecodeError, OSError, MemoryError) as e:
         raise InputError(f"cannot read as text ({e})", path=path, expected="a COLMAP text file") from None
     return list(enumerate(text.splitlines(), start=1))
 
@@ -410,6 +417,7 @@ def _read_colmap(cameras_txt: Path, images_txt: Path, origin: Path) -> Camera:
 
     if not entries:
         raise InputError("lists no images", path=images_txt, expected="at least one registered image")
+    check_frame_count(len(entries), path=images_txt, field="images")
     entries.sort(key=lambda e: natural_key(e[0]))
     names = [e[0] for e in entries]
     if len(set(names)) != len(names):

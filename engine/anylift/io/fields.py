@@ -98,6 +98,10 @@ def load_json(path: Path) -> Any:
         raise InputError(f"not UTF-8 text ({e.reason})", path=path, expected="a JSON file") from None
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", path=path) from None
+    except MemoryError:
+        raise InputError(
+            "is too large to read into memory", path=path, expected="a smaller JSON file"
+        ) from None
     try:
         return json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as e:
