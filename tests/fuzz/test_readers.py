@@ -257,7 +257,9 @@ def motion_npz() -> dict:
 
 # -- npz mutations ----------------------------------------------------------------------------
 
-dtypes = st.sampled_from(["<f8", "<f4", "<f2", "<i8", "<u1", "|b1", "<c16", "<U6", "|S6", "<m8[s]", ">f8"])
+dtypes = st.sampled_from(
+    ["<f8", "<f4", "<f2", "<i8", "<u1", "|b1", "<c16", "<U6", "|S6", "<m8[s]", ">f8", "<f16"]
+)
 
 
 @st.composite
@@ -273,8 +275,10 @@ def hostile_array(draw):
         return np.array(draw(st.text(max_size=10)))
     if kind == "bytes":
         return np.array(draw(st.binary(max_size=10)))
-    return np.full(draw(st.sampled_from([(T, 17, 3), (T, 4, 4), (3, 3), (T, 24, 3), (2,), ()])),
-                   draw(st.sampled_from([1e308, -1e308, np.nan, np.inf, 1e-300, 1e9])))  # fmt: skip
+    shape = draw(st.sampled_from([(T, 17, 3), (T, 4, 4), (3, 3), (T, 24, 3), (2,), ()]))
+    if draw(st.booleans()):  # float128 beyond float64's range
+        return np.full(shape, np.longdouble("1e400"))
+    return np.full(shape, draw(st.sampled_from([1e308, -1e308, np.nan, np.inf, 1e-300, 1e9])))
 
 
 def mutate_npz(data: st.DataObject, arrays: dict) -> bytes:

@@ -52,6 +52,7 @@ from anylift.io.fields import (
     npz_array,
     require_exists,
     require_key,
+    safe_norm,
 )
 
 FORMAT = "anylift.camera/1"
@@ -138,7 +139,7 @@ def _check_up(up: Any, *, path) -> np.ndarray:
     if up.shape != (3,):
         raise InputError(f"has shape {up.shape}", path=path, field="up", expected="3 numbers")
     check_finite(up, path=path, field="up")
-    norm = np.linalg.norm(up)
+    norm = safe_norm(up)
     if norm < 1e-9:
         raise InputError("is the zero vector", path=path, field="up", expected="a non-zero direction")
     return up / norm
@@ -396,9 +397,9 @@ def _read_colmap(cameras_txt: Path, images_txt: Path, origin: Path) -> Camera:
                 expected="IMAGE_ID QW QX QY QZ TX TY TZ CAMERA_ID NAME",
             ) from None
         check_finite(np.concatenate([q, t]), path=images_txt, field=f"{field} (QW..TZ)")
-        if abs(np.linalg.norm(q) - 1.0) > 1e-3:
+        if abs(safe_norm(q) - 1.0) > 1e-3:
             raise InputError(
-                f"quaternion has norm {np.linalg.norm(q):.4g}",
+                f"quaternion has norm {safe_norm(q):.4g}",
                 path=images_txt,
                 field=field,
                 expected="a unit quaternion QW QX QY QZ",

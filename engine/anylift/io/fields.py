@@ -348,7 +348,8 @@ def npz_array(
         raise InputError(f"has dtype {a.dtype}", path=path, field=key, expected="a numeric array")
     if a.ndim != len(shape) or any(d is not None and d != s for d, s in zip(shape, a.shape)):
         raise InputError(f"has shape {a.shape}", path=path, field=key, expected=f"shape {shape_text(shape)}")
-    return a.astype(np.float64)
+    with np.errstate(over="ignore"):  # float128 beyond float64's range becomes inf, refused later
+        return a.astype(np.float64)
 
 
 def npz_string(arrays: dict[str, np.ndarray], key: str, *, path: Path, required: bool = True) -> str | None:
@@ -373,6 +374,13 @@ def decode_string(value: Any, *, path: Path | str | None, field: str) -> str:
     except (UnicodeError, ValueError):
         raise InputError("is not UTF-8 text", path=path, field=field, expected="a UTF-8 string") from None
     return text
+
+
+def safe_norm(v: np.ndarray) -> float:
+    """Euclidean norm of a finite vector without overflow (``[1e308, 1e308]`` -> 1.4e308)."""
+    v = np.asarray(v, dtype=np.float64)
+    top = float(np.abs(v).max()) if v.size else 0.0
+    return 0.0 if top == 0.0 else top * float(np.linalg.norm(v / top))
 
 
 def index_field(field: str, index: Sequence[int]) -> str:
@@ -464,7 +472,9 @@ def check_rigid(m: np.ndarray, *, path: Path | str | None, field: str) -> None:
             f"bottom row is {m[t, 3].tolist()}", path=path, field=f"{field}[{t}][3]", expected="[0, 0, 0, 1]"
         )
     r = m[:, :3, :3]
-    ortho_err = np.abs(r @ np.swapaxes(r, 1, 2) - np.eye(3)).max(axis=(1, 2))
+    # Entries of a rotation lie in [-1, 1]; clipping keeps R R^T finite (and still far from I).
+    rc = np.clip(m[:, :3, :3], -2.0, 2.0)
+    ortho_err = np.abs(rc @ np.swapaxes(rc, 1, 2) - np.eye(3)).max(axis=(1, 2))
     bad = np.flatnonzero(ortho_err > ROTATION_TOLERANCE)
     if bad.size:
         t = bad[0]
