@@ -42,6 +42,37 @@ def image_size_from_intrinsics(K: np.ndarray) -> tuple[int, int]:
     return round(2 * float(K[0, 2])), round(2 * float(K[1, 2]))
 
 
+def _hard_range(struct: type, prop: str) -> tuple[float, float]:
+    p = struct.bl_rna.properties[prop]
+    return float(p.hard_min), float(p.hard_max)
+
+
+def intrinsics_problem(K: np.ndarray, image_size) -> str | None:
+    """Why Blender cannot hold ``K`` (3, 3) at ``image_size`` (W, H) exactly, or None.
+
+    Blender clamps the lens (>= 1 mm on the 36 mm sensor), the resolution (4..65536 pixels) and
+    the pixel aspect (1..200) silently; the bake refuses instead of showing another camera.
+    """
+    width, height = (float(v) for v in image_size)
+    fx, fy = float(K[0, 0]), float(K[1, 1])
+    lo, hi = _hard_range(bpy.types.RenderSettings, "resolution_x")
+    if not (lo <= width <= hi and lo <= height <= hi):
+        return (
+            f"the image is {width:g} x {height:g} pixels; Blender's resolution is limited to {lo:g}..{hi:g}"
+        )
+    lens = fx * SENSOR_WIDTH / width
+    lo_lens = _hard_range(bpy.types.Camera, "lens")[0]
+    if not lens >= lo_lens:
+        return (
+            f"fx = {fx:.4g} px on a {width:g}-pixel-wide image is a {lens:.3g} mm lens on a "
+            f"{SENSOR_WIDTH:g} mm sensor; Blender's shortest lens is {lo_lens:g} mm"
+        )
+    aspect_hi = _hard_range(bpy.types.RenderSettings, "pixel_aspect_x")[1]
+    if not max(fx / fy, fy / fx) <= aspect_hi:
+        return f"fx / fy = {fx / fy:.4g}; Blender's pixel aspect is limited to 1/{aspect_hi:g}..{aspect_hi:g}"
+    return None
+
+
 def set_intrinsics(cam_obj: bpy.types.Object, scene: bpy.types.Scene, K: np.ndarray, image_size) -> None:
     """Set lens, sensor, shift, resolution and pixel aspect so Blender projects like ``K`` (3, 3)."""
     width, height = (int(v) for v in image_size)

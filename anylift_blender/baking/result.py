@@ -60,6 +60,16 @@ class Baked:
     max_joint_error: float = 0.0  # metres, keys vs the result's joints before smoothing/locking
 
 
+def timing_problem(fps: float) -> str | None:
+    """Why Blender cannot play ``fps`` exactly (it would clamp ``fps`` or ``fps_base``), or None."""
+    props = bpy.types.RenderSettings.bl_rna.properties
+    fps_hi = float(props["fps"].hard_max)
+    base_hi = float(props["fps_base"].hard_max)
+    if not (math.isfinite(fps) and 1.0 / base_hi <= fps <= fps_hi):
+        return f"the result's frame rate is {fps:.4g} fps; Blender plays {1.0 / base_hi:g} to {fps_hi:g} fps"
+    return None
+
+
 def set_scene_timing(scene: bpy.types.Scene, fps: float, num_frames: int) -> None:
     """Scene fps (``fps / fps_base``) and frame range 1..num_frames."""
     if abs(fps - round(fps)) < 1e-6:
@@ -118,6 +128,13 @@ def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOpt
     options = options or BakeOptions()
     T = len(motion.joints)
     frames = FIRST_FRAME + np.arange(T, dtype=np.float64)
+    # Refuse what Blender would silently clamp (the scene would not show the result's timing/camera).
+    size = options.image_size or camera_baking.image_size_from_intrinsics(motion.intrinsics)
+    problem = timing_problem(float(motion.fps)) or (
+        camera_baking.intrinsics_problem(motion.intrinsics, size) if options.camera else None
+    )
+    if problem is not None:
+        raise BakeError(f"cannot bake: {problem}")
     old = _previous_bake()
     with scene_transaction(scene):
         coll = anylift_collection(scene)
@@ -157,7 +174,6 @@ def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOpt
 
         cam = None
         if options.camera:
-            size = options.image_size or camera_baking.image_size_from_intrinsics(motion.intrinsics)
             cam = camera_baking.bake_camera(
                 scene, motion.intrinsics, motion.world_to_camera, size, FIRST_FRAME
             )

@@ -1,6 +1,8 @@
-"""The ``anylift`` command line (``shared/formats.md``).
+"""The ``anylift`` command line (``docs/formats.md``).
 
-Exit codes: 0 success, 2 user error (one line on stderr), 1 bug (traceback).
+Exit codes: 0 success, 2 user error (one line on stderr), 1 bug (traceback), 130 / 143
+interrupted by SIGINT (Ctrl-C) / SIGTERM (the add-on's Cancel): one line, no traceback, and no
+file written (a result being written when the signal comes is finished first, then we stop).
 
 - ``anylift lift KEYPOINTS [--camera CAMERA] --out RESULT.npz [...]``: every input (keypoints,
   camera, checkpoint, body model, output folder) is read and checked before the long part, and
@@ -14,15 +16,19 @@ Exit codes: 0 success, 2 user error (one line on stderr), 1 bug (traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.metadata
 import json
 import os
 import platform
+import signal
 import sys
+import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from anylift.errors import InputError
 from anylift.video.cli import add_parsers as add_video_parsers
@@ -79,7 +85,31 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_SEED = 2**32 - 1
+MAX_SAMPLES = 64
+MAX_STEPS = 1000
+
+
+def _whole(low: int, high: int):
+    """argparse type: a whole number in [low, high] (a one-line error otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text[:40]} is outside {low}..{high}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
 def _check_out(path: str) -> Path:
+    """The ``--out`` file, checked writable before the long part (a probe file is made and removed)."""
+    from anylift.io.atomic import remove_stale_temporaries
+
     out = Path(path)
     if out.suffix.lower() != ".npz":
         raise InputError(
@@ -89,21 +119,93 @@ def _check_out(path: str) -> Path:
         raise InputError("the folder does not exist", path=out.parent, field="--out", fix="Create it first")
     if out.is_dir():
         raise InputError("is a folder", path=out, field="--out", expected="a file name ending in .npz")
+    try:
+        with tempfile.TemporaryFile(dir=out.parent, prefix=f".{out.name}.probe."):
+            pass
+    except OSError as e:
+        raise InputError(
+            f"cannot write in this folder ({e.strerror or e})",
+            path=out.parent,
+            field="--out",
+            fix="Choose a folder you can write to",
+        ) from None
+    remove_stale_temporaries(out)
     return out
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived (raised from the signal handler, like Ctrl-C's KeyboardInterrupt)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_pending: list[int] = []
+_deferring = False
+
+
+def _on_signal(signum, _frame) -> None:
+    if _deferring:
+        _pending.append(signum)
+        return
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_handled() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` (cleanup runs in ``finally``/``except``)."""
+    installed = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them alone
+            installed[sig] = signal.signal(sig, _on_signal)
+    try:
+        yield
+    finally:
+        for sig, old in installed.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def _deferred_signals() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while a result is written; raise :class:`Interrupted` after it."""
+    global _deferring
+    _pending.clear()
+    _deferring = True
+    try:
+        yield
+    finally:
+        _deferring = False
+    if _pending:
+        raise Interrupted(_pending[0])
+
+
+def write_result(out: Path, motion) -> None:
+    """Write ``motion`` to ``out`` atomically; SIGINT/SIGTERM wait until it is complete."""
+    from anylift.io.motion import write_motion
+
+    try:
+        with _deferred_signals():
+            write_motion(out, motion)
+    except Interrupted:
+        print(f"wrote {out}")  # the signal came while writing: the result is complete
+        raise
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
     """Lift 2D keypoints to a motion file."""
     from anylift.io.cameras import read_camera
     from anylift.io.keypoints import read_keypoints
-    from anylift.io.motion import write_motion
-    from anylift.lifting.objects import ObjectsIgnoredWarning
-    from anylift.pipeline import lift_with_report
-    from anylift.progress import make_progress
 
     out = _check_out(args.out)
     keypoints = read_keypoints(args.keypoints)
     camera = read_camera(args.camera) if args.camera else None
+    # torch comes in only now: a bad file is reported in a fraction of a second.
+    from anylift.lifting.checks import check_result
+    from anylift.lifting.objects import ObjectsIgnoredWarning
+    from anylift.pipeline import lift_with_report
+    from anylift.progress import make_progress
+
     progress = make_progress(args.progress)
     try:
         with warnings.catch_warnings():
@@ -118,10 +220,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
         close = getattr(progress, "close", None)
         if close is not None:
             close()
-    write_motion(out, result.motion)
+    write_result(out, result.motion)
     m = result.motion
-    for message in result.warnings:
-        print(f"anylift: warning: {message}", file=sys.stderr)
+    for message in [*result.warnings, *check_result(result.motion)]:
+        print(f"anylift: warning: {' '.join(message.split())}", file=sys.stderr)
     print(f"wrote {out}")
     world = "camera file's world" if result.world.from_file else "first camera frame, Z up"
     scale = "" if result.world.metric else f", camera scale {result.world.scale:.4g} units/m"
@@ -257,9 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--body-model", metavar="PATH", help="SMPL model file (default: $ANYLIFT_SMPL_MODEL or proxy)"
     )
-    p.add_argument("--samples", type=int, default=1, metavar="S", help="samples to draw and fuse (default 1)")
-    p.add_argument("--steps", type=int, default=None, metavar="N", help="DDIM steps (default 10)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument("--samples", type=_whole(1, MAX_SAMPLES), default=1, metavar="S",
+                   help=f"samples to draw and fuse, 1..{MAX_SAMPLES} (default 1)")  # fmt: skip
+    p.add_argument("--steps", type=_whole(1, MAX_STEPS), default=None, metavar="N",
+                   help=f"DDIM steps, 1..{MAX_STEPS} (default 10)")  # fmt: skip
+    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0, metavar="N",
+                   help=f"random seed, 0..{MAX_SEED} (default 0)")  # fmt: skip
     p.add_argument("--method", choices=("anylift", "smplify"), default="anylift")
     p.add_argument("--ground", action="store_true", help="level the result so the floor is z = 0")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
@@ -286,19 +391,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_guarded(func: Callable[..., int | None], *args: Any) -> int:
+    """Call ``func(*args)`` with the command line's error contract; return the exit code.
+
+    InputError: one line on stderr, 2. SIGINT / SIGTERM: one line, 130 / 143 (cleanup in
+    ``finally`` blocks has run; atomic writes leave no temporary file). Anything else is a bug:
+    the traceback is printed and the code is 1 (by the interpreter).
+    """
+    with _signals_handled():
+        try:
+            return int(func(*args) or 0)
+        except InputError as exc:
+            # One line, whatever the message holds (a file name with a newline, a nested error).
+            text = " ".join(str(exc).split())
+            print(f"anylift: error: {text}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            print(f"anylift: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+            return 128 + int(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except InputError as exc:
-        # One line, whatever the message holds (a file name with a newline, a nested error).
-        text = " ".join(str(exc).split())
-        print(f"anylift: error: {text}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("anylift: interrupted", file=sys.stderr)
-        return 130
+    def run() -> int:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help (0) or a bad argument (2, its line already printed)
+            return exc.code if isinstance(exc.code, int) else 2
+        return args.func(args)
+
+    return run_guarded(run)
 
 
 if __name__ == "__main__":

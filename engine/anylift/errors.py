@@ -10,6 +10,23 @@ from __future__ import annotations
 
 import os
 
+# Longest text kept from each part of a message (path, field, reason, expected, fix): a file
+# holding a 5,000-character value must not make a 5,000-character error line.
+MAX_PART_CHARS = 240
+
+
+def clip_text(text: str, limit: int = MAX_PART_CHARS, *, keep_end: bool = False) -> str:
+    """``text`` cut to at most ``limit`` characters with ``...`` where it was cut.
+
+    ``keep_end`` keeps the end instead of the start (for paths: the file name matters most).
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    if keep_end:
+        return "..." + text[-(limit - 3) :]
+    return text[: limit - 3] + "..."
+
 
 class AnyLiftError(Exception):
     """Base class of every error the engine raises on purpose."""
@@ -43,16 +60,17 @@ class InputError(AnyLiftError):
         super().__init__(self._format())
 
     def _format(self) -> str:
+        # Every part is clipped, so a message is at most about 5 x MAX_PART_CHARS long.
         where = ""
         if self.path is not None:
-            where = f"{self.path}: "
+            where = f"{clip_text(self.path, keep_end=True)}: "
         if self.field is not None:
-            where += f"field '{self.field}': "
-        text = where + self.reason
+            where += f"field '{clip_text(self.field)}': "
+        text = where + clip_text(self.reason)
         if self.expected is not None:
-            text += f" (expected {self.expected})"
+            text += f" (expected {clip_text(self.expected)})"
         if self.fix is not None:
-            text += f". {self.fix}"
+            text += f". {clip_text(self.fix)}"
         return text
 
 

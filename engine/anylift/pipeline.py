@@ -43,6 +43,7 @@ from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
 from anylift.lifting import objects as hoi
+from anylift.lifting.checks import check_inputs
 from anylift.lifting.denoiser import (  # noqa: F401  (LiftCondition: the denoiser hook's type)
     LiftCondition,
     TimedDenoiser,
@@ -174,9 +175,9 @@ def lift_with_report(
     # 1. Validate: inputs and options, then everything loaded before any long computation.
     _check_inputs(keypoints, camera)
     opts.check()
+    messages: list[str] = check_inputs(keypoints, camera, seed=opts.seed)  # plausibility (one-line warnings)
     image_size = _image_size(keypoints, camera)
     den, schedule = _load_denoiser(keypoints, opts, denoiser) if opts.method == "anylift" else (None, None)
-    messages: list[str] = []
     plan = hoi.plan_objects(
         keypoints, den.num_object_keypoints if den else 0, den.object_category if den else None,
         method=opts.method, checkpoint=None if opts.checkpoint is None else str(opts.checkpoint),

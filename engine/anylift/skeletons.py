@@ -1,6 +1,6 @@
 """Joint sets the engine reads, and their conversion to the canonical COCO-17 order.
 
-The engine works in COCO-17 (``shared/formats.md``): every reader converts to it with
+The engine works in COCO-17 (``docs/formats.md``): every reader converts to it with
 :func:`to_coco17`. Each :class:`Skeleton` carries its joint names, its bones (pairs of joint
 indices, parent first where there is a parent) and its left/right flip permutation, which
 is an involution (applying it twice gives the identity).

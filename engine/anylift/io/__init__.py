@@ -1,1 +1,1 @@
-"""Readers and writers of the public formats (``shared/formats.md``)."""
+"""Readers and writers of the public formats (``docs/formats.md``)."""

@@ -6,8 +6,8 @@ their origin at the image's top-left corner.
 
 Read (``read_camera``):
 
-- ``anylift.camera/1`` JSON (``shared/formats.md``). Beyond formats.md we read and write one
-  optional key, ``"image_size": [W, H]``, so a camera keeps its resolution through a file.
+- ``anylift.camera/1`` JSON (``docs/formats.md``), with its optional ``"image_size": [W, H]``,
+  so a camera keeps its resolution through a file.
 - MegaSaM-style ``.npz``: ``cam_c2w`` (T, 4, 4) camera-to-world and ``K`` (3, 3) (MegaSaM
   itself names it ``intrinsic``; both are accepted).
 - COLMAP text model: a folder holding ``cameras.txt`` and ``images.txt``, or either file's
@@ -35,8 +35,13 @@ import numpy as np
 from anylift.errors import InputError
 from anylift.io.atomic import atomic_path
 from anylift.io.fields import (
+    MAX_FOCAL_PIXELS,
+    MAX_JSON_BYTES,
+    MAX_PIXEL_COORD,
+    MIN_FOCAL_PIXELS,
     check_finite,
     check_format,
+    check_frame_count,
     check_image_size,
     check_rigid,
     json_array,
@@ -47,6 +52,7 @@ from anylift.io.fields import (
     npz_array,
     require_exists,
     require_key,
+    safe_norm,
 )
 
 FORMAT = "anylift.camera/1"
@@ -69,9 +75,21 @@ def check_intrinsics(K: Any, *, path: str | os.PathLike | None, field: str = "K"
             field=field,
             expected="[[fx, 0, cx], [0, fy, cy], [0, 0, 1]] (no skew)",
         )
-    if K[0, 0] <= 0 or K[1, 1] <= 0:
+    if not (
+        MIN_FOCAL_PIXELS <= K[0, 0] <= MAX_FOCAL_PIXELS and MIN_FOCAL_PIXELS <= K[1, 1] <= MAX_FOCAL_PIXELS
+    ):
         raise InputError(
-            f"has fx = {K[0, 0]}, fy = {K[1, 1]}", path=path, field=field, expected="positive focal lengths"
+            f"has fx = {K[0, 0]:.6g}, fy = {K[1, 1]:.6g}",
+            path=path,
+            field=field,
+            expected=f"positive focal lengths, {MIN_FOCAL_PIXELS:g} to {MAX_FOCAL_PIXELS:g} pixels",
+        )
+    if max(abs(K[0, 2]), abs(K[1, 2])) > MAX_PIXEL_COORD:
+        raise InputError(
+            f"has cx = {K[0, 2]:.6g}, cy = {K[1, 2]:.6g}",
+            path=path,
+            field=field,
+            expected=f"a principal point within +-{MAX_PIXEL_COORD:g} pixels",
         )
     K[0, 1] = K[1, 0] = K[2, 0] = K[2, 1] = 0.0
     K[2, 2] = 1.0
@@ -121,7 +139,7 @@ def _check_up(up: Any, *, path) -> np.ndarray:
     if up.shape != (3,):
         raise InputError(f"has shape {up.shape}", path=path, field="up", expected="3 numbers")
     check_finite(up, path=path, field="up")
-    norm = np.linalg.norm(up)
+    norm = safe_norm(up)
     if norm < 1e-9:
         raise InputError("is the zero vector", path=path, field="up", expected="a non-zero direction")
     return up / norm
@@ -177,6 +195,21 @@ def read_camera(path: str | os.PathLike) -> Camera:
     path = Path(path)
     require_exists(path)
     if path.is_dir():
+        if path.suffix.lower() in (".json", ".npz", ".txt"):
+            raise InputError(
+                f"is a folder, though its name ends in {path.suffix}",
+                path=path,
+                expected="a camera file, or a COLMAP folder holding cameras.txt and images.txt",
+                fix="Pass the camera file inside it, or rename the folder",
+            )
+        if not (path / "cameras.txt").exists() and not (path / "images.txt").exists():
+            found = sorted(p.name for p in path.glob("*camera*.json") if p.is_file())[:3]
+            raise InputError(
+                "cameras.txt not found in it (nor images.txt)",
+                path=path,
+                expected="a camera file, or a COLMAP folder holding cameras.txt and images.txt",
+                fix=f"Pass the camera file itself (e.g. {found[0]})" if found else None,
+            )
         return _read_colmap(path / "cameras.txt", path / "images.txt", path)
     suffix = path.suffix.lower()
     if suffix == ".json":
@@ -203,13 +236,25 @@ def _read_anylift(path: Path) -> Camera:
         for k in ("fx", "fy", "cx", "cy")
     )
     for k, v in (("fx", fx), ("fy", fy)):
-        if v <= 0:
+        if not MIN_FOCAL_PIXELS <= v <= MAX_FOCAL_PIXELS:
             raise InputError(
-                f"is {v}", path=path, field=f"intrinsics.{k}", expected="a positive focal length"
+                f"is {v:.6g}",
+                path=path,
+                field=f"intrinsics.{k}",
+                expected=f"a positive focal length, {MIN_FOCAL_PIXELS:g} to {MAX_FOCAL_PIXELS:g} pixels",
             )
-    w2c = json_array(
-        require_key(data, "world_to_camera", path), path=path, field="world_to_camera", shape=(None, 4, 4)
-    )
+    for k, v in (("cx", cx), ("cy", cy)):
+        if abs(v) > MAX_PIXEL_COORD:
+            raise InputError(
+                f"is {v:.6g}",
+                path=path,
+                field=f"intrinsics.{k}",
+                expected=f"a principal point within +-{MAX_PIXEL_COORD:g} pixels",
+            )
+    raw_w2c = require_key(data, "world_to_camera", path)
+    if isinstance(raw_w2c, list):
+        check_frame_count(len(raw_w2c), path=path, field="world_to_camera")
+    w2c = json_array(raw_w2c, path=path, field="world_to_camera", shape=(None, 4, 4))
     check_rigid(w2c, path=path, field="world_to_camera")
     up = data.get("up")
     if up is not None:
@@ -222,6 +267,7 @@ def _read_anylift(path: Path) -> Camera:
 def _read_megasam(path: Path) -> Camera:
     arrays = load_npz(path)
     c2w = npz_array(arrays, "cam_c2w", path=path, shape=(None, 4, 4))
+    check_frame_count(c2w.shape[0], path=path, field="cam_c2w")
     check_rigid(c2w, path=path, field="cam_c2w")
     key = "K" if "K" in arrays or "intrinsic" not in arrays else "intrinsic"
     K = check_intrinsics(npz_array(arrays, key, path=path, shape=(3, 3)), path=path, field=key)
@@ -254,8 +300,14 @@ def _quaternion_matrix(q: np.ndarray) -> np.ndarray:
 def _colmap_lines(path: Path) -> list[tuple[int, str]]:
     require_exists(path)
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise InputError(
+                f"is {path.stat().st_size / 2**30:.1f} GiB",
+                path=path,
+                expected=f"a COLMAP text file of at most {MAX_JSON_BYTES >> 30} GiB",
+            )
         text = path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as e:
+    except (UnicodeDecodeError, OSError, MemoryError) as e:
         raise InputError(f"cannot read as text ({e})", path=path, expected="a COLMAP text file") from None
     return list(enumerate(text.splitlines(), start=1))
 
@@ -345,9 +397,9 @@ def _read_colmap(cameras_txt: Path, images_txt: Path, origin: Path) -> Camera:
                 expected="IMAGE_ID QW QX QY QZ TX TY TZ CAMERA_ID NAME",
             ) from None
         check_finite(np.concatenate([q, t]), path=images_txt, field=f"{field} (QW..TZ)")
-        if abs(np.linalg.norm(q) - 1.0) > 1e-3:
+        if abs(safe_norm(q) - 1.0) > 1e-3:
             raise InputError(
-                f"quaternion has norm {np.linalg.norm(q):.4g}",
+                f"quaternion has norm {safe_norm(q):.4g}",
                 path=images_txt,
                 field=field,
                 expected="a unit quaternion QW QX QY QZ",
@@ -366,6 +418,7 @@ def _read_colmap(cameras_txt: Path, images_txt: Path, origin: Path) -> Camera:
 
     if not entries:
         raise InputError("lists no images", path=images_txt, expected="at least one registered image")
+    check_frame_count(len(entries), path=images_txt, field="images")
     entries.sort(key=lambda e: natural_key(e[0]))
     names = [e[0] for e in entries]
     if len(set(names)) != len(names):

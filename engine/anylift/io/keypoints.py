@@ -2,7 +2,7 @@
 
 Read (``read_keypoints``), each converted to COCO-17 (``anylift.skeletons``):
 
-- ``anylift.keypoints/1`` JSON (``shared/formats.md``), with optional ``objects``.
+- ``anylift.keypoints/1`` JSON (``docs/formats.md``), with optional ``objects``.
 - MMPose 1.x / RTMPose / ViTPose JSON, in the layouts those tools write:
   a list of per-frame ``{"frame_id", "instances": [{"keypoints": [[x, y], ...],
   "keypoint_scores": [...], "bbox_score"?...}]}``; the same list under ``"instance_info"``
@@ -38,9 +38,11 @@ import numpy as np
 from anylift.errors import InputError
 from anylift.io.atomic import atomic_path
 from anylift.io.fields import (
+    MAX_PIXEL_COORD,
     check_finite,
     check_format,
     check_fps,
+    check_frame_count,
     check_image_size,
     index_field,
     is_number,
@@ -53,6 +55,7 @@ from anylift.io.fields import (
     require_exists,
     require_key,
     shape_text,
+    short_repr,
 )
 from anylift.skeletons import SKELETONS, get_skeleton, to_coco17
 
@@ -63,6 +66,8 @@ DEFAULT_FPS = 30.0
 _SKELETON_BY_COUNT = {s.num_joints: name for name, s in SKELETONS.items()}
 # Joint sets whose first 17 joints are COCO-17 (Halpe-26, COCO-WholeBody-133).
 _COCO_PREFIXED_COUNTS = (17, 26, 133)
+# Integer frame ids must list at least 1 frame in this many of their span (else: image ids).
+_MIN_ID_DENSITY = 10
 
 
 def check_keypoint_values(
@@ -84,14 +89,16 @@ def check_keypoint_values(
         )
     if clip_scores:
         np.minimum(score, 1.0, out=score)
-    bad = (score > 0) & ~np.isfinite(kp[..., :2]).all(axis=-1)
+    with np.errstate(invalid="ignore"):
+        bad = (score > 0) & ~(np.abs(kp[..., :2]) <= MAX_PIXEL_COORD).all(axis=-1)
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
         raise InputError(
-            f"x, y = {kp[idx][:2].tolist()} with score {score[idx]}",
+            f"x, y = {kp[idx][0]:.6g}, {kp[idx][1]:.6g} with score {score[idx]:.6g}",
             path=path,
             field=index_field(field, idx),
-            expected="finite pixel coordinates for a joint with a positive score (score 0 if not detected)",
+            expected=f"pixel coordinates within +-{MAX_PIXEL_COORD:g} for a joint with a positive score "
+            "(score 0 if not detected)",
         )
     kp[score == 0, :2] = np.nan
     return kp
@@ -281,12 +288,11 @@ def _read_anylift(path: Path, data: Any, fps, image_size) -> Keypoints2D:
         fps = check_fps(require_key(data, "fps", path), path=path)
     if image_size is None:
         image_size = check_image_size(data.get("image_size"), path=path)
+    raw_kp = require_key(data, "keypoints", path)
+    if isinstance(raw_kp, list):
+        check_frame_count(len(raw_kp), path=path, field="keypoints")
     raw = json_array(
-        require_key(data, "keypoints", path),
-        path=path,
-        field="keypoints",
-        shape=(None, skeleton.num_joints, 3),
-        nullable=(0, 1),
+        raw_kp, path=path, field="keypoints", shape=(None, skeleton.num_joints, 3), nullable=(0, 1)
     )
     if raw.shape[0] == 0:
         raise InputError("is empty (0 frames)", path=path, field="keypoints", expected="at least 1 frame")
@@ -349,6 +355,7 @@ def _read_object(path: Path, o: Any, i: int, num_frames: int) -> ObjectTrack:
 def _read_npz(path: Path, fps, image_size) -> Keypoints2D:
     arrays = load_npz(path)
     raw = npz_array(arrays, "keypoints", path=path, shape=(None, None, 3))
+    check_frame_count(raw.shape[0], path=path, field="keypoints")
     if raw.shape[0] == 0:
         raise InputError("is empty (0 frames)", path=path, field="keypoints", expected="at least 1 frame")
     skeleton_name = npz_string(arrays, "skeleton", path=path, required=False)
@@ -458,6 +465,7 @@ def _finish_tracked(
 ) -> Keypoints2D:
     if not frames:
         raise InputError("holds no frames", path=path, expected="at least 1 frame")
+    check_frame_count(len(frames), path=path, field=field)
     if num_joints is None:
         raise InputError(
             "no person detected in any frame", path=path, field=field, expected="at least one detected person"
@@ -472,13 +480,40 @@ def _finish_tracked(
     )
 
 
-def _fill_frame_gaps(ids: list[Any], frames: list[list[Candidate]]) -> list[list[Candidate]]:
-    """Order frames by id; with integer ids, put empty frames where ids skip numbers."""
-    if all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+def _fill_frame_gaps(
+    ids: list[Any], frames: list[list[Candidate]], *, path: Path, field: str
+) -> list[list[Candidate]]:
+    """Order frames by id; with integer ids, put empty frames where ids skip numbers.
+
+    ``field`` names entry k's id with ``{}`` for k (``"instance_info[{}].frame_id"``).
+
+    The span of integer ids is checked before anything is filled: more than
+    :data:`MAX_FRAMES` frames, or ids that leave most of their span empty (image ids of a
+    photo collection, not frame numbers), are an InputError.
+    """
+    if not ids:
+        return []
+    for k, i in enumerate(ids):
+        if not (isinstance(i, str | float) or (isinstance(i, int) and not isinstance(i, bool))):
+            raise InputError(
+                f"is {short_repr(i)}", path=path, field=field.format(k), expected="a frame number or a string"
+            )
+    if all(isinstance(i, int) for i in ids):
         by_id: dict[int, list[Candidate]] = {}
         for i, f in zip(ids, frames):
             by_id.setdefault(i, []).extend(f)
-        return [by_id.get(i, []) for i in range(min(by_id), max(by_id) + 1)]
+        first, last = min(by_id), max(by_id)
+        span = last - first + 1
+        if span > 100 and len(by_id) * _MIN_ID_DENSITY < span:
+            raise InputError(
+                f"ids run from {first} to {last} ({span} frames) but only {len(by_id)} are listed",
+                path=path,
+                field=field.format(""),
+                expected="frame numbers (0, 1, 2... with few gaps), not image ids",
+                fix="Number the frames of the video in order, or write one entry per frame",
+            )
+        check_frame_count(span, path=path, field=f"{field.format('')} (ids {first} to {last})")
+        return [by_id.get(i, []) for i in range(first, last + 1)]
     order = sorted(range(len(ids)), key=lambda k: natural_key(str(ids[k])))
     merged: dict[str, list[Candidate]] = {}
     for k in order:
@@ -516,6 +551,7 @@ def _read_mmpose_frames(path: Path, frames_data: Any, where: str, fps, image_siz
             field=where,
             expected="a list of per-frame entries",
         )
+    check_frame_count(len(frames_data), path=path, field=where or "frames")
     ids, frames = [], []
     num_joints = None
     for t, entry in enumerate(frames_data):
@@ -541,7 +577,8 @@ def _read_mmpose_frames(path: Path, frames_data: Any, where: str, fps, image_siz
             people.append(cand)
         ids.append(entry.get("frame_id", t))
         frames.append(people)
-    return _finish_tracked(path, _fill_frame_gaps(ids, frames), num_joints, fps, image_size, field=where)
+    frames = _fill_frame_gaps(ids, frames, path=path, field=where + "[{}].frame_id")
+    return _finish_tracked(path, frames, num_joints, fps, image_size, field=where)
 
 
 def _read_list_layout(path: Path, data: list, fps, image_size) -> Keypoints2D:
@@ -607,20 +644,47 @@ def _read_coco_results(path: Path, data: list, fps, image_size) -> Keypoints2D:
         score = det.get("score")
         ids.append(image_id)
         frames.append([_candidate(kp, float(score) if is_number(score) else None)])
-    return _finish_tracked(
-        path, _fill_frame_gaps(ids, frames), num_joints, fps, image_size, field="keypoints"
-    )
+    frames = _fill_frame_gaps(ids, frames, path=path, field="[{}].image_id")
+    return _finish_tracked(path, frames, num_joints, fps, image_size, field="keypoints")
 
 
 def _read_openpose_folder(folder: Path, fps, image_size) -> Keypoints2D:
-    files = sorted(folder.glob("*_keypoints.json"), key=lambda p: natural_key(p.name))
+    if folder.suffix.lower() in (".json", ".npz"):
+        raise InputError(
+            f"is a folder, though its name ends in {folder.suffix}",
+            path=folder,
+            expected="a keypoints file, or an OpenPose folder of *_keypoints.json files",
+            fix="Pass the keypoints file inside it, or rename the folder",
+        )
+    files = sorted(
+        (f for f in folder.glob("*_keypoints.json") if f.is_file()), key=lambda p: natural_key(p.name)
+    )
     if not files:
         raise InputError(
             "holds no OpenPose files",
             path=folder,
             expected="a folder of per-frame *_keypoints.json files (OpenPose --write_json)",
         )
-    return _from_people_frames(folder, [(f, load_json(f)) for f in files], fps, image_size)
+    check_frame_count(len(files), path=folder, field="*_keypoints.json files")
+    pages = []
+    for f in files:
+        page = load_json(f)
+        if not (isinstance(page, dict) and "people" in page):
+            fmt = page.get("format") if isinstance(page, dict) else None
+            if isinstance(fmt, str):
+                raise InputError(
+                    f"is an {fmt[:40]!r} file, in a folder read as OpenPose frames",
+                    path=f,
+                    expected='OpenPose --write_json frames {"people": [...]}',
+                    fix=f"Pass {f.name} itself instead of its folder",
+                )
+            raise InputError(
+                "is not an OpenPose frame, in a folder read as OpenPose frames",
+                path=f,
+                expected='OpenPose --write_json frames {"people": [...]}',
+            )
+        pages.append((f, page))
+    return _from_people_frames(folder, pages, fps, image_size)
 
 
 def _from_people_frames(path: Path, pages: list[tuple[Path, Any]], fps, image_size) -> Keypoints2D:

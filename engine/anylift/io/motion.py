@@ -1,6 +1,6 @@
 """Motion results (``anylift.motion/1`` ``.npz``): the :class:`Motion` container, reader and writer.
 
-The file holds exactly the keys of ``shared/formats.md``'s motion table: the required ones
+The file holds exactly the keys of ``docs/formats.md``'s motion table: the required ones
 always, the optional ones (``keypoints3d_std``, ``samples_keypoints3d``, the four
 ``object_*``) only when present. Strings (``format``, ``body_model``, ``object_names``) are
 numpy unicode arrays, so ``np.load(path, allow_pickle=False)`` opens every file we write.
@@ -20,9 +20,12 @@ from anylift.errors import InputError
 from anylift.io.atomic import atomic_path
 from anylift.io.cameras import check_intrinsics
 from anylift.io.fields import (
+    MAX_TRANSLATION,
     check_finite,
     check_fps,
+    check_frame_count,
     check_rigid,
+    decode_string,
     index_field,
     load_npz,
     npz_array,
@@ -118,6 +121,15 @@ class Motion:
                     f"has shape {a.shape}", path=path, field=name, expected=f"shape {shape_text(shape)}"
                 )
             check_finite(a, path=path, field=name)
+            far = np.abs(a) > MAX_TRANSLATION
+            if far.any():
+                idx = tuple(np.argwhere(far)[0])
+                raise InputError(
+                    f"is {a[idx]:.6g}",
+                    path=path,
+                    field=index_field(name, idx),
+                    expected=f"a value within +-{MAX_TRANSLATION:g}",
+                )
             return a
 
         self.joints = arr("joints", joints, (t, 24, 3))
@@ -243,6 +255,7 @@ def read_motion(path: str | os.PathLike) -> Motion:
         raise InputError(f"is {fmt!r}", path=path, field="format", expected=f'"{FORMAT}"')
     joints = npz_array(arrays, "joints", path=path, shape=(None, 24, 3))
     t = joints.shape[0]
+    check_frame_count(t, path=path, field="joints")
     kw: dict[str, Any] = {
         "fps": npz_array(arrays, "fps", path=path, shape=()).item(),
         "joints": joints,
@@ -269,7 +282,9 @@ def read_motion(path: str | os.PathLike) -> Motion:
                 expected="an (N,) array of strings",
             )
         n = names.shape[0]
-        kw["object_names"] = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in names.tolist()]
+        kw["object_names"] = [
+            decode_string(v, path=path, field=f"object_names[{i}]") for i, v in enumerate(names.tolist())
+        ]
         kw["object_rotation"] = npz_array(arrays, "object_rotation", path=path, shape=(n, t, 3, 3))
         kw["object_translation"] = npz_array(arrays, "object_translation", path=path, shape=(n, t, 3))
         kw["object_scale"] = npz_array(arrays, "object_scale", path=path, shape=(n,))

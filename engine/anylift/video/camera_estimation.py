@@ -155,7 +155,8 @@ def person_depth(keypoints: Keypoints2D, focal: float, window: int = 15) -> np.n
         px = np.linalg.norm(kp[:, a, :2] - kp[:, b, :2], axis=-1)
         per_limb.append(np.where(ok & (px > 2.0), focal * length / np.maximum(px, 1e-6), np.nan))
     with np.errstate(all="ignore"):
-        raw = np.nanmin(np.stack(per_limb, 1), axis=1) if per_limb else np.full(len(kp), np.nan)
+        # fmin ignores NaN like nanmin, without its "All-NaN slice" warning for frames without limbs.
+        raw = np.fmin.reduce(np.stack(per_limb, 1), axis=1) if per_limb else np.full(len(kp), np.nan)
     out = np.full(len(kp), np.nan)
     for t in range(len(kp)):
         seg = raw[max(0, t - window) : t + window + 1]

@@ -1,4 +1,4 @@
-"""``anylift detect`` and ``anylift camera`` (``shared/formats.md``, "Command line").
+"""``anylift detect`` and ``anylift camera`` (``docs/formats.md``, "Command line").
 
 ::
 

@@ -1,0 +1,153 @@
+"""Plausibility checks of a lift: inputs before the long part, the result after it.
+
+A file can be well-formed and still describe nothing liftable: every keypoint on one pixel, a
+person seen in one frame of eighty, a frame rate of 1e-300, a camera that puts the person
+behind it. Where the result would be meaningless these raise :class:`InputError` (exit 2);
+where it is only doubtful they return warnings, one line each, which the command line prints
+as ``anylift: warning: ...`` and ``LiftReport.warnings`` carries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from anylift.errors import InputError
+from anylift.io.cameras import Camera
+from anylift.io.keypoints import Keypoints2D
+from anylift.io.motion import Motion
+from anylift.representation import BODY_SIZE_M, HIPS, visibility_mask
+
+MIN_FPS, MAX_FPS = 1.0, 1000.0
+"""Frame rates a lift accepts (frames per second)."""
+MAX_SEED = 2**32 - 1
+"""Largest ``seed``."""
+MIN_BODY_PIXELS = 8.0
+"""A person spanning fewer pixels (median over frames) is an error: nothing to lift."""
+MAX_BODY_IMAGES = 10.0
+"""A person spanning more than this many image sizes is an error: not pixels of this video."""
+SEEN_FRACTION_WARNING = 0.5
+"""Warn when the person is seen in fewer than this fraction of the frames."""
+NEAR_M, FAR_M = 0.3, 200.0
+"""Warn when the person's size in pixels puts them nearer or farther than this (metres)."""
+HEIGHT_RANGE_M = (0.5, 2.6)
+"""Warn when the lifted keypoints span less or more than this (longest side, metres)."""
+
+
+def _image_extent(keypoints: Keypoints2D, camera: Camera | None) -> tuple[float, float] | None:
+    size = keypoints.image_size or (camera.image_size if camera is not None else None)
+    if size is None and camera is not None:
+        size = (2 * camera.K[0, 2], 2 * camera.K[1, 2])
+    if size is None or min(size) <= 0:
+        return None
+    return float(size[0]), float(size[1])
+
+
+def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0) -> list[str]:
+    """Check that a lift of ``keypoints`` (with ``camera``) can mean something.
+
+    Raises:
+        InputError: ``seed`` outside 0..:data:`MAX_SEED`; fps outside
+            [:data:`MIN_FPS`, :data:`MAX_FPS`]; a person seen in fewer than 2 frames of a longer
+            clip; a person spanning under :data:`MIN_BODY_PIXELS` pixels or over
+            :data:`MAX_BODY_IMAGES` image sizes.
+
+    Returns:
+        one-line warnings: a person seen in under half the frames; a person whose size in
+        pixels puts them under :data:`NEAR_M` or over :data:`FAR_M` metres from the camera;
+        a person mostly outside the image.
+    """
+    path = keypoints.path
+    name = path or "the keypoints"
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
+        raise InputError(
+            f"is {str(seed)[:40]}", field="seed", expected=f"a whole number from 0 to {MAX_SEED}"
+        )
+    fps = float(keypoints.fps)
+    if not MIN_FPS <= fps <= MAX_FPS:
+        raise InputError(
+            f"is {fps:.6g}",
+            path=path,
+            field="fps",
+            expected=f"{MIN_FPS:g} to {MAX_FPS:g} frames per second",
+            fix="Give the video's real frame rate",
+        )
+    warnings: list[str] = []
+    kp = keypoints.keypoints
+    total = kp.shape[0]
+    seen = visibility_mask(kp).sum(axis=1) >= 4
+    count = int(seen.sum())
+    if total > 1 and count < 2:
+        raise InputError(
+            f"a person is seen in only {count} of {total} frames",
+            path=path,
+            field="keypoints",
+            expected="a person (4 or more keypoints) in at least 2 frames",
+            fix="Trim the clip to the frames where the person is seen",
+        )
+    if count < SEEN_FRACTION_WARNING * total:
+        warnings.append(
+            f"{name}: a person is seen in only {count} of {total} frames ({100 * count / total:.0f} %); "
+            "the model fills in the rest"
+        )
+    visible = np.where(visibility_mask(kp)[..., None], kp[..., :2], np.nan)[seen]  # (n, 17, 2)
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.fmin.reduce(visible, axis=1), np.fmax.reduce(visible, axis=1)  # (n, 2), NaN ignored
+    extent = float(np.median((hi - lo).max(axis=1)))
+    centre = np.median((hi + lo) / 2, axis=0)
+    if extent < MIN_BODY_PIXELS:
+        raise InputError(
+            f"the person spans {extent:.3g} pixels (median over frames)",
+            path=path,
+            field="keypoints",
+            expected=f"a person at least {MIN_BODY_PIXELS:g} pixels tall",
+            fix="Check that the keypoints are pixel coordinates of this video",
+        )
+    image = _image_extent(keypoints, camera)
+    if image is not None:
+        w, h = image
+        if extent > MAX_BODY_IMAGES * max(w, h):
+            raise InputError(
+                f"the person spans {extent:.4g} pixels in a {w:g} x {h:g} image",
+                path=path,
+                field="keypoints",
+                expected=f"a person at most {MAX_BODY_IMAGES:g} times the image size",
+                fix="Check that the keypoints are pixel coordinates of this video",
+            )
+        if not (-w <= centre[0] <= 2 * w and -h <= centre[1] <= 2 * h):
+            warnings.append(
+                f"{name}: the person's centre ({centre[0]:.0f}, {centre[1]:.0f}) px lies far outside "
+                f"the {w:g} x {h:g} image"
+            )
+    focal = float(camera.K[0, 0]) if camera is not None else (max(image) if image is not None else None)
+    if focal is not None:
+        distance = focal * BODY_SIZE_M / extent
+        if not NEAR_M <= distance <= FAR_M:
+            warnings.append(
+                f"{name}: the person spans {extent:.0f} px, which with a focal length of {focal:.4g} px "
+                f"puts them {distance:.3g} m from the camera"
+            )
+    return warnings
+
+
+def check_result(motion: Motion) -> list[str]:
+    """One-line warnings about a lifted motion: a person behind the camera, kilometres away,
+    or of a height no person has (:data:`HEIGHT_RANGE_M`)."""
+    warnings: list[str] = []
+    root = motion.keypoints3d[:, list(HIPS)].mean(axis=1)  # (T, 3) world
+    w2c = motion.world_to_camera
+    in_cam = np.einsum("tij,tj->ti", w2c[:, :3, :3], root) + w2c[:, :3, 3]  # (T, 3)
+    behind = int((in_cam[:, 2] <= 0).sum())
+    total = motion.num_frames
+    if behind:
+        warnings.append(f"the lifted person is behind the camera in {behind} of {total} frames")
+    far = float(np.linalg.norm(in_cam, axis=1).max())
+    if far > 1000.0:
+        warnings.append(f"the lifted person is up to {far / 1000:.3g} km from the camera")
+    # The longest side of the keypoints' bounding box: the height standing, the length lying.
+    height = float(np.median(np.ptp(motion.keypoints3d, axis=1).max(axis=-1)))
+    lo, hi = HEIGHT_RANGE_M
+    if not lo <= height <= hi:
+        warnings.append(
+            f"the lifted person is {height:.2f} m tall (median over frames; people are {lo:g} to {hi:g} m)"
+        )
+    return warnings
