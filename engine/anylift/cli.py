@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 user error (one line on stderr), 1 bug (traceback).
   the result is written atomically at the very end, so a user error writes nothing.
 - ``anylift eval RESULT.npz --truth TRUTH.npz [--json]``: metrics between two motion files.
 - ``anylift info``.
+- ``anylift batch FOLDER --out DIR [...]``: :mod:`anylift.batch.cli`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from anylift.batch.cli import add_parser as add_batch_parser
 from anylift.errors import InputError
 from anylift.video.cli import add_parsers as add_video_parsers
 
@@ -253,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truth", required=True, metavar="TRUTH.npz")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_eval)
+    add_batch_parser(sub)
     return parser
 
 
