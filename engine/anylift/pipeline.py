@@ -63,6 +63,7 @@ from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
 from anylift.lifting import objects as hoi
+from anylift.lifting import spread
 from anylift.lifting.consistency import ViewGeometry, consistency_hook, final_points
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.views import WindowViews, build_window_views, normalised_coordinates
@@ -477,9 +478,7 @@ def _to_world(points_lift: np.ndarray, world: ResultWorld) -> np.ndarray:
 def _fuse(samples_world: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     if len(samples_world) == 1:
         return samples_world[0], None
-    fused = np.median(samples_world, axis=0)
-    std = np.sqrt((np.linalg.norm(samples_world - fused, axis=-1) ** 2).mean(0))
-    return fused, std
+    return spread.fuse(samples_world)
 
 
 def _smplify(keypoints, world, body, progress, cancel) -> SmplFit:
@@ -613,6 +612,7 @@ def lift_with_report(
         intrinsics=world.camera.K,
         keypoints3d_std=std,
         samples_keypoints3d=samples_world if std is not None else None,
+        **spread.motion_fields(samples_world if std is not None else None),
         **hoi.motion_fields(plan, object_fit),
     )
     clock.total()
