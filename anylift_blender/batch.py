@@ -27,6 +27,11 @@ onto (``BakeOptions.object_mesh``) instead of the placeholder cube. Its keypoint
 the result's object keypoints. Without ``:MeshName`` the file must hold one mesh, or one mesh with
 keypoints defined. A result without objects ignores it (with a note on stderr).
 
+Dataset scale (formats.md): ``--shard I/N`` bakes every N-th clip of the folder in name order from
+the I-th (as ``anylift batch``), ``--resume`` skips clips whose outputs (scene, export) exist and
+are valid, ``--manifest FILE.jsonl`` appends one line per clip (``clip``, ``status`` ok / skipped /
+failed / error, ``seconds``, ``warnings``, ``outputs``, ``error``; :mod:`anylift.batch.manifest`).
+
 Exit codes: 0 success, 2 user error (one line per failure on stderr), 1 bug.
 """
 
@@ -36,6 +41,7 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +94,9 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--object-mesh", metavar="FILE.blend[:MeshName]", help="mesh for the result's objects (HOI)"
     )
+    parser.add_argument("--shard", metavar="I/N", help="bake only share I of N (clips in name order)")
+    parser.add_argument("--resume", action="store_true", help="skip clips whose outputs already exist")
+    parser.add_argument("--manifest", metavar="FILE.jsonl", help="append one JSON line per clip")
     ns = parser.parse_args(args)
     if ns.keypoints is not None and ns.motion is not None:
         raise UserError("give either KEYPOINTS or --motion RESULT.npz (not both)")
@@ -377,27 +386,80 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (UserError, *USER_ERRORS)
 
 
+def outputs_of(clip: Clip, ns: argparse.Namespace) -> list[Path]:
+    """The files a clip's bake writes (the scene, its export)."""
+    out = [clip.out]
+    if ns.export:
+        out.append(clip.out.with_suffix(f".{ns.export}"))
+    return out
+
+
+_BLEND_MAGIC = (b"BLENDER", b"\x28\xb5\x2f\xfd", b"\x1f\x8b")  # plain, zstd, gzip
+
+
+def outputs_valid(clip: Clip, ns: argparse.Namespace) -> bool:
+    """Whether every output of the clip exists, is non-empty, and the scene is a .blend file
+    (``--resume`` skips the clip). Files are saved atomically, so none is half-written."""
+    paths = outputs_of(clip, ns)
+    if not all(p.is_file() and p.stat().st_size > 0 for p in paths):
+        return False
+    with open(clip.out, "rb") as f:
+        return f.read(7).startswith(_BLEND_MAGIC)
+
+
+def _select(clips: list[Clip], ns: argparse.Namespace) -> list[Clip]:
+    if not ns.shard:
+        return clips
+    from anylift.batch.clips import parse_shard, select_shard
+    from anylift.errors import InputError
+
+    try:
+        return select_shard(clips, parse_shard(ns.shard))
+    except InputError as exc:
+        raise UserError(str(exc)) from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the batch; returns the exit code."""
     try:
         ns = parse_args(script_args(sys.argv if argv is None else argv))
-        clips = clips_from_args(ns)
+        clips = _select(clips_from_args(ns), ns)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # argparse's usage errors
         return 2 if exc.code else 0
+    manifest = None
+    if ns.manifest:
+        from anylift.batch.manifest import ManifestWriter
+
+        manifest = ManifestWriter(ns.manifest)
     failures: list[tuple[str, str, int]] = []
     show = sys.stderr.isatty()
-    for i, clip in enumerate(clips, 1):
-        if show:
-            print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
-        try:
-            bake_clip(clip, ns)
-        except _user_errors() as exc:
-            failures.append((clip.name, str(exc), 2))
-        except Exception as exc:
-            failures.append((clip.name, f"internal error: {exc}\n{traceback.format_exc()}", 1))
+    try:
+        for i, clip in enumerate(clips, 1):
+            if show:
+                print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
+            record = {"clip": clip.name, "shard": ns.shard, "warnings": [], "outputs": []}
+            start = time.perf_counter()
+            if ns.resume and outputs_valid(clip, ns):
+                record.update(status="skipped", outputs=[str(p) for p in outputs_of(clip, ns)])
+            else:
+                try:
+                    bake_clip(clip, ns)
+                    record.update(status="ok", outputs=[str(p) for p in outputs_of(clip, ns)])
+                except _user_errors() as exc:
+                    failures.append((clip.name, str(exc), 2))
+                    record.update(status="failed", error=" ".join(str(exc).split()))
+                except Exception as exc:
+                    failures.append((clip.name, f"internal error: {exc}\n{traceback.format_exc()}", 1))
+                    record.update(status="error", error=f"internal error: {' '.join(str(exc).split())}")
+            record["seconds"] = round(time.perf_counter() - start, 3)
+            if manifest is not None:
+                manifest.write(record)
+    finally:
+        if manifest is not None:
+            manifest.close()
     for name, message, _ in failures:
         prefix = f"{name}: " if len(clips) > 1 else ""
         print(f"error: {prefix}{message}", file=sys.stderr)
