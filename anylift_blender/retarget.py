@@ -333,6 +333,8 @@ class RetargetError(ValueError):
 #: A core limb further off than this (degrees, worst frame) fails the retarget.
 MAX_LIMB_ERROR_DEG = 10.0
 _MAX_PASSES = 8
+#: A frame is solved when every follower points this close to its target (and the hips are there).
+_TOLERANCE_DEG, _TOLERANCE_M = 0.1, 1e-3
 
 
 def _followers(target: bpy.types.Object, mapping: Mapping[str, str]) -> dict[str, str]:
@@ -380,12 +382,6 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(...) angle in degrees between the y axes (bone directions) of (..., 3, 3) rotations."""
     cos = np.sum(a[..., :, 1] * b[..., :, 1], axis=-1)
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-
-
-def _turn_deg(a: np.ndarray, b: np.ndarray) -> float:
-    """Angle in degrees of the rotation between the rotation parts of (4, 4) ``a`` and ``b``."""
-    cos = (np.trace(rotation_part(a).T @ rotation_part(b)) - 1) / 2
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
 def retarget(
@@ -604,6 +600,9 @@ def _solve(
         return np.linalg.inv(parent) @ rest[name]
 
     rel = {s: rest_rel(mapping[s]) for s in order}
+    # The control's turn relative to its follower at rest: where the control goes when the
+    # follower follows it rigidly (exactly so on a plain rig, where both are one bone).
+    offset = {s: rotation_part(rest[followers[s]]).T @ rotation_part(rest[mapping[s]]) for s in order}
     anim = target.animation_data
     if anim is not None:
         anim.action = None  # the artist's action would override the pose on every evaluation
@@ -625,25 +624,31 @@ def _solve(
     errors = {s: np.zeros(count) for s in order}
     try:
         for t in range(count):
-            for _ in range(_MAX_PASSES):
+            for k in range(_MAX_PASSES):
                 for name, m in basis.items():
                     pose[name].matrix_basis = Matrix(m.tolist())
                 target.update_tag()
                 view_layer.update()
-                current = {s: np.array(pose[followers[s]].matrix) for s in order}
+                current = {s: rotation_part(np.array(pose[followers[s]].matrix)) for s in order}
+                want = {s: rotation_part(desired[s][t]) for s in order}
                 for s in order:
-                    errors[s][t] = _angle_deg(current[s][:3, :3], desired[s][t][:3, :3])
-                turned = max(_turn_deg(current[s], desired[s][t]) for s in order)
-                shift = desired["pelvis"][t][:3, 3] - current["pelvis"][:3, 3] if mover else np.zeros(3)
-                if turned < 0.05 and np.linalg.norm(shift) < 5e-4:
+                    errors[s][t] = _angle_deg(current[s], want[s])
+                shift = 0.0
+                if mover:
+                    shift = desired["pelvis"][t][:3, 3] - np.array(pose[followers["pelvis"]].head)
+                if max(errors[s][t] for s in order) < _TOLERANCE_DEG and np.linalg.norm(shift) < _TOLERANCE_M:
                     break
                 correction: dict[str, np.ndarray] = {}
                 for s in order:
                     pb = pose[mapping[s]]
-                    correction[s] = rotation_part(desired[s][t]) @ rotation_part(current[s]).T
+                    control = rotation_part(np.array(pb.matrix))
+                    if k == 0:  # the control where a rigidly following follower would be right
+                        new_rot = want[s] @ offset[s]
+                    else:  # then only swing: a follower's twist need not follow its control's
+                        new_rot = swing(current[s][:, 1], want[s][:, 1]) @ control
+                    correction[s] = new_rot @ control.T
                     up = correction[upstream[s][0]] if upstream[s][0] else np.eye(3)
                     parent = np.array(pb.parent.matrix) if pb.parent is not None else np.eye(4)
-                    new_rot = correction[s] @ rotation_part(np.array(pb.matrix))
                     frame_rot = up @ rotation_part(parent) @ rotation_part(rel[s])
                     basis[mapping[s]][:3, :3] = frame_rot.T @ new_rot
                 if mover:

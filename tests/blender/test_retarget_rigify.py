@@ -75,7 +75,9 @@ def _leg(obj, hip, knee, ankle):
 
 
 def follow_errors(source, rig, frames):
-    """Worst limb direction error (degrees), hand/foot distance (m) and hip-centre path error (m).
+    """Worst limb direction error (degrees), hand/foot distance (m), hip-centre path error (m),
+    and the worst angle between the two bodies' shoulder lines and hip lines (degrees: the trunk's
+    twist, which limb directions alone do not see).
 
     Scaled by ``k``, the ratio of leg lengths: hands and feet are compared from the root of their
     limb (shoulder, hip joint), ``rig(t) - rig_root(t)`` against ``k * (source(t) - source_root(t))``,
@@ -99,9 +101,15 @@ def follow_errors(source, rig, frames):
 
     src_rest = hips(source, "left_hip", "right_hip", rest=True)
     rig_rest = hips(rig, "DEF-thigh.L", "DEF-thigh.R", rest=True)
-    angle, distance, path = 0.0, 0.0, 0.0
+    angle, distance, path, twist = 0.0, 0.0, 0.0, 0.0
+    lines = (("left_shoulder", "right_shoulder", "DEF-upper_arm.L", "DEF-upper_arm.R"),
+             ("left_hip", "right_hip", "DEF-thigh.L", "DEF-thigh.R"))  # fmt: skip
     for frame in frames:
         bpy.context.scene.frame_set(frame)
+        for sl, sr, rl, rr in lines:
+            a, b = _world(source, sl) - _world(source, sr), _world(rig, rl) - _world(rig, rr)
+            cos = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+            twist = max(twist, math.degrees(math.acos(np.clip(cos, -1, 1))))
         for smpl, bone in LIMBS.items():
             a = _world(source, smpl, "tail") - _world(source, smpl)
             b = _world(rig, bone, "tail") - _world(rig, bone)
@@ -112,7 +120,7 @@ def follow_errors(source, rig, frames):
             distance = max(distance, float(np.linalg.norm(_world(rig, bone) - _world(rig, bone_root) - want)))
         want = k * (hips(source, "left_hip", "right_hip") - src_rest)
         path = max(path, float(np.linalg.norm(hips(rig, "DEF-thigh.L", "DEF-thigh.R") - rig_rest - want)))
-    return angle, distance, path
+    return angle, distance, path, twist
 
 
 def test_generated_rigify_rig_follows_the_bake(addon, result_npz, rigify_blend):
@@ -131,11 +139,14 @@ def test_generated_rigify_rig_follows_the_bake(addon, result_npz, rigify_blend):
     assert 'pose.bones["torso"].location' in paths  # the root motion rides on the torso control
     assert used.followers["left_elbow"] == "DEF-forearm.L"
     assert rig.pose.bones["upper_arm_parent.L"]["IK_FK"] == pytest.approx(1.0)  # FK
-    angle, distance, path = follow_errors(source, rig, frames)
+    angle, distance, path, twist = follow_errors(source, rig, frames)
     print(
-        f"rigify: limbs within {angle:.2f} deg, hands/feet {100 * distance:.1f} cm, hips {100 * path:.2f} cm"
+        f"rigify: limbs within {angle:.2f} deg, hands/feet {100 * distance:.1f} cm, "
+        f"hips {100 * path:.2f} cm, "
+        f"shoulder/hip lines {twist:.1f} deg"
     )
     assert angle < 10.0
+    assert twist < 10.0
     assert distance < 0.10
     assert path < 0.01  # root motion kept, scaled by leg length
     # It really moved: the rest-pose limbs turned by tens of degrees on the first frame.
@@ -167,9 +178,9 @@ objs = bpy.data.objects
 scene_objects = set(bpy.context.scene.objects.keys())
 assert not any(n.startswith("WGT-") for n in scene_objects), sorted(scene_objects)[:20]
 assert "metarig" not in scene_objects
-angle, distance, path = follow_errors(objs["SMPL"], objs["rig"], (1, {last // 2}, {last}))
-print(angle, distance, path)
-assert angle < 10.0 and distance < 0.10 and path < 0.01, (angle, distance, path)
+angle, distance, path, twist = follow_errors(objs["SMPL"], objs["rig"], (1, {last // 2}, {last}))
+print(angle, distance, path, twist)
+assert angle < 10.0 and distance < 0.10 and path < 0.01 and twist < 10.0, (angle, distance, path, twist)
 """
     check = subprocess.run(
         [sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=300
