@@ -57,9 +57,9 @@ def rigify_blend(tmp_path_factory):
     return path
 
 
-def _append_rig(path):
-    with bpy.data.libraries.load(str(path), link=False) as (src, dst):
-        dst.objects = [name for name in src.objects if name == "rig"]
+def _append_rig(path, name="rig"):
+    with bpy.data.libraries.load(str(path), link=False) as (_src, dst):
+        dst.objects = [name]
     rig = dst.objects[0]
     bpy.context.scene.collection.objects.link(rig)
     return rig
@@ -192,3 +192,18 @@ assert angle < 10.0 and distance < 0.10 and path < 0.01 and twist < 10.0, (angle
     assert "left_elbow" not in bvh
     frames_line = next(line for line in bvh.splitlines() if line.startswith("Frames:"))
     assert int(frames_line.split()[1]) == last
+
+
+def test_the_metarig_follows_too(addon, result_npz, rigify_blend):
+    """The metarig in the same file: plain bones named like rigify's, mapped by the same preset."""
+    path, motion = result_npz
+    assert bpy.ops.anylift.import_result(filepath=str(path)) == {"FINISHED"}
+    source = bpy.data.objects["SMPL"]
+    meta = _append_rig(rigify_blend, "metarig")
+    used = retarget.retarget(source, meta)
+    assert used["left_elbow"] == "forearm.L" and used["pelvis"] == "spine" and used.followers == used
+    bpy.context.scene.frame_set(len(motion.joints))
+    for smpl in LIMBS:
+        a = _world(source, smpl, "tail") - _world(source, smpl)
+        b = _world(meta, used[smpl], "tail") - _world(meta, used[smpl])
+        assert math.degrees(math.acos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))) < 1.0
