@@ -130,6 +130,13 @@ def cmd_lift(args: argparse.Namespace) -> int:
         f"{result.samples or 1} sample(s), world: {world}{scale}, "
         f"{result.timings.get('total', 0.0):.1f} s"
     )
+    if m.root_std is not None:
+        import numpy as np
+
+        print(
+            f"spread of the samples (median): placement {1000 * np.median(m.root_std):.0f} mm, "
+            f"pose {1000 * np.median(m.keypoints3d_pose_std):.0f} mm"
+        )
     if result.ground_offset is not None:
         print(f"ground: translated by (0, 0, {-result.ground_offset:+.4f}) m so the floor is z = 0")
     return 0

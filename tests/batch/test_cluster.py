@@ -69,7 +69,7 @@ def test_clips_cameras_and_shards(clips20, tmp_path):
         batch_clips.find_clips(tmp_path / "empty")
 
 
-def test_dask_two_workers_lift_20_clips_and_a_rerun_skips_all(clips20, tmp_path):
+def test_dask_two_workers_lift_20_clips_and_a_rerun_skips_all(clips20, tmp_path, capsys):
     pytest.importorskip("dask.distributed")
     out = tmp_path / "out"
     manifest = tmp_path / "manifest.jsonl"
@@ -89,7 +89,11 @@ def test_dask_two_workers_lift_20_clips_and_a_rerun_skips_all(clips20, tmp_path)
         assert line["seconds"] > 0 and line["timings"]["total"] > 0 and isinstance(line["warnings"], list)
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.npz")}
 
-    rerun = run_batch(found, out, options=FAST, manifest=manifest, executor="dask", workers=2, resume=True)
+    # The rerun, from the command line: every clip has a valid output, all 20 are skipped.
+    args = ["batch", str(clips20), "--out", str(out), "--manifest", str(manifest), "--resume"]
+    assert main([*args, "--executor", "dask", "--workers", "2"]) == 0
+    assert "20 clips: 0 lifted, 20 skipped" in capsys.readouterr().out
+    rerun = read_manifest(manifest)[20:]
     assert len(rerun) == 20 and {r["status"] for r in rerun} == {"skipped"}
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.npz")} == stamps  # nothing rewritten
     assert len(read_manifest(manifest)) == 40

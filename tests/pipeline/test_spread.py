@@ -69,3 +69,21 @@ def test_lift_with_samples_reports_both_and_round_trips(walk_scene, tmp_path):
         type(m)(**{**{f: getattr(m, f) for f in m.__dataclass_fields__}, "root_std": -m.root_std - 1})
     one = lift(sc.keypoints, sc.camera, steps=2, samples=1, fit_config=fit)
     assert one.root_std is None and one.keypoints3d_pose_std is None
+
+
+def test_cli_prints_placement_and_pose_spread(walk_scene, tmp_path, capsys):
+    from anylift.cli import main
+    from anylift.io.cameras import write_camera
+    from anylift.io.keypoints import write_keypoints
+
+    write_keypoints(tmp_path / "k.json", walk_scene.keypoints)
+    write_camera(tmp_path / "c.json", walk_scene.camera)
+    args = ["lift", str(tmp_path / "k.json"), "--camera", str(tmp_path / "c.json")]
+    args += ["--out", str(tmp_path / "r.npz")]
+    assert main([*args, "--samples", "2", "--steps", "2", "--progress", "none"]) == 0
+    m = read_motion(tmp_path / "r.npz")
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("spread"))
+    assert line == (
+        f"spread of the samples (median): placement {1000 * np.median(m.root_std):.0f} mm, "
+        f"pose {1000 * np.median(m.keypoints3d_pose_std):.0f} mm"
+    )
