@@ -207,3 +207,18 @@ def test_the_metarig_follows_too(addon, result_npz, rigify_blend):
         a = _world(source, smpl, "tail") - _world(source, smpl)
         b = _world(meta, used[smpl], "tail") - _world(meta, used[smpl])
         assert math.degrees(math.acos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))) < 1.0
+
+
+def test_keying_deform_bones_of_a_generated_rig_fails(addon, result_npz, rigify_blend):
+    """The issue's failure: DEF- bones of a generated rig follow constraints, keying them moves
+    nothing. That is now an error naming the bones, and the rig is left as it was."""
+    path, _motion = result_npz
+    assert bpy.ops.anylift.import_result(filepath=str(path)) == {"FINISHED"}
+    source = bpy.data.objects["SMPL"]
+    rig = _append_rig(rigify_blend)
+    deform = dict(LIMBS)  # SMPL limb -> DEF- bone
+    before = {b.name: np.array(b.matrix_basis) for b in rig.pose.bones}
+    with pytest.raises(retarget.RetargetError, match=r"do not follow.*DEF-upper_arm\.L"):
+        retarget.retarget(source, rig, deform)
+    assert all(np.allclose(np.array(b.matrix_basis), before[b.name]) for b in rig.pose.bones)
+    assert rig.animation_data is None or rig.animation_data.action is None
