@@ -15,8 +15,11 @@ then non-zero. Lifting writes its result beside the scene as ``<clip>.npz``.
 keypoints and camera are written beside the scene as ``<scene>_keypoints.json`` and
 ``<scene>_camera.json``. ``--checkpoint`` (an addition) names the lifting model file.
 
-``--rig`` (an addition to formats.md): the .blend or .fbx holding the armature that ``--retarget``
-keys with the preset's bone map (``mixamo``, ``rigify``, ``auto``).
+``--rig FILE[:Armature]`` (an addition to formats.md): the .blend or .fbx holding the armature that
+``--retarget`` keys with the preset's bone map (``mixamo``, ``rigify``, ``auto``): a generated Rigify
+rig (its FK controls), a Mixamo rig, a metarig or any humanoid. Only the rig and its children enter
+the scene; with ``--export`` the export holds the retargeted rig. A rig that would not follow (too
+few limbs mapped, deform bones overridden) fails the clip with exit code 2.
 
 ``--object-mesh FILE.blend[:MeshName]`` (an addition, HOI): the mesh every result object is baked
 onto (``BakeOptions.object_mesh``) instead of the placeholder cube. Its keypoints defined with
@@ -24,13 +27,21 @@ onto (``BakeOptions.object_mesh``) instead of the placeholder cube. Its keypoint
 the result's object keypoints. Without ``:MeshName`` the file must hold one mesh, or one mesh with
 keypoints defined. A result without objects ignores it (with a note on stderr).
 
+Dataset scale (formats.md): ``--shard I/N`` bakes every N-th clip of the folder in name order from
+the I-th (as ``anylift batch``), ``--resume`` skips clips whose outputs (scene, export) exist and
+are valid, ``--manifest FILE.jsonl`` appends one line per clip (``clip``, ``status`` ok / skipped /
+failed / error, ``seconds``, ``warnings``, ``outputs``, ``error``; :mod:`anylift.batch.manifest`).
+
 Exit codes: 0 success, 2 user error (one line per failure on stderr), 1 bug.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +94,9 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--object-mesh", metavar="FILE.blend[:MeshName]", help="mesh for the result's objects (HOI)"
     )
+    parser.add_argument("--shard", metavar="I/N", help="bake only share I of N (clips in name order)")
+    parser.add_argument("--resume", action="store_true", help="skip clips whose outputs already exist")
+    parser.add_argument("--manifest", metavar="FILE.jsonl", help="append one JSON line per clip")
     ns = parser.parse_args(args)
     if ns.keypoints is not None and ns.motion is not None:
         raise UserError("give either KEYPOINTS or --motion RESULT.npz (not both)")
@@ -100,9 +114,10 @@ def parse_args(args: list[str]) -> argparse.Namespace:
 
 
 def split_object_mesh(value: str) -> tuple[Path, str | None]:
-    """``FILE.blend[:MeshName]`` -> (file, mesh name or None); a drive letter's colon is not a separator."""
+    """``FILE.blend[:Name]`` (or ``FILE.fbx[:Name]``) -> (file, name or None); a drive letter's colon
+    is not a separator."""
     head, sep, tail = value.rpartition(":")
-    if sep and head.lower().endswith(".blend"):
+    if sep and head.lower().endswith((".blend", ".fbx")):
         return Path(head), tail or None
     return Path(value), None
 
@@ -239,23 +254,74 @@ def _lift(clip: Clip, device: str, checkpoint: str | None = None):
     return motion
 
 
-def _load_rig(path: Path) -> bpy.types.Object:
-    before = set(bpy.data.objects)
+def _load_rig(value: str) -> bpy.types.Object:
+    """Bring the ``--rig FILE[:Armature]`` armature and the objects parented to it into the scene.
+
+    Only the rig and its children are linked: objects it merely uses (a generated Rigify rig's
+    widget meshes, its custom shapes) come along as data, not as scene objects. Without a name,
+    the file's armature with the most meshes deformed by it wins, then the one with most bones
+    (a generated rig over its metarig).
+    """
+    path, name = split_object_mesh(value)
     if path.suffix.lower() == ".fbx":
+        before = set(bpy.data.objects)
         bpy.ops.import_scene.fbx(filepath=str(path))
         new = [obj for obj in bpy.data.objects if obj not in before]
     elif path.suffix.lower() == ".blend":
+        if not path.is_file():
+            raise UserError(f"--rig {path}: not found")
         with bpy.data.libraries.load(str(path), link=False) as (src, dst):
             dst.objects = list(src.objects)
         new = [obj for obj in dst.objects if obj is not None]
-        for obj in new:
-            bpy.context.scene.collection.objects.link(obj)
     else:
-        raise UserError(f"--rig {path}: expected a .blend or .fbx file")
+        raise UserError(f"--rig {value}: expected a .blend or .fbx file[:Armature]")
     rigs = [obj for obj in new if obj.type == "ARMATURE"]
+    if name is not None:
+        rigs = [obj for obj in rigs if obj.name == name]
     if not rigs:
-        raise UserError(f"--rig {path}: holds no armature")
-    return rigs[0]
+        found = ", ".join(o.name for o in new if o.type == "ARMATURE") or "none"
+        named = f" named {name!r}" if name else ""
+        raise UserError(f"--rig {value}: holds no armature{named} (armatures: {found})")
+
+    def deformed(rig):
+        return sum(any(m.type == "ARMATURE" and m.object == rig for m in o.modifiers) for o in new)
+
+    rig = max(rigs, key=lambda r: (deformed(r), len(r.data.bones)))
+    if path.suffix.lower() == ".blend":
+        keep = [o for o in new if o == rig or rig in _ancestors(o)]
+        for obj in keep:
+            bpy.context.scene.collection.objects.link(obj)
+        for obj in new:
+            if obj not in keep and obj.users == 0:
+                bpy.data.objects.remove(obj)
+    return rig
+
+
+def _ancestors(obj: bpy.types.Object) -> list[bpy.types.Object]:
+    out = []
+    while obj.parent is not None:
+        obj = obj.parent
+        out.append(obj)
+    return out
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Silence C-level writes to stdout (Blender's ``Info: Saved copy as ...`` report)."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real file behind stdout (e.g. captured)
+        yield
+        return
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def bake_clip(clip: Clip, ns: argparse.Namespace) -> None:
@@ -290,20 +356,26 @@ def bake_clip(clip: Clip, ns: argparse.Namespace) -> None:
         baked = bake_motion(scene, motion, body, BakeOptions(image_size=size, object_mesh=object_mesh))
         if clip.motion:
             scene.anylift.result_path = str(clip.motion.resolve())
+        exported = baked.armature
         if ns.retarget:
-            from anylift_blender.retarget import retarget
+            from anylift_blender.retarget import RetargetError, retarget
 
-            rig = _load_rig(Path(ns.rig))
-            retarget(baked.armature, rig, None if ns.retarget == "auto" else ns.retarget)
+            rig = _load_rig(ns.rig)
+            try:
+                retarget(baked.armature, rig, None if ns.retarget == "auto" else ns.retarget)
+            except (KeyError, RetargetError) as exc:
+                raise UserError(f"--retarget {ns.retarget} --rig {ns.rig}: {exc.args[0]}") from exc
+            exported = rig
         clip.out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(clip.out) as tmp:
             # An existing (empty) temp file would make Blender keep it as a .blend1 backup.
             tmp.unlink()
-            bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False, compress=True, copy=True)
+            with _quiet_stdout():
+                bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False, compress=True, copy=True)
         if ns.export:
             from anylift_blender.exporting import export_scene
 
-            export_scene(clip.out.with_suffix(f".{ns.export}"), ns.export, baked.armature)
+            export_scene(clip.out.with_suffix(f".{ns.export}"), ns.export, exported)
     finally:
         anylift_blender.unregister()
 
@@ -314,27 +386,80 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (UserError, *USER_ERRORS)
 
 
+def outputs_of(clip: Clip, ns: argparse.Namespace) -> list[Path]:
+    """The files a clip's bake writes (the scene, its export)."""
+    out = [clip.out]
+    if ns.export:
+        out.append(clip.out.with_suffix(f".{ns.export}"))
+    return out
+
+
+_BLEND_MAGIC = (b"BLENDER", b"\x28\xb5\x2f\xfd", b"\x1f\x8b")  # plain, zstd, gzip
+
+
+def outputs_valid(clip: Clip, ns: argparse.Namespace) -> bool:
+    """Whether every output of the clip exists, is non-empty, and the scene is a .blend file
+    (``--resume`` skips the clip). Files are saved atomically, so none is half-written."""
+    paths = outputs_of(clip, ns)
+    if not all(p.is_file() and p.stat().st_size > 0 for p in paths):
+        return False
+    with open(clip.out, "rb") as f:
+        return f.read(7).startswith(_BLEND_MAGIC)
+
+
+def _select(clips: list[Clip], ns: argparse.Namespace) -> list[Clip]:
+    if not ns.shard:
+        return clips
+    from anylift.batch.clips import parse_shard, select_shard
+    from anylift.errors import InputError
+
+    try:
+        return select_shard(clips, parse_shard(ns.shard))
+    except InputError as exc:
+        raise UserError(str(exc)) from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the batch; returns the exit code."""
     try:
         ns = parse_args(script_args(sys.argv if argv is None else argv))
-        clips = clips_from_args(ns)
+        clips = _select(clips_from_args(ns), ns)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # argparse's usage errors
         return 2 if exc.code else 0
+    manifest = None
+    if ns.manifest:
+        from anylift.batch.manifest import ManifestWriter
+
+        manifest = ManifestWriter(ns.manifest)
     failures: list[tuple[str, str, int]] = []
     show = sys.stderr.isatty()
-    for i, clip in enumerate(clips, 1):
-        if show:
-            print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
-        try:
-            bake_clip(clip, ns)
-        except _user_errors() as exc:
-            failures.append((clip.name, str(exc), 2))
-        except Exception as exc:
-            failures.append((clip.name, f"internal error: {exc}\n{traceback.format_exc()}", 1))
+    try:
+        for i, clip in enumerate(clips, 1):
+            if show:
+                print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
+            record = {"clip": clip.name, "shard": ns.shard, "warnings": [], "outputs": []}
+            start = time.perf_counter()
+            if ns.resume and outputs_valid(clip, ns):
+                record.update(status="skipped", outputs=[str(p) for p in outputs_of(clip, ns)])
+            else:
+                try:
+                    bake_clip(clip, ns)
+                    record.update(status="ok", outputs=[str(p) for p in outputs_of(clip, ns)])
+                except _user_errors() as exc:
+                    failures.append((clip.name, str(exc), 2))
+                    record.update(status="failed", error=" ".join(str(exc).split()))
+                except Exception as exc:
+                    failures.append((clip.name, f"internal error: {exc}\n{traceback.format_exc()}", 1))
+                    record.update(status="error", error=f"internal error: {' '.join(str(exc).split())}")
+            record["seconds"] = round(time.perf_counter() - start, 3)
+            if manifest is not None:
+                manifest.write(record)
+    finally:
+        if manifest is not None:
+            manifest.close()
     for name, message, _ in failures:
         prefix = f"{name}: " if len(clips) > 1 else ""
         print(f"error: {prefix}{message}", file=sys.stderr)

@@ -11,6 +11,7 @@ import bpy
 from .operators.lift import draw_job
 from .operators.object_keypoints import draw_object_keypoints
 from .operators.retarget import draw_bone_map
+from .uncertainty import draw_legend
 
 
 def _operator_exists(idname: str) -> bool:
@@ -116,7 +117,20 @@ class ANYLIFT_PT_output(_AnyLiftPanel, bpy.types.Panel):
         _operator(col, "anylift.export", "Export", "EXPORT")
 
 
-classes = (ANYLIFT_PT_main, ANYLIFT_PT_lift, ANYLIFT_PT_bake, ANYLIFT_PT_output)
+class ANYLIFT_PT_uncertainty(_AnyLiftPanel, bpy.types.Panel):
+    bl_label = "Uncertainty"
+    bl_parent_id = "ANYLIFT_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 - Blender reads a set
+
+    def draw(self, context):
+        armature = context.scene.objects.get("SMPL")
+        if armature is None or armature.type != "ARMATURE":
+            self.layout.label(text="No baked SMPL armature", icon="INFO")
+            return
+        draw_legend(self.layout, armature)
+
+
+classes = (ANYLIFT_PT_main, ANYLIFT_PT_lift, ANYLIFT_PT_bake, ANYLIFT_PT_output, ANYLIFT_PT_uncertainty)
 
 
 def register() -> None:

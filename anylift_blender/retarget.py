@@ -2,32 +2,34 @@
 
 Bone maps are ``{source bone: target bone}`` with the source bones named as SMPL joints
 (``formats.md``: each SMPL bone is named after the joint at its head, so ``left_elbow`` is the
-forearm). :data:`PRESETS` cover Mixamo and Rigify; :func:`auto_map` matches any other rig by
-normalised bone names (prefixes stripped, side tokens such as ``.L``/``_l``/``Left`` read,
-synonyms such as thigh/upleg, shin/calf/leg, upper_arm/arm, forearm/lowerarm merged).
+forearm). The presets and name tables are data, in :mod:`.bone_maps`: Mixamo, Rigify (a
+generated rig's FK controls, a deform-only copy, or the metarig); :func:`auto_map` matches any
+other humanoid by normalised bone names (prefixes stripped, side tokens such as ``.L``/``_l``/
+``Left`` read, synonyms such as thigh/upleg, shin/calf/leg, upper_arm/arm, forearm/lowerarm).
 
-The transfer is done in world space, frame by frame, in numpy (no ``frame_set``):
+What the target should do is computed in world space, for all frames at once, in numpy:
 
 - ``D_b(t) = R_src_b(t) · R_src_rest_b⁻¹`` is how far the source bone turned from its rest
   orientation, in world space;
-- the target bone's world orientation is ``R_tgt_b(t) = D_b(t) · A_b · R_tgt_rest_b`` where
-  ``A_b`` first turns the whole target rest body to face like the source rest body (frames
-  built from the hips and the spine), then swings the bone so it points like the source bone
-  at rest. ``A_b`` is what makes an A-pose rig follow a T-pose source: the target bone then
-  points exactly where the source bone points, frame by frame. (The pelvis keeps only the
-  body-facing part, so a rig whose hip bone points down or sideways is not flipped.)
-- the target's hips follow ``p_tgt(t) = p_tgt_rest + k · (p_src(t) - p_src_rest)`` with
-  ``k`` the ratio of leg lengths (hip-knee-ankle, both sides averaged), so a smaller rig takes
-  smaller steps and keeps its feet on the floor;
-- these world poses become local ``rotation_quaternion`` (and hips ``location``) keys by
-  walking the target hierarchy from the root (unmapped bones keep their current local pose),
-  written in bulk with :mod:`anylift_blender.baking.keys` into a new action on the target.
+- the target's *follower* (the bone that shows the mapped bone: itself on a plain rig, the
+  deform bone behind a Rigify control) should have ``R_tgt_b(t) = D_b(t) · A_b · R_tgt_rest_b``,
+  where ``A_b`` first turns the whole target rest body to face like the source rest body (frames
+  built from the hips and the spine), then swings the bone so it points like the source bone at
+  rest. ``A_b`` is what makes an A-pose rig follow a T-pose source: the target bone then points
+  exactly where the source bone points. (The pelvis keeps only the body-facing part.)
+- the target's hips follow ``p_tgt(t) = p_tgt_rest + k · (p_src(t) - p_src_rest)`` with ``k``
+  the ratio of leg lengths (hip-knee-ankle, both sides averaged): root motion kept, scaled to
+  the target's proportions, so a smaller rig takes smaller steps and keeps its feet on the floor.
 
-Assumptions (documented limits): pose bones inherit rotation and scale (the defaults), bones
-are not scaled in pose mode, and keyed bones carry no constraints that override them (on a
-generated Rigify rig, retarget onto a deform-only copy or the metarig; its DEF bones follow
-constraints). Keyed target bones are switched to the ``QUATERNION`` rotation mode. An action
-already on the target is kept (given a fake user), not deleted.
+How to get there is solved through Blender's own evaluation of the rig (constraints, drivers,
+IK/FK switches), frame by frame (:func:`_solve`), so rigs whose deform bones follow controls
+work; the preset's switches are set first (Rigify limbs to FK). The keyed bones' local
+``rotation_quaternion`` (and hips ``location``) are written in bulk with
+:mod:`anylift_blender.baking.keys` into a new action on the target; unmapped bones keep their
+current local pose. A retarget that leaves a core limb (upper arms, forearms, thighs, shins)
+unmapped or more than :data:`MAX_LIMB_ERROR_DEG` off the source raises :class:`RetargetError`
+and leaves the target as it was. Keyed target bones are switched to the ``QUATERNION`` rotation
+mode. An action already on the target is kept (given a fake user), not deleted.
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ from collections.abc import Iterable, Mapping
 
 import bpy
 import numpy as np
+from mathutils import Matrix, Vector
 
+from . import bone_maps
 from .baking import keys
-from .baking.armature import SMPL_BONES  # re-exported: the retarget operator's source bones
+from .baking.armature import SMPL_BONES, SMPL_PARENTS  # SMPL_BONES re-exported: the operator's rows
 from .rotations import (
     blender_axis_angle_to_matrix,
     continuous_quaternions,
@@ -50,58 +54,7 @@ from .rotations import (
     swing,
 )
 
-_SIDED = {
-    # SMPL bone (left side) -> (Mixamo name without side/prefix, Rigify stem)
-    "collar": ("Shoulder", "shoulder"),
-    "shoulder": ("Arm", "upper_arm"),
-    "elbow": ("ForeArm", "forearm"),
-    "wrist": ("Hand", "hand"),
-    "hip": ("UpLeg", "thigh"),
-    "knee": ("Leg", "shin"),
-    "ankle": ("Foot", "foot"),
-    "foot": ("ToeBase", "toe"),
-}
-
-
-def _mixamo() -> dict[str, tuple[str, ...]]:
-    m = {
-        "pelvis": ("Hips",),
-        "spine1": ("Spine",),
-        "spine2": ("Spine1",),
-        "spine3": ("Spine2",),
-        "neck": ("Neck",),
-        "head": ("Head",),
-    }
-    for smpl, (mixamo, _) in _SIDED.items():
-        m[f"left_{smpl}"] = (f"Left{mixamo}",)
-        m[f"right_{smpl}"] = (f"Right{mixamo}",)
-    return m
-
-
-def _rigify() -> dict[str, tuple[str, ...]]:
-    # Candidates in order: deform bones of a generated rig, its ORG bones, then the metarig.
-    def variants(name: str) -> tuple[str, ...]:
-        return (f"DEF-{name}", f"ORG-{name}", name)
-
-    m = {
-        "pelvis": variants("spine"),
-        "spine1": variants("spine.001"),
-        "spine2": variants("spine.002"),
-        "spine3": variants("spine.003"),
-        "neck": variants("spine.004"),
-        "head": variants("spine.006"),
-    }
-    for smpl, (_, stem) in _SIDED.items():
-        m[f"left_{smpl}"] = variants(f"{stem}.L")
-        m[f"right_{smpl}"] = variants(f"{stem}.R")
-    return m
-
-
-#: Presets: SMPL bone -> candidate target bone names, the first one present is used. Mixamo
-#: names match with any ``mixamorig:``/``mixamorig1:``... prefix or none.
-PRESETS: dict[str, dict[str, tuple[str, ...]]] = {"mixamo": _mixamo(), "rigify": _rigify()}
-
-_MIXAMO_PREFIX = re.compile(r"^mixamorig\d*[:_]", re.IGNORECASE)
+PRESETS = bone_maps.PRESETS  # re-exported: presets by name
 
 
 def preset_map(preset: str, target_bones: Iterable[str]) -> dict[str, str]:
@@ -115,9 +68,9 @@ def preset_map(preset: str, target_bones: Iterable[str]) -> dict[str, str]:
     names = list(target_bones)
     lookup = {name: name for name in names}
     if preset == "mixamo":
-        lookup = {_MIXAMO_PREFIX.sub("", name): name for name in names}
+        lookup = {bone_maps.MIXAMO_PREFIX.sub("", name): name for name in names}
     mapping = {}
-    for smpl, candidates in PRESETS[preset].items():
+    for smpl, candidates in PRESETS[preset].bones.items():
         for candidate in candidates:
             if candidate in lookup:
                 mapping[smpl] = lookup[candidate]
@@ -128,7 +81,7 @@ def preset_map(preset: str, target_bones: Iterable[str]) -> dict[str, str]:
 def detect_preset(target_bones: Iterable[str]) -> str | None:
     """``"mixamo"``, ``"rigify"`` or None, from the target's bone names."""
     names = set(target_bones)
-    if any(_MIXAMO_PREFIX.match(n) for n in names) or {"Hips", "LeftUpLeg", "RightUpLeg"} <= names:
+    if any(bone_maps.MIXAMO_PREFIX.match(n) for n in names) or {"Hips", "LeftUpLeg", "RightUpLeg"} <= names:
         return "mixamo"
     if {"DEF-spine", "DEF-thigh.L"} <= names or {"ORG-spine", "ORG-thigh.L"} <= names:
         return "rigify"
@@ -139,65 +92,26 @@ def detect_preset(target_bones: Iterable[str]) -> str | None:
 
 # --- automatic mapping by normalised names -------------------------------------------------
 
-_PREFIXES = re.compile(
-    r"^(?:.*:|def[-_.]|org[-_.]|mch[-_.]|bip0*1[ _]?|cc_base_|j_bip_[lrc]_|b_|jnt_|bn_|bone_|rig_|"
-    r"valvebiped\.bip01_)",
-    re.IGNORECASE,
-)
-_SIDE_PATTERNS = (
-    (re.compile(r"(?:^|[._\- ])(l|left)(?=$|[._\- \d])", re.IGNORECASE), "l"),
-    (re.compile(r"(?:^|[._\- ])(r|right)(?=$|[._\- \d])", re.IGNORECASE), "r"),
-    (re.compile(r"^left(?=[A-Z_])|left$", re.IGNORECASE), "l"),
-    (re.compile(r"^right(?=[A-Z_])|right$", re.IGNORECASE), "r"),
-)
-# Parts of a body, each with the words that name it (after lower-casing, digits kept apart).
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "hips": ("hips", "pelvis", "hip"),
-    "spine": ("spine", "chest", "upperchest", "torso", "abdomen", "back"),
-    "neck": ("neck",),
-    "head": ("head",),
-    "collar": ("clavicle", "collar", "collarbone", "shoulder"),
-    "upperarm": ("upperarm", "uparm", "arm", "humerus"),
-    "forearm": ("forearm", "lowerarm", "elbow", "lowarm"),
-    "hand": ("hand", "wrist"),
-    "thigh": ("thigh", "upleg", "upperleg", "femur", "hip"),
-    "shin": ("shin", "calf", "leg", "lowerleg", "lowleg", "knee", "crus"),
-    "foot": ("foot", "ankle"),
-    "toe": ("toe", "toes", "toebase", "ball"),
-}
-_SKIP_WORDS = frozenset(
-    "thumb index middle ring pinky finger fingers twist roll ik pole target end nub tip top eye jaw "
-    "tongue breast hair ear nose brow lip teeth tweak prop weapon helper corrective mch".split()
-)
-_SMPL_PART = {
-    "pelvis": ("hips", None),
-    "neck": ("neck", None),
-    "head": ("head", None),
-    **{f"{side}_{smpl}": (part, side[0]) for side in ("left", "right") for smpl, part in (
-        ("collar", "collar"), ("shoulder", "upperarm"), ("elbow", "forearm"), ("wrist", "hand"),
-        ("hip", "thigh"), ("knee", "shin"), ("ankle", "foot"), ("foot", "toe"))},
-}  # fmt: skip
-
 
 def normalize_bone_name(name: str) -> tuple[str | None, str | None]:
     """``(part, side)`` of a bone name: part a key of the synonym table or None, side ``"l"``,
     ``"r"`` or None. E.g. ``"mixamorig:LeftForeArm"`` -> ``("forearm", "l")``,
     ``"DEF-thigh.R"`` -> ``("thigh", "r")``, ``"Calf_L"`` -> ``("shin", "l")``."""
-    text = _PREFIXES.sub("", name)
+    text = bone_maps.NAME_PREFIXES.sub("", name)
     side = None
-    for pattern, value in _SIDE_PATTERNS:
+    for pattern, value in bone_maps.SIDE_PATTERNS:
         if pattern.search(text):
             side = value
             text = pattern.sub(" ", text, count=1)
             break
     # CamelCase -> words, then drop separators and digits: "UpperArm" -> "upperarm".
     words = [w for w in re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower()) if w]
-    if _SKIP_WORDS.intersection(words):
+    if bone_maps.SKIP_WORDS.intersection(words):
         return None, side
     key = "".join(words)
     if not key:
         return None, side
-    for part, names in _SYNONYMS.items():
+    for part, names in bone_maps.SYNONYMS.items():
         if key in names:
             # "hip"/"shoulder" with a side name the thigh/clavicle, without one the hips/...
             if part == "hips" and key == "hip" and side is not None:
@@ -228,7 +142,7 @@ def auto_map(target_armature: bpy.types.Object, source_bones: Iterable[str] = SM
             by_part[(part, side)] = bone.name
     mapping = {}
     wanted = set(source_bones)
-    for smpl, (part, side) in _SMPL_PART.items():
+    for smpl, (part, side) in bone_maps.SMPL_PART.items():
         if smpl in wanted and (part, side) in by_part:
             mapping[smpl] = by_part[(part, side)]
     if spine:
@@ -374,6 +288,16 @@ def _body_frame(heads: Mapping[str, np.ndarray], mapping: Mapping[str, str] | No
     return np.stack([lateral, np.cross(up, lateral), up], axis=1)
 
 
+def _hip_centre(heads: Mapping[str, np.ndarray], mapping: Mapping[str, str] | None, fallback: str):
+    """Mid-point of the hip joints ((3,) or (T, 3)), else the head of ``fallback``."""
+    names = ["left_hip", "right_hip"]
+    if mapping is not None:
+        names = [mapping.get(n) for n in names]
+    if all(n is not None and n in heads for n in names):
+        return (heads[names[0]] + heads[names[1]]) / 2
+    return heads[fallback]
+
+
 def _leg_length(heads: Mapping[str, np.ndarray], mapping: Mapping[str, str] | None) -> float | None:
     lengths = []
     for side in ("left", "right"):
@@ -393,6 +317,73 @@ def _normalise_map(bone_map: Mapping[str, str] | Iterable[tuple[str, str]] | str
     return {str(s): str(t) for s, t in pairs if s and t}
 
 
+class Retargeted(dict):
+    """The mapping used, ``{SMPL bone: keyed target bone}``, with what the rig then did:
+    ``followers`` ``{SMPL bone: deform bone checked}`` and ``errors`` ``{SMPL bone: worst
+    direction error over the frames, degrees}``."""
+
+    followers: dict[str, str]
+    errors: dict[str, float]
+
+
+class RetargetError(ValueError):
+    """The rig cannot follow: too few bones map, or its deform bones do not move with the source."""
+
+
+#: A core limb further off than this (degrees, worst frame) fails the retarget.
+MAX_LIMB_ERROR_DEG = 10.0
+_MAX_PASSES = 8
+#: A frame is solved when every follower points this close to its target (and the hips are there).
+_TOLERANCE_DEG, _TOLERANCE_M = 0.1, 1e-3
+
+
+def _followers(target: bpy.types.Object, mapping: Mapping[str, str]) -> dict[str, str]:
+    """``{SMPL bone: bone whose pose shows it}``: a preset's deform bone for a control, else itself."""
+    names = target.data.bones
+    out = {}
+    for smpl, keyed in mapping.items():
+        follower = next((p.followers[keyed] for p in PRESETS.values() if keyed in p.followers), None)
+        out[smpl] = follower if follower is not None and follower in names else keyed
+    return out
+
+
+def _mover(target: bpy.types.Object, keyed: str) -> str:
+    """The bone that carries ``keyed``'s location: a preset's mover when the rig has it, else itself."""
+    mover = next((p.movers[keyed] for p in PRESETS.values() if keyed in p.movers), None)
+    return mover if mover is not None and mover in target.data.bones else keyed
+
+
+def _switches(target: bpy.types.Object, mapping: Mapping[str, str]) -> dict[tuple[str, str], float]:
+    """``{(pose bone, property): value}`` of the presets whose controls are keyed."""
+    keyed = set(mapping.values())
+    out = {}
+    for preset in PRESETS.values():
+        if keyed.isdisjoint(preset.followers):
+            continue
+        for bone, props in preset.switches.items():
+            pb = target.pose.bones.get(bone)
+            for prop, value in props.items():
+                if pb is not None and prop in pb.keys():
+                    out[(bone, prop)] = value
+    return out
+
+
+def _smpl_ancestor(smpl: str, mapping: Mapping[str, str]) -> str | None:
+    """The nearest SMPL ancestor of ``smpl`` that is mapped, or None."""
+    k = SMPL_BONES.index(smpl)
+    while SMPL_PARENTS[k] >= 0:
+        k = SMPL_PARENTS[k]
+        if SMPL_BONES[k] in mapping:
+            return SMPL_BONES[k]
+    return None
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(...) angle in degrees between the y axes (bone directions) of (..., 3, 3) rotations."""
+    cos = np.sum(a[..., :, 1] * b[..., :, 1], axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
 def retarget(
     source_armature: bpy.types.Object,
     target_armature: bpy.types.Object,
@@ -400,12 +391,13 @@ def retarget(
     *,
     frames: np.ndarray | None = None,
     action_name: str | None = None,
-) -> dict[str, str]:
+) -> Retargeted:
     """Key ``target_armature`` so its mapped bones follow ``source_armature``'s motion.
 
     Args:
         source_armature: the animated armature (normally ``SMPL``), with an action.
-        target_armature: the artist's rig.
+        target_armature: the artist's rig: plain (metarig, Mixamo, any humanoid) or driven by
+            constraints (a generated Rigify rig: its FK controls are keyed, limbs switched to FK).
         bone_map: ``{source bone: target bone}`` (or (source, target) pairs), a preset name
             (:data:`PRESETS`), or None for the detected preset / :func:`auto_map`. Pairs naming a
             bone missing on either side are ignored.
@@ -413,26 +405,36 @@ def retarget(
         action_name: name of the new target action (default ``"<target>_AnyLift"``).
 
     Returns:
-        The mapping actually used, ``{source bone: target bone}``.
+        The mapping used, ``{source bone: target bone}`` (a :class:`Retargeted`).
 
     Raises:
-        ValueError: the source has no animation, or no pair of the map exists on both rigs.
+        ValueError: the source has no animation, no pair of the map exists on both rigs, or
+            (:class:`RetargetError`) a core limb (:data:`bone_maps.CORE_LIMBS`) is unmapped or
+            its deform bone ends up more than :data:`MAX_LIMB_ERROR_DEG` off the source. The
+            target is then left as it was.
     """
     src_bones = {b.name for b in source_armature.data.bones}
     tgt_bones = {b.name for b in target_armature.data.bones}
     mapping = {
         s: t
         for s, t in _normalise_map(bone_map, target_armature).items()
-        if s in src_bones and t in tgt_bones
+        if s in src_bones and t in tgt_bones and s in SMPL_BONES
     }
     if not mapping:
         raise ValueError(
             f"no bone of '{target_armature.name}' maps onto '{source_armature.name}' "
             "(pick a preset or fill the bone map)"
         )
+    missing = [s for s in bone_maps.CORE_LIMBS if s not in mapping]
+    if missing:
+        raise RetargetError(
+            f"'{target_armature.name}': the limbs {', '.join(missing)} map to no bone, so the rig would "
+            f"not follow ({len(mapping)} bones mapped); fill those rows of the bone map or pick a preset"
+        )
     if frames is None:
         frames = action_frames(source_armature)
     frames = np.asarray(frames, dtype=np.float64)
+    followers = _followers(target_armature, mapping)
 
     src_world = np.array(source_armature.matrix_world, dtype=np.float64)
     tgt_world = np.array(target_armature.matrix_world, dtype=np.float64)
@@ -447,78 +449,248 @@ def retarget(
     src_heads = {n: m[:3, 3] for n, m in src_rest.items()}
     tgt_heads = {n: m[:3, 3] for n, m in tgt_rest.items()}
     frame_src = _body_frame(src_heads, None)
-    frame_tgt = _body_frame(tgt_heads, mapping)
+    frame_tgt = _body_frame(tgt_heads, followers)
     facing = frame_src @ frame_tgt.T if frame_src is not None and frame_tgt is not None else np.eye(3)
 
-    # Desired world rotation of every mapped target bone, (T, 3, 3).
-    desired_rot: dict[str, np.ndarray] = {}
-    for s, t in mapping.items():
+    # Desired world rotation of every follower, (T, 3, 3): see the module docstring.
+    inv_world = np.linalg.inv(tgt_world)
+    desired: dict[str, np.ndarray] = {}
+    for s, f in followers.items():
         turn = rotation_part(src_pose[s]) @ rotation_part(src_rest[s]).T
         align = facing
         if s != "pelvis":
-            t_dir = facing @ rotation_part(tgt_rest[t])[:, 1]
+            t_dir = facing @ rotation_part(tgt_rest[f])[:, 1]
             s_dir = rotation_part(src_rest[s])[:, 1]
             align = swing(t_dir / np.linalg.norm(t_dir), s_dir / np.linalg.norm(s_dir)) @ facing
-        desired_rot[t] = turn @ align @ rotation_part(tgt_rest[t])
-
-    hips_target = mapping.get("pelvis")
-    desired_pos = None
-    if hips_target is not None:
+        world = np.tile(np.eye(4), (len(frames), 1, 1))
+        world[:, :3, :3] = turn @ align @ rotation_part(tgt_rest[f])
+        world[:, :3, 3] = tgt_heads[f]
+        desired[s] = inv_world @ world  # armature space
+    mover = _mover(target_armature, mapping["pelvis"]) if "pelvis" in mapping else None
+    root = "pelvis" if mover is not None and not target_armature.data.bones[mover].use_connect else None
+    if root is not None:
         src_len = _leg_length(src_heads, None)
-        tgt_len = _leg_length(tgt_heads, mapping)
+        tgt_len = _leg_length(tgt_heads, followers)
         scale = tgt_len / src_len if src_len and tgt_len else 1.0
-        offset = src_pose["pelvis"][:, :3, 3] - src_rest["pelvis"][:3, 3]
-        desired_pos = tgt_rest[hips_target][:3, 3] + scale * offset
+        # Root motion of the hip centre (the same point on any rig; a rig's pelvis bone may start
+        # above or below it), scaled; the pelvis follower carries it at its desired rotation.
+        src_hip = _hip_centre(src_heads, None, "pelvis")
+        tgt_hip = _hip_centre(tgt_heads, followers, followers[root])
+        src_hip_t = _hip_centre({n: m[:, :3, 3] for n, m in src_pose.items()}, None, "pelvis")
+        hip_t = tgt_hip + scale * (src_hip_t - src_hip)  # (T, 3) world
+        f = followers[root]
+        lever = tgt_hip - tgt_heads[f]  # (3,) rest offset of the hip centre from the follower's head
+        turned = rotation_part(tgt_world)[None] @ rotation_part(desired[root]) @ rotation_part(tgt_rest[f]).T
+        pos = hip_t - np.einsum("tij,j->ti", turned, lever)
+        desired[root][:, :3, 3] = (inv_world[:3, :3] @ pos.T).T + inv_world[:3, 3]
 
-    # Walk the target hierarchy: local basis of mapped bones from their world targets.
-    inv_world_rot = rotation_part(tgt_world).T
-    inv_world = np.linalg.inv(tgt_world)
-    count = len(frames)
-    posed: dict[str, np.ndarray] = {}
-    keyed_rot: dict[str, np.ndarray] = {}
-    keyed_loc: dict[str, np.ndarray] = {}
-    for bone in _ordered_bones(target_armature):
-        name = bone.name
-        if bone.parent is None:
-            chain = np.broadcast_to(tgt_rest_arm[name], (count, 4, 4))
-        else:
-            rel = np.linalg.inv(tgt_rest_arm[bone.parent.name]) @ tgt_rest_arm[name]
-            chain = posed[bone.parent.name] @ rel
-        if name in desired_rot:
-            basis = np.tile(np.eye(4), (count, 1, 1))
-            rot_arm = inv_world_rot @ desired_rot[name]
-            basis[:, :3, :3] = np.swapaxes(rotation_part(chain), -1, -2) @ rot_arm
-            if name == hips_target and desired_pos is not None and not bone.use_connect:
-                p_arm = (inv_world[:3, :3] @ desired_pos.T).T + inv_world[:3, 3]
-                inv_chain = np.linalg.inv(chain)
-                loc = np.einsum("tij,tj->ti", inv_chain[:, :3, :3], p_arm) + inv_chain[:, :3, 3]
-                basis[:, :3, 3] = loc
-                keyed_loc[name] = loc
-            keyed_rot[name] = matrix_to_quaternion(basis[:, :3, :3])
-        else:
-            basis = np.broadcast_to(np.array(target_armature.pose.bones[name].matrix_basis), (count, 4, 4))
-        posed[name] = chain @ basis
+    solved = _solve(target_armature, mapping, followers, desired, mover if root else None)
+    result = Retargeted(mapping)
+    result.followers = followers
+    result.errors = {s: float(e.max()) for s, e in solved.errors.items()}
+    bad = {s: result.errors[s] for s in bone_maps.CORE_LIMBS if result.errors[s] > MAX_LIMB_ERROR_DEG}
+    if bad:
+        solved.restore()
+        worst = ", ".join(f"{followers[s]} {e:.0f}°" for s, e in bad.items())
+        raise RetargetError(
+            f"'{target_armature.name}': its deform bones do not follow the source ({worst} off); "
+            "its keyed bones may be overridden by constraints or IK: map the bones the rig animates "
+            "(for a generated Rigify rig, the rigify preset keys its FK controls)"
+        )
+    _write_keys(target_armature, frames, solved, action_name)
+    return result
 
-    _write_keys(target_armature, frames, keyed_rot, keyed_loc, action_name)
-    return mapping
+
+class _Solution:
+    """Per-frame bases of the keyed bones found by :func:`_solve`, and how to undo the solve."""
+
+    def __init__(self, target: bpy.types.Object, keyed: list[str], switches: dict[tuple[str, str], float]):
+        self.target = target
+        self.keyed = keyed
+        self.switches = switches
+        anim = target.animation_data
+        self.action = anim.action if anim is not None else None
+        self.slot = anim.action_slot if anim is not None and self.action is not None else None
+        pose = target.pose.bones
+        self.saved_basis = {n: pose[n].matrix_basis.copy() for n in keyed}
+        self.saved_modes = {n: pose[n].rotation_mode for n in keyed}
+        self.saved_props = {key: pose[key[0]][key[1]] for key in switches}
+        self.rotations: dict[str, np.ndarray] = {}
+        self.locations: dict[str, np.ndarray] = {}
+        self.errors: dict[str, np.ndarray] = {}
+
+    def restore(self) -> None:
+        pose = self.target.pose.bones
+        for name, basis in self.saved_basis.items():
+            pose[name].rotation_mode = self.saved_modes[name]
+            pose[name].matrix_basis = basis
+        for (bone, prop), value in self.saved_props.items():
+            pose[bone][prop] = value
+        if self.action is not None:
+            anim = self.target.animation_data
+            anim.action = self.action
+            if self.slot is not None:
+                anim.action_slot = self.slot
+        self.target.update_tag()
+
+
+def _upstream(
+    target: bpy.types.Object, mapping: Mapping[str, str], order: list[str]
+) -> dict[str, tuple[str | None, set[str]]]:
+    """``{SMPL bone: (nearest upstream SMPL bone or None, all upstream SMPL bones)}`` on this rig.
+
+    Upstream of a keyed bone are the mapped bones whose turning turns its parent, found by turning
+    each in turn and letting Blender evaluate (constraints may hang a rig's hips from its spine).
+    The nearest is the upstream bone with the most upstream bones of its own.
+    """
+    pose = target.pose.bones
+    view_layer = bpy.context.view_layer
+
+    def parents() -> dict[str, np.ndarray]:
+        view_layer.update()
+        out = {}
+        for s in order:
+            parent = pose[mapping[s]].parent
+            out[s] = rotation_part(np.array(parent.matrix)) if parent is not None else np.eye(3)
+        return out
+
+    base = parents()
+    moved: dict[str, set[str]] = {s: set() for s in order}
+    for d in order:
+        pb = pose[mapping[d]]
+        saved = pb.matrix_basis.copy()
+        pb.matrix_basis = saved @ Matrix.Rotation(0.5, 4, Vector((1.0, 1.0, 1.0)).normalized())
+        target.update_tag()
+        now = parents()
+        pb.matrix_basis = saved
+        for s in order:
+            if s != d and np.abs(now[s] - base[s]).max() > 1e-5:
+                moved[s].add(d)
+    target.update_tag()
+    view_layer.update()
+    return {s: (max(moved[s], key=lambda d: len(moved[d]), default=None), moved[s]) for s in order}
+
+
+def _solve(
+    target: bpy.types.Object,
+    mapping: Mapping[str, str],
+    followers: Mapping[str, str],
+    desired: Mapping[str, np.ndarray],
+    mover: str | None,
+) -> _Solution:
+    """Bases of the keyed bones that put every follower at ``desired`` (armature space, (T, 4, 4)).
+
+    Blender evaluates the rig (its constraints, drivers and switches) after each pass; each pass
+    turns every keyed bone by its follower's remaining error, in the SMPL hierarchy's order, and
+    predicts that its descendants turn with it, so a plain rig converges in one pass per frame and
+    a generated Rigify rig in a few (warm-started from the previous frame). ``mover`` (the bone
+    carrying the root motion, or None) is shifted by the pelvis follower's remaining offset.
+    Unmapped bones keep their current pose.
+    """
+    order = [s for s in SMPL_BONES if s in mapping]
+    keyed = [mapping[s] for s in order]
+    switches = _switches(target, mapping)
+    solution = _Solution(target, list(dict.fromkeys([*keyed, *([mover] if mover else [])])), switches)
+    pose = target.pose.bones
+    rest = _rest(target)
+
+    def rest_rel(name: str) -> np.ndarray:
+        bone = target.data.bones[name]
+        parent = rest[bone.parent.name] if bone.parent is not None else np.eye(4)
+        return np.linalg.inv(parent) @ rest[name]
+
+    rel = {s: rest_rel(mapping[s]) for s in order}
+    # The control's turn relative to its follower at rest: where the control goes when the
+    # follower follows it rigidly (exactly so on a plain rig, where both are one bone).
+    offset = {s: rotation_part(rest[followers[s]]).T @ rotation_part(rest[mapping[s]]) for s in order}
+    anim = target.animation_data
+    if anim is not None:
+        anim.action = None  # the artist's action would override the pose on every evaluation
+    for (bone, prop), value in switches.items():
+        pose[bone][prop] = value
+    for name in keyed:
+        pose[name].rotation_mode = "QUATERNION"
+    view_layer = bpy.context.view_layer
+    count = len(next(iter(desired.values())))
+    basis = {name: np.array(pose[name].matrix_basis) for name in solution.keyed}
+    try:
+        upstream = _upstream(target, mapping, order)
+    except BaseException:
+        solution.restore()
+        raise
+    order.sort(key=lambda s: len(upstream[s][1]))
+    rotations = {name: np.zeros((count, 3, 3)) for name in keyed}
+    locations = np.zeros((count, 3))
+    errors = {s: np.zeros(count) for s in order}
+    try:
+        for t in range(count):
+            for k in range(_MAX_PASSES):
+                for name, m in basis.items():
+                    pose[name].matrix_basis = Matrix(m.tolist())
+                target.update_tag()
+                view_layer.update()
+                current = {s: rotation_part(np.array(pose[followers[s]].matrix)) for s in order}
+                want = {s: rotation_part(desired[s][t]) for s in order}
+                for s in order:
+                    errors[s][t] = _angle_deg(current[s], want[s])
+                shift = 0.0
+                if mover:
+                    shift = desired["pelvis"][t][:3, 3] - np.array(pose[followers["pelvis"]].head)
+                if max(errors[s][t] for s in order) < _TOLERANCE_DEG and np.linalg.norm(shift) < _TOLERANCE_M:
+                    break
+                correction: dict[str, np.ndarray] = {}
+                for s in order:
+                    pb = pose[mapping[s]]
+                    control = rotation_part(np.array(pb.matrix))
+                    if k == 0:  # the control where a rigidly following follower would be right
+                        new_rot = want[s] @ offset[s]
+                    else:  # then only swing: a follower's twist need not follow its control's
+                        new_rot = swing(current[s][:, 1], want[s][:, 1]) @ control
+                    correction[s] = new_rot @ control.T
+                    up = correction[upstream[s][0]] if upstream[s][0] else np.eye(3)
+                    parent = np.array(pb.parent.matrix) if pb.parent is not None else np.eye(4)
+                    frame_rot = up @ rotation_part(parent) @ rotation_part(rel[s])
+                    basis[mapping[s]][:3, :3] = frame_rot.T @ new_rot
+                if mover:
+                    pb = pose[mover]
+                    parent = np.array(pb.parent.matrix) if pb.parent is not None else np.eye(4)
+                    new_pos = np.array(pb.matrix)[:3, 3] + shift
+                    chain = np.linalg.inv(parent @ rest_rel(mover))
+                    basis[mover][:3, 3] = chain[:3, :3] @ new_pos + chain[:3, 3]
+            for name in keyed:
+                rotations[name][t] = rotation_part(basis[name])
+            if mover:
+                locations[t] = basis[mover][:3, 3]
+    except BaseException:
+        solution.restore()
+        raise
+    solution.errors = errors
+    solution.rotations = {name: matrix_to_quaternion(r) for name, r in rotations.items()}
+    if mover:
+        solution.locations = {mover: locations}
+    return solution
 
 
 def _write_keys(
     target: bpy.types.Object,
     frames: np.ndarray,
-    rotations: Mapping[str, np.ndarray],
-    locations: Mapping[str, np.ndarray],
+    solution: _Solution,
     action_name: str | None,
 ) -> None:
-    anim = target.animation_data
-    if anim is not None and anim.action is not None and anim.action.users <= 1:
-        # keys.new_action deletes an action left without users; the artist's must survive.
-        anim.action.use_fake_user = True
+    action = solution.action
+    if action is not None:
+        anim = target.animation_data
+        anim.action = action  # so keys.new_action sees it, and replaces it
+        if action.users <= 1:
+            # keys.new_action deletes an action left without users; the artist's must survive.
+            action.use_fake_user = True
     bag = keys.new_action(target, name=action_name or f"{target.name}_AnyLift")
-    for name, quats in rotations.items():
-        target.pose.bones[name].rotation_mode = "QUATERNION"
+    for name, quats in solution.rotations.items():
         path = f'pose.bones["{bpy.utils.escape_identifier(name)}"].rotation_quaternion'
         keys.write_channels(bag, path, frames, continuous_quaternions(quats), group=name)
-    for name, loc in locations.items():
+    for name, loc in solution.locations.items():
         path = f'pose.bones["{bpy.utils.escape_identifier(name)}"].location'
         keys.write_channels(bag, path, frames, loc, group=name)
+    for (bone, prop), value in solution.switches.items():
+        path = f'pose.bones["{bpy.utils.escape_identifier(bone)}"]["{prop}"]'
+        keys.write_fcurve(bag, path, 0, frames[:1], np.array([value]), group=bone)

@@ -3,7 +3,7 @@
 # test suite, the add-on's tests inside real Blender (the bpy module). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/venv.sh dev,blender,video
+bash scripts/venv.sh dev,blender,video,cluster
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 # Keep torch to the 2 cores this machine has; tests are written for that.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
-from ..uncertainty import apply_uncertainty
+from ..uncertainty import apply_motion_uncertainty
 from . import armature as armature_baking
 from . import camera as camera_baking
 from . import filters
@@ -163,9 +163,7 @@ def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOpt
             location = location + (locked - root) @ bone_rest[0]
         location, quats = filters.smooth(location, quats, options.smoothing)
         armature_baking.key_armature(arm, frames, location, quats)
-        std = getattr(motion, "keypoints3d_std", None)
-        if std is not None:
-            apply_uncertainty(arm, np.asarray(std), frame_start=FIRST_FRAME)
+        apply_motion_uncertainty(arm, motion, frame_start=FIRST_FRAME)
 
         body_obj = None
         if options.body_mesh:

@@ -4,7 +4,8 @@ The bone map is editable: a collection of (source, target) pairs stored on the t
 (``Object.anylift_bone_map``), filled from the preset (``scene.anylift.retarget_preset``:
 ``mixamo``, ``rigify``, or empty/``auto`` for detection then name matching) by
 ``anylift.fill_bone_map``, or by Retarget itself when it is empty. Panels draw it with
-:func:`draw_bone_map`.
+:func:`draw_bone_map`. A rig that would not follow (core limbs unmapped, deform bones overridden)
+is an error, reported, with the rig left as it was.
 """
 
 from __future__ import annotations
@@ -116,7 +117,9 @@ class ANYLIFT_OT_retarget(bpy.types.Operator):
         missing = [row.target for row in target.anylift_bone_map if row.target and row.source not in used]
         if missing:
             self.report({"WARNING"}, f"Bones not found, skipped: {', '.join(missing)}")
-        self.report({"INFO"}, f"Retargeted {len(used)} bones onto '{target.name}'")
+        worst = max(used.errors.get(s, 0.0) for s in retarget.bone_maps.CORE_LIMBS)
+        message = f"Retargeted {len(used)} bones onto '{target.name}' (limbs within {worst:.1f}°)"
+        self.report({"INFO"}, message)
         return {"FINISHED"}
 
 

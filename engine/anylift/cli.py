@@ -11,6 +11,7 @@ file written (a result being written when the signal comes is finished first, th
 - ``anylift info``.
 - ``anylift rest-mesh --kind KIND --betas B0,...,B9 --out REST.npz``: the body's rest mesh for a shape
   (:mod:`anylift.body.rest`), for the Blender add-on when the engine runs in another Python.
+- ``anylift batch FOLDER --out DIR [...]``: :mod:`anylift.batch.cli`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from anylift.batch.cli import add_parser as add_batch_parser
 from anylift.errors import InputError
 from anylift.video.cli import add_parsers as add_video_parsers
 
@@ -232,6 +234,13 @@ def cmd_lift(args: argparse.Namespace) -> int:
         f"{result.samples or 1} sample(s), world: {world}{scale}, "
         f"{result.timings.get('total', 0.0):.1f} s"
     )
+    if m.root_std is not None:
+        import numpy as np
+
+        print(
+            f"spread of the samples (median): placement {1000 * np.median(m.root_std):.0f} mm, "
+            f"pose {1000 * np.median(m.keypoints3d_pose_std):.0f} mm"
+        )
     if result.ground_offset is not None:
         print(f"ground: translated by (0, 0, {-result.ground_offset:+.4f}) m so the floor is z = 0")
     return 0
@@ -388,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truth", required=True, metavar="TRUTH.npz")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_eval)
+    add_batch_parser(sub)
     return parser
 
 

@@ -43,6 +43,7 @@ from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
 from anylift.lifting import objects as hoi
+from anylift.lifting import spread
 from anylift.lifting.checks import check_inputs
 from anylift.lifting.denoiser import (  # noqa: F401  (LiftCondition: the denoiser hook's type)
     LiftCondition,
@@ -52,7 +53,7 @@ from anylift.lifting.denoiser import (  # noqa: F401  (LiftCondition: the denois
 )
 from anylift.lifting.options import DEFAULT_STEPS, METHODS, LiftOptions  # noqa: F401  (public names)
 from anylift.lifting.placement import depth_scales, floor_shift, rescale_about_centres, rest_keypoints
-from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, fuse, sample_points  # noqa: F401
+from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: F401
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.world import ResultWorld, camera_is_metric, result_world, translate_cameras
 from anylift.progress import ProgressFn, check_cancel, report
@@ -220,9 +221,9 @@ def lift_with_report(
                 scales = depth_scales(samples_world[s, :, : hoi.NUM_BODY], centres, rest, fps=keypoints.fps)
                 samples_world[s] = rescale_about_centres(samples_world[s], centres, scales)
         if plan is not None:
-            obj_world, obj_spread = fuse(samples_world[..., hoi.NUM_BODY :, :])
+            obj_world, obj_spread = _fuse(samples_world[..., hoi.NUM_BODY :, :])
             samples_world = samples_world[..., : hoi.NUM_BODY, :]
-        fused, std = fuse(samples_world)
+        fused, std = _fuse(samples_world)
         report(progress, "triangulate", 1, 1)
         clock.lap("triangulate")
         # 7. SMPL fit.
@@ -250,7 +251,9 @@ def lift_with_report(
         fps=keypoints.fps, joints=joints, keypoints3d=fused, global_orient=fit.global_orient,
         body_pose=fit.body_pose, transl=transl, betas=fit.betas, body_model=body.kind,
         world_to_camera=w2c, intrinsics=world.camera.K, keypoints3d_std=std,
-        samples_keypoints3d=samples_world if std is not None else None, **hoi.motion_fields(plan, object_fit),
+        samples_keypoints3d=samples_world if std is not None else None,
+        **spread.motion_fields(samples_world if std is not None else None),
+        **hoi.motion_fields(plan, object_fit),
     )  # fmt: skip
     clock.total()
     return LiftReport(
@@ -318,6 +321,11 @@ def _world(keypoints, camera, image_size, metric_camera) -> tuple[ResultWorld, b
         return result_world(camera, keypoints.num_frames, image_size, metric=True), None
     scale, determined = estimate_camera_scale(keypoints.keypoints, camera.K, camera.world_to_camera)
     return result_world(camera, keypoints.num_frames, image_size, scale=scale, metric=False), determined
+
+
+def _fuse(samples_world: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(S, T, J, 3) -> per-coordinate median (T, J, 3) and spread (T, J) (None for one sample)."""
+    return (samples_world[0], None) if len(samples_world) == 1 else spread.fuse(samples_world)
 
 
 def _to_world(points_lift: np.ndarray, world: ResultWorld) -> np.ndarray:

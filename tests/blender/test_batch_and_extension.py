@@ -142,3 +142,37 @@ def test_extension_builds_validates_and_installs(tmp_path):
     assert data.is_relative_to(user / "extensions") and Path(out["CACHE"]).is_relative_to(data)
     assert Path(out["PROXY"]).is_relative_to(data) and Path(out["PROXY"]).stat().st_size > 1_000_000
     assert not (tmp_path / "not-here").exists()
+
+
+def test_batch_shard_resume_and_manifest(result_npz, tmp_path):
+    """A folder of clips in two shards with a manifest; a rerun with --resume bakes nothing."""
+    import json
+
+    path, _motion = result_npz
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name in ("a", "b", "c"):
+        (clips / f"{name}.npz").write_bytes(path.read_bytes())
+    out = tmp_path / "out"
+    for shard in ("0/2", "1/2"):
+        manifest = tmp_path / f"m{shard[0]}.jsonl"
+        args = ["--motion", str(clips), "--out", str(out), "--shard", shard, "--manifest", str(manifest)]
+        proc = _run([str(BATCH), "--", *args])
+        assert proc.returncode == 0, proc.stderr
+        assert "Saved copy as" not in proc.stdout  # the atomic save is silent
+    lines = [json.loads(x) for f in ("m0.jsonl", "m1.jsonl") for x in (tmp_path / f).read_text().splitlines()]
+    assert [(x["clip"], x["shard"], x["status"]) for x in lines] == [
+        ("a", "0/2", "ok"), ("c", "0/2", "ok"), ("b", "1/2", "ok"),
+    ]  # fmt: skip
+    assert all(x["outputs"] == [str(out / f"{x['clip']}.blend")] and x["seconds"] > 0 for x in lines)
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    (out / "c.blend").write_bytes(b"")  # an empty scene is not a valid output: baked again
+    manifest = tmp_path / "again.jsonl"
+    args = ["--motion", str(clips), "--out", str(out), "--resume", "--manifest", str(manifest)]
+    proc = _run([str(BATCH), "--", *args])
+    assert proc.returncode == 0, proc.stderr
+    again = [json.loads(x) for x in manifest.read_text().splitlines()]
+    assert [(x["clip"], x["status"]) for x in again] == [("a", "skipped"), ("b", "skipped"), ("c", "ok")]
+    assert (out / "a.blend").stat().st_mtime_ns == stamps["a.blend"] and (out / "c.blend").stat().st_size > 0
+    proc = _run([str(BATCH), "--", "--motion", str(clips), "--out", str(out), "--shard", "2/2"])
+    assert proc.returncode == 2 and "--shard" in proc.stderr

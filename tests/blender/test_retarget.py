@@ -273,15 +273,42 @@ def test_auto_map_custom_rig(source):
 
 
 def test_explicit_pairs_and_errors(source):
-    target, _ = _target("unreal", a_pose=0.0, sizes=1.0)
-    used = retarget.retarget(source, target, [("left_elbow", "lowerarm_l"), ("left_knee", "no_such_bone")])
-    assert used == {"left_elbow": "lowerarm_l"}
+    target, rename = _target("unreal", a_pose=0.0, sizes=1.0)
+    pairs = [(joint, rename[joint]) for joint in SMPL_T_POSE if not joint.endswith("_hand")]
+    used = retarget.retarget(source, target, [*pairs, ("left_hand", "no_such_bone")])
+    assert used == dict(pairs)
     bag = keys.channelbag_of(target)
-    assert {fc.data_path for fc in bag.fcurves} == {'pose.bones["lowerarm_l"].rotation_quaternion'}
+    assert {fc.data_path.split('"')[1] for fc in bag.fcurves} == set(dict(pairs).values())
     with pytest.raises(ValueError, match="no bone"):
         retarget.retarget(source, target, {"left_elbow": "missing"})
     with pytest.raises(KeyError, match="unknown retarget preset"):
         retarget.retarget(source, target, "maya")
+
+
+def test_too_few_limbs_fail_and_leave_the_rig(source):
+    """A map that would move fewer than the core limbs is an error, not a success."""
+    target, _ = _target("unreal", a_pose=0.0, sizes=1.0)
+    with pytest.raises(retarget.RetargetError, match=r"left_shoulder.*map to no bone"):
+        retarget.retarget(source, target, [("left_elbow", "lowerarm_l"), ("left_knee", "calf_l")])
+    assert target.animation_data is None or target.animation_data.action is None
+
+
+def test_rig_that_does_not_follow_fails_and_is_restored(source):
+    """Constraints overriding the keyed bones: the deform bones stay put, so the retarget fails."""
+    target, rename = _target("mixamo", a_pose=0.0, sizes=1.0)
+    old = bpy.data.actions.new("ArtistWalk")
+    target.animation_data_create().action = old
+    pb = target.pose.bones[rename["left_elbow"]]
+    pb.constraints.new("LIMIT_ROTATION").use_limit_x = True  # the elbow bend (about local X) is blocked
+    for c in pb.constraints:
+        c.use_limit_y = c.use_limit_z = True
+        c.owner_space = "LOCAL"
+    before = {b.name: np.array(b.matrix_basis) for b in target.pose.bones}
+    with pytest.raises(retarget.RetargetError, match="do not follow"):
+        retarget.retarget(source, target)
+    assert target.animation_data.action == old
+    for b in target.pose.bones:
+        assert np.allclose(np.array(b.matrix_basis), before[b.name])
 
 
 def test_existing_target_action_is_kept(source):
@@ -318,10 +345,13 @@ def test_retarget_operator_with_edited_map(addon, source):
     rows = {row.source: row for row in target.anylift_bone_map}
     assert [row.source for row in target.anylift_bone_map] == list(retarget.SMPL_BONES)
     assert rows["left_elbow"].target == "mixamorig:LeftForeArm" and rows["left_hand"].target == ""
-    rows["left_elbow"].target = ""  # the artist unmaps the forearm
+    rows["neck"].target = ""  # the artist unmaps the neck
     assert bpy.ops.anylift.retarget() == {"FINISHED"}
     keyed = {fc.data_path.split('"')[1] for fc in keys.channelbag_of(target).fcurves}
-    assert "mixamorig:LeftArm" in keyed and "mixamorig:LeftForeArm" not in keyed
+    assert "mixamorig:LeftArm" in keyed and "mixamorig:Neck" not in keyed
+    rows["left_elbow"].target = ""  # without a forearm the rig would not follow: an error
+    with pytest.raises(RuntimeError, match="left_elbow"):
+        bpy.ops.anylift.retarget()
     scene.anylift.retarget_preset = "maya"
     with pytest.raises(RuntimeError, match="unknown retarget preset"):
         bpy.ops.anylift.fill_bone_map()

@@ -98,3 +98,73 @@ def test_nan_and_bad_input(rig):
     with pytest.raises(ValueError, match="non-negative"):
         uncertainty.apply_uncertainty(rig, -np.ones((4, 17)))
     assert rig.animation_data is None  # nothing keyed on failure
+
+
+def test_pose_spread_relative_to_body_size_colours_bones_not_the_depth(rig):
+    """Samples far apart in depth (placement) but agreeing on the pose: green bones, the depth
+    spread on the object; one arm the samples disagree on: red."""
+    from types import SimpleNamespace
+
+    from anylift.lifting.spread import body_size, sample_spread
+
+    rng = np.random.default_rng(0)
+    t = 4
+    body = np.zeros((t, 17, 3))
+    body[:, :, 2] = np.linspace(1.7, 0.0, 17)  # a 1.7 m column of keypoints
+    body[:, [11, 12, 13, 14, 15, 16, 5, 6], 0] = [0.1, -0.1, 0.1, -0.1, 0.1, -0.1, 0.2, -0.2]
+    body[:, [11, 12], 2], body[:, [13, 14], 2], body[:, [15, 16], 2] = 1.0, 0.5, 0.0
+    body[:, [5, 6], 2] = 1.5
+    depth = np.array([0.0, 0.25, 0.5, 0.75])  # 28 cm placement spread
+    samples = body[None] + depth[:, None, None, None] * np.array([0.0, 1.0, 0.0])
+    samples = samples + rng.normal(0, 0.003, samples.shape)  # 0.5 cm pose noise
+    samples[:, :, COCO.index("left_wrist"), 0] += np.array([0.0, 0.2, -0.2, 0.0])[:, None]
+    s = sample_spread(samples)
+    motion = SimpleNamespace(
+        keypoints3d=s.fused, keypoints3d_std=s.std, samples_keypoints3d=samples,
+        root_std=s.root_std, keypoints3d_pose_std=s.pose_std,
+    )  # fmt: skip
+    assert uncertainty.apply_motion_uncertainty(rig, motion, frame_start=1)
+    size = body_size(s.fused)
+    assert rig[uncertainty.SIZE_PROPERTY] == pytest.approx(size) and 1.4 < size < 1.6
+    bpy.context.scene.frame_set(2)
+    assert rig[uncertainty.ROOT_PROPERTY] == pytest.approx(s.root_std[1], abs=1e-6)
+    assert s.root_std[1] > 0.25 and s.std[1].min() > 0.25  # the old total spread: all red
+    # Pose spread: the right arm is confident (green), the left forearm and hand are not (red).
+    assert np.allclose(rig.pose.bones["right_elbow"].color.custom.normal, uncertainty._GREEN, atol=5e-3)
+    assert np.allclose(rig.pose.bones["left_wrist"].color.custom.normal, uncertainty._RED, atol=5e-3)
+    assert rig.pose.bones["left_wrist"][uncertainty.PROPERTY] == pytest.approx(s.pose_std[1, 9], abs=1e-6)
+    # Without a pose spread field, it is computed from the samples; without anything, nothing is keyed.
+    del motion.keypoints3d_pose_std
+    np.testing.assert_allclose(uncertainty.pose_spread(motion), s.pose_std)
+    assert not uncertainty.apply_motion_uncertainty(rig, SimpleNamespace(keypoints3d=s.fused))
+
+
+class _Layout:
+    """Records what a panel draws (labels and icons)."""
+
+    def __init__(self):
+        self.lines = []
+
+    def column(self, **_):
+        return self
+
+    def label(self, text="", icon="NONE"):
+        self.lines.append((text, icon))
+
+
+def test_legend_names_thresholds_and_placement(rig):
+    layout = _Layout()
+    uncertainty.draw_legend(layout, rig)
+    assert "Samples > 1" in layout.lines[0][0]
+    rig[uncertainty.SIZE_PROPERTY] = 1.5
+    rig[uncertainty.ROOT_PROPERTY] = 0.28
+    layout = _Layout()
+    uncertainty.draw_legend(layout, rig)
+    text = "\n".join(t for t, _ in layout.lines)
+    assert f"{100 * uncertainty.LOW:.1f} % ({100 * uncertainty.LOW * 1.5:.1f} cm): confident" in text
+    assert f"{100 * uncertainty.HIGH:.1f} % ({100 * uncertainty.HIGH * 1.5:.1f} cm): unsure" in text
+    assert "Placement (root) spread here: 28.0 cm" in text
+    # Green, yellow, red swatches; every icon is one this Blender knows.
+    assert [icon for _, icon in layout.lines[1:4]] == [f"COLLECTION_COLOR_0{i}" for i in (4, 3, 1)]
+    icons = bpy.types.UILayout.bl_rna.functions["label"].parameters["icon"].enum_items.keys()
+    assert all(icon in icons for _, icon in layout.lines)

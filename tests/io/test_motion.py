@@ -26,6 +26,8 @@ TABLE = {
     "intrinsics": (3, 3),
     "keypoints3d_std": (T, 17),
     "samples_keypoints3d": (S, T, 17, 3),
+    "root_std": (T,),
+    "keypoints3d_pose_std": (T, 17),
     "object_names": (N,),
     "object_rotation": (N, T, 3, 3),
     "object_translation": (N, T, 3),
@@ -55,6 +57,8 @@ def make_motion(optional=True, seed=0, **changes):
         kw.update(
             keypoints3d_std=rng.uniform(0, 0.05, (T, 17)),
             samples_keypoints3d=rng.normal(size=(S, T, 17, 3)),
+            root_std=rng.uniform(0, 0.3, T),
+            keypoints3d_pose_std=rng.uniform(0, 0.05, (T, 17)),
             object_names=["box", "chair"],
             object_rotation=Rotation.random(N * T, random_state=seed + 1).as_matrix().reshape(N, T, 3, 3),
             object_translation=rng.normal(size=(N, T, 3)),

@@ -1,7 +1,8 @@
 """Motion results (``anylift.motion/1`` ``.npz``): the :class:`Motion` container, reader and writer.
 
 The file holds exactly the keys of ``docs/formats.md``'s motion table: the required ones
-always, the optional ones (``keypoints3d_std``, ``samples_keypoints3d``, the four
+always, the optional ones (``keypoints3d_std``, ``samples_keypoints3d``, ``root_std``,
+``keypoints3d_pose_std``, the four
 ``object_*``) only when present. Strings (``format``, ``body_model``, ``object_names``) are
 numpy unicode arrays, so ``np.load(path, allow_pickle=False)`` opens every file we write.
 Readers ignore keys they do not know (newer files may add some).
@@ -51,6 +52,8 @@ REQUIRED_KEYS = (
 OPTIONAL_KEYS = (
     "keypoints3d_std",
     "samples_keypoints3d",
+    "root_std",
+    "keypoints3d_pose_std",
     "object_names",
     "object_rotation",
     "object_translation",
@@ -76,6 +79,9 @@ class Motion:
         intrinsics: (3, 3) the input camera's K.
         keypoints3d_std: optional (T, 17) spread of the samples, metres.
         samples_keypoints3d: optional (S, T, 17, 3) every sample drawn.
+        root_std: optional (T,) spread of the body's placement (the samples' hip centres), metres.
+        keypoints3d_pose_std: optional (T, 17) spread of the pose (keypoints relative to each
+            sample's hip centre), metres (:mod:`anylift.lifting.spread`).
         object_names: optional N names (HOI); the three ``object_*`` arrays come with it.
         object_rotation: (N, T, 3, 3) object frame -> world rotations.
         object_translation: (N, T, 3) object origins in the world, metres.
@@ -95,6 +101,8 @@ class Motion:
     intrinsics: np.ndarray
     keypoints3d_std: np.ndarray | None = None
     samples_keypoints3d: np.ndarray | None = None
+    root_std: np.ndarray | None = None
+    keypoints3d_pose_std: np.ndarray | None = None
     object_names: list[str] | None = None
     object_rotation: np.ndarray | None = None
     object_translation: np.ndarray | None = None
@@ -150,17 +158,23 @@ class Motion:
         check_rigid(self.world_to_camera, path=path, field="world_to_camera")
         self.intrinsics = check_intrinsics(self.intrinsics, path=path, field="intrinsics")
 
-        if self.keypoints3d_std is not None:
-            std = arr("keypoints3d_std", self.keypoints3d_std, (t, 17))
+        for name, shape in (
+            ("keypoints3d_std", (t, 17)),
+            ("root_std", (t,)),
+            ("keypoints3d_pose_std", (t, 17)),
+        ):
+            if getattr(self, name) is None:
+                continue
+            std = arr(name, getattr(self, name), shape)
             if (std < 0).any():
                 idx = tuple(np.argwhere(std < 0)[0])
                 raise InputError(
                     f"is {std[idx]}",
                     path=path,
-                    field=index_field("keypoints3d_std", idx),
+                    field=index_field(name, idx),
                     expected="a spread >= 0",
                 )
-            self.keypoints3d_std = std
+            setattr(self, name, std)
         if self.samples_keypoints3d is not None:
             s = np.asarray(self.samples_keypoints3d)
             num_samples = s.shape[0] if s.ndim == 4 else -1
@@ -233,6 +247,9 @@ class Motion:
             out["keypoints3d_std"] = self.keypoints3d_std
         if self.samples_keypoints3d is not None:
             out["samples_keypoints3d"] = self.samples_keypoints3d
+        for name in ("root_std", "keypoints3d_pose_std"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
         if self.object_names is not None:
             # np.str_ dtype ("<U..."), never object: loadable with allow_pickle=False.
             out["object_names"] = np.array(self.object_names, dtype=np.str_).reshape(-1)
@@ -270,6 +287,10 @@ def read_motion(path: str | os.PathLike) -> Motion:
         "keypoints3d_std": npz_array(arrays, "keypoints3d_std", path=path, shape=(t, 17), required=False),
         "samples_keypoints3d": npz_array(
             arrays, "samples_keypoints3d", path=path, shape=(None, t, 17, 3), required=False
+        ),
+        "root_std": npz_array(arrays, "root_std", path=path, shape=(t,), required=False),
+        "keypoints3d_pose_std": npz_array(
+            arrays, "keypoints3d_pose_std", path=path, shape=(t, 17), required=False
         ),
     }
     if "object_names" in arrays:

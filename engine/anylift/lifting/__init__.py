@@ -7,4 +7,5 @@
 - :mod:`.consistency`: the sampling hook that triangulates all views, projects observed joints
   onto their camera rays (VideoMDM) and reprojects (Mocap-2-to-3, MAS).
 - :mod:`.objects`: HOI object keypoints appended to the body, and their pose fit.
+- :mod:`.spread`: the samples' spread, of the body's placement and of its pose, apart.
 """

@@ -8,7 +8,7 @@ sampler in chunks of :data:`WINDOW_CHUNK` (times the samples), so memory stays b
 long the clip; each window's noise comes from its sample's seed, so chunking changes nothing.
 The sampled views are triangulated robustly (view weights: input view ``1 + score`` where
 observed, 1 elsewhere), observed joints put on their rays (the input view is reproduced exactly),
-and the windows blended with a raised cosine. Samples are fused by their per-coordinate median.
+and the windows blended with a raised cosine.
 """
 
 from __future__ import annotations
@@ -140,12 +140,3 @@ def sample_points(
         points[:, c0 : c0 + len(chunk)] = pts.reshape(samples, len(chunk), *pts.shape[1:])
     out = np.stack([blend(p, starts, t_len) for p in points])
     return out, {"num_windows": len(starts), "window": den.window, "num_views": den.num_views}
-
-
-def fuse(samples_world: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """(S, T, J, 3) samples -> (T, J, 3) per-coordinate median and (T, J) RMS spread (None for S = 1)."""
-    if len(samples_world) == 1:
-        return samples_world[0], None
-    fused = np.median(samples_world, axis=0)
-    std = np.sqrt((np.linalg.norm(samples_world - fused, axis=-1) ** 2).mean(0))
-    return fused, std

@@ -1,0 +1,146 @@
+"""The clips of a batch folder, their shards, and which of them already have valid outputs.
+
+A clip is a keypoints file (``*.json`` / ``*.npz``, any format ``read_keypoints`` reads) or an
+OpenPose folder (a sub-folder holding ``*_keypoints.json``) inside the batch folder. Its name is
+the file's stem without a trailing ``_keypoints``; its camera, when there is one, is
+``<name>_camera.(json|npz)`` beside it or ``<name>.(json|npz|txt)`` / ``<name>_camera.*`` in the
+``--camera`` folder (the names ``anylift detect`` / ``anylift camera`` and the Blender batch write).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from anylift.errors import InputError
+
+KEYPOINT_SUFFIXES = (".json", ".npz")
+CAMERA_SUFFIXES = (".json", ".npz", ".txt")
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One clip: ``name``, its ``keypoints`` file or folder, its ``camera`` file or None."""
+
+    name: str
+    keypoints: Path
+    camera: Path | None
+
+
+def _clip_name(path: Path) -> str:
+    stem = path.name if path.is_dir() else path.stem
+    return stem[: -len("_keypoints")] if stem.endswith("_keypoints") and len(stem) > 10 else stem
+
+
+def _is_openpose_folder(path: Path) -> bool:
+    """A folder of OpenPose per-frame ``*_keypoints.json`` files (not of anylift keypoints files)."""
+    if not path.is_dir():
+        return False
+    frames = [p for p in path.iterdir() if p.name.endswith("_keypoints.json")]
+    return bool(frames) and not any(_is_anylift_keypoints(p) for p in frames)
+
+
+def _is_anylift_keypoints(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return b"anylift.keypoints" in f.read(256)
+
+
+def find_clips(folder: str | os.PathLike, camera: str | os.PathLike | None = None) -> list[Clip]:
+    """The clips of ``folder``, sorted by name (the stable order shards are cut from).
+
+    Args:
+        folder: the batch folder.
+        camera: a folder of cameras named after the clips, or None.
+
+    Raises:
+        InputError: the folder is missing, is itself one OpenPose clip, holds no clip, or two
+            entries give the same clip name.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("is not a folder", path=folder, field="FOLDER", expected="a folder of clips")
+    if _is_openpose_folder(folder):
+        raise InputError(
+            "is one OpenPose clip, not a folder of clips", path=folder, field="FOLDER",
+            fix="Lift it with `anylift lift`, or give the folder that holds it",
+        )  # fmt: skip
+    cameras_dir = None if camera is None else Path(camera)
+    if cameras_dir is not None and not cameras_dir.is_dir():
+        raise InputError(
+            "is not a folder", path=cameras_dir, field="--camera", expected="a folder of cameras"
+        )
+    entries = sorted(folder.iterdir())
+    beside = {
+        p.stem[: -len("_camera")]: p
+        for p in entries
+        if p.is_file() and p.suffix.lower() in CAMERA_SUFFIXES and p.stem.endswith("_camera")
+    }
+    clips: dict[str, Clip] = {}
+    for path in entries:
+        if path.name.startswith("."):
+            continue
+        if path.is_file():
+            if path.suffix.lower() not in KEYPOINT_SUFFIXES or path.stem.endswith("_camera"):
+                continue
+        elif not _is_openpose_folder(path):
+            continue
+        name = _clip_name(path)
+        if name in clips:
+            raise InputError(
+                f"two clips are named '{name}' ({clips[name].keypoints.name}, {path.name})", path=folder,
+                fix="Rename one of them",
+            )  # fmt: skip
+        clips[name] = Clip(name, path, _camera_for(name, cameras_dir) or beside.get(name))
+    if not clips:
+        raise InputError(
+            "holds no clip", path=folder, field="FOLDER",
+            expected="keypoints files (*.json, *.npz) or OpenPose folders",
+        )  # fmt: skip
+    return [clips[name] for name in sorted(clips)]
+
+
+def _camera_for(name: str, folder: Path | None) -> Path | None:
+    if folder is None:
+        return None
+    for stem in (name, f"{name}_camera"):
+        for suffix in CAMERA_SUFFIXES:
+            path = folder / f"{stem}{suffix}"
+            if path.is_file():
+                return path
+    return None
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` -> (I, N) with 0 <= I < N.
+
+    Raises:
+        InputError: not of that form.
+    """
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        index, count = -1, 0
+    if count < 1 or not 0 <= index < count:
+        raise InputError(f"is {text!r}", field="--shard", expected="I/N with 0 <= I < N, e.g. 0/4")
+    return index, count
+
+
+def select_shard(clips: list[Clip], shard: tuple[int, int] | None) -> list[Clip]:
+    """This worker's share: every N-th clip from the I-th, in name order (all with ``None``)."""
+    if shard is None:
+        return list(clips)
+    index, count = shard
+    ordered = sorted(clips, key=lambda c: c.name)
+    return ordered[index::count]
+
+
+def valid_output(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds a readable ``anylift.motion/1`` result (resume skips its clip)."""
+    from anylift.io.motion import read_motion
+
+    try:
+        read_motion(path)
+    except (InputError, OSError, ValueError):
+        return False
+    return True
