@@ -12,7 +12,8 @@ which keeps every projection in the input view exactly and changes only depth an
 the weighted median over rigid bones of ``reference length / lifted length``; a bone counts in
 proportion to ``sin^2`` of its angle to the viewing ray (a bone seen side-on has its length fixed
 by the image, one pointing at the camera by the prior's depth guess), and the log-scales are
-smoothed over time (depth changes smoothly; a median over ~1/3 s, then a Gaussian).
+smoothed over time (the prior's size error changes slowly: a median over 1 s, then a Gaussian
+of 0.5 s, chosen on training-motion cases of the camera-family benchmark).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
-from anylift.lifting.scale import BONES, bone_lengths
+from anylift.lifting.scale import BONES
 
-MEDIAN_SECONDS = 0.33
-SMOOTH_SECONDS = 0.1
+MEDIAN_SECONDS = 1.0
+SMOOTH_SECONDS = 0.5
 
 
 def depth_scales(
@@ -32,6 +33,7 @@ def depth_scales(
     reference_keypoints: np.ndarray,
     *,
     fps: float = 30.0,
+    bones: tuple[tuple[int, int], ...] = BONES,
 ) -> np.ndarray:
     """(T,) per-frame factors about the camera centres that give ``points`` the reference size.
 
@@ -42,8 +44,10 @@ def depth_scales(
         fps: frame rate (the smoothing windows are in seconds).
     """
     pts = np.asarray(points, dtype=np.float64)
-    ref = bone_lengths(np.asarray(reference_keypoints, dtype=np.float64)[None])
-    i, j = np.array(BONES).T
+    i, j = np.array(bones).T
+    ref = np.linalg.norm(
+        np.asarray(reference_keypoints, dtype=np.float64)[i] - reference_keypoints[j], axis=-1
+    )
     bone = pts[:, i] - pts[:, j]  # (T, B, 3)
     length = np.linalg.norm(bone, axis=-1)
     mid = 0.5 * (pts[:, i] + pts[:, j])
