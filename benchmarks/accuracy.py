@@ -154,17 +154,21 @@ def build_cases(clips: list[str], seeds: int, noise_px: float, dropout: float) -
     ]
 
 
-def run_method(case, method: str, *, checkpoint=None, steps=None, samples=1, seed=0) -> dict:
-    """Lift one case with one method; ``{"metrics": {...}, "seconds": s, "timings": {...}}``."""
+def run_method(case, method: str, *, checkpoint=None, steps=None, samples=1, seed=0, options=None) -> dict:
+    """Lift one case with one method; ``{"metrics": {...}, "seconds": s, "timings": {...}}``.
+
+    ``options``: further :class:`anylift.lifting.options.LiftOptions` fields for AnyLift (ablations).
+    """
     from anylift.cli import evaluate_motions
     from anylift.data.evaluation import static_camera_like
     from anylift.pipeline import lift_with_report
 
     camera = static_camera_like(case.camera) if method == "static" else case.camera
     start = time.perf_counter()
+    extra = {} if method == "smplify" else dict(options or {})
     report = lift_with_report(
         case.keypoints, camera, checkpoint=checkpoint, steps=steps, samples=samples, seed=seed,
-        method="smplify" if method == "smplify" else "anylift",
+        method="smplify" if method == "smplify" else "anylift", **extra,
     )  # fmt: skip
     seconds = time.perf_counter() - start
     return {
@@ -286,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--untrained-tiny", action="store_true", help="harness check with an untrained model")
     parser.add_argument("--steps", type=int, help="DDIM steps (default: the pipeline's)")
     parser.add_argument("--samples", type=int, default=1)
+    parser.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="a LiftOptions field for AnyLift (ablations), e.g. bone_lengths=true or placement=prior",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, help="JSON (default out/benchmarks/accuracy[_quick].json)")
     parser.add_argument("--per-case", action="store_true", help="also print one row per case and method")
     parser.add_argument(
@@ -293,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
         help="print the tables of earlier runs' JSON files (merged) instead of running",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    lift_options = {}
+    for item in args.option:
+        key, _, value = item.partition("=")
+        lift_options[key] = {"true": True, "false": False}.get(value.lower(), value)
     if args.summarize:
         docs = [json.loads(p.read_text()) for p in args.summarize]
         rows = [r for d in docs for r in d["cases"]]
@@ -345,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             for method in args.methods:
                 row = run_method(
                     case, method, checkpoint=None if method == "smplify" else checkpoint,
-                    steps=args.steps, samples=args.samples,
+                    steps=args.steps, samples=args.samples, options=lift_options,
                 )  # fmt: skip
                 row.update(
                     case=case.name, clip=clip, family=family, seed=seed, noise=noise, method=method,

@@ -204,7 +204,7 @@ def lift_with_report(
         pts, info = sample_points(
             hoi.appended_keypoints(keypoints, plan), world, image_size, den, schedule,
             samples=opts.samples, steps=opts.num_steps, seed=opts.seed, device=opts.device,
-            progress=progress, cancel=cancel,
+            bone_lengths=opts.bone_lengths, progress=progress, cancel=cancel,
         )  # fmt: skip
         clock.lap("diffusion")
         info.update(steps=opts.num_steps, samples=opts.samples)

@@ -185,3 +185,20 @@ def test_body_size_placement_puts_a_wrongly_sized_prior_at_the_right_depth(walk_
     np.testing.assert_allclose(
         reprojection_pixels(lifted["body_size"]), scene.keypoints.keypoints[..., :2], atol=1e-3
     )
+
+
+def test_keep_bone_lengths_gives_each_bone_one_length_and_keeps_directions(walk_scene):
+    from anylift.lifting.consistency import keep_bone_lengths
+
+    truth = torch.as_tensor(walk_scene.truth[None])  # (1, T, 17, 3)
+    stretch = 1.0 + 0.2 * torch.sin(torch.arange(truth.shape[1], dtype=torch.float64))[None, :, None, None]
+    hips = truth[:, :, [11, 12]].mean(2, keepdim=True)
+    noisy = hips + (truth - hips) * stretch  # every bone's length wobbles by +-20 % over time
+    fixed = keep_bone_lengths(noisy)
+    for a, b in ((11, 13), (13, 15), (5, 7), (7, 9), (6, 8)):
+        length = (fixed[0, :, a] - fixed[0, :, b]).norm(dim=-1)
+        assert float(length.std() / length.mean()) < 1e-9  # one length per bone
+        d_fixed = fixed[0, :, b] - fixed[0, :, a]
+        d_noisy = noisy[0, :, b] - noisy[0, :, a]
+        cos = (d_fixed * d_noisy).sum(-1) / (d_fixed.norm(dim=-1) * d_noisy.norm(dim=-1))
+        assert float(cos.min()) > 1 - 1e-9  # same directions

@@ -95,13 +95,53 @@ def triangulate_views(x_global, geometry: ViewGeometry, *, robust: bool = False)
     return fn(x_global, geometry.weights, geometry.projections, view_axis=1, fill=0.0, **kwargs)
 
 
-def consistency_hook(geometry: ViewGeometry, *, ray_strength: float = 1.0) -> Hook:
-    """The triangulate / ray-project / reproject hook (module doc) for (B, V, T, K, 2) x0."""
+# COCO-17 tree for the bone-length step, outward from the hip centre: (joint, parent); -1 = hips.
+_TREE = (
+    (11, -1), (12, -1), (13, 11), (15, 13), (14, 12), (16, 14), (5, 11), (6, 12), (7, 5), (9, 7),
+    (8, 6), (10, 8), (0, -2), (1, 0), (2, 0), (3, 1), (4, 2),
+)  # fmt: skip
+
+
+def keep_bone_lengths(points: torch.Tensor) -> torch.Tensor:
+    """(B, T, K, 3) body points with each bone set to its median length over the window's frames
+    (directions kept), walking out from the hip centre; the head hangs off the shoulder centre.
+
+    K >= 17 (COCO-17 first; object points pass unchanged).
+    """
+    out = points.clone()
+    hips = 0.5 * (points[:, :, 11] + points[:, :, 12])
+    neck = 0.5 * (points[:, :, 5] + points[:, :, 6])
+    for joint, parent in _TREE:
+        base_old = hips if parent == -1 else neck if parent == -2 else points[:, :, parent]
+        base_new = (
+            hips
+            if parent == -1
+            else 0.5 * (out[:, :, 5] + out[:, :, 6])
+            if parent == -2
+            else out[:, :, parent]
+        )
+        bone = points[:, :, joint] - base_old
+        length = bone.norm(dim=-1, keepdim=True)
+        target = length.median(dim=1, keepdim=True).values
+        out[:, :, joint] = base_new + bone * (target / length.clamp_min(1e-9))
+    return out
+
+
+def consistency_hook(
+    geometry: ViewGeometry, *, ray_strength: float = 1.0, bone_lengths: bool = False
+) -> Hook:
+    """The triangulate / ray-project / reproject hook (module doc) for (B, V, T, K, 2) x0.
+
+    ``bone_lengths``: after triangulating, give every bone one length over the window
+    (:func:`keep_bone_lengths`), before the observed joints go onto their rays.
+    """
 
     def hook(x0: torch.Tensor, n: torch.Tensor, cond: Any) -> torch.Tensor:
         g = geometry
         glob = rep.from_root_local(x0.to(torch.float64))
         pts = triangulate_views(glob, g)
+        if bone_lengths:
+            pts = keep_bone_lengths(pts)
         pts = onto_rays(pts, g.ray_origin, g.ray_direction, g.ray_mask, ray_strength)
         return rep.to_root_local(reproject(pts, g.projections)).to(x0.dtype)
 

@@ -46,6 +46,8 @@ class LiftOptions:
         metric_camera: override whether the camera's translations are metres
             (:func:`anylift.lifting.world.camera_is_metric`).
         placement: :data:`PLACEMENTS`.
+        bone_lengths: keep each bone's length constant over a window inside the sampling loop
+            (:func:`anylift.lifting.consistency.keep_bone_lengths`).
         fit_config: SMPL fit weights and iterations (None: :class:`SmplFitConfig`'s defaults).
     """
 
@@ -59,6 +61,7 @@ class LiftOptions:
     device: str = "cpu"
     metric_camera: bool | None = None
     placement: str = "body_size"
+    bone_lengths: bool = False
     fit_config: SmplFitConfig | None = None
 
     def replace(self, **changes: Any) -> LiftOptions:

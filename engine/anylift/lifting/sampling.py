@@ -88,6 +88,7 @@ def sample_points(
     steps: int,
     seed: int,
     device,
+    bone_lengths: bool = False,
     progress=None,
     cancel=None,
 ) -> tuple[np.ndarray, dict]:
@@ -98,6 +99,7 @@ def sample_points(
         world: the result world (its camera is the input camera).
         image_size: (W, H) pixels.
         den, schedule: from :mod:`anylift.lifting.denoiser`.
+        bone_lengths: keep bone lengths inside the sampling loop (:func:`consistency_hook`).
 
     Returns:
         (S, T, J, 3) points of every sample in the lift frame (metres), and the plan
@@ -126,7 +128,8 @@ def sample_points(
         ]  # fmt: skip
         cond, geometry, obs_mask = batch_views(views, samples, device)
         cond.lift_from_file = world.lift_from_file
-        hooks = (observed_guidance(cond.model.observed[:, 0], obs_mask, view=0), consistency_hook(geometry))
+        consistency = consistency_hook(geometry, bone_lengths=bone_lengths)
+        hooks = (observed_guidance(cond.model.observed[:, 0], obs_mask, view=0), consistency)
         x_init = noise[:, c0 : c0 + len(chunk)].reshape(-1, *one).to(device)
         done = c0 // WINDOW_CHUNK * steps
         relay = None if progress is None else (lambda stage, i, n, d=done: progress(stage, d + i, total))
