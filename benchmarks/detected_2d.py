@@ -17,7 +17,8 @@ a real person's skeleton differs from any keypoint definition.
 
     .venv/bin/python benchmarks/detected_2d.py --clip walk [--families orbit ...] [--seed 0]
 
-Building one entry takes about 0.3-0.6 s per frame on this 2-core CPU (render + fit + detect).
+Building the cache took about 2 s per frame on this shared 2-core CPU (one Blender subprocess
+per clip: body fit, render, then detection): 47 minutes for the benchmark's 28 cases.
 """
 
 from __future__ import annotations
