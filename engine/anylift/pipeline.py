@@ -62,6 +62,7 @@ from anylift.geometry.camera import project
 from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
+from anylift.lifting import framerate, gravity
 from anylift.lifting import objects as hoi
 from anylift.lifting.consistency import ViewGeometry, consistency_hook, final_points
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
@@ -162,6 +163,7 @@ class LiftReport:
     scale_determined: bool | None = None
     proportion_scale: float = 1.0
     ground_offset: float | None = None
+    gravity: gravity.Gravity | None = None
     warnings: list[str] = field(default_factory=list)
     object_fit: Any = None
 
@@ -512,10 +514,22 @@ def lift_with_report(
     denoiser: Callable[..., torch.Tensor] | None = None,
     metric_camera: bool | None = None,
     fit_config: SmplFitConfig | None = None,
+    up: Any = None,
+    frame_times: np.ndarray | None = None,
 ) -> LiftReport:
-    """:func:`lift` that also returns how the result was made (:class:`LiftReport`)."""
+    """:func:`lift` that also returns how the result was made (:class:`LiftReport`).
+
+    ``up``: None (camera file's up, else estimated), ``"camera"`` or (3,) in the camera file's
+    world (:mod:`anylift.lifting.gravity`); ``frame_times``: (T,) seconds for variable-rate input.
+    """
     clock = _Clock()
     _check_arguments(keypoints, camera, samples, steps, method, device)
+    # --- frame rate (anylift.lifting.framerate): lift at the model's rate; back_to_input() at the end.
+    keypoints, camera, rate_plan = framerate.to_model_rate(keypoints, camera, times=frame_times)
+    # --- gravity, part 1 (anylift.lifting.gravity): an up from the file or the user, else estimated.
+    camera, up_source = gravity.prepare_camera(
+        camera, up, keypoints.num_frames, _image_size(keypoints, camera)
+    )
     image_size = _image_size(keypoints, camera)
     den = schedule = None
     if method == "anylift":
@@ -534,6 +548,7 @@ def lift_with_report(
     proportion = 1.0
     samples_world = None
     obj_world = obj_spread = None  # (T, M, 3) fused object keypoints, (T, M) sample spread
+    grav = None  # gravity.Gravity (anylift method)
     check_cancel(cancel)
 
     if method == "smplify":
@@ -560,6 +575,11 @@ def lift_with_report(
             obj_world, obj_spread = _fuse(samples_world[..., hoi.NUM_BODY :, :])
             samples_world = samples_world[..., : hoi.NUM_BODY, :]
         fused, std = _fuse(samples_world)
+        # --- gravity, part 2: estimate up from the lifted body when nothing fixed it; level the world.
+        grav, fused, world, (samples_world, obj_world) = gravity.level(
+            fused, world, keypoints.fps, up_source, (samples_world, obj_world)
+        )
+        ground = ground or grav.source == "estimated"  # an estimated floor is put at z = 0
         # Joints the samples disagree on weigh less in the fit (5 cm spread halves the weight).
         weights = None if std is None else 1.0 / (1.0 + (std / 0.05) ** 2)
         fit = fit_smpl(
@@ -615,6 +635,7 @@ def lift_with_report(
         samples_keypoints3d=samples_world if std is not None else None,
         **hoi.motion_fields(plan, object_fit),
     )
+    motion = framerate.back_to_input(motion, rate_plan)  # --- frame rate: the input's frame times
     clock.total()
     return LiftReport(
         motion=motion,
@@ -627,6 +648,7 @@ def lift_with_report(
         ground_offset=offset,
         warnings=messages,
         object_fit=object_fit,
+        gravity=grav,
         **info,
     )
 
