@@ -93,15 +93,30 @@ def _check_out(path: str) -> Path:
 def cmd_lift(args: argparse.Namespace) -> int:
     """Lift 2D keypoints to a motion file."""
     from anylift.io.cameras import read_camera
-    from anylift.io.keypoints import read_keypoints
     from anylift.io.motion import write_motion
     from anylift.lifting.objects import ObjectsIgnoredWarning
     from anylift.pipeline import lift_with_report
     from anylift.progress import make_progress
 
     out = _check_out(args.out)
-    keypoints = read_keypoints(args.keypoints)
+    # --- several people (anylift.io.people): --person ID, --all, else the default (most prominent).
+    from anylift.io.people import select_person
+    from anylift.lifting.gravity import parse_up
+
+    up = parse_up(args.up)
+    keypoints, person, people = select_person(args.keypoints, args.person)
     camera = read_camera(args.camera) if args.camera else None
+    if args.all:
+        for pid in people.ids():
+            name = str(out.with_name(f"{out.stem}_{pid}{out.suffix}"))
+            one = argparse.Namespace(**{**vars(args), "all": False, "person": pid, "out": name})
+            cmd_lift(one)
+        return 0
+    if person is not None:
+        how = "as asked" if args.person is not None else "the default: longest and largest"
+        print(
+            f"person {person} ({how}; {len(people.tracks)} in the file: {', '.join(map(str, people.ids()))})"
+        )
     progress = make_progress(args.progress)
     try:
         with warnings.catch_warnings():
@@ -111,6 +126,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
                 keypoints, camera, checkpoint=args.checkpoint, body_model=args.body_model,
                 samples=args.samples, steps=args.steps, seed=args.seed, method=args.method,
                 ground=args.ground, device=args.device, progress=progress,
+                up=up, frame_times=people.frame_times,
             )  # fmt: skip
     finally:
         close = getattr(progress, "close", None)
@@ -130,6 +146,13 @@ def cmd_lift(args: argparse.Namespace) -> int:
     )
     if result.ground_offset is not None:
         print(f"ground: translated by (0, 0, {-result.ground_offset:+.4f}) m so the floor is z = 0")
+    g = result.gravity
+    if g is not None and g.pitch_deg is not None:
+        conf = f", confidence {g.confidence:.2f}" if g.source == "estimated" else ""
+        print(
+            f"up: {g.source}{conf}; camera tilt {g.pitch_deg:.1f} deg down, roll {g.roll_deg:.1f} deg"
+            + (" (override with --up X,Y,Z or --up camera)" if g.source == "estimated" else "")
+        )
     return 0
 
 
@@ -246,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--progress", choices=("auto", "bar", "jsonl", "none"), default="auto",
                    help="a bar on a terminal (auto), JSON lines on stderr, or none")  # fmt: skip
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--person", type=int, metavar="ID", help="the track id to lift (see 'anylift detect')")
+    who.add_argument("--all", action="store_true", help="lift every person: RESULT_<id>.npz each")
+    p.add_argument(
+        "--up",
+        metavar="X,Y,Z|camera",
+        help="world up in the camera file's world (default: the file's, else estimated)",
+    )
     p.set_defaults(func=cmd_lift)
 
     p = sub.add_parser("eval", help="metrics of a result against the truth")
