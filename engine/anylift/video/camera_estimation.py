@@ -27,7 +27,8 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    foreshortened limb counts), and the background points triangulated nearest to the
    person's feet in the image are taken to be at that depth.
 5. **World**: frame 0's camera sits at the origin, upright, looking along +y of a Z-up
-   world (``up`` = +Z); translations in metres (as well as the person's size tells them).
+   world, assumed level (no ``up`` is written: the lift estimates gravity, anylift.lifting.gravity);
+   translations in metres (as well as the person's size tells them).
 
 Frames where tracking fails (too few points) keep the previous frame's pose.
 """
@@ -502,7 +503,8 @@ def estimate_camera(
         progress, cancel: :mod:`anylift.progress` (stages "track features", "solve camera").
 
     Returns:
-        :class:`CameraEstimate`; ``camera`` has T = the video's frame count, ``up`` = +Z.
+        :class:`CameraEstimate`; ``camera`` has T = the video's frame count and no ``up``
+            (gravity is estimated when lifting).
 
     Raises:
         InputError: unreadable video, bad focal, or keypoints whose frame count differs.
@@ -528,7 +530,7 @@ def estimate_camera(
     cam = Camera(
         K=intrinsics_for(float(focal), tracks.image_size),
         world_to_camera=w2c,
-        up=np.array([0.0, 0.0, 1.0]),
+        up=None,  # frame 0 was only assumed level: the lift estimates gravity (lifting.gravity)
         image_size=tracks.image_size,
     )
     return CameraEstimate(cam, float(focal), estimated, models, depth)

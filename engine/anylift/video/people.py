@@ -4,8 +4,10 @@ Only what ships in the installed wheels (nothing is downloaded):
 
 1. **Proposals** per frame: MediaPipe's selfie segmentation (``mp.solutions.selfie_segmentation``,
    landscape model) gives a person mask for everyone in view; its connected blobs are boxes.
-   Every ``hog_every`` frames OpenCV's built-in HOG people detector adds boxes (real
-   pedestrians in clothes, which the mask can miss); overlapping boxes are merged.
+   Small and far people, which that mask misses, come from OpenCV's background subtractor
+   (MOG2: moving blobs of a static camera; frames where more than ``max_foreground`` of the
+   image moves - a moving camera - give none). Every ``hog_every`` frames OpenCV's built-in HOG
+   people detector adds boxes (real pedestrians in clothes); overlapping boxes are merged.
 2. **Tracks**: boxes are matched to the tracks' predicted boxes (constant velocity) by the
    Hungarian method on ``(1 - IoU) + colour distance`` (HSV histogram of the box, Bhattacharyya),
    gated. A track that finds no box coasts on its prediction for up to ``max_age`` frames
@@ -45,12 +47,17 @@ class PeopleConfig:
     mask_threshold: float = 0.5
     min_box_height: int = 24
     hog_every: int = 5
+    motion_proposals: bool = True
+    max_foreground: float = 0.15
     max_age: int = 12
     min_hits: int = 3
     gate: float = 0.75
     colour_weight: float = 0.6
     crop_size: int = 256
     min_frames: int = 5
+    reid_colour: float = 0.3
+    max_colour: float = 0.45
+    reid_seconds: float = 2.0
 
 
 def silence_native_logs() -> None:
@@ -129,6 +136,8 @@ def colour_histogram(frame: np.ndarray, box: np.ndarray, mask: np.ndarray | None
         return np.full(32, 1 / 32)
     hsv = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
     m = None if mask is None else (mask[y0:y1, x0:x1] > 0.5).astype(np.uint8)
+    if m is not None and m.sum() < 20:  # the mask missed this person: the whole box
+        m = None
     hist = cv2.calcHist([hsv], [0, 1], m, [8, 4], [0, 180, 0, 256]).ravel()
     return hist / max(hist.sum(), 1e-9)
 
@@ -141,7 +150,7 @@ class _Track:
     def __init__(self, tid: int, box: np.ndarray, hist: np.ndarray, t: int) -> None:
         self.id, self.box, self.hist = tid, box.astype(float), hist
         self.velocity = np.zeros(4)
-        self.hits, self.last_t, self.pose, self.anchored = 1, t, None, True
+        self.hits, self.last_t, self.pose, self.anchored, self.duplicate = 1, t, None, True, False
         self.frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # t -> (box, (17, 3) keypoints)
 
     def predict(self, t: int) -> np.ndarray:
@@ -176,16 +185,47 @@ class _Track:
         return True
 
 
-def _drop_duplicates(tracks: list[_Track], t: int) -> list[_Track]:
-    """Two tracks on the same person (boxes overlapping > 0.6 IoU this frame): keep the older."""
+def _reidentify(box, hist, t, tracks, finished, cfg: PeopleConfig, fps: float) -> _Track | None:
+    """A track lost a moment ago (coasting, or ended up to ``reid_seconds`` back) that looks like
+    this new box (colour) and could have walked there: continue it instead of a new id."""
+    best, best_cost = None, cfg.reid_colour
+    for tr in [x for x in tracks if x.last_t < t] + [x for x in finished if not x.duplicate]:
+        gap = t - tr.last_t
+        if gap > cfg.reid_seconds * fps:
+            continue
+        h = max(tr.box[3] - tr.box[1], 1.0)
+        reach = 0.75 + 2.0 * gap / fps  # body heights: a walker covers about one per second
+        if centre_distance(tr.box[None], box[None])[0, 0] > reach or not 0.5 < (box[3] - box[1]) / h < 2.0:
+            continue
+        cost = _bhattacharyya(tr.hist, hist)
+        if cost < best_cost:
+            best, best_cost = tr, cost
+    return best
+
+
+def _on_box(kp: np.ndarray, box: np.ndarray, tolerance: float = 0.35) -> bool:
+    """Whether confident keypoints (17, 3) are centred within ``tolerance`` box heights of ``box``."""
+    ok = kp[:, 2] > 0.5
+    if ok.sum() < 4:
+        return True  # too little to judge; the score filter deals with it
+    centre = 0.5 * (kp[ok, :2].min(0) + kp[ok, :2].max(0))
+    h = max(box[3] - box[1], 1.0)
+    return bool(np.linalg.norm(centre - 0.5 * (box[:2] + box[2:])) <= tolerance * h)
+
+
+def _drop_duplicates(tracks: list[_Track], t: int, finished: list[_Track]) -> list[_Track]:
+    """Two tracks on the same person (boxes overlapping > 0.6 IoU this frame): keep the older; the
+    younger ends here (its earlier frames stay a track of their own, this frame is dropped)."""
     keep: list[_Track] = []
     for tr in sorted(tracks, key=lambda x: x.id):
         if tr.last_t == t and any(k.last_t == t and iou(tr.box[None], k.box[None])[0, 0] > 0.6 for k in keep):
-            if len(tr.frames) < 3:  # a young duplicate: forget it; an established one keeps its frames
-                if tr.pose is not None:
-                    tr.pose.close()
-                    tr.pose = None
-                continue
+            if tr.pose is not None:
+                tr.pose.close()
+                tr.pose = None
+            tr.frames.pop(t, None)
+            tr.duplicate = True
+            finished.append(tr)
+            continue
         keep.append(tr)
     return keep
 
@@ -231,6 +271,7 @@ def detect_people(
     seg = selfie_segmentation.SelfieSegmentation(model_selection=1)
     hog = cv2.HOGDescriptor()
     hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+    background = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
     tracks: list[_Track] = []
     finished: list[_Track] = []
     next_id = 1
@@ -242,6 +283,12 @@ def detect_people(
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             mask = seg.process(rgb).segmentation_mask
             boxes = mask_boxes(mask, cfg.mask_threshold, cfg.min_box_height)
+            if cfg.motion_proposals:
+                moving = (background.apply(frame) > 200).astype(np.float32)  # 127: shadows
+                if t >= 2 and moving.mean() < cfg.max_foreground:
+                    fg = mask_boxes(moving, 0.5, cfg.min_box_height)
+                    boxes = merge_boxes(np.concatenate([boxes, fg]), 0.3)
+                    mask = np.maximum(mask, moving)
             if cfg.hog_every and t % cfg.hog_every == 0:
                 found, weights = hog.detectMultiScale(frame, winStride=(8, 8), padding=(8, 8), scale=1.1)
                 found = [f for f, wgt in zip(found, np.ravel(weights)) if wgt > 0.5]
@@ -264,6 +311,9 @@ def detect_people(
                 col = np.array([[_bhattacharyya(tr.hist, h) for h in hists] for tr in tracks])
                 cost = dist + cfg.colour_weight * col
                 cost[dist > cfg.gate] = 1e6
+                # An established track never takes a box that looks like someone else.
+                est = np.array([tr.hits > 5 for tr in tracks])
+                cost[est[:, None] & (col > cfg.max_colour)] = 1e6
                 rows, cols = linear_sum_assignment(cost)
                 for r, c in zip(rows, cols):
                     if cost[r, c] >= 1e6:
@@ -276,6 +326,13 @@ def detect_people(
             for c in range(len(boxes)):
                 pred = np.array([tr.predict(t) for tr in tracks]).reshape(-1, 4)
                 if c not in matched_boxes and covered(boxes[c], pred) < 0.4:
+                    back = _reidentify(boxes[c], hists[c], t, tracks, finished, cfg, reader.fps)
+                    if back is not None:
+                        if back not in tracks:
+                            finished.remove(back)
+                            tracks.append(back)
+                        back.update(boxes[c], hists[c], t, False)
+                        continue
                     tracks.append(_Track(next_id, boxes[c], hists[c], t))
                     next_id += 1
             for tr in tracks:
@@ -292,11 +349,17 @@ def detect_people(
                 kp = mediapipe_to_coco17(lm, (cfg.crop_size, cfg.crop_size))
                 kp[:, 0] = kp[:, 0] / s + x0
                 kp[:, 1] = kp[:, 1] / s + y0
+                if not _on_box(kp, box):
+                    # The crop's pose model locked onto someone else (a crossing): not ours, and
+                    # restart it so it detects afresh in the next crop.
+                    tr.pose.close()
+                    tr.pose = None
+                    continue
                 if tr.follow_pose(kp, t):
                     box = tr.box
                 if tr.hits >= cfg.min_hits:
                     tr.frames[t] = (np.array(box, dtype=np.float64), kp)
-            tracks = _drop_duplicates(tracks, t)
+            tracks = _drop_duplicates(tracks, t, finished)
             report(progress, STAGE, t + 1, max(total, t + 1))
     finally:
         seg.close()
