@@ -98,3 +98,17 @@ def test_detect_and_lift_person_on_render(rendered_clip, tmp_path, capsys):
     # Measured 12.2 px here (the whole-frame single-person detector: < 8 px); a wrong joint order,
     # crop offset or scale is off by tens of pixels.
     assert np.median(err) < 15.0, np.median(err)
+
+
+def test_native_start_up_lines_are_dropped_real_errors_kept(capfd):
+    import os
+
+    from anylift.video.native_logs import quiet_native_logs
+
+    with quiet_native_logs():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written\n")
+        os.write(2, b"W0000 00:00:1796052444.721824   21112 inference_feedback_manager.cc:114] Feedback\n")
+        os.write(2, b"E: a real failure\n")
+    err = capfd.readouterr().err
+    assert err == "E: a real failure\n"

@@ -23,6 +23,7 @@ Only what ships in the installed wheels (nothing is downloaded):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from anylift.io.people import People, PersonTrack
 from anylift.progress import ProgressFn, check_cancel, report
 from anylift.video import tracking
 from anylift.video.detect import STAGE, DetectConfig, _mediapipe_pose, mediapipe_to_coco17
+from anylift.video.native_logs import quiet_native_logs
 from anylift.video.reader import open_video
 
 
@@ -58,21 +60,6 @@ class PeopleConfig:
     reid_colour: float = 0.3
     max_colour: float = 0.45
     reid_seconds: float = 2.0
-
-
-def silence_native_logs() -> None:
-    """Quiet MediaPipe's C++ (glog/absl) and TensorFlow Lite start-up lines and protobuf's warning."""
-    import warnings
-
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated")
-    try:
-        from absl import logging as absl_logging
-
-        absl_logging.set_verbosity(absl_logging.ERROR)
-    except ImportError:
-        pass
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -259,7 +246,6 @@ def detect_people(
         InputError: unreadable or empty video, MediaPipe missing, or nobody found.
     """
     cfg = config or PeopleConfig()
-    silence_native_logs()
     try:
         from mediapipe.python.solutions import selfie_segmentation
     except ImportError:
@@ -268,7 +254,8 @@ def detect_people(
     reader = open_video(video, fps=fps)
     size = reader.image_size
     total = len(reader)
-    seg = selfie_segmentation.SelfieSegmentation(model_selection=1)
+    with quiet_native_logs():
+        seg = selfie_segmentation.SelfieSegmentation(model_selection=1)
     hog = cv2.HOGDescriptor()
     hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
     background = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
@@ -281,7 +268,8 @@ def detect_people(
         for t, frame in enumerate(reader):
             check_cancel(cancel)
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            mask = seg.process(rgb).segmentation_mask
+            with quiet_native_logs() if t == 0 else contextlib.nullcontext():
+                mask = seg.process(rgb).segmentation_mask
             boxes = mask_boxes(mask, cfg.mask_threshold, cfg.min_box_height)
             if cfg.motion_proposals:
                 moving = (background.apply(frame) > 200).astype(np.float32)  # 127: shadows
@@ -339,10 +327,11 @@ def detect_people(
                 if tr.hits < cfg.min_hits and tr.last_t != t:
                     continue
                 box = tr.box if tr.last_t == t else tr.predict(t)
-                if tr.pose is None:
-                    tr.pose = _mediapipe_pose(cfg.detect)
                 crop, x0, y0, s = _crop(frame, box, cfg.crop_size)
-                res = tr.pose.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+                with quiet_native_logs() if tr.pose is None else contextlib.nullcontext():
+                    if tr.pose is None:
+                        tr.pose = _mediapipe_pose(cfg.detect)
+                    res = tr.pose.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
                 if res.pose_landmarks is None:
                     continue
                 lm = np.array([(p.x, p.y, p.visibility) for p in res.pose_landmarks.landmark])
