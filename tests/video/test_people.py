@@ -112,3 +112,16 @@ def test_native_start_up_lines_are_dropped_real_errors_kept(capfd):
         os.write(2, b"E: a real failure\n")
     err = capfd.readouterr().err
     assert err == "E: a real failure\n"
+
+
+def test_person_depth_of_frames_without_limbs_is_nan_without_warning():
+    import warnings
+
+    from anylift.io.keypoints import Keypoints2D
+    from anylift.video.camera_estimation import person_depth
+
+    kp = _track(1, 6, 100, 170, range(3)).keypoints  # seen in frames 0-2 only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        depth = person_depth(Keypoints2D(kp, fps=30.0, image_size=(640, 360)), focal=500.0, window=1)
+    assert np.isfinite(depth[:3]).all() and np.isnan(depth[4:]).all()

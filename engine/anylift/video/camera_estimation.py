@@ -155,8 +155,11 @@ def person_depth(keypoints: Keypoints2D, focal: float, window: int = 15) -> np.n
         ok = (kp[:, a, 2] > 0) & (kp[:, b, 2] > 0)
         px = np.linalg.norm(kp[:, a, :2] - kp[:, b, :2], axis=-1)
         per_limb.append(np.where(ok & (px > 2.0), focal * length / np.maximum(px, 1e-6), np.nan))
-    with np.errstate(all="ignore"):
-        raw = np.nanmin(np.stack(per_limb, 1), axis=1) if per_limb else np.full(len(kp), np.nan)
+    stacked = np.stack(per_limb, 1) if per_limb else np.full((len(kp), 1), np.nan)
+    # Frames without any measurable limb stay NaN (np.nanmin would warn "All-NaN slice").
+    seen = np.isfinite(stacked).any(1)
+    raw = np.full(len(kp), np.nan)
+    raw[seen] = np.nanmin(stacked[seen], axis=1)
     out = np.full(len(kp), np.nan)
     for t in range(len(kp)):
         seg = raw[max(0, t - window) : t + window + 1]
