@@ -11,6 +11,7 @@ import bpy
 from .operators.lift import draw_job
 from .operators.object_keypoints import draw_object_keypoints
 from .operators.retarget import draw_bone_map
+from .operators.tracks import ANYLIFT_PT_people  # several people: its own module
 
 
 def _operator_exists(idname: str) -> bool:
@@ -115,7 +116,7 @@ class ANYLIFT_PT_output(_AnyLiftPanel, bpy.types.Panel):
         _operator(col, "anylift.export", "Export", "EXPORT")
 
 
-classes = (ANYLIFT_PT_main, ANYLIFT_PT_lift, ANYLIFT_PT_bake, ANYLIFT_PT_output)
+classes = (ANYLIFT_PT_main, ANYLIFT_PT_lift, ANYLIFT_PT_bake, ANYLIFT_PT_output, ANYLIFT_PT_people)
 
 
 def register() -> None:

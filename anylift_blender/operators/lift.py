@@ -43,6 +43,7 @@ class LiftRequest:
     seed: int = 0
     method: str = "anylift"
     ground: bool = False
+    person: int = -1  # track id of a several-people keypoints file; -1: the file's default person
 
 
 def engine_in_process() -> bool:
@@ -58,9 +59,11 @@ def engine_in_process() -> bool:
     return True
 
 
-def result_path(keypoints: str) -> str:
-    """Where Lift writes its result: beside the saved .blend, else in a fresh temporary folder."""
-    name = f"{Path(keypoints).stem or 'keypoints'}_anylift.npz"
+def result_path(keypoints: str, person: int = -1) -> str:
+    """Where Lift writes its result: beside the saved .blend, else in a fresh temporary folder
+    (``<stem>_anylift.npz``, ``<stem>_anylift_<person>.npz`` for one person of several)."""
+    suffix = f"_{person}" if person >= 0 else ""
+    name = f"{Path(keypoints).stem or 'keypoints'}_anylift{suffix}.npz"
     if bpy.data.filepath:
         return str(Path(bpy.data.filepath).parent / name)
     return str(Path(tempfile.mkdtemp(prefix="anylift_")) / name)
@@ -80,6 +83,8 @@ def lift_command(request: LiftRequest, engine: EngineSettings) -> list[str]:
         argv += ["--checkpoint", engine.checkpoint_path]
     if engine.smpl_model_path:
         argv += ["--body-model", engine.smpl_model_path]
+    if request.person >= 0:
+        argv += ["--person", str(request.person)]
     argv += ["--device", engine.device, "--progress", "jsonl"]
     return argv
 
@@ -91,7 +96,12 @@ def _lift_in_process(request: LiftRequest, engine: EngineSettings):
         from anylift.io.motion import write_motion
         from anylift.pipeline import lift
 
-        keypoints = read_keypoints(request.keypoints)
+        if request.person >= 0:
+            from anylift.io.people import select_person
+
+            keypoints = select_person(request.keypoints, request.person)[0]
+        else:
+            keypoints = read_keypoints(request.keypoints)
         camera = read_camera(request.camera) if request.camera else None
         motion = lift(
             keypoints,
@@ -160,6 +170,10 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
     bl_label = "Lift"
     bl_options = {"REGISTER"}  # noqa: RUF012 - Blender reads a set
 
+    person: bpy.props.IntProperty(
+        name="Person", default=-1, min=-1, description="Track id to lift (-1: the file's default person)"
+    )
+
     @classmethod
     def poll(cls, context):
         if not scene_ready(cls, context):
@@ -188,12 +202,13 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
         request = LiftRequest(
             keypoints=keypoints,
             camera=camera,
-            out=result_path(keypoints),
+            out=result_path(keypoints, self.person),
             samples=settings.samples,
             steps=settings.steps,
             seed=settings.seed,
             method=settings.method,
             ground=settings.ground,
+            person=self.person,
         )
         try:
             job = make_lift_job(request, engine_settings(context))
@@ -210,6 +225,8 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
             if target is None:
                 raise ValueError(f"scene '{scene_name}' was removed while lifting")
             baked = bake_lifted(target, path)
+            if request.person >= 0:  # one armature per person, named by its track id
+                baked.armature.name = f"SMPL person {request.person}"
             outcome["info"] = f"Lifted and baked onto '{baked.armature.name}' ({path})"
             if not synchronous:
                 _notify(outcome["info"], "INFO")
