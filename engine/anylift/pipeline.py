@@ -579,7 +579,7 @@ def lift_with_report(
         grav, fused, world, (samples_world, obj_world) = gravity.level(
             fused, world, keypoints.fps, up_source, (samples_world, obj_world)
         )
-        ground = ground or grav.source == "estimated"  # an estimated floor is put at z = 0
+        ground = ground or gravity.needs_floor(world, grav.source)  # a world without a floor gets z = 0
         # Joints the samples disagree on weigh less in the fit (5 cm spread halves the weight).
         weights = None if std is None else 1.0 / (1.0 + (std / 0.05) ** 2)
         fit = fit_smpl(

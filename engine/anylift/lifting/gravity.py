@@ -182,6 +182,14 @@ def estimate_up(
     return up, float(np.clip(gap * (0.5 + 0.5 * agree) * evidence, 0.0, 1.0)), n_contact, n_stand
 
 
+def needs_floor(world: ResultWorld, source: str) -> bool:
+    """Whether the result world has no floor of its own, so the feet's contact level becomes z = 0:
+    an estimated up, or a world whose origin is the first camera (static default, ``anylift
+    camera``, SLAM files): a floor through the camera would mean nothing."""
+    centre = -world.camera.world_to_camera[0, :3, :3].T @ world.camera.world_to_camera[0, :3, 3]
+    return source == "estimated" or float(np.linalg.norm(centre)) < 1e-6
+
+
 def _rotation_to_z(up: np.ndarray) -> np.ndarray:
     """Smallest rotation (3, 3) taking unit ``up`` to +Z."""
     z = np.array([0.0, 0.0, 1.0])

@@ -77,6 +77,16 @@ def cmd_camera(args: argparse.Namespace) -> int:
     how = "estimated" if est.focal_estimated else "given"
     print(f"{est.camera.num_frames} frames, {est.motion} camera motion, focal {est.focal:.1f} px ({how}) "
           f"-> {args.out}")  # fmt: skip
+    if est.camera.up is not None:
+        from anylift.geometry.camera import rotate_world, world_zup_from_camera
+        from anylift.lifting.gravity import camera_tilt
+
+        level = rotate_world(est.camera.world_to_camera[:1], world_zup_from_camera(est.camera))[0]
+        pitch, roll = camera_tilt(level)
+        print(f"up from the scene's vanishing lines ({est.up_support} segments): camera tilt {pitch:.1f} "
+              f"deg down, roll {roll:.1f} deg")  # fmt: skip
+    else:
+        print("up: no clear vanishing lines; the lift estimates it from the body")
     return 0
 
 
