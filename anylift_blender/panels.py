@@ -72,6 +72,7 @@ class ANYLIFT_PT_lift(_AnyLiftPanel, bpy.types.Panel):
         col.prop(settings, "steps")
         col.prop(settings, "seed")
         col.prop(settings, "ground")
+        col.prop(settings, "up_override")
         _operator(col, "anylift.lift", "Lift", "PLAY")
         draw_job(col, context)
 

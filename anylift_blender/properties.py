@@ -60,6 +60,12 @@ class ANYLIFT_PG_settings(bpy.types.PropertyGroup):
     )
     seed: IntProperty(name="Seed", min=0, default=0)
     ground: BoolProperty(name="Ground", default=False, description="Level the result so the floor is z = 0")
+    up_override: StringProperty(
+        name="Up",
+        default="",
+        description="The world's up: empty = the camera file's, else estimated (vanishing lines, the body); "
+        "'camera' = the first frame's camera is level; or X,Y,Z in the camera file's world",
+    )
 
     # Baking options.
     body_mesh: BoolProperty(name="Body Mesh", default=True, description="Bake the skinned body mesh too")

@@ -44,6 +44,7 @@ class LiftRequest:
     method: str = "anylift"
     ground: bool = False
     person: int = -1  # track id of a several-people keypoints file; -1: the file's default person
+    up: str = ""  # gravity override (``--up``): "", "camera" or "X,Y,Z"
 
 
 def engine_in_process() -> bool:
@@ -85,6 +86,8 @@ def lift_command(request: LiftRequest, engine: EngineSettings) -> list[str]:
         argv += ["--body-model", engine.smpl_model_path]
     if request.person >= 0:
         argv += ["--person", str(request.person)]
+    if request.up:
+        argv += ["--up", request.up]
     argv += ["--device", engine.device, "--progress", "jsonl"]
     return argv
 
@@ -92,16 +95,14 @@ def lift_command(request: LiftRequest, engine: EngineSettings) -> list[str]:
 def _lift_in_process(request: LiftRequest, engine: EngineSettings):
     def run(progress, cancel) -> str:
         from anylift.io.cameras import read_camera
-        from anylift.io.keypoints import read_keypoints
         from anylift.io.motion import write_motion
+        from anylift.io.people import select_person
+        from anylift.lifting.gravity import parse_up
         from anylift.pipeline import lift
 
-        if request.person >= 0:
-            from anylift.io.people import select_person
-
-            keypoints = select_person(request.keypoints, request.person)[0]
-        else:
-            keypoints = read_keypoints(request.keypoints)
+        # Any keypoints file; of several people the one asked for (or the file's default).
+        person = request.person if request.person >= 0 else None
+        keypoints, _, people = select_person(request.keypoints, person)
         camera = read_camera(request.camera) if request.camera else None
         motion = lift(
             keypoints,
@@ -113,6 +114,8 @@ def _lift_in_process(request: LiftRequest, engine: EngineSettings):
             seed=request.seed,
             method=request.method,
             ground=request.ground,
+            up=parse_up(request.up or None),
+            frame_times=people.frame_times,
             device=engine.device,
             progress=progress,
             cancel=cancel,
@@ -209,6 +212,7 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
             method=settings.method,
             ground=settings.ground,
             person=self.person,
+            up=settings.up_override.strip(),
         )
         try:
             job = make_lift_job(request, engine_settings(context))

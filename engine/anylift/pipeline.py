@@ -185,6 +185,8 @@ def lift(
     denoiser: Callable[..., torch.Tensor] | None = None,
     metric_camera: bool | None = None,
     fit_config: SmplFitConfig | None = None,
+    up: Any = None,
+    frame_times: np.ndarray | None = None,
 ) -> Motion:
     """Lift 2D keypoints to a world-grounded SMPL motion (module doc).
 
@@ -205,6 +207,9 @@ def lift(
         metric_camera: override whether the camera's translations are metres
             (:func:`anylift.lifting.world.camera_is_metric`).
         fit_config: SMPL fit weights and iterations (default :class:`SmplFitConfig`).
+        up: gravity override (:mod:`anylift.lifting.gravity`): None (the camera file's up, else
+            estimated), ``"camera"`` or (3,) in the camera file's world.
+        frame_times: (T,) seconds of variable-rate input (:mod:`anylift.lifting.framerate`).
 
     Returns:
         :class:`anylift.io.motion.Motion` in the result world (formats.md).
@@ -217,6 +222,7 @@ def lift(
         keypoints, camera, checkpoint=checkpoint, body_model=body_model, samples=samples,
         steps=steps, seed=seed, method=method, ground=ground, device=device, progress=progress,
         cancel=cancel, denoiser=denoiser, metric_camera=metric_camera, fit_config=fit_config,
+        up=up, frame_times=frame_times,
     ).motion  # fmt: skip
 
 
