@@ -147,6 +147,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
     if result.ground_offset is not None:
         print(f"ground: translated by (0, 0, {-result.ground_offset:+.4f}) m so the floor is z = 0")
     g = result.gravity
+    if g is not None and g.floor_offset is not None:
+        print(f"floor: the feet's contact level, moved to z = 0 (by {-g.floor_offset:+.3f} m)")
     if g is not None and g.pitch_deg is not None:
         conf = f", confidence {g.confidence:.2f}" if g.source == "estimated" else ""
         print(

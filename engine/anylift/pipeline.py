@@ -585,7 +585,9 @@ def lift_with_report(
         grav, fused, world, (samples_world, obj_world) = gravity.level(
             fused, world, keypoints.fps, up_source, (samples_world, obj_world)
         )
-        ground = ground or gravity.needs_floor(world, grav.source)  # a world without a floor gets z = 0
+        grav, fused, world, (samples_world, obj_world) = gravity.to_floor(  # a world without a floor
+            grav, fused, world, keypoints.fps, gravity.ankle_height(body), (samples_world, obj_world)
+        )
         # Joints the samples disagree on weigh less in the fit (5 cm spread halves the weight).
         weights = None if std is None else 1.0 / (1.0 + (std / 0.05) ** 2)
         fit = fit_smpl(

@@ -86,3 +86,14 @@ def test_gravity_override_parsing_and_static_camera():
     w2c = look_at(np.array([0.0, -5.0, 3.0 + 5 * np.tan(np.radians(30)) - 3.0]), np.array([0.0, 0.0, 0.0]))
     pitch, roll = gravity.camera_tilt(w2c)
     assert pitch == pytest.approx(30.0, abs=1e-6) and roll == pytest.approx(0.0, abs=1e-6)
+
+
+def test_floor_level_follows_the_resting_feet():
+    pts, _ = _tilted_walk(0.0)
+    base = gravity.floor_level(pts, 30.0, ankle=0.0)
+    # The walk clip's floor is z = 0: its resting ankles are a few centimetres above it.
+    assert 0.03 < base < 0.15
+    raised = pts + np.array([0.0, 0.0, 0.7])
+    assert gravity.floor_level(raised, 30.0, ankle=base) == pytest.approx(0.7, abs=1e-9)
+    flying = pts + np.linspace(0, 30, len(pts))[:, None, None]  # always moving fast: no contact
+    assert gravity.floor_level(flying, 30.0, ankle=0.0) is None

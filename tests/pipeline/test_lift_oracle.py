@@ -65,9 +65,9 @@ def test_oracle_without_camera_uses_first_frame_zup(walk_scene):
     grav = rep.gravity
     assert grav.source == "estimated"
     assert np.degrees(np.arccos(np.clip(grav.rotation[2, 2], -1, 1))) < 1.5
-    shift = np.array([0.0, 0.0, rep.ground_offset])
+    shift = np.array([0.0, 0.0, grav.floor_offset])
     assert np.linalg.norm(m.keypoints3d - (expect @ grav.rotation.T - shift), axis=-1).max() < 0.005
-    assert rep.ground_offset == pytest.approx(-0.9, abs=0.08)  # the camera is 0.9 m above the floor
+    assert grav.floor_offset == pytest.approx(-0.9, abs=0.08)  # the camera is 0.9 m above the floor
     assert m.keypoints3d[..., 2].max() > m.keypoints3d[..., 2].min() + 1.0  # standing up in Z
 
 

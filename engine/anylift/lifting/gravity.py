@@ -54,6 +54,7 @@ class Gravity:
         pitch_deg, roll_deg: the first frame camera's tilt in the levelled world: degrees below
             the horizon (positive looks down) and clockwise roll; None when unknown.
         contact_frames, standing_frames: how many frames each cue used.
+        floor_offset: z (metres) subtracted to put the feet's contact level at 0 (None: not done).
     """
 
     up: np.ndarray
@@ -64,6 +65,22 @@ class Gravity:
     roll_deg: float | None = None
     contact_frames: int = 0
     standing_frames: int = 0
+    floor_offset: float | None = None
+
+
+def to_floor(grav: Gravity, points, world: ResultWorld, fps: float, ankle: float, extra=()):
+    """When the world has no floor of its own (:func:`needs_floor`), move it so the feet's contact
+    level (:func:`floor_level`) is z = 0: (Gravity with ``floor_offset``, points, world, extra)."""
+    from anylift.lifting.world import translate_cameras
+
+    level = floor_level(points, fps, ankle) if needs_floor(world, grav.source) else None
+    if level is None:
+        return grav, points, world, extra
+    shift = np.array([0.0, 0.0, level])
+    w2c = translate_cameras(world.camera.world_to_camera, -shift)
+    world = replace(world, camera=replace(world.camera, world_to_camera=w2c))
+    extra = tuple(None if e is None else e - shift for e in extra)
+    return replace(grav, floor_offset=level), points - shift, world, extra
 
 
 def parse_up(text: str | None):
@@ -188,6 +205,31 @@ def needs_floor(world: ResultWorld, source: str) -> bool:
     camera``, SLAM files): a floor through the camera would mean nothing."""
     centre = -world.camera.world_to_camera[0, :3, :3].T @ world.camera.world_to_camera[0, :3, 3]
     return source == "estimated" or float(np.linalg.norm(centre)) < 1e-6
+
+
+def ankle_height(body) -> float:
+    """Metres from the sole to the ankle keypoint of ``body`` (a BodyModel) standing at rest."""
+    import torch
+
+    from anylift.body.model import ZUP_REST_GLOBAL_ORIENT
+
+    with torch.no_grad():
+        out = body(global_orient=torch.as_tensor(ZUP_REST_GLOBAL_ORIENT[None], dtype=body.dtype))
+    verts, kp = out.vertices[0].double().cpu().numpy(), out.keypoints[0].double().cpu().numpy()
+    return float(kp[list(ANKLES), 2].mean() - verts[:, 2].min())
+
+
+def floor_level(points: np.ndarray, fps: float, ankle: float) -> float | None:
+    """The floor's z (metres) under a Z-up body: ankles at rest on it, ``ankle`` above the sole.
+
+    Contacts are ankles slower than :data:`CONTACT_SPEED`; of those the lowest (within 5 cm of
+    their 20th percentile: not a foot resting on a step or held still in the air). None when
+    fewer than 3 contact samples.
+    """
+    z = np.asarray(points)[:, list(ANKLES), 2][_contacts(np.asarray(points), fps)]
+    if len(z) < 3:
+        return None
+    return float(np.median(z[z <= np.percentile(z, 20) + 0.05]) - ankle)
 
 
 def _rotation_to_z(up: np.ndarray) -> np.ndarray:
