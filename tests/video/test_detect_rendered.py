@@ -42,3 +42,20 @@ def test_progress_and_camera_rotation_on_render(rendered_clip):
     err = np.degrees(Rotation.from_matrix(rel).magnitude())
     assert err.max() < 3.0, err
     assert np.isfinite(est.person_depth).all()
+
+
+def test_render_truth_is_read_by_anylift_eval(rendered_clip, capsys):
+    """benchmarks/render_test_video.py's truth.npz is an anylift.motion/1 file: eval reads it."""
+    import json
+
+    from anylift.cli import main as anylift_main
+    from anylift.io.motion import read_motion
+
+    truth = rendered_clip / "truth.npz"
+    m = read_motion(truth)
+    raw = np.load(truth)
+    np.testing.assert_allclose(m.keypoints3d, raw["keypoints3d"])
+    np.testing.assert_allclose(m.world_to_camera, raw["world_to_camera"])
+    assert anylift_main(["eval", str(truth), "--truth", str(truth), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["mpjpe_mm"] == 0.0 and metrics["j2d_px"] < 1e-6
