@@ -11,6 +11,7 @@ import bpy
 from .operators.lift import draw_job
 from .operators.object_keypoints import draw_object_keypoints
 from .operators.retarget import draw_bone_map
+from .operators.tracks import ANYLIFT_PT_people  # several people: its own module
 from .uncertainty import draw_legend
 
 
@@ -72,6 +73,7 @@ class ANYLIFT_PT_lift(_AnyLiftPanel, bpy.types.Panel):
         col.prop(settings, "steps")
         col.prop(settings, "seed")
         col.prop(settings, "ground")
+        col.prop(settings, "up_override")
         _operator(col, "anylift.lift", "Lift", "PLAY")
         draw_job(col, context)
 
@@ -130,7 +132,14 @@ class ANYLIFT_PT_uncertainty(_AnyLiftPanel, bpy.types.Panel):
         draw_legend(self.layout, armature)
 
 
-classes = (ANYLIFT_PT_main, ANYLIFT_PT_lift, ANYLIFT_PT_bake, ANYLIFT_PT_output, ANYLIFT_PT_uncertainty)
+classes = (
+    ANYLIFT_PT_main,
+    ANYLIFT_PT_lift,
+    ANYLIFT_PT_bake,
+    ANYLIFT_PT_output,
+    ANYLIFT_PT_uncertainty,
+    ANYLIFT_PT_people,
+)
 
 
 def register() -> None:

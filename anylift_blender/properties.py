@@ -53,13 +53,23 @@ class ANYLIFT_PG_settings(bpy.types.PropertyGroup):
         default="anylift",
     )
     samples: IntProperty(
-        name="Samples", min=1, max=64, default=1, description="Samples drawn; >1 gives spread"
+        name="Samples",
+        min=1,
+        max=64,
+        default=4,
+        description="Samples drawn and fused; >1 also gives their spread",
     )
     steps: IntProperty(
         name="Steps", min=0, max=1000, default=0, description="Sampling steps (0: model default)"
     )
     seed: IntProperty(name="Seed", min=0, default=0)
     ground: BoolProperty(name="Ground", default=False, description="Level the result so the floor is z = 0")
+    up_override: StringProperty(
+        name="Up",
+        default="",
+        description="The world's up: empty = the camera file's, else estimated (vanishing lines, the body); "
+        "'camera' = the first frame's camera is level; or X,Y,Z in the camera file's world",
+    )
 
     # Baking options.
     body_mesh: BoolProperty(name="Body Mesh", default=True, description="Bake the skinned body mesh too")

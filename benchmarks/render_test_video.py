@@ -7,9 +7,10 @@ mocap clip over a textured floor, seen by a known moving camera.
 Writes into DIR:
 
 - ``video.mp4`` (mp4v, the clip's fps) and ``frames/00000.png ...`` (the same frames, lossless);
-- ``truth.npz``: ``K`` (3, 3), ``world_to_camera`` (T, 4, 4) OpenCV, ``keypoints2d`` (T, 17, 2)
-  pixels (the posed body's COCO-17 keypoints projected), ``keypoints3d`` (T, 17, 3) Z-up world
-  metres, ``in_image`` (T, 17) bool, ``fps``, ``image_size`` (W, H), ``clip``, ``trajectory``;
+- ``truth.npz``: an ``anylift.motion/1`` file of the rendered body (so ``anylift eval RESULT.npz
+  --truth DIR/truth.npz`` reads it) with these extra keys: ``K`` (3, 3), ``keypoints2d`` (T, 17, 2)
+  pixels (the posed body's COCO-17 keypoints projected), ``in_image`` (T, 17) bool,
+  ``image_size`` (W, H), ``clip``, ``trajectory``, ``render_seconds``;
 - ``truth_camera.json``: the camera in ``anylift.camera/1``.
 
 The body: SMPL parameters fitted (:func:`anylift.fitting.smpl_fit.fit_smpl`) to the clip's 3D
@@ -37,6 +38,8 @@ for _p in (_REPO, _REPO / "engine"):
 
 import numpy as np  # noqa: E402
 
+TRUTH_VERSION = 2
+"""Layout of truth.npz: 2 = an ``anylift.motion/1`` file plus the render's extra keys."""
 TRAJECTORIES = ("real_like", "static", "zoom_in", "zoom_out", "move_left", "move_right", "rotate_cw",
                 "rotate_ccw")  # fmt: skip
 
@@ -100,7 +103,13 @@ def _cuboid(centre, size, yaw):
 
 
 def body_motion(clip_name: str, start: int, frames: int, fps: float = 30.0, fit_iterations: int = 120):
-    """Fit SMPL to a held-out clip and pose the proxy body: vertices (T, 6890, 3), keypoints (T, 17, 3)."""
+    """Fit SMPL to a clip and pose the proxy body: vertices (T, 6890, 3), keypoints (T, 17, 3), faces."""
+    verts, kp3d, faces, _fit, _kind = body_fit(clip_name, start, frames, fps, fit_iterations)
+    return verts, kp3d, faces
+
+
+def body_fit(clip_name: str, start: int, frames: int, fps: float = 30.0, fit_iterations: int = 120):
+    """:func:`body_motion` plus the SMPL fit (``SmplFit``) and the body model's kind."""
     import torch
 
     from anylift.body.model import load_body_model
@@ -121,7 +130,14 @@ def body_motion(clip_name: str, start: int, frames: int, fps: float = 30.0, fit_
             torch.as_tensor(fit.body_pose, dtype=torch.float32),
             torch.as_tensor(fit.transl, dtype=torch.float32),
         )
-    return out.vertices.double().numpy(), out.keypoints.double().numpy(), np.asarray(body.faces)
+    fit.joints = out.joints.double().numpy()
+    return (
+        out.vertices.double().numpy(),
+        out.keypoints.double().numpy(),
+        np.asarray(body.faces),
+        fit,
+        body.kind,
+    )
 
 
 def make_camera(kind: str, seed: int, frames: int, track: np.ndarray, size: tuple[int, int], fps: float):
@@ -153,7 +169,7 @@ def render(
 
     out = Path(out)
     (out / "frames").mkdir(parents=True, exist_ok=True)
-    verts, kp3d, faces = body_motion(clip, start, frames, fps, fit_iterations)
+    verts, kp3d, faces, fit, body_kind = body_fit(clip, start, frames, fps, fit_iterations)
     pelvis = kp3d[:, 11:13].mean(1)
     cam = make_camera(trajectory, seed, frames, pelvis, size, fps)
     K, w2c = cam.K, cam.world_to_camera
@@ -223,9 +239,16 @@ def render(
         for t in range(frames):
             writer.write(cv2.imread(str(out / "frames" / f"{t:05d}.png")))
         writer.release()
+    from anylift.io.motion import Motion
+
+    motion = Motion(
+        fps=fps, joints=fit.joints, keypoints3d=kp3d, global_orient=fit.global_orient,
+        body_pose=fit.body_pose, transl=fit.transl, betas=fit.betas, body_model=body_kind,
+        world_to_camera=w2c, intrinsics=K,
+    )  # fmt: skip
     truth = {
-        "K": K, "world_to_camera": w2c, "keypoints2d": kp2d, "keypoints3d": kp3d, "in_image": in_image,
-        "fps": np.float64(fps), "image_size": np.array(size), "clip": np.str_(clip),
+        **motion.to_arrays(), "K": K, "keypoints2d": kp2d, "in_image": in_image,
+        "image_size": np.array(size), "clip": np.str_(clip),
         "trajectory": np.str_(trajectory), "render_seconds": np.float64(elapsed),
     }  # fmt: skip
     np.savez(out / "truth.npz", **truth)
@@ -243,7 +266,10 @@ def cached_render(**params) -> Path:
     import os
     import subprocess
 
-    key = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+    # TRUTH_VERSION in the key: a cached render whose truth.npz predates the current layout is redone.
+    key = hashlib.sha1(json.dumps({**params, "_truth": TRUTH_VERSION}, sort_keys=True).encode()).hexdigest()[
+        :12
+    ]
     root = Path(os.environ.get("ANYLIFT_CACHE", Path.home() / ".cache" / "anylift")) / "test_videos"
     out = root / key
     if (out / "truth.npz").exists() and (out / "video.mp4").exists():

@@ -36,16 +36,20 @@ class LiftRequest:
     keypoints: str
     camera: str | None
     out: str
-    samples: int = 1
+    samples: int = 4
     steps: int = 0
     seed: int = 0
     method: str = "anylift"
     ground: bool = False
+    person: int = -1  # track id of a several-people keypoints file; -1: the file's default person
+    up: str = ""  # gravity override (``--up``): "", "camera" or "X,Y,Z"
 
 
-def result_path(keypoints: str) -> str:
-    """Where Lift writes its result: beside the saved .blend, else in a fresh temporary folder."""
-    name = f"{Path(keypoints).stem or 'keypoints'}_anylift.npz"
+def result_path(keypoints: str, person: int = -1) -> str:
+    """Where Lift writes its result: beside the saved .blend, else in a fresh temporary folder
+    (``<stem>_anylift.npz``, ``<stem>_anylift_<person>.npz`` for one person of several)."""
+    suffix = f"_{person}" if person >= 0 else ""
+    name = f"{Path(keypoints).stem or 'keypoints'}_anylift{suffix}.npz"
     if bpy.data.filepath:
         return str(Path(bpy.data.filepath).parent / name)
     return str(Path(tempfile.mkdtemp(prefix="anylift_")) / name)
@@ -65,6 +69,10 @@ def lift_command(request: LiftRequest, engine: EngineSettings) -> list[str]:
         argv += ["--checkpoint", engine.checkpoint_path]
     if engine.smpl_model_path:
         argv += ["--body-model", engine.smpl_model_path]
+    if request.person >= 0:
+        argv += ["--person", str(request.person)]
+    if request.up:
+        argv += ["--up", request.up]
     argv += ["--device", engine.device, "--progress", "jsonl"]
     return argv
 
@@ -72,11 +80,14 @@ def lift_command(request: LiftRequest, engine: EngineSettings) -> list[str]:
 def _lift_in_process(request: LiftRequest, engine: EngineSettings):
     def run(progress, cancel) -> str:
         from anylift.io.cameras import read_camera
-        from anylift.io.keypoints import read_keypoints
         from anylift.io.motion import write_motion
+        from anylift.io.people import select_person
+        from anylift.lifting.gravity import parse_up
         from anylift.pipeline import lift
 
-        keypoints = read_keypoints(request.keypoints)
+        # Any keypoints file; of several people the one asked for (or the file's default).
+        person = request.person if request.person >= 0 else None
+        keypoints, _, people = select_person(request.keypoints, person)
         camera = read_camera(request.camera) if request.camera else None
         motion = lift(
             keypoints,
@@ -88,6 +99,8 @@ def _lift_in_process(request: LiftRequest, engine: EngineSettings):
             seed=request.seed,
             method=request.method,
             ground=request.ground,
+            up=parse_up(request.up or None),
+            frame_times=people.frame_times,
             device=engine.device,
             progress=progress,
             cancel=cancel,
@@ -127,6 +140,10 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
     bl_label = "Lift"
     bl_options = {"REGISTER"}  # noqa: RUF012 - Blender reads a set
 
+    person: bpy.props.IntProperty(
+        name="Person", default=-1, min=-1, description="Track id to lift (-1: the file's default person)"
+    )
+
     @classmethod
     def poll(cls, context):
         if not scene_ready(cls, context):
@@ -155,12 +172,14 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
         request = LiftRequest(
             keypoints=keypoints,
             camera=camera,
-            out=result_path(keypoints),
+            out=result_path(keypoints, self.person),
             samples=settings.samples,
             steps=settings.steps,
             seed=settings.seed,
             method=settings.method,
             ground=settings.ground,
+            person=self.person,
+            up=settings.up_override.strip(),
         )
         try:
             job = make_lift_job(request, engine_settings(context))
@@ -175,6 +194,8 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
             if target is None:
                 raise ValueError(f"scene '{scene_name}' was removed while lifting")
             baked = bake_lifted(target, path)
+            if request.person >= 0:  # one armature per person, named by its track id
+                baked.armature.name = f"SMPL person {request.person}"
             return f"Lifted and baked onto '{baked.armature.name}' ({path})"
 
         return engine.run_for_operator(

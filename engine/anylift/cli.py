@@ -33,6 +33,7 @@ from typing import Any
 
 from anylift.batch.cli import add_parser as add_batch_parser
 from anylift.errors import InputError
+from anylift.lifting.options import DEFAULT_SAMPLES, DEFAULT_STEPS, LiftOptions
 from anylift.video.cli import add_parsers as add_video_parsers
 
 
@@ -195,29 +196,45 @@ def write_result(out: Path, motion) -> None:
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
-    """Lift 2D keypoints to a motion file."""
+    """Lift 2D keypoints to a motion file (one person, or every person with ``--all``)."""
     from anylift.io.cameras import read_camera
-    from anylift.io.keypoints import read_keypoints
+    from anylift.io.people import select_person
+    from anylift.lifting.gravity import parse_up
 
     out = _check_out(args.out)
-    keypoints = read_keypoints(args.keypoints)
+    up = parse_up(args.up)
+    # Several people (anylift.io.people): --person ID, --all, else the most prominent.
+    keypoints, person, people = select_person(args.keypoints, args.person)
     camera = read_camera(args.camera) if args.camera else None
+    if args.all:
+        for pid in people.ids():
+            name = str(out.with_name(f"{out.stem}_{pid}{out.suffix}"))
+            cmd_lift(argparse.Namespace(**{**vars(args), "all": False, "person": pid, "out": name}))
+        return 0
+    if person is not None:
+        how = "as asked" if args.person is not None else "the default: longest and largest"
+        print(
+            f"person {person} ({how}; {len(people.tracks)} in the file: {', '.join(map(str, people.ids()))})"
+        )
     # torch comes in only now: a bad file is reported in a fraction of a second.
     from anylift.lifting.checks import check_result
     from anylift.lifting.objects import ObjectsIgnoredWarning
     from anylift.pipeline import lift_with_report
     from anylift.progress import make_progress
 
+    given = {k: getattr(args, k) for k in ("samples", "steps", "seed") if getattr(args, k) is not None}
+    options = LiftOptions(
+        checkpoint=args.checkpoint, body_model=args.body_model, method=args.method, ground=args.ground,
+        device=args.device, up=up, **given,
+    )  # fmt: skip
     progress = make_progress(args.progress)
     try:
         with warnings.catch_warnings():
             # Printed below as clean lines, from the report.
             warnings.simplefilter("ignore", ObjectsIgnoredWarning)
             result = lift_with_report(
-                keypoints, camera, checkpoint=args.checkpoint, body_model=args.body_model,
-                samples=args.samples, steps=args.steps, seed=args.seed, method=args.method,
-                ground=args.ground, device=args.device, progress=progress,
-            )  # fmt: skip
+                keypoints, camera, options, progress=progress, frame_times=people.frame_times
+            )
     finally:
         close = getattr(progress, "close", None)
         if close is not None:
@@ -243,6 +260,15 @@ def cmd_lift(args: argparse.Namespace) -> int:
         )
     if result.ground_offset is not None:
         print(f"ground: translated by (0, 0, {-result.ground_offset:+.4f}) m so the floor is z = 0")
+    g = result.gravity
+    if g is not None and g.floor_offset is not None:
+        print(f"floor: the feet's contact level, moved to z = 0 (by {-g.floor_offset:+.3f} m)")
+    if g is not None and g.pitch_deg is not None:
+        conf = f", confidence {g.confidence:.2f}" if g.source == "estimated" else ""
+        print(
+            f"up: {g.source}{conf}; camera tilt {g.pitch_deg:.1f} deg down, roll {g.roll_deg:.1f} deg"
+            + (" (override with --up X,Y,Z or --up camera)" if g.source == "estimated" else "")
+        )
     return 0
 
 
@@ -368,10 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--body-model", metavar="PATH", help="SMPL model file (default: $ANYLIFT_SMPL_MODEL or proxy)"
     )
-    p.add_argument("--samples", type=_whole(1, MAX_SAMPLES), default=1, metavar="S",
-                   help=f"samples to draw and fuse, 1..{MAX_SAMPLES} (default 1)")  # fmt: skip
+    p.add_argument("--samples", type=_whole(1, MAX_SAMPLES), default=None, metavar="S",
+                   help=f"samples to draw and fuse, 1..{MAX_SAMPLES} (default {DEFAULT_SAMPLES})")  # fmt: skip
     p.add_argument("--steps", type=_whole(1, MAX_STEPS), default=None, metavar="N",
-                   help=f"DDIM steps, 1..{MAX_STEPS} (default 10)")  # fmt: skip
+                   help=f"DDIM steps, 1..{MAX_STEPS} (default {DEFAULT_STEPS})")  # fmt: skip
     p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0, metavar="N",
                    help=f"random seed, 0..{MAX_SEED} (default 0)")  # fmt: skip
     p.add_argument("--method", choices=("anylift", "smplify"), default="anylift")
@@ -379,6 +405,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--progress", choices=("auto", "bar", "jsonl", "none"), default="auto",
                    help="a bar on a terminal (auto), JSON lines on stderr, or none")  # fmt: skip
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--person", type=int, metavar="ID", help="the track id to lift (see 'anylift detect')")
+    who.add_argument("--all", action="store_true", help="lift every person: RESULT_<id>.npz each")
+    p.add_argument(
+        "--up",
+        metavar="X,Y,Z|camera",
+        help="world up in the camera file's world (default: the file's, else estimated)",
+    )
     p.set_defaults(func=cmd_lift)
 
     p = sub.add_parser("rest-mesh", help="the body's rest mesh for a shape (.npz, for the Blender add-on)")

@@ -42,8 +42,8 @@ from anylift.geometry.camera import invert_rigid, project
 from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
+from anylift.lifting import framerate, gravity, spread
 from anylift.lifting import objects as hoi
-from anylift.lifting import spread
 from anylift.lifting.checks import check_inputs
 from anylift.lifting.denoiser import (  # noqa: F401  (LiftCondition: the denoiser hook's type)
     LiftCondition,
@@ -109,6 +109,7 @@ class LiftReport:
     scale_determined: bool | None = None
     proportion_scale: float = 1.0
     ground_offset: float | None = None
+    gravity: gravity.Gravity | None = None
     warnings: list[str] = field(default_factory=list)
     object_fit: Any = None
 
@@ -121,6 +122,7 @@ def lift(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     denoiser: Callable[..., torch.Tensor] | None = None,
+    frame_times: np.ndarray | None = None,
     **changes: Any,
 ) -> Motion:
     """Lift 2D keypoints to a world-grounded SMPL motion (module doc).
@@ -133,6 +135,7 @@ def lift(
             (``lift(kp, cam, samples=4)``).
         progress, cancel: see :mod:`anylift.progress`.
         denoiser: replaces the checkpoint's model (tests; :mod:`anylift.lifting.denoiser`).
+        frame_times: (T,) seconds of variable-rate input (:mod:`anylift.lifting.framerate`).
 
     Returns:
         :class:`anylift.io.motion.Motion` in the result world (formats.md).
@@ -142,8 +145,9 @@ def lift(
             model file); CheckpointError is one.
     """
     return lift_with_report(
-        keypoints, camera, options, progress=progress, cancel=cancel, denoiser=denoiser, **changes
-    ).motion
+        keypoints, camera, options, progress=progress, cancel=cancel, denoiser=denoiser,
+        frame_times=frame_times, **changes,
+    ).motion  # fmt: skip
 
 
 class _Clock:
@@ -168,6 +172,7 @@ def lift_with_report(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     denoiser: Callable[..., torch.Tensor] | None = None,
+    frame_times: np.ndarray | None = None,
     **changes: Any,
 ) -> LiftReport:
     """:func:`lift` that also returns how the result was made (:class:`LiftReport`)."""
@@ -177,6 +182,12 @@ def lift_with_report(
     _check_inputs(keypoints, camera)
     opts.check()
     messages: list[str] = check_inputs(keypoints, camera, seed=opts.seed)  # plausibility (one-line warnings)
+    # Frame rate: lift at the model's rate, back to the input's frame times at the end.
+    keypoints, camera, rate_plan = framerate.to_model_rate(keypoints, camera, times=frame_times)
+    # Gravity, part 1: an up from the camera file or the user, else estimated (part 2).
+    camera, up_source = gravity.prepare_camera(
+        camera, opts.up, keypoints.num_frames, _image_size(keypoints, camera)
+    )
     image_size = _image_size(keypoints, camera)
     den, schedule = _load_denoiser(keypoints, opts, denoiser) if opts.method == "anylift" else (None, None)
     plan = hoi.plan_objects(
@@ -191,6 +202,7 @@ def lift_with_report(
     info: dict[str, Any] = {}
     proportion, samples_world, std = 1.0, None, None
     obj_world = obj_spread = None  # (T, M, 3) fused object keypoints, (T, M) sample spread
+    grav = None  # gravity.Gravity (anylift method)
     if opts.method == "smplify":
         report(progress, "prepare", 1, 1)
         clock.lap("prepare")
@@ -224,6 +236,13 @@ def lift_with_report(
             obj_world, obj_spread = _fuse(samples_world[..., hoi.NUM_BODY :, :])
             samples_world = samples_world[..., : hoi.NUM_BODY, :]
         fused, std = _fuse(samples_world)
+        # Gravity, part 2: up from the lifted body when nothing fixed it; a floor-less world's floor at 0.
+        grav, fused, world, (samples_world, obj_world) = gravity.level(
+            fused, world, keypoints.fps, up_source, (samples_world, obj_world)
+        )
+        grav, fused, world, (samples_world, obj_world) = gravity.to_floor(
+            grav, fused, world, keypoints.fps, gravity.ankle_height(body), (samples_world, obj_world)
+        )
         report(progress, "triangulate", 1, 1)
         clock.lap("triangulate")
         # 7. SMPL fit.
@@ -255,12 +274,13 @@ def lift_with_report(
         **spread.motion_fields(samples_world if std is not None else None),
         **hoi.motion_fields(plan, object_fit),
     )  # fmt: skip
+    motion = framerate.back_to_input(motion, rate_plan)
     clock.total()
     return LiftReport(
         motion=motion, world=world, timings=clock.timings, scale_determined=determined,
         denoiser_seconds=den.seconds if den else 0.0, denoiser_calls=den.calls if den else 0,
         proportion_scale=float(proportion), ground_offset=offset, warnings=messages, object_fit=object_fit,
-        **info,
+        gravity=grav, **info,
     )  # fmt: skip
 
 

@@ -59,10 +59,19 @@ def test_oracle_without_camera_uses_first_frame_zup(walk_scene):
     k = np.array([[1280.0, 0, 640], [0, 1280.0, 360], [0, 0, 1]])
     uv = project(truth_cam, k, np.eye(4))
     kp = type(sc.keypoints)(np.concatenate([uv, np.ones_like(uv[..., :1])], -1), fps=30.0, image_size=size)
-    m = lift(kp, None, denoiser=Oracle(truth_cam), steps=2, fit_config=FAST_FIT, placement="prior")
-    # World = first camera frame turned Z-up: x -> x, -y -> z, z -> y.
+    rep = lift_with_report(
+        kp, None, denoiser=Oracle(truth_cam), steps=2, fit_config=FAST_FIT, placement="prior"
+    )
+    m = rep.motion
+    # World = first camera frame turned Z-up (x -> x, -y -> z, z -> y), then levelled by the
+    # estimated gravity (this camera is level: a small turn) with the floor at z = 0.
     expect = np.stack([truth_cam[..., 0], truth_cam[..., 2], -truth_cam[..., 1]], -1)
-    assert np.linalg.norm(m.keypoints3d - expect, axis=-1).max() < 0.005
+    grav = rep.gravity
+    assert grav.source == "estimated"
+    assert np.degrees(np.arccos(np.clip(grav.rotation[2, 2], -1, 1))) < 1.5
+    shift = np.array([0.0, 0.0, grav.floor_offset])
+    assert np.linalg.norm(m.keypoints3d - (expect @ grav.rotation.T - shift), axis=-1).max() < 0.005
+    assert grav.floor_offset == pytest.approx(-0.9, abs=0.08)  # the camera is 0.9 m above the floor
     assert m.keypoints3d[..., 2].max() > m.keypoints3d[..., 2].min() + 1.0  # standing up in Z
 
 

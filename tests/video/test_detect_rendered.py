@@ -8,16 +8,16 @@ benchmark (benchmarks/video_frontend.py) reports the real figures.
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from anylift.io.keypoints import read_keypoints
+from anylift.io.keypoints import read_keypoints, write_keypoints
 from anylift.video.camera_estimation import estimate_camera
-from anylift.video.cli import main
 from anylift.video.detect import detect_keypoints
 
 
 def test_detect_against_projected_truth(rendered_clip, tmp_path):
     truth = np.load(rendered_clip / "truth.npz")
+    # The whole-frame single-person detector (``anylift detect`` is multi-person: tests/video/test_people.py).
     out = tmp_path / "kp.json"
-    assert main(["detect", str(rendered_clip / "video.mp4"), "--out", str(out), "--progress", "none"]) == 0
+    write_keypoints(out, detect_keypoints(rendered_clip / "video.mp4"))
     kp = read_keypoints(out)
     assert kp.num_frames == len(truth["keypoints2d"]) and kp.image_size == (320, 240)
     ok = (kp.scores > 0) & truth["in_image"]
@@ -42,3 +42,20 @@ def test_progress_and_camera_rotation_on_render(rendered_clip):
     err = np.degrees(Rotation.from_matrix(rel).magnitude())
     assert err.max() < 3.0, err
     assert np.isfinite(est.person_depth).all()
+
+
+def test_render_truth_is_read_by_anylift_eval(rendered_clip, capsys):
+    """benchmarks/render_test_video.py's truth.npz is an anylift.motion/1 file: eval reads it."""
+    import json
+
+    from anylift.cli import main as anylift_main
+    from anylift.io.motion import read_motion
+
+    truth = rendered_clip / "truth.npz"
+    m = read_motion(truth)
+    raw = np.load(truth)
+    np.testing.assert_allclose(m.keypoints3d, raw["keypoints3d"])
+    np.testing.assert_allclose(m.world_to_camera, raw["world_to_camera"])
+    assert anylift_main(["eval", str(truth), "--truth", str(truth), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["mpjpe_mm"] == 0.0 and metrics["j2d_px"] < 1e-6

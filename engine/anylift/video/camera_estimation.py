@@ -27,7 +27,11 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    foreshortened limb counts), and the background points triangulated nearest to the
    person's feet in the image are taken to be at that depth.
 5. **World**: frame 0's camera sits at the origin, upright, looking along +y of a Z-up
-   world (``up`` = +Z); translations in metres (as well as the person's size tells them).
+   world; translations in metres (as well as the person's size tells them).
+6. **Up**: the vanishing points of the first frame's straight lines (:mod:`anylift.video.vanishing`)
+   give the world's up (``camera.up``) when at least ``min_up_support`` segments agree, so a
+   camera looking down or held at a tilt is known as such; otherwise ``up`` is left unset and
+   the lift estimates gravity from the body (:mod:`anylift.lifting.gravity`).
 
 Frames where tracking fails (too few points) keep the previous frame's pose.
 """
@@ -66,6 +70,7 @@ class CameraConfig:
     """Settings of :func:`estimate_camera` (pixels are full-resolution pixels)."""
 
     max_features: int = 500
+    min_up_support: int = 20  # line segments needed to take the up direction from the image
     min_features: int = 60
     min_distance: int = 10
     keyframe_survival: float = 0.5
@@ -95,7 +100,8 @@ class CameraEstimate:
 
     camera: the trajectory (anylift world, see module docs); focal: fx = fy (px);
     focal_estimated: False when given; models: (T,) per-frame model, one of "first", "static",
-    "rotation", "general", "lost"; person_depth: (T,) metres or None without keypoints.
+    "rotation", "general", "lost"; person_depth: (T,) metres or None without keypoints;
+    up_support: segments of the vanishing lines that gave ``camera.up`` (0: none, up unset).
     """
 
     camera: Camera
@@ -103,6 +109,7 @@ class CameraEstimate:
     focal_estimated: bool
     models: list[str]
     person_depth: np.ndarray | None
+    up_support: int = 0  # line segments behind ``camera.up`` (0: no up from the image)
 
     @property
     def motion(self) -> str:
@@ -503,7 +510,8 @@ def estimate_camera(
         progress, cancel: :mod:`anylift.progress` (stages "track features", "solve camera").
 
     Returns:
-        :class:`CameraEstimate`; ``camera`` has T = the video's frame count, ``up`` = +Z.
+        :class:`CameraEstimate`; ``camera`` has T = the video's frame count; ``up`` from the
+            image's vanishing lines, or None (gravity is then estimated when lifting).
 
     Raises:
         InputError: unreadable video, bad focal, or keypoints whose frame count differs.
@@ -526,10 +534,21 @@ def estimate_camera(
     w2c, models, depth = solve_camera(
         tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
     )
-    cam = Camera(
-        K=intrinsics_for(float(focal), tracks.image_size),
-        world_to_camera=w2c,
-        up=np.array([0.0, 0.0, 1.0]),
-        image_size=tracks.image_size,
-    )
-    return CameraEstimate(cam, float(focal), estimated, models, depth)
+    K = intrinsics_for(float(focal), tracks.image_size)
+    up, support = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed)
+    # Without vanishing lines frame 0 was only assumed level: the lift then estimates gravity.
+    cam = Camera(K=K, world_to_camera=w2c, up=up, image_size=tracks.image_size)
+    return CameraEstimate(cam, float(focal), estimated, models, depth, support)
+
+
+def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int):
+    """(world up (3,) or None, support) from the vanishing lines of the first frame."""
+    from anylift.video.vanishing import up_from_image
+
+    frame = next(iter(open_video(video, fps=fps)), None)
+    if frame is None:
+        return None, 0
+    up_cam, support = up_from_image(frame, K, seed=seed)
+    if up_cam is None or support < min_support:
+        return None, 0
+    return w2c0[:3, :3].T @ up_cam, support

@@ -30,20 +30,25 @@ def _close(progress) -> None:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    """Detect keypoints in ``args.video`` and write them to ``args.out``."""
-    from anylift.io.keypoints import write_keypoints
+    """Detect and track every person in ``args.video``; write them all to ``args.out``, print a table."""
+    from anylift.io.people import write_people
     from anylift.progress import make_progress
-    from anylift.video.detect import DetectConfig, detect_keypoints
+    from anylift.video.detect import DetectConfig
+    from anylift.video.people import PeopleConfig, detect_people
 
     config = DetectConfig(min_score=args.min_score, max_gap=args.max_gap, smoothing=not args.no_smoothing)
     progress = make_progress(args.progress)
     try:
-        kp = detect_keypoints(args.video, fps=args.fps, config=config, progress=progress)
+        people = detect_people(
+            args.video, fps=args.fps, config=PeopleConfig(detect=config), progress=progress
+        )
     finally:
         _close(progress)
-    write_keypoints(args.out, kp)
-    seen = float((kp.scores > 0).mean())
-    print(f"{kp.num_frames} frames, {kp.image_size[0]}x{kp.image_size[1]}, {100 * seen:.0f}% of joints seen "
+    write_people(args.out, people)
+    kp = people.keypoints2d()
+    print(people.table())
+    print(f"{kp.num_frames} frames, {kp.image_size[0]}x{kp.image_size[1]}, {len(people.tracks)} people; "
+          f"default person {people.default} (longest and largest; 'anylift lift --person ID' picks another) "
           f"-> {args.out}")  # fmt: skip
     return 0
 
@@ -54,14 +59,15 @@ def cmd_camera(args: argparse.Namespace) -> int:
     from anylift.io.keypoints import read_keypoints
     from anylift.progress import make_progress
     from anylift.video.camera_estimation import estimate_camera
-    from anylift.video.detect import detect_keypoints
 
     progress = make_progress(args.progress)
     try:
         if args.keypoints:
             kp = read_keypoints(args.keypoints)
         else:
-            kp = detect_keypoints(args.video, fps=args.fps, progress=progress)
+            from anylift.video.people import detect_people
+
+            kp = detect_people(args.video, fps=args.fps, progress=progress).keypoints2d()
         est = estimate_camera(
             args.video, kp, focal=args.focal, fps=args.fps, seed=args.seed, progress=progress
         )
@@ -71,6 +77,16 @@ def cmd_camera(args: argparse.Namespace) -> int:
     how = "estimated" if est.focal_estimated else "given"
     print(f"{est.camera.num_frames} frames, {est.motion} camera motion, focal {est.focal:.1f} px ({how}) "
           f"-> {args.out}")  # fmt: skip
+    if est.camera.up is not None:
+        from anylift.geometry.camera import rotate_world, world_zup_from_camera
+        from anylift.lifting.gravity import camera_tilt
+
+        level = rotate_world(est.camera.world_to_camera[:1], world_zup_from_camera(est.camera))[0]
+        pitch, roll = camera_tilt(level)
+        print(f"up from the scene's vanishing lines ({est.up_support} segments): camera tilt {pitch:.1f} "
+              f"deg down, roll {roll:.1f} deg")  # fmt: skip
+    else:
+        print("up: no clear vanishing lines; the lift estimates it from the body")
     return 0
 
 
@@ -83,7 +99,7 @@ def _positive(text: str) -> float:
 
 def add_parsers(subparsers) -> None:
     """Register ``detect`` and ``camera`` on the ``anylift`` sub-command parsers."""
-    p = subparsers.add_parser("detect", help="2D keypoints (COCO-17) from a video, MediaPipe Pose")
+    p = subparsers.add_parser("detect", help="2D keypoints (COCO-17) of every person in a video, tracked")
     p.add_argument("video", help="video file (mp4, mov, avi, ...) or folder of images")
     p.add_argument("--out", required=True, help="KEYPOINTS.json (anylift.keypoints/1)")
     p.add_argument("--fps", type=_positive, help="frame rate (default: the video's; 30 for image folders)")

@@ -12,6 +12,7 @@ MediaPipe's own landmark smoothing is off: it ignores confidences and is causal 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from anylift.io.keypoints import Keypoints2D
 from anylift.progress import ProgressFn, check_cancel, report
 from anylift.skeletons import to_coco17
 from anylift.video import tracking
+from anylift.video.native_logs import quiet_native_logs
 from anylift.video.reader import open_video
 
 STAGE = "detect keypoints"
@@ -97,12 +99,14 @@ def raw_detections(
     size = reader.image_size
     total = len(reader)
     detections: list[list[np.ndarray]] = []
-    pose = _mediapipe_pose(cfg)
+    with quiet_native_logs():
+        pose = _mediapipe_pose(cfg)
     try:
         report(progress, STAGE, 0, total)
         for i, frame in enumerate(reader):
             check_cancel(cancel)
-            result = pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            with quiet_native_logs() if i == 0 else contextlib.nullcontext():  # TFLite's first-run lines
+                result = pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
             people = []
             if result.pose_landmarks is not None:
                 lm = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark])

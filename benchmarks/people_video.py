@@ -1,0 +1,179 @@
+"""Footage benchmark: several people, small people, unknown camera tilt, 10/25/60 fps.
+
+    .venv/bin/python benchmarks/people_video.py [--scenes elevated25,handheld10,elevated60,single25]
+                                                [--no-lift]
+
+Renders (once, cached under ``out/test_videos``; see render_people_video.py, TRAINING clips
+only) and prints per scene:
+
+- detection rate against the person's height in pixels: share of true person-frames (at
+  least 70 % of joints visible) matched by a track (box IoU >= 0.3, Hungarian per frame);
+- track purity: per true person, the share of its matched frames given to its most frequent id;
+- identity switches: changes of the matched id between a person's matched frames, per person
+  per minute;
+- for the default person (``anylift camera`` -> ``anylift lift``, gravity estimated): torso
+  tilt error (|angle of hip->shoulder to +Z, lifted - true|, median over frames, deg) and the
+  floor error of the feet in contact (|lifted - true ankle height| at true contact frames,
+  mean, m);
+- end-to-end time (detect, camera, lift) per second of video.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+import itertools
+
+from render_people_video import cached_people_render
+
+HEIGHT_BINS = (0, 60, 80, 120, 10_000)
+
+
+def match_tracks(truth, people) -> np.ndarray:
+    """(P, T) matched track id per true person and frame (-1: none)."""
+    from anylift.video.people import iou
+
+    boxes, visible = truth["boxes"], truth["visible"].mean(-1) >= 0.7
+    p_len, t_len = visible.shape
+    out = np.full((p_len, t_len), -1)
+    for t in range(t_len):
+        tp = [p for p in range(p_len) if visible[p, t]]
+        tr = [k for k in people.tracks if np.isfinite(k.boxes[t]).all() and k.seen[t]]
+        if not tp or not tr:
+            continue
+        ov = iou(boxes[tp, t], np.array([k.boxes[t] for k in tr]))
+        rows, cols = linear_sum_assignment(-ov)
+        for r, c in zip(rows, cols):
+            if ov[r, c] >= 0.3:
+                out[tp[r], t] = tr[c].id
+    return out
+
+
+def tracking_metrics(truth, people) -> dict:
+    matched = match_tracks(truth, people)
+    visible = truth["visible"].mean(-1) >= 0.7
+    height = truth["height_px"]
+    fps = float(truth["fps"])
+    rates = {}
+    for lo, hi in itertools.pairwise(HEIGHT_BINS):
+        sel = visible & (height >= lo) & (height < hi)
+        rate = float((matched[sel] >= 0).mean()) if sel.any() else None
+        rates[f"{lo}-{hi if hi < 10_000 else 'inf'}"] = (rate, int(sel.sum()))
+    big = visible & (height >= 80)
+    purity, switches, minutes = [], 0, 0.0
+    for p in range(len(matched)):
+        ids = matched[p][matched[p] >= 0]
+        if len(ids) == 0:
+            continue
+        purity.append(np.bincount(ids).max() / len(ids))
+        switches += int((np.diff(ids) != 0).sum())
+        minutes += visible[p].sum() / fps / 60.0
+    return {
+        "rates": rates,
+        "detected_80px": float((matched[big] >= 0).mean()) if big.any() else None,
+        "purity_min": float(min(purity)) if purity else 0.0,
+        "purity_mean": float(np.mean(purity)) if purity else 0.0,
+        "switches": switches,
+        "switches_per_person_minute": switches / max(minutes, 1e-9),
+        "matched": matched,
+    }
+
+
+def _tilt(points: np.ndarray) -> np.ndarray:
+    torso = points[:, [5, 6]].mean(1) - points[:, [11, 12]].mean(1)
+    return np.degrees(np.arccos(np.clip(torso[:, 2] / np.linalg.norm(torso, axis=-1), -1, 1)))
+
+
+def lift_metrics(folder: Path, truth, people, matched, kp_path: Path) -> dict:
+    """Camera + lift of the default person; torso tilt and floor error against its true person."""
+    from anylift.io.cameras import write_camera
+    from anylift.pipeline import lift_with_report
+    from anylift.video.camera_estimation import estimate_camera
+
+    pid = people.default
+    counts = [(matched[p] == pid).sum() for p in range(len(matched))]
+    p_true = int(np.argmax(counts))
+    kp = people.keypoints2d(pid)
+    t0 = time.perf_counter()
+    cam = estimate_camera(folder / "video.mp4", kp).camera
+    t_cam = time.perf_counter() - t0
+    write_camera(kp_path.with_name("camera.json"), cam)
+    t0 = time.perf_counter()
+    rep = lift_with_report(kp, cam, frame_times=people.frame_times)
+    t_lift = time.perf_counter() - t0
+    m = rep.motion
+    frames = matched[p_true] == pid
+    tilt_err = np.abs(_tilt(m.keypoints3d) - _tilt(truth["keypoints3d"][p_true]))[frames]
+    contact = truth["contact"][p_true] & frames[:, None]
+    z_lift = m.keypoints3d[:, [15, 16], 2][contact]
+    z_true = truth["keypoints3d"][p_true][:, [15, 16], 2][contact]
+    g = rep.gravity
+    return {
+        "person": pid, "true_person": p_true, "clip": str(truth["clips"][p_true]),
+        "tilt_err_deg": float(np.median(tilt_err)) if len(tilt_err) else float("nan"),
+        "floor_err_m": float(np.mean(np.abs(z_lift - z_true))) if len(z_lift) else float("nan"),
+        "pitch_est": g.pitch_deg, "confidence": g.confidence, "t_camera": t_cam, "t_lift": t_lift,
+    }  # fmt: skip
+
+
+def true_pitch(truth) -> float:
+    from anylift.lifting.gravity import camera_tilt
+
+    return camera_tilt(truth["world_to_camera"][0])[0]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenes", default="elevated25,handheld10,elevated60,single25")
+    parser.add_argument("--no-lift", action="store_true")
+    args = parser.parse_args(argv)
+    from anylift.io.people import write_people
+    from anylift.video.people import detect_people
+
+    for scene in args.scenes.split(","):
+        folder = cached_people_render(scene)
+        truth = np.load(folder / "truth.npz")
+        duration = len(truth["frame_times"]) / float(truth["fps"])
+        t0 = time.perf_counter()
+        people = detect_people(folder / "video.mp4")
+        t_detect = time.perf_counter() - t0
+        kp_path = folder / "bench_keypoints.json"
+        write_people(kp_path, people)
+        r = tracking_metrics(truth, people)
+        print(f"{scene}: {len(truth['clips'])} people ({', '.join(map(str, truth['clips']))}), "
+              f"{float(truth['fps']):g} fps, {duration:.1f} s; {len(people.tracks)} tracks")  # fmt: skip
+        rates = ", ".join(f"{k} px {'n/a' if v is None else f'{100 * v:.0f}%'} (n={n})"
+                          for k, (v, n) in r["rates"].items())  # fmt: skip
+        print(f"  detection rate by height: {rates}")
+        d80 = "n/a" if r["detected_80px"] is None else f"{100 * r['detected_80px']:.1f}%"
+        print(f"  people >= 80 px detected: {d80}; purity min {100 * r['purity_min']:.1f}% "
+              f"mean {100 * r['purity_mean']:.1f}%; identity switches {r['switches']} "
+              f"({r['switches_per_person_minute']:.2f} per person per minute)")  # fmt: skip
+        line = f"  time: detect {t_detect:.1f} s"
+        if not args.no_lift:
+            lm = lift_metrics(folder, truth, people, r["matched"], kp_path)
+            who = f"person {lm['person']} (true {lm['true_person']}, {lm['clip']})"
+            print(f"  lift of {who}: torso tilt error "
+                  f"{lm['tilt_err_deg']:.1f} deg (median), feet in contact {100 * lm['floor_err_m']:.1f} cm "
+                  f"off the floor (mean); camera pitch estimated {lm['pitch_est']:.1f} deg, true "
+                  f"{true_pitch(truth):.1f} deg, confidence {lm['confidence']:.2f}")  # fmt: skip
+            total = t_detect + lm["t_camera"] + lm["t_lift"]
+            line += f", camera {lm['t_camera']:.1f} s, lift {lm['t_lift']:.1f} s"
+            line += f"; {total / duration:.2f} s per second of video (x{total / duration:.1f} the duration)"
+        print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,309 @@
+"""Render a multi-person test video with Blender (the ``bpy`` module): mannequins of different
+sizes and colours performing DeepMimic TRAINING clips at once, crossing each other, entering and
+leaving the view, filmed by an elevated static camera or a handheld one.
+
+    .venv/bin/python benchmarks/render_people_video.py --scene elevated25 --out DIR
+
+Scenes (:data:`SCENES`): ``elevated25`` (static camera 5.2 m up looking down ~28 deg, 25 fps, 4 s,
+four people, two of them walking across the whole view in opposite directions), ``handheld10``
+(a hand-held phone at chest height, tilted, shaking and panning, 10 fps, 5 s, three people),
+``elevated60`` (another elevated camera, 60 fps, 1.5 s, three people) and ``single25`` (one
+person, elevated camera, 25 fps, 3 s: the end-to-end timing clip).
+
+Writes into DIR: ``video.mp4`` (mp4v) and ``truth.npz``:
+
+- ``fps`` (), ``image_size`` (2,), ``K`` (3, 3), ``world_to_camera`` (T, 4, 4) OpenCV, Z-up world,
+  floor at z = 0; ``frame_times`` (T,) seconds;
+- ``keypoints2d`` (P, T, 17, 2) pixels, ``keypoints3d`` (P, T, 17, 3) world metres (COCO-17 of
+  the posed body), ``boxes`` (P, T, 4) ``x0, y0, x1, y1`` of the projected body (clipped to the
+  image), ``height_px`` (P, T) the unclipped projected body height;
+- ``visible`` (P, T, 17) bool: in the image, in front of the camera and not inside the box of a
+  nearer person; ``contact`` (P, T, 2) bool: left/right ankle within 5 cm of its lowest level
+  in the clip and slower than 0.2 m/s (feet on the floor);
+- ``clips`` (P,) str, ``scales`` (P,) body scale factors.
+
+Bodies: SMPL fitted once per clip and rate (:func:`render_test_video.body_fit`), looped with the
+clip's own displacement to the scene's length, turned, scaled about the floor and placed.
+Workbench engine: about a second per frame on the shared 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+_REPO = Path(__file__).resolve().parents[1]
+for _p in (_REPO, _REPO / "engine", _REPO / "benchmarks"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+import numpy as np  # noqa: E402
+
+TRAIN_ONLY = (
+    "walk",
+    "jump",
+    "dance_a",
+    "punch",
+    "kick",
+    "roll",
+    "crawl",
+    "getup_facedown",
+    "spin",
+    "backflip",
+)
+
+# person: clip, start position (x, y) of its pelvis at frame 0, heading (deg, 0 = +x), scale,
+# colour (RGB), first frame shown (None: from the start).
+SCENES: dict[str, dict] = {
+    "elevated25": {
+        "fps": 25.0, "seconds": 4.0, "camera": "elevated", "seed": 0,
+        "people": [
+            ("walk", (-5.5, 0.0), 0.0, 1.0, (0.85, 0.25, 0.2)),
+            ("walk", (4.5, 1.2), 180.0, 0.85, (0.2, 0.45, 0.9)),
+            ("dance_a", (1.5, -1.6), 90.0, 1.08, (0.95, 0.8, 0.2)),
+            ("punch", (-1.5, 2.8), -60.0, 0.95, (0.3, 0.75, 0.35)),
+        ],
+    },
+    "handheld10": {
+        "fps": 10.0, "seconds": 5.0, "camera": "handheld", "seed": 1,
+        "people": [
+            ("walk", (-4.0, 0.5), 10.0, 0.95, (0.8, 0.3, 0.7)),
+            ("kick", (0.8, -0.6), 120.0, 1.05, (0.2, 0.7, 0.8)),
+            ("walk", (3.5, 2.0), 190.0, 0.9, (0.9, 0.55, 0.2)),
+        ],
+    },
+    "elevated60": {
+        "fps": 60.0, "seconds": 1.5, "camera": "elevated_side", "seed": 2,
+        "people": [
+            ("walk", (-3.0, 0.3), 0.0, 1.0, (0.3, 0.3, 0.85)),
+            ("jump", (1.0, -1.0), 200.0, 0.9, (0.85, 0.3, 0.3)),
+            ("spin", (-0.5, 2.2), 0.0, 1.05, (0.4, 0.8, 0.3)),
+        ],
+    },
+    "single25": {
+        "fps": 25.0, "seconds": 3.0, "camera": "elevated", "seed": 3,
+        "people": [("walk", (-2.0, 0.0), 0.0, 1.0, (0.85, 0.25, 0.2))],
+    },
+}  # fmt: skip
+RENDER_VERSION = 1
+
+
+def _looped(verts, kp3d, frames: int):
+    """Repeat a clip's (n, V, 3) vertices / (n, 17, 3) keypoints to ``frames``, each repetition moved
+    by the clip's own horizontal displacement (plus one frame's step) so walks keep walking."""
+    n = len(kp3d)
+    pelvis = kp3d[:, 11:13].mean(1)
+    step = (pelvis[-1] - pelvis[0]) * np.array([1.0, 1.0, 0.0])
+    step = step + step / max(n - 1, 1)
+    idx = np.arange(frames)
+    rep = (idx // n)[:, None, None] * step
+    return verts[idx % n] + rep, kp3d[idx % n] + rep
+
+
+def _place(points, origin, heading_deg: float, scale: float, start):
+    """Turn about the clip's frame-0 pelvis (z kept), scale about the floor, move to ``start``."""
+    a = np.radians(heading_deg)
+    rot = np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
+    local = (points - np.array([origin[0], origin[1], 0.0])) @ rot.T
+    return local * scale + np.array([start[0], start[1], 0.0])
+
+
+def make_camera(kind: str, frames: int, fps: float, size, seed: int):
+    """(K (3, 3), world_to_camera (T, 4, 4)) of the scene's camera; world Z-up, people around the origin."""
+    from anylift.data.trajectories import intrinsics, look_at
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(frames) / fps
+    if kind in ("elevated", "elevated_side"):
+        eye = np.array([0.0, -8.0, 5.2]) if kind == "elevated" else np.array([-5.5, -6.0, 4.5])
+        target = np.array([0.0, 0.6, 0.6])
+        w2c = np.repeat(look_at(eye, target)[None], frames, axis=0)
+        return intrinsics(size, 640.0), w2c
+
+    # Handheld: chest height, a slow pan following the group, a tilt (roll) and a hand's shake.
+    def smooth_noise(scale, cutoff_hz):
+        from scipy.ndimage import gaussian_filter1d
+
+        raw = rng.normal(size=(frames, 3))
+        out = gaussian_filter1d(raw, sigma=max(fps / (2 * np.pi * cutoff_hz), 0.5), axis=0, mode="nearest")
+        return scale * out / max(out.std(), 1e-9)
+
+    eye = np.array([0.3, -6.5, 1.5]) + smooth_noise(0.02, 1.5)
+    target = np.stack([np.linspace(-1.0, 1.0, frames), np.full(frames, 0.6), np.full(frames, 0.9)], -1)
+    target = target + smooth_noise(0.06, 2.0)
+    roll = np.radians(7.0) + 0.01 * np.sin(2 * np.pi * 0.7 * t)
+    return intrinsics(size, 520.0), look_at(eye, target, roll=roll)
+
+
+def _visibility(kp2d, depth, boxes, size):
+    """(P, T, 17) joints in the image, in front, and not inside the box of a nearer person."""
+    w, h = size
+    x, y = kp2d[..., 0], kp2d[..., 1]
+    vis = (depth > 0) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    pelvis_depth = depth[..., 11:13].mean(-1)  # (P, T)
+    for p in range(len(kp2d)):
+        for q in range(len(kp2d)):
+            if p == q:
+                continue
+            nearer = pelvis_depth[q] < pelvis_depth[p]  # (T,)
+            b = boxes[q]
+            inside = (
+                (x[p] > b[:, None, 0])
+                & (x[p] < b[:, None, 2])
+                & (y[p] > b[:, None, 1])
+                & (y[p] < b[:, None, 3])
+            )
+            vis[p] &= ~(inside & nearer[:, None])
+    return vis
+
+
+def _contacts(kp3d, fps):
+    """(P, T, 2) bool: ankles (15, 16) near their lowest level and nearly still."""
+    ankles = kp3d[:, :, 15:17]  # (P, T, 2, 3)
+    low = ankles[..., 2] - ankles[..., 2].min(axis=1, keepdims=True)
+    speed = np.zeros(ankles.shape[:3])
+    speed[:, 1:] = np.linalg.norm(np.diff(ankles, axis=1), axis=-1) * fps
+    speed[:, 0] = speed[:, 1]
+    return (low < 0.05) & (speed < 0.2 * max(1.0, 30.0 / fps))
+
+
+def render(out: Path, scene_name: str, size=(640, 360), fit_iterations: int = 80) -> dict:
+    """Render ``scene_name`` into ``out``; returns the truth dict (module doc)."""
+    import bpy
+    import cv2
+    from mathutils import Matrix
+    from render_test_video import _box_uv_object, _cuboid, _image_material, _texture, body_fit
+
+    from anylift.geometry.camera import project
+    from anylift_blender.baking.camera import blender_camera_matrices, set_intrinsics
+
+    spec = SCENES[scene_name]
+    fps, frames = float(spec["fps"]), round(spec["fps"] * spec["seconds"])
+    out = Path(out)
+    tmp_frames = out / "frames"
+    tmp_frames.mkdir(parents=True, exist_ok=True)
+    fits: dict[str, tuple] = {}
+    all_verts, all_kp, faces = [], [], None
+    for clip, start, heading, scale, _colour in spec["people"]:
+        if clip not in TRAIN_ONLY:
+            raise SystemExit(f"{clip}: render only the training clips {TRAIN_ONLY}")
+        if clip not in fits:
+            from anylift.data.mocap import load_clip
+
+            n = load_clip(clip, fps=fps).num_frames
+            fits[clip] = body_fit(clip, 0, n, fps, fit_iterations)[:3]
+        verts, kp3d, faces = fits[clip]
+        v, k = _looped(verts, kp3d, frames)
+        origin = kp3d[0, 11:13].mean(0)
+        all_verts.append(_place(v, origin, heading, scale, start))
+        all_kp.append(_place(k, origin, heading, scale, start))
+    verts_p, kp3d_p = np.stack(all_verts), np.stack(all_kp)  # (P, T, V, 3), (P, T, 17, 3)
+    K, w2c = make_camera(spec["camera"], frames, fps, size, spec["seed"])
+    kp2d, depth = project(kp3d_p, K, w2c[None].repeat(len(kp3d_p), 0), return_depth=True)
+    boxes = np.zeros((len(verts_p), frames, 4))
+    height = np.zeros((len(verts_p), frames))
+    for p in range(len(verts_p)):
+        vp = project(verts_p[p][:, ::7], K, w2c)  # every 7th vertex is plenty for a box
+        lo, hi = vp.min(1), vp.max(1)
+        height[p] = hi[:, 1] - lo[:, 1]
+        boxes[p] = np.concatenate([np.clip(lo, 0, size), np.clip(hi, 0, size)], -1)
+    visible = _visibility(kp2d, depth, boxes, size)
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    rng = np.random.default_rng(spec["seed"] + 1000)
+    floor = _image_material("floor", _texture(rng, 1024, 16, (0.95, 0.85, 0.7), 0.9))
+    half = 20.0
+    _box_uv_object("Floor", [(-half, -half, 0), (half, -half, 0), (half, half, 0), (-half, half, 0)],
+                   [(0, 1, 2, 3)], 0.125, floor)  # fmt: skip
+    for i in range(10):
+        ang = 2 * np.pi * i / 10 + rng.uniform(-0.2, 0.2)
+        radius = rng.uniform(11.0, 16.0)
+        mat = _image_material(f"box{i}", _texture(rng, 256, 4, rng.uniform(0.4, 1.0, 3), 1.0))
+        v, f = _cuboid(radius * np.array([np.cos(ang), np.sin(ang), 0]), rng.uniform([1, 1, 1], [3, 3, 4]),
+                       rng.uniform(0, np.pi))  # fmt: skip
+        _box_uv_object(f"Box{i}", v, f, 0.5, mat)
+    meshes = []
+    for p, (_clip, _s, _h, _sc, colour) in enumerate(spec["people"]):
+        # No texture node: Workbench's texture mode then shows the material's own colour.
+        mat = bpy.data.materials.new(f"skin{p}")
+        mat.diffuse_color = (*colour, 1.0)
+        mesh = bpy.data.meshes.new(f"Person{p}")
+        mesh.from_pydata([tuple(q) for q in verts_p[p, 0]], [], [tuple(int(i) for i in f) for f in faces])
+        mesh.materials.append(mat)
+        mesh.shade_smooth()
+        scene.collection.objects.link(bpy.data.objects.new(f"Person{p}", mesh))
+        meshes.append(mesh)
+    cam_obj = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    scene.collection.objects.link(cam_obj)
+    scene.camera = cam_obj
+    cam_obj.data.clip_start, cam_obj.data.clip_end = 0.05, 200.0
+    set_intrinsics(cam_obj, scene, K, size)
+    scene.render.engine = "BLENDER_WORKBENCH"
+    shading = scene.display.shading
+    shading.light, shading.color_type, shading.show_shadows = "STUDIO", "TEXTURE", True
+    scene.display.render_aa = "5"
+    scene.render.image_settings.file_format = "PNG"
+    scene.render.fps = round(fps)
+    world = bpy.data.worlds.new("World")
+    world.color = (0.55, 0.65, 0.8)
+    scene.world = world
+    mats = blender_camera_matrices(w2c)
+    started = time.time()
+    writer = cv2.VideoWriter(str(out / "video.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps, tuple(size))
+    for t in range(frames):
+        for p, mesh in enumerate(meshes):
+            mesh.vertices.foreach_set("co", verts_p[p, t].ravel())
+            mesh.update()
+        cam_obj.matrix_world = Matrix(mats[t].tolist())
+        png = tmp_frames / f"{t:05d}.png"
+        scene.render.filepath = str(png)
+        bpy.ops.render.render(write_still=True)
+        writer.write(cv2.imread(str(png)))
+        if t > 0:
+            (tmp_frames / f"{t - 1:05d}.png").unlink()  # keep only the last frame (for pictures)
+    writer.release()
+    truth = {
+        "fps": np.float64(fps), "image_size": np.array(size), "K": K, "world_to_camera": w2c,
+        "frame_times": np.arange(frames) / fps, "keypoints2d": kp2d, "keypoints3d": kp3d_p,
+        "boxes": boxes, "height_px": height, "visible": visible, "contact": _contacts(kp3d_p, fps),
+        "clips": np.array([p[0] for p in spec["people"]]), "scales": np.array([p[3] for p in spec["people"]]),
+        "scene": np.str_(scene_name), "render_seconds": np.float64(time.time() - started),
+    }  # fmt: skip
+    np.savez(out / "truth.npz", **truth)
+    return truth
+
+
+def cached_people_render(scene: str, size=(640, 360)) -> Path:
+    """Render ``scene`` once (in a subprocess) into ``out/test_videos/<scene>-<key>``; returns the folder."""
+    key = hashlib.sha1(json.dumps([SCENES[scene], list(size), RENDER_VERSION]).encode()).hexdigest()[:10]
+    folder = _REPO / "out" / "test_videos" / f"{scene}-{key}"
+    if (folder / "truth.npz").exists() and (folder / "video.mp4").exists():
+        return folder
+    argv = [sys.executable, str(Path(__file__).resolve()), "--scene", scene, "--out", str(folder),
+            "--size", f"{size[0]}x{size[1]}"]  # fmt: skip
+    subprocess.run(argv, check=True, env=dict(os.environ, OMP_NUM_THREADS="2"), stdout=subprocess.DEVNULL)
+    return folder
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scene", choices=sorted(SCENES), required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--size", default="640x360")
+    args = parser.parse_args(argv)
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+    truth = render(Path(args.out), args.scene, size=size)
+    print(json.dumps({"out": args.out, "frames": len(truth["frame_times"]),
+                      "render_seconds": round(float(truth["render_seconds"]), 1)}))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

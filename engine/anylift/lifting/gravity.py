@@ -1,0 +1,287 @@
+"""Gravity and floor: the world's up direction when the camera file does not fix it.
+
+A camera file with ``up`` (or ``--up X,Y,Z``) fixes the world's up. Otherwise (an estimated or
+static camera: the first frame's camera was only *assumed* level) the up direction is estimated
+from the lifted body over the clip (:func:`estimate_up`):
+
+- **foot contacts**: an ankle that stays still (slower than :data:`CONTACT_SPEED`) rests on the
+  floor, so differences between contact positions lie in the floor plane: up is orthogonal to
+  them. Two rounds: the second keeps only contacts near the lowest contact level along the
+  first round's up (a foot resting on a step or mid-jump drops out).
+- **standing axis**: the direction from the ankles' midpoint to the shoulders' midpoint in the
+  frames where the body stands upright (within 35 deg of the first round's answer): walking and
+  standing bodies are vertical on average; it fixes what the contacts leave open (a person who
+  walks straight fixes only the walking direction's tilt; one standing still, none).
+
+Both cues enter one least-squares problem: up = the unit vector minimising
+``mean((u . d_ij)^2) + lambda * |u x a|^2`` over contact differences ``d_ij`` and the mean
+standing axis ``a``: the smallest eigenvector of ``D + lambda (I - a a^T)``.
+:func:`level` then turns the result world by the smallest rotation taking that up to +Z (the
+heading is kept) and the pipeline puts the feet's contact level at z = 0 (``ground``).
+
+The reported **camera tilt** is the first frame camera's pitch (degrees below the horizon) and
+roll in the estimated world; **confidence** in [0, 1] grows with the number of contact and
+standing frames and with how well the two cues agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from anylift.errors import InputError
+from anylift.geometry.camera import rotate_world
+from anylift.io.cameras import Camera, static_camera
+from anylift.lifting.world import ResultWorld
+
+CONTACT_SPEED = 0.25
+"""m/s: an ankle slower than this is taken to rest on the floor."""
+STANDING_WEIGHT = 0.02
+"""lambda: the standing axis weighs as much as contacts spread over about 0.14 m."""
+ANKLES, SHOULDERS = (15, 16), (5, 6)
+
+
+@dataclass(frozen=True)
+class Gravity:
+    """The up direction used for a result.
+
+    Attributes:
+        up: (3,) unit up in the world it was found in (result world before :func:`level`).
+        source: ``"file"`` (camera file), ``"given"`` (``--up``) or ``"estimated"``.
+        rotation: (3, 3) applied to the result world so ``up`` becomes +Z (identity unless estimated).
+        confidence: [0, 1] (1 for file / given).
+        pitch_deg, roll_deg: the first frame camera's tilt in the levelled world: degrees below
+            the horizon (positive looks down) and clockwise roll; None when unknown.
+        contact_frames, standing_frames: how many frames each cue used.
+        floor_offset: z (metres) subtracted to put the feet's contact level at 0 (None: not done).
+    """
+
+    up: np.ndarray
+    source: str
+    rotation: np.ndarray
+    confidence: float = 1.0
+    pitch_deg: float | None = None
+    roll_deg: float | None = None
+    contact_frames: int = 0
+    standing_frames: int = 0
+    floor_offset: float | None = None
+
+
+def to_floor(grav: Gravity, points, world: ResultWorld, fps: float, ankle: float, extra=()):
+    """When the world has no floor of its own (:func:`needs_floor`), move it so the feet's contact
+    level (:func:`floor_level`) is z = 0: (Gravity with ``floor_offset``, points, world, extra)."""
+    from anylift.lifting.world import translate_cameras
+
+    level = floor_level(points, fps, ankle) if needs_floor(world, grav.source) else None
+    if level is None:
+        return grav, points, world, extra
+    shift = np.array([0.0, 0.0, level])
+    w2c = translate_cameras(world.camera.world_to_camera, -shift)
+    world = replace(world, camera=replace(world.camera, world_to_camera=w2c))
+    extra = tuple(None if e is None else e - shift for e in extra)
+    return replace(grav, floor_offset=level), points - shift, world, extra
+
+
+def parse_up(text: str | None):
+    """``--up`` text -> None, ``"camera"`` or a (3,) unit vector; InputError when malformed."""
+    if text is None:
+        return None
+    if text.strip().lower() == "camera":
+        return "camera"
+    try:
+        v = np.array([float(p) for p in text.split(",")], dtype=np.float64)
+    except ValueError:
+        v = np.zeros(0)
+    if v.shape != (3,) or not np.isfinite(v).all() or np.linalg.norm(v) < 1e-9:
+        raise InputError(
+            f"is {text!r}", field="--up", expected="X,Y,Z (a non-zero direction) or 'camera'",
+            fix="e.g. --up 0,0,1, or --up camera to take the first frame's camera as level",
+        )  # fmt: skip
+    return v / np.linalg.norm(v)
+
+
+def prepare_camera(camera: Camera | None, up, num_frames: int, image_size) -> tuple[Camera | None, str]:
+    """The camera the result world is built from, and where its up comes from.
+
+    Args:
+        camera: the input camera or None (static default).
+        up: None (file's up, else estimate), ``"camera"`` (frame 0's camera is level) or a (3,)
+            vector in the camera file's world (the static camera's frame when there is no file).
+
+    Returns:
+        (camera, source): ``source`` is ``"file"``, ``"given"`` or ``"estimated"`` (to be
+        estimated after lifting, by :func:`level`).
+    """
+    if up is None:
+        return camera, "file" if camera is not None and camera.up is not None else "estimated"
+    if isinstance(up, str):
+        if up != "camera":
+            up = parse_up(up)
+        else:
+            return (None if camera is None else replace(camera, up=None)), "given"
+    if camera is None:
+        camera = static_camera(int(num_frames), image_size)
+        return replace(camera, up=np.asarray(up, dtype=np.float64)), "given"
+    return replace(camera, up=np.asarray(up, dtype=np.float64)), "given"
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _contacts(points: np.ndarray, fps: float) -> np.ndarray:
+    """(T, 2) bool: ankles slower than :data:`CONTACT_SPEED` (central differences)."""
+    ank = points[:, list(ANKLES)]
+    vel = np.gradient(ank, axis=0) * fps if len(ank) > 1 else np.zeros_like(ank)
+    speed = np.linalg.norm(vel, axis=-1)
+    return (speed < CONTACT_SPEED) & np.isfinite(speed)
+
+
+def _solve(diffs: np.ndarray, axis: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    m = np.zeros((3, 3))
+    if len(diffs):
+        m += diffs.T @ diffs / len(diffs)
+    if axis is not None:
+        m += STANDING_WEIGHT * (np.eye(3) - np.outer(axis, axis))
+    evals, evecs = np.linalg.eigh(m)
+    return evecs[:, 0], evals
+
+
+def estimate_up(
+    points: np.ndarray, fps: float, prior_up=(0.0, 0.0, 1.0)
+) -> tuple[np.ndarray, float, int, int]:
+    """The world's up from a lifted body (module doc).
+
+    Args:
+        points: (T, 17, 3) COCO-17 keypoints, metres, any rotation of a Z-up world.
+        fps: frames per second (contact speeds).
+        prior_up: (3,) the assumed up, used to orient the answer and start the selection.
+
+    Returns:
+        (up (3,), confidence [0, 1], contact frames, standing frames).
+    """
+    p = np.asarray(points, dtype=np.float64)
+    prior = _unit(np.asarray(prior_up, dtype=np.float64))
+    contact = _contacts(p, fps)
+    ankles = p[:, list(ANKLES)]
+    stand_axis = _unit(p[:, list(SHOULDERS)].mean(1) - ankles.mean(1))  # (T, 3)
+    up = prior
+    n_stand = n_contact = 0
+    axis = None
+    for _ in range(3):
+        ok = np.isfinite(stand_axis).all(-1) & (stand_axis @ up > np.cos(np.radians(35.0)))
+        n_stand = int(ok.sum())
+        axis = _unit(stand_axis[ok].mean(0)) if n_stand else None
+        pts = ankles[contact]
+        if len(pts):
+            h = pts @ up
+            low = h <= np.percentile(h, 20) + 0.05  # on the floor, not on a step or mid-jump
+            pts = pts[low]
+        n_contact = len(pts)
+        if n_contact >= 2:
+            sub = pts[np.linspace(0, n_contact - 1, min(n_contact, 300)).astype(int)]
+            diffs = (sub[:, None] - sub[None]).reshape(-1, 3)
+        else:
+            diffs = np.zeros((0, 3))
+        if axis is None and len(diffs) == 0:
+            return prior, 0.0, 0, 0
+        new, evals = _solve(diffs, axis)
+        up = new if new @ (axis if axis is not None else up) > 0 else -new
+    # Confidence: enough evidence, a clear minimum, and agreement of the two cues.
+    gap = 1.0 - evals[0] / max(evals[1], 1e-12)
+    agree = (
+        1.0
+        if axis is None
+        else float(np.clip((up @ axis - np.cos(np.radians(20))) / (1 - np.cos(np.radians(20))), 0, 1))
+    )
+    evidence = min(1.0, (n_contact + n_stand) / max(len(p), 1))
+    return up, float(np.clip(gap * (0.5 + 0.5 * agree) * evidence, 0.0, 1.0)), n_contact, n_stand
+
+
+def needs_floor(world: ResultWorld, source: str) -> bool:
+    """Whether the result world has no floor of its own, so the feet's contact level becomes z = 0:
+    an estimated up, or a world whose origin is the first camera (static default, ``anylift
+    camera``, SLAM files): a floor through the camera would mean nothing."""
+    centre = -world.camera.world_to_camera[0, :3, :3].T @ world.camera.world_to_camera[0, :3, 3]
+    return source == "estimated" or float(np.linalg.norm(centre)) < 1e-6
+
+
+def ankle_height(body) -> float:
+    """Metres from the sole to the ankle keypoint of ``body`` (a BodyModel) standing at rest."""
+    import torch
+
+    from anylift.body.model import ZUP_REST_GLOBAL_ORIENT
+
+    with torch.no_grad():
+        out = body(global_orient=torch.as_tensor(ZUP_REST_GLOBAL_ORIENT[None], dtype=body.dtype))
+    verts, kp = out.vertices[0].double().cpu().numpy(), out.keypoints[0].double().cpu().numpy()
+    return float(kp[list(ANKLES), 2].mean() - verts[:, 2].min())
+
+
+def floor_level(points: np.ndarray, fps: float, ankle: float) -> float | None:
+    """The floor's z (metres) under a Z-up body: ankles at rest on it, ``ankle`` above the sole.
+
+    Contacts are ankles slower than :data:`CONTACT_SPEED`; of those the lowest (within 5 cm of
+    their 20th percentile: not a foot resting on a step or held still in the air). None when
+    fewer than 3 contact samples.
+    """
+    z = np.asarray(points)[:, list(ANKLES), 2][_contacts(np.asarray(points), fps)]
+    if len(z) < 3:
+        return None
+    return float(np.median(z[z <= np.percentile(z, 20) + 0.05]) - ankle)
+
+
+def _rotation_to_z(up: np.ndarray) -> np.ndarray:
+    """Smallest rotation (3, 3) taking unit ``up`` to +Z."""
+    z = np.array([0.0, 0.0, 1.0])
+    v = np.cross(up, z)
+    s, c = np.linalg.norm(v), float(up @ z)
+    if s < 1e-12:
+        return np.eye(3) if c > 0 else np.diag([1.0, -1.0, -1.0])
+    k = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]]) / s
+    angle = np.arctan2(s, c)
+    return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k
+
+
+def camera_tilt(world_to_camera: np.ndarray) -> tuple[float, float]:
+    """(pitch, roll) degrees of a (4, 4) camera in a Z-up world: pitch > 0 looks below the horizon;
+    roll > 0 turns the image clockwise (the camera's +x dips)."""
+    r = np.asarray(world_to_camera, dtype=np.float64)[:3, :3]
+    up_cam = r @ np.array([0.0, 0.0, 1.0])  # world up in camera axes (OpenCV: -y is image up)
+    pitch = np.degrees(np.arcsin(np.clip(-up_cam[2], -1, 1)))
+    roll = np.degrees(np.arctan2(-up_cam[0], -up_cam[1]))
+    return float(pitch), float(roll)
+
+
+def level(
+    points: np.ndarray,
+    world: ResultWorld,
+    fps: float,
+    source: str,
+    extra: tuple[np.ndarray | None, ...] = (),
+) -> tuple[Gravity, np.ndarray, ResultWorld, tuple[np.ndarray | None, ...]]:
+    """Estimate up (when ``source == "estimated"``) and turn the result world upright.
+
+    Args:
+        points: (T, 17, 3) fused keypoints in the result world, metres.
+        world: the result world (:mod:`anylift.lifting.world`).
+        fps: frames per second.
+        source: from :func:`prepare_camera`.
+        extra: more (..., 3) point arrays of the same world to turn with it (samples, objects).
+
+    Returns:
+        (Gravity, points, world, extra) in the levelled world.
+    """
+    z = np.array([0.0, 0.0, 1.0])
+    if source != "estimated":
+        pitch, roll = camera_tilt(world.camera.world_to_camera[0])
+        return Gravity(z, source, np.eye(3), 1.0, pitch, roll), points, world, extra
+    up, conf, n_contact, n_stand = estimate_up(points, fps)
+    rot = _rotation_to_z(up)
+    w2c = rotate_world(world.camera.world_to_camera, rot)
+    world = replace(world, camera=replace(world.camera, world_to_camera=w2c), rotation=rot @ world.rotation)
+    turned = tuple(None if e is None else np.asarray(e) @ rot.T for e in extra)
+    pitch, roll = camera_tilt(w2c[0])
+    grav = Gravity(up, source, rot, conf, pitch, roll, n_contact, n_stand)
+    return grav, np.asarray(points) @ rot.T, world, turned

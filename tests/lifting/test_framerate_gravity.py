@@ -1,0 +1,99 @@
+"""Frame-rate resampling (anylift.lifting.framerate) and the gravity estimate (anylift.lifting.gravity)."""
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from anylift.data.mocap import load_clip
+from anylift.errors import InputError
+from anylift.io.keypoints import Keypoints2D
+from anylift.lifting import framerate, gravity
+
+
+def _wave(times):
+    x = 100 + 40 * np.sin(2 * np.pi * 0.5 * times)
+    kp = np.zeros((len(times), 17, 3))
+    kp[..., 0] = x[:, None] + np.arange(17)
+    kp[..., 1] = 200.0
+    kp[..., 2] = 0.9
+    return kp
+
+
+def test_10fps_goes_to_30_and_back():
+    t10 = np.arange(20) / 10.0
+    kp = Keypoints2D(_wave(t10), fps=10.0, image_size=(640, 360))
+    out, _cam, plan = framerate.to_model_rate(kp, None)
+    assert plan.resampled and out.fps == 30.0 and out.num_frames == 58  # 1.9 s at 30 fps
+    # Linear between 10 fps samples: within the chord error of the sine (A * (w dt)^2 / 8 = 0.5 px).
+    assert np.abs(out.keypoints[:, 0, 0] - _wave(plan.model_times)[:, 0, 0]).max() < 0.6
+    back = framerate.resample_keypoints(out.keypoints, plan.model_times, plan.input_times)
+    np.testing.assert_allclose(back, kp.keypoints, atol=1e-9)
+
+
+def test_missing_joint_stays_missing_and_30fps_passes_unchanged():
+    kp = _wave(np.arange(6) / 15.0)
+    kp[2, 3] = [np.nan, np.nan, 0.0]
+    out = framerate.resample_keypoints(kp, np.arange(6) / 15.0, np.arange(11) / 30.0)
+    assert out[4, 3, 2] == 0 and out[3, 3, 2] == 0 and out[5, 3, 2] == 0  # around input frame 2
+    assert out[2, 3, 2] > 0 and out[6, 3, 2] > 0
+    k30 = Keypoints2D(_wave(np.arange(10) / 30.0), fps=30.0, image_size=None)
+    same, _, plan = framerate.to_model_rate(k30, None)
+    assert same is k30 and not plan.resampled
+
+
+def test_variable_frame_times_and_camera_slerp():
+    times = np.array([0.0, 0.05, 0.08, 0.2, 0.3, 0.31, 0.5])
+    with pytest.raises(InputError, match="frame_times"):
+        framerate.frame_times(7, 25.0, times[::-1])
+    rots = Rotation.from_euler("y", np.degrees(times)[:, None], degrees=True).as_matrix()
+    w2c = np.tile(np.eye(4), (7, 1, 1))
+    w2c[:, :3, :3] = rots
+    w2c[:, :3, 3] = [0.0, 0.0, 5.0]
+    dst = np.arange(16) / 30.0
+    out = framerate.resample_cameras(w2c, times, dst)
+    angle = Rotation.from_matrix(out[:, :3, :3]).as_euler("xyz", degrees=True)[:, 1]
+    np.testing.assert_allclose(angle, np.degrees(dst), atol=1e-6)  # uniform rotation: slerp is exact
+
+
+def _tilted_walk(pitch_deg, roll_deg=0.0):
+    clip = load_clip("walk", fps=30.0)
+    pts = np.concatenate([clip.keypoints3d, clip.keypoints3d + np.array([1.27, 0, 0])])  # two cycles, 2.6 s
+    r = Rotation.from_euler("xy", [pitch_deg, roll_deg], degrees=True).as_matrix()
+    return pts @ r.T, r
+
+
+@pytest.mark.parametrize("pitch,roll", [(35.0, 0.0), (-20.0, 8.0), (0.0, 0.0)])
+def test_gravity_recovers_the_up_of_a_tilted_walk(pitch, roll):
+    pts, r = _tilted_walk(pitch, roll)
+    up, conf, n_contact, n_stand = gravity.estimate_up(pts, 30.0)
+    true_up = r @ [0.0, 0.0, 1.0]
+    err = np.degrees(np.arccos(np.clip(up @ true_up, -1, 1)))
+    assert err < 3.0, err
+    assert conf > 0.3 and n_contact > 10 and n_stand > 30
+
+
+def test_gravity_override_parsing_and_static_camera():
+    assert gravity.parse_up(None) is None and gravity.parse_up("camera") == "camera"
+    np.testing.assert_allclose(gravity.parse_up("0,0,2"), [0, 0, 1])
+    with pytest.raises(InputError, match="--up"):
+        gravity.parse_up("0,0")
+    cam, source = gravity.prepare_camera(None, np.array([0.0, -1.0, 0.0]), 5, (640, 360))
+    assert source == "given" and cam.num_frames == 5
+    assert gravity.prepare_camera(None, None, 5, (640, 360)) == (None, "estimated")
+    # A camera looking 30 deg down from a level world: the reported pitch.
+    from anylift.data.trajectories import look_at
+
+    w2c = look_at(np.array([0.0, -5.0, 3.0 + 5 * np.tan(np.radians(30)) - 3.0]), np.array([0.0, 0.0, 0.0]))
+    pitch, roll = gravity.camera_tilt(w2c)
+    assert pitch == pytest.approx(30.0, abs=1e-6) and roll == pytest.approx(0.0, abs=1e-6)
+
+
+def test_floor_level_follows_the_resting_feet():
+    pts, _ = _tilted_walk(0.0)
+    base = gravity.floor_level(pts, 30.0, ankle=0.0)
+    # The walk clip's floor is z = 0: its resting ankles are a few centimetres above it.
+    assert 0.03 < base < 0.15
+    raised = pts + np.array([0.0, 0.0, 0.7])
+    assert gravity.floor_level(raised, 30.0, ankle=base) == pytest.approx(0.7, abs=1e-9)
+    flying = pts + np.linspace(0, 30, len(pts))[:, None, None]  # always moving fast: no contact
+    assert gravity.floor_level(flying, 30.0, ankle=0.0) is None
