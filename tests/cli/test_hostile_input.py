@@ -150,6 +150,7 @@ JUMPING_IDS = [{"frame_id": 0, "instances": [_mmpose_instance(0)]},
                {"frame_id": 10**9, "instances": [_mmpose_instance(1)]}]  # fmt: skip
 NESTED = "[" * 100_000 + "]" * 100_000
 FAR_CAMERA = [[[1.0, 0, 0, 1e300], [0, 1.0, 0, 0], [0, 0, 1.0, 4.0], [0, 0, 0, 1.0]]] * T
+OFFSET_CAMERA = [[[1.0, 0, 0, 9e6], [0, 1.0, 0, 0], [0, 0, 1.0, 4.0], [0, 0, 0, 1.0]]] * T
 TINY_FOCAL = {"fx": 1e-300, "fy": 1e-300, "cx": 1, "cy": 1}
 ONE_PIXEL = [[[320.0, 240.0, 0.9]] * 17] * T
 SCALED_1E9 = _frames(lambda t: [[x * 1e9, y * 1e9, s] for x, y, s in _pose(t)])
@@ -188,6 +189,7 @@ CASES = {
     "samples 10**9": ({}, ["--samples", str(10**9)]),
     "out folder not writable": ({}, ["--out", "/sys/kernel/result.npz"]),
     "camera translation 1e300": ({"cam.json": _json(camera_doc(world_to_camera=FAR_CAMERA))}, []),
+    "camera 9,000 km from the origin": ({"cam.json": _json(camera_doc(world_to_camera=OFFSET_CAMERA))}, []),
     "focal length 1e-300": ({"cam.json": _json(camera_doc(intrinsics=TINY_FOCAL))}, []),
     "5,000-character skeleton name": ({"kp.json": _json(keypoints_doc(skeleton="x" * 5000))}, []),
     "every keypoint on one pixel": ({"kp.json": _json(keypoints_doc(keypoints=ONE_PIXEL))}, []),
