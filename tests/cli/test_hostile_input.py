@@ -282,3 +282,17 @@ def test_eval_rejects_non_utf8_and_forged_results(workspace, tmp_path):
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
         assert str(result) in lines[0]
+
+
+def test_doubtful_input_lifts_with_one_line_warnings(workspace, tmp_path):
+    """A person seen in 4 of 12 frames: the lift runs, and says so in one line."""
+    few = [_pose(t) if t < 4 else [[0, 0, 0.0]] * 17 for t in range(T)]
+    (tmp_path / "kp.json").write_text(_json(keypoints_doc(keypoints=few)))
+    args, out_dir = _case_args(workspace, tmp_path, "seed -1")
+    args = [str(tmp_path / "kp.json") if a.endswith("kp.json") else a for a in args[:-2]]
+    proc = run_cli(args, workspace / "cache")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert lines and all(line.startswith("anylift: warning: ") for line in lines), proc.stderr
+    assert any("seen in only 4 of 12 frames" in line for line in lines)
+    assert os.listdir(out_dir) == ["r.npz"]
