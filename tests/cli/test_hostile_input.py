@@ -197,6 +197,7 @@ CASES = {
     "person seen in one frame": ({"kp.json": _json(keypoints_doc(keypoints=ONE_FRAME))}, []),
     "fps 1e-300": ({"kp.json": _json(keypoints_doc(fps=1e-300))}, []),
     "fps 1e9": ({"kp.json": _json(keypoints_doc(fps=1e9))}, []),
+    "a pipe named kp.json": ({"kp.json": os.mkfifo}, []),
     "keypoints folder named a_keypoints.json": ({"a_keypoints.json": None}, ["KP", "a_keypoints.json"]),
     "camera folder named a_camera.json": ({"a_camera.json": None}, ["CAM", "a_camera.json"]),
 }
