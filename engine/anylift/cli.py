@@ -196,6 +196,11 @@ def cmd_lift(args: argparse.Namespace) -> int:
     from anylift.io.keypoints import read_keypoints
 
     out = _check_out(args.out)
+    for name, given in (("KEYPOINTS", args.keypoints), ("--camera", args.camera)):
+        if given and out.exists() and os.path.samefile(out, given):
+            raise InputError(
+                f"is the {name} input", path=out, field="--out", fix="Write the result to another file"
+            )
     keypoints = read_keypoints(args.keypoints)
     camera = read_camera(args.camera) if args.camera else None
     # torch comes in only now: a bad file is reported in a fraction of a second.

@@ -198,6 +198,7 @@ CASES = {
     "fps 1e-300": ({"kp.json": _json(keypoints_doc(fps=1e-300))}, []),
     "fps 1e9": ({"kp.json": _json(keypoints_doc(fps=1e9))}, []),
     "a pipe named kp.json": ({"kp.json": os.mkfifo}, []),
+    "--out is the keypoints input": ({"kp.npz": _valid_npz_bytes()}, ["--out", "KP"]),
     "keypoints folder named a_keypoints.json": ({"a_keypoints.json": None}, ["KP", "a_keypoints.json"]),
     "camera folder named a_camera.json": ({"a_camera.json": None}, ["CAM", "a_camera.json"]),
 }
@@ -238,7 +239,7 @@ def _case_args(workspace: Path, case_dir: Path, name: str) -> tuple[list[str], P
             kp = path
         if fname.startswith("cam"):
             cam = path
-    extra = list(extra)
+    extra = [str(kp) if a == "KP" and i and extra[i - 1] == "--out" else a for i, a in enumerate(extra)]
     if extra[:1] == ["KP"]:
         kp, extra = case_dir / extra[1], extra[2:]
     if extra[:1] == ["CAM"]:

@@ -100,7 +100,7 @@ def load_json(path: Path) -> Any:
                 expected=f"a JSON file of at most {MAX_JSON_BYTES >> 30} GiB",
                 fix="Split the clip into shorter parts, or use the .npz layout",
             )
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (Windows tools) is fine
     except UnicodeDecodeError as e:
         raise InputError(f"not UTF-8 text ({e.reason})", path=path, expected="a JSON file") from None
     except OSError as e:
