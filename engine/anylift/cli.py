@@ -202,6 +202,11 @@ def cmd_lift(args: argparse.Namespace) -> int:
     from anylift.lifting.gravity import parse_up
 
     out = _check_out(args.out)
+    for name, given in (("KEYPOINTS", args.keypoints), ("--camera", args.camera)):
+        if given and out.exists() and os.path.samefile(out, given):
+            raise InputError(
+                f"is the {name} input", path=out, field="--out", fix="Write the result to another file"
+            )
     up = parse_up(args.up)
     # Several people (anylift.io.people): --person ID, --all, else the most prominent.
     keypoints, person, people = select_person(args.keypoints, args.person)
@@ -213,9 +218,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
         return 0
     if person is not None:
         how = "as asked" if args.person is not None else "the default: longest and largest"
-        print(
-            f"person {person} ({how}; {len(people.tracks)} in the file: {', '.join(map(str, people.ids()))})"
-        )
+        ids = ", ".join(map(str, people.ids()))
+        print(f"person {person} ({how}; {len(people.tracks)} in the file: {ids})")
     # torch comes in only now: a bad file is reported in a fraction of a second.
     from anylift.lifting.checks import check_result
     from anylift.lifting.objects import ObjectsIgnoredWarning
@@ -395,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--body-model", metavar="PATH", help="SMPL model file (default: $ANYLIFT_SMPL_MODEL or proxy)"
     )
     p.add_argument("--samples", type=_whole(1, MAX_SAMPLES), default=None, metavar="S",
-                   help=f"samples to draw and fuse, 1..{MAX_SAMPLES} (default {DEFAULT_SAMPLES})")  # fmt: skip
+                   help=f"samples drawn and fused, 1..{MAX_SAMPLES} (default {DEFAULT_SAMPLES})")  # fmt: skip
     p.add_argument("--steps", type=_whole(1, MAX_STEPS), default=None, metavar="N",
                    help=f"DDIM steps, 1..{MAX_STEPS} (default {DEFAULT_STEPS})")  # fmt: skip
     p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0, metavar="N",

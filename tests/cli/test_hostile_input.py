@@ -150,6 +150,7 @@ JUMPING_IDS = [{"frame_id": 0, "instances": [_mmpose_instance(0)]},
                {"frame_id": 10**9, "instances": [_mmpose_instance(1)]}]  # fmt: skip
 NESTED = "[" * 100_000 + "]" * 100_000
 FAR_CAMERA = [[[1.0, 0, 0, 1e300], [0, 1.0, 0, 0], [0, 0, 1.0, 4.0], [0, 0, 0, 1.0]]] * T
+OFFSET_CAMERA = [[[1.0, 0, 0, 9e6], [0, 1.0, 0, 0], [0, 0, 1.0, 4.0], [0, 0, 0, 1.0]]] * T
 TINY_FOCAL = {"fx": 1e-300, "fy": 1e-300, "cx": 1, "cy": 1}
 ONE_PIXEL = [[[320.0, 240.0, 0.9]] * 17] * T
 SCALED_1E9 = _frames(lambda t: [[x * 1e9, y * 1e9, s] for x, y, s in _pose(t)])
@@ -188,6 +189,7 @@ CASES = {
     "samples 10**9": ({}, ["--samples", str(10**9)]),
     "out folder not writable": ({}, ["--out", "/sys/kernel/result.npz"]),
     "camera translation 1e300": ({"cam.json": _json(camera_doc(world_to_camera=FAR_CAMERA))}, []),
+    "camera 9,000 km from the origin": ({"cam.json": _json(camera_doc(world_to_camera=OFFSET_CAMERA))}, []),
     "focal length 1e-300": ({"cam.json": _json(camera_doc(intrinsics=TINY_FOCAL))}, []),
     "5,000-character skeleton name": ({"kp.json": _json(keypoints_doc(skeleton="x" * 5000))}, []),
     "every keypoint on one pixel": ({"kp.json": _json(keypoints_doc(keypoints=ONE_PIXEL))}, []),
@@ -195,6 +197,8 @@ CASES = {
     "person seen in one frame": ({"kp.json": _json(keypoints_doc(keypoints=ONE_FRAME))}, []),
     "fps 1e-300": ({"kp.json": _json(keypoints_doc(fps=1e-300))}, []),
     "fps 1e9": ({"kp.json": _json(keypoints_doc(fps=1e9))}, []),
+    "a pipe named kp.json": ({"kp.json": os.mkfifo}, []),
+    "--out is the keypoints input": ({"kp.npz": _valid_npz_bytes()}, ["--out", "KP"]),
     "keypoints folder named a_keypoints.json": ({"a_keypoints.json": None}, ["KP", "a_keypoints.json"]),
     "camera folder named a_camera.json": ({"a_camera.json": None}, ["CAM", "a_camera.json"]),
 }
@@ -235,7 +239,7 @@ def _case_args(workspace: Path, case_dir: Path, name: str) -> tuple[list[str], P
             kp = path
         if fname.startswith("cam"):
             cam = path
-    extra = list(extra)
+    extra = [str(kp) if a == "KP" and i and extra[i - 1] == "--out" else a for i, a in enumerate(extra)]
     if extra[:1] == ["KP"]:
         kp, extra = case_dir / extra[1], extra[2:]
     if extra[:1] == ["CAM"]:
@@ -280,3 +284,17 @@ def test_eval_rejects_non_utf8_and_forged_results(workspace, tmp_path):
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
         assert str(result) in lines[0]
+
+
+def test_doubtful_input_lifts_with_one_line_warnings(workspace, tmp_path):
+    """A person seen in 4 of 12 frames: the lift runs, and says so in one line."""
+    few = [_pose(t) if t < 4 else [[0, 0, 0.0]] * 17 for t in range(T)]
+    (tmp_path / "kp.json").write_text(_json(keypoints_doc(keypoints=few)))
+    args, out_dir = _case_args(workspace, tmp_path, "seed -1")
+    args = [str(tmp_path / "kp.json") if a.endswith("kp.json") else a for a in args[:-2]]
+    proc = run_cli(args, workspace / "cache")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert lines and all(line.startswith("anylift: warning: ") for line in lines), proc.stderr
+    assert any("seen in only 4 of 12 frames" in line for line in lines)
+    assert os.listdir(out_dir) == ["r.npz"]

@@ -1,9 +1,9 @@
 """Helper process for test_interrupt.py: write a large result the way ``anylift lift`` does.
 
-``python write_driver.py OUT.npz FRAMES`` writes a motion of FRAMES frames (fps 30) with the
+``python write_driver.py OUT.npz FRAMES LINGER`` writes a motion of FRAMES frames (fps 30) with the
 command line's own code: :func:`anylift.cli.write_result` under :func:`anylift.cli.run_guarded`
 (the signal handling and exit codes of ``anylift lift``). Prints ``writing`` just before the
-write, then the seconds it took.
+write, then the seconds it took, then waits LINGER seconds before exiting.
 """
 
 import sys
@@ -34,14 +34,15 @@ def big_motion(frames: int, samples: int = 4, fps: float = 30.0) -> Motion:
     )
 
 
-def _write(out: str, frames: int) -> int:
+def _write(out: str, frames: int, linger: float) -> int:
     motion = big_motion(frames)
     print("writing", flush=True)
     start = time.perf_counter()
     cli.write_result(out, motion)
     print(f"{time.perf_counter() - start:.3f}", flush=True)
+    time.sleep(linger)  # a late signal still finds the process (as after a lift's write)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run_guarded(_write, sys.argv[1], int(sys.argv[2])))
+    sys.exit(cli.run_guarded(_write, sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))

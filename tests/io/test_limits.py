@@ -66,3 +66,12 @@ def test_error_lines_are_bounded(tmp_path):
     with pytest.raises(InputError) as e:
         read_keypoints(path)
     assert 100 < len(str(e.value)) < 600
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    from anylift.io.keypoints import Keypoints2D
+
+    kp = np.concatenate([np.full((2, 17, 2), 50.0), np.full((2, 17, 1), 0.9)], -1)
+    write_keypoints(tmp_path / "kp.json", Keypoints2D(kp, fps=25.0, image_size=(64, 64)))
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "kp.json").read_bytes())
+    assert read_keypoints(tmp_path / "bom.json").fps == 25.0

@@ -52,6 +52,7 @@ from anylift.io.fields import (
     npz_array,
     require_exists,
     require_key,
+    require_regular_file,
     safe_norm,
 )
 
@@ -298,7 +299,7 @@ def _quaternion_matrix(q: np.ndarray) -> np.ndarray:
 
 
 def _colmap_lines(path: Path) -> list[tuple[int, str]]:
-    require_exists(path)
+    require_regular_file(path)
     try:
         if path.stat().st_size > MAX_JSON_BYTES:
             raise InputError(

@@ -69,6 +69,17 @@ def require_exists(path: Path) -> None:
         raise InputError("file not found", path=path, expected="an existing file or folder")
 
 
+def require_regular_file(path: Path) -> None:
+    """InputError unless ``path`` is a regular file (not a folder, FIFO or device like /dev/zero)."""
+    require_exists(path)
+    if path.is_dir():
+        raise InputError(
+            "is a folder", path=path, expected="a file", fix="Pass the file itself, not a folder"
+        )
+    if not path.is_file():
+        raise InputError("is not a regular file (a pipe or a device?)", path=path, expected="a file")
+
+
 def _parse_int(text: str) -> int | float:
     return int(text) if len(text.lstrip("-")) <= _MAX_INT_DIGITS else float(text)
 
@@ -79,11 +90,7 @@ def load_json(path: Path) -> Any:
     Integers of more than 18 digits come back as floats (``inf`` when beyond float range);
     nesting too deep for the parser is an InputError, like every other parse failure.
     """
-    require_exists(path)
-    if path.is_dir():
-        raise InputError(
-            "is a folder", path=path, expected="a JSON file", fix="Pass the file itself, not a folder"
-        )
+    require_regular_file(path)
     try:
         size = path.stat().st_size
         if size > MAX_JSON_BYTES:
@@ -93,7 +100,7 @@ def load_json(path: Path) -> Any:
                 expected=f"a JSON file of at most {MAX_JSON_BYTES >> 30} GiB",
                 fix="Split the clip into shorter parts, or use the .npz layout",
             )
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (Windows tools) is fine
     except UnicodeDecodeError as e:
         raise InputError(f"not UTF-8 text ({e.reason})", path=path, expected="a JSON file") from None
     except OSError as e:
@@ -187,11 +194,7 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
     :data:`MAX_NPZ_BYTES`, or when it holds Python objects (we never unpickle user files).
     Members that are not ``.npy`` arrays are skipped.
     """
-    require_exists(path)
-    if path.is_dir():
-        raise InputError(
-            "is a folder", path=path, expected="an .npz file", fix="Pass the file itself, not a folder"
-        )
+    require_regular_file(path)
     try:
         with open(path, "rb") as f:
             magic = f.read(6)

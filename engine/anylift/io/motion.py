@@ -35,6 +35,8 @@ from anylift.io.fields import (
 )
 
 FORMAT = "anylift.motion/1"
+MAX_RESULT_VALUE = 10 * MAX_TRANSLATION
+"""Largest |value| in a result's arrays: positions near a camera up to MAX_TRANSLATION away."""
 BODY_MODELS = ("smpl-proxy", "smpl")
 REQUIRED_KEYS = (
     "format",
@@ -129,14 +131,14 @@ class Motion:
                     f"has shape {a.shape}", path=path, field=name, expected=f"shape {shape_text(shape)}"
                 )
             check_finite(a, path=path, field=name)
-            far = np.abs(a) > MAX_TRANSLATION
+            far = np.abs(a) > MAX_RESULT_VALUE
             if far.any():
                 idx = tuple(np.argwhere(far)[0])
                 raise InputError(
                     f"is {a[idx]:.6g}",
                     path=path,
                     field=index_field(name, idx),
-                    expected=f"a value within +-{MAX_TRANSLATION:g}",
+                    expected=f"a value within +-{MAX_RESULT_VALUE:g}",
                 )
             return a
 

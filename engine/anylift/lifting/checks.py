@@ -29,6 +29,9 @@ SEEN_FRACTION_WARNING = 0.5
 """Warn when the person is seen in fewer than this fraction of the frames."""
 NEAR_M, FAR_M = 0.3, 200.0
 """Warn when the person's size in pixels puts them nearer or farther than this (metres)."""
+MAX_CAMERA_OFFSET = 1e4
+"""Largest distance of a camera from the world origin (file units): the lift computes in 32-bit
+floats, whose step at 1e4 is 1 mm; farther out results lose precision, then sense."""
 HEIGHT_RANGE_M = (0.5, 2.6)
 """Warn when the lifted keypoints span less or more than this (longest side, metres)."""
 
@@ -46,7 +49,8 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
     """Check that a lift of ``keypoints`` (with ``camera``) can mean something.
 
     Raises:
-        InputError: ``seed`` outside 0..:data:`MAX_SEED`; fps outside
+        InputError: ``seed`` outside 0..:data:`MAX_SEED`; a camera farther than
+            :data:`MAX_CAMERA_OFFSET` from the world origin; fps outside
             [:data:`MIN_FPS`, :data:`MAX_FPS`]; a person seen in fewer than 2 frames of a longer
             clip; a person spanning under :data:`MIN_BODY_PIXELS` pixels or over
             :data:`MAX_BODY_IMAGES` image sizes.
@@ -71,6 +75,19 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
             expected=f"{MIN_FPS:g} to {MAX_FPS:g} frames per second",
             fix="Give the video's real frame rate",
         )
+    if camera is not None:
+        w2c = camera.world_to_camera
+        centres = -np.einsum("tji,tj->ti", w2c[:, :3, :3], w2c[:, :3, 3])  # (T, 3) camera positions
+        offset = float(np.abs(centres).max())
+        if offset > MAX_CAMERA_OFFSET:
+            raise InputError(
+                f"the camera is {offset:.4g} units from the world origin",
+                path=camera.path,
+                field="world_to_camera",
+                expected=f"cameras within {MAX_CAMERA_OFFSET:g} units of the origin (the lift computes in "
+                "32-bit floats)",
+                fix="Move the camera file's world origin near the footage (e.g. to the first camera)",
+            )
     warnings: list[str] = []
     kp = keypoints.keypoints
     total = kp.shape[0]
