@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from anylift.errors import InputError
+from anylift.lifting.options import DEFAULT_SAMPLES
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -35,9 +36,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard else None
     clips = find_clips(args.folder, args.camera)
     manifest = Path(args.manifest) if args.manifest else default_manifest(out, shard)
+    given = {k: getattr(args, k) for k in ("samples", "steps") if getattr(args, k) is not None}
     options = LiftOptions(
-        checkpoint=args.checkpoint, body_model=args.body_model, samples=args.samples, steps=args.steps,
-        seed=args.seed, method=args.method, ground=args.ground, device=args.device,
+        checkpoint=args.checkpoint, body_model=args.body_model, seed=args.seed, method=args.method,
+        ground=args.ground, device=args.device, **given,
     )  # fmt: skip
     total = len(select_shard(clips, shard))
     show = sys.stderr.isatty()
@@ -84,7 +86,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threads", type=_count, default=1, help="torch threads per clip (default 1)")
     p.add_argument("--checkpoint", metavar="PATH", help="multi-view checkpoint (default: the shipped one)")
     p.add_argument("--body-model", metavar="PATH", help="SMPL model file (default: proxy)")
-    p.add_argument("--samples", type=_count, default=1, metavar="S", help="samples per clip (default 1)")
+    p.add_argument(
+        "--samples",
+        type=_count,
+        default=None,
+        metavar="S",
+        help=f"samples per clip (default {DEFAULT_SAMPLES})",
+    )
     p.add_argument("--steps", type=_count, default=None, metavar="N", help="DDIM steps (default 10)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--method", choices=("anylift", "smplify"), default="anylift")
