@@ -1,11 +1,13 @@
 """Training speed with the real data loader, on this machine's CPU.
 
-Prints, for the single- and multi-view default configs: the time to build one batch of windows
-(numpy, one process), and training steps per second of the real loop
-(:func:`anylift.training.train`: windows built on the fly in ``--workers`` loader processes, DDP
-off, EMA, logging), measured over ``--steps`` steps after a warm-up.
+Prints, for the single- and multi-view default configs and each ``--precision`` (fp32, bf16
+autocast: AMX on this CPU): the time to build one batch of windows (numpy, one process), and
+training steps per second of the real loop (:func:`anylift.training.train`: windows built on the
+fly in ``--workers`` loader processes, DDP off, EMA, logging), measured over ``--steps`` steps
+after a warm-up.
 
     python benchmarks/training_speed.py [--steps 6] [--batch B] [--workers 1] [--threads 1]
+        [--precision fp32 bf16]
 """
 
 from __future__ import annotations
@@ -28,14 +30,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", choices=("single_view", "multi_view"), default=None)
+    parser.add_argument("--precision", nargs="+", choices=("fp32", "bf16"), default=["fp32", "bf16"])
     args = parser.parse_args()
-    for kind in ("single_view", "multi_view"):
+    for kind, precision in ((k, p) for k in ("single_view", "multi_view") for p in args.precision):
         if args.only and kind != args.only:
             continue
         with tempfile.TemporaryDirectory() as tmp:
             overrides = [
                 f"out_dir={tmp}", f"workers={args.workers}",
                 f"threads={args.threads}", "progress=false", "val_size=4", "init_from=null",
+                f"precision={precision}",
                 "data.dataset=null" if kind == "multi_view" else "data.window=60",
             ]  # fmt: skip
             if args.batch is not None:
@@ -56,7 +60,7 @@ def main() -> None:
             # Steady state: from the end of the warm-up steps to the last step (no start-up, no saving).
             rate = args.steps / (elapsed[-1] - elapsed[warm - 1])
         print(
-            f"{kind}: one batch of {size} windows built in {build:.2f} s; "
+            f"{kind} {precision}: one batch of {size} windows built in {build:.2f} s; "
             f"{rate:.2f} training steps/s with the real loader "
             f"({args.workers} loader workers, {args.threads} threads; steady state after {warm} warm-up "
             "steps)"
