@@ -191,6 +191,8 @@ def back_to_input(motion: Motion, plan: RatePlan) -> Motion:
         transl=lin(motion.transl),
         world_to_camera=resample_cameras(motion.world_to_camera, src, dst),
         keypoints3d_std=lin(motion.keypoints3d_std),
+        root_std=lin(motion.root_std),
+        keypoints3d_pose_std=lin(motion.keypoints3d_pose_std),
         samples_keypoints3d=samples,
         object_rotation=obj_rot,
         object_translation=obj_tr,
