@@ -12,10 +12,10 @@ Definitions (all means are over valid frames and joints):
   origin, then the mean joint distance. The root (``root``) is ``"coco17"`` (hip midpoint,
   joints 11 and 12), ``"smpl24"`` (pelvis, joint 0), a joint index, or a tuple of indices
   (their mean).
-- :func:`pa_mpjpe`: after a similarity (rotation, translation, uniform scale; Umeyama) that
-  best maps the prediction onto the truth. ``alignment="frame"``: one per frame (the usual
-  PA-MPJPE); ``"sequence"``: one for the whole sequence (MVLift's variant, which keeps the
-  motion's global shape).
+- :func:`pa_mpjpe`: after a similarity (rotation, translation, uniform scale; Umeyama,
+  :func:`anylift.geometry.transforms.similarity_align`) that best maps the prediction onto the
+  truth. ``alignment="frame"``: one per frame (the usual PA-MPJPE); ``"sequence"``: one for the
+  whole sequence (MVLift's variant, which keeps the motion's global shape).
 - :func:`t_root`: root trajectory error. The predicted root track is translated so its frame-0
   root coincides with the true frame-0 root (``align="first"``; ``"none"``: no alignment), then
   the mean distance between the root tracks. A constant offset therefore scores 0 with
@@ -48,6 +48,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from anylift.errors import InputError
+from anylift.geometry.transforms import similarity_align
 
 ROOTS: dict[str, tuple[int, ...]] = {"coco17": (11, 12), "smpl24": (0,)}
 FEET: dict[str, tuple[int, ...]] = {"coco17": (15, 16), "smpl24": (10, 11)}
@@ -106,35 +107,9 @@ def _root(x: np.ndarray, valid: np.ndarray, root: RootSpec) -> tuple[np.ndarray,
     return x[:, idx].mean(axis=1), valid[:, idx].all(axis=1)
 
 
-def similarity_transform(
-    source: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None, scale: bool = True
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Least-squares ``s, R, t`` with ``s R source_i + t ~ target_i`` (Umeyama 1991).
-
-    Args:
-        source, target: (N, 3) points.
-        weights: (N,) non-negative weights (0 = ignore), default all 1.
-        scale: fit the scale (else s = 1, a rigid transform).
-
-    Returns:
-        s (float), R (3, 3) proper rotation, t (3,).
-    """
-    w = np.ones(len(source)) if weights is None else np.asarray(weights, dtype=np.float64)
-    w = w / w.sum()
-    mu_s, mu_t = w @ source, w @ target
-    xs, xt = source - mu_s, target - mu_t
-    cov = (xt * w[:, None]).T @ xs
-    u, d, vt = np.linalg.svd(cov)
-    fix = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
-    R = u @ fix @ vt
-    var = float(w @ (xs**2).sum(axis=1))
-    s = float(np.trace(np.diag(d) @ fix) / var) if scale and var > 0 else 1.0
-    return s, R, mu_t - s * R @ mu_s
-
-
 def _aligned_error(p: np.ndarray, g: np.ndarray, valid: np.ndarray, scale: bool) -> np.ndarray:
     """Per-point error after fitting one transform on the valid points of (N, 3) arrays."""
-    s, R, t = similarity_transform(p[valid], g[valid], scale=scale)
+    s, R, t = similarity_align(p[valid], g[valid], scale=scale)
     return np.linalg.norm(s * p @ R.T + t - g, axis=-1)
 
 
@@ -218,7 +193,7 @@ def w_mpjpe(pred, gt, mask=None, align_frames: int = 2, chunk: int | None = None
         head = slice(start, min(start + align_frames, n))
         if valid[head].sum() < 3:
             continue
-        _, R, t = similarity_transform(p[head][valid[head]], g[head][valid[head]], scale=False)
+        _, R, t = similarity_align(p[head][valid[head]], g[head][valid[head]], scale=False)
         errors[sl] = np.linalg.norm(p[sl] @ R.T + t - g[sl], axis=-1)
         used[sl] = valid[sl]
     return _mean(errors, used)

@@ -40,6 +40,7 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from anylift.errors import InputError
 from anylift.geometry.rotations import matrix_to_rot6d, rot6d_to_matrix
+from anylift.geometry.transforms import similarity_align
 from anylift.objects import ObjectTemplate
 from anylift.progress import ProgressFn, check_cancel, report
 
@@ -168,18 +169,8 @@ def kabsch(canonical: np.ndarray, points: np.ndarray, w: np.ndarray, scale: floa
     Returns:
         rotation (T, 3, 3) and translation (T, 3); meaningful on non-degenerate frames only.
     """
-    q = np.where(w[..., None] > 0, points, 0.0)
-    p_bar = _wmean(canonical[None], w)
-    q_bar = _wmean(q, w)
-    pc = canonical[None] - p_bar[:, None]
-    qc = q - q_bar[:, None]
-    h = np.einsum("tm,tmi,tmj->tij", w, pc, qc)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
-    fix = np.tile(np.eye(3), (len(h), 1, 1))
-    fix[:, 2, 2] = np.where(d == 0, 1.0, d)
-    rot = np.swapaxes(vt, -1, -2) @ fix @ np.swapaxes(u, -1, -2)
-    trans = q_bar - scale * np.einsum("tij,tj->ti", rot, p_bar)
+    # The rotation does not depend on s: align the scaled template rigidly.
+    _, rot, trans = similarity_align(scale * canonical, points, w, scale=False)
     return rot, trans
 
 

@@ -32,6 +32,7 @@ from anylift.body.model import NUM_BETAS, ZUP_REST_GLOBAL_ORIENT, BodyModel
 from anylift.errors import InputError
 from anylift.fitting.optimize import lbfgs
 from anylift.geometry.rotations import axis_angle_to_matrix
+from anylift.geometry.transforms import similarity_align
 from anylift.progress import ProgressFn, report
 
 # COCO-17 indices used here.
@@ -179,11 +180,7 @@ def _kabsch_orient(model_pts: np.ndarray, target_pts: np.ndarray, valid: np.ndar
             field="keypoints3d",
             expected="at least one frame where the torso is visible",
         )
-    src = model_pts - model_pts.mean(0)
-    for i in good:
-        dst = target_pts[i] - target_pts[i].mean(0)
-        rot, _ = Rotation.align_vectors(dst, src)
-        out[i] = rot.as_matrix()
+    _, out[good], _ = similarity_align(model_pts, target_pts[good], scale=False)
     nearest = good[np.abs(np.arange(t)[:, None] - good[None]).argmin(1)]
     out[~valid] = out[nearest[~valid]]
     return out

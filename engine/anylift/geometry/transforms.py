@@ -1,16 +1,131 @@
-"""Rotation conversions for the add-on, numpy only.
+"""Numpy-only transforms: rigid/similarity alignment, rotation conversions, look-at, intrinsics.
 
-Blender's bundled Python ships numpy but not scipy (nor torch, so the engine's
-``anylift.geometry.rotations`` is out of reach too): every rotation the add-on needs while
-baking, retargeting or exporting is computed here. All functions are batched over leading dims
-and return float64. Quaternions are ``w, x, y, z`` (Blender's ``rotation_quaternion`` order);
-``rotvec`` is SMPL's axis-angle (axis times angle, radians); Blender's own axis-angle
-(``rotation_axis_angle``) is ``angle, x, y, z``. Matrices rotate column vectors (``R @ v``).
+The one home of the geometry both the engine and the Blender add-on need. It imports numpy (and
+the stdlib-only :mod:`anylift.errors`) and nothing else, so Blender's bundled Python, which has
+neither torch nor scipy, runs it; the torch counterparts live in :mod:`anylift.geometry.rotations`.
+
+All functions are batched over leading dims and return float64. Quaternions are ``w, x, y, z``
+(Blender's ``rotation_quaternion`` order); ``rotvec`` is SMPL's axis-angle (axis times angle,
+radians); Blender's own axis-angle (``rotation_axis_angle``) is ``angle, x, y, z``. Matrices
+rotate column vectors (``R @ v``). Cameras are OpenCV's (x right, y down, z forward), world to
+camera as (..., 4, 4).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from anylift.errors import InputError
+
+# ---------------------------------------------------------------------------------------------
+# Alignment
+
+
+def similarity_align(
+    source: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray | None = None,
+    scale: bool = True,
+    centre: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted least-squares ``s, R, t`` with ``s R source_i + t ~ target_i`` (Umeyama 1991).
+
+    Kabsch when ``scale`` is False. Batched: one transform per leading index.
+
+    Args:
+        source, target: (..., N, 3) points; entries with weight 0 may be NaN.
+        weights: (..., N) non-negative weights (0 = ignore), default all 1.
+        scale: fit the uniform scale (else s = 1: a rigid transform).
+        centre: fit the translation (else t = 0: rotation about the origin, e.g. for rays).
+
+    Returns:
+        s (...,), R (..., 3, 3) proper rotations, t (..., 3). Sets whose weights are all 0 get an
+        arbitrary rotation and t = 0; fewer than 3 non-collinear points leave R underdetermined.
+    """
+    src = np.asarray(source, dtype=np.float64)
+    dst = np.asarray(target, dtype=np.float64)
+    if weights is None:
+        w = np.ones(np.broadcast_shapes(src.shape, dst.shape)[:-1])
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+    use = (w > 0)[..., None]
+    src, dst = np.where(use, src, 0.0), np.where(use, dst, 0.0)
+    w = w / np.maximum(w.sum(-1, keepdims=True), 1e-300)
+    if centre:
+        mu_s = np.einsum("...n,...ni->...i", w, src)
+        mu_t = np.einsum("...n,...ni->...i", w, dst)
+    else:
+        mu_s = mu_t = np.zeros((*src.shape[:-2], 3))
+    xs, xt = src - mu_s[..., None, :], dst - mu_t[..., None, :]
+    cov = np.einsum("...n,...ni,...nj->...ij", w, xt, xs)
+    u, d, vt = np.linalg.svd(cov)
+    sign = np.sign(np.linalg.det(u @ vt))
+    fix = np.ones(d.shape)
+    fix[..., 2] = np.where(sign == 0, 1.0, sign)
+    rot = (u * fix[..., None, :]) @ vt
+    if scale:
+        var = np.einsum("...n,...n->...", w, (xs**2).sum(-1))
+        s = np.where(var > 0, (d * fix).sum(-1) / np.where(var > 0, var, 1.0), 1.0)
+    else:
+        s = np.ones(d.shape[:-1])
+    t = mu_t - s[..., None] * np.einsum("...ij,...j->...i", rot, mu_s)
+    return s, rot, t
+
+
+# ---------------------------------------------------------------------------------------------
+# Cameras
+
+
+def intrinsics(image_size: tuple[int, int], focal: float) -> np.ndarray:
+    """(3, 3) K with fx = fy = ``focal`` pixels and the principal point at the image centre."""
+    w, h = image_size
+    return np.array([[focal, 0.0, w / 2.0], [0.0, focal, h / 2.0], [0.0, 0.0, 1.0]])
+
+
+def look_at(
+    eye: np.ndarray, target: np.ndarray, roll: np.ndarray | float = 0.0, up: np.ndarray = (0.0, 0.0, 1.0)
+) -> np.ndarray:
+    """World-to-camera (..., 4, 4) of OpenCV cameras at ``eye`` looking at ``target``.
+
+    Args:
+        eye: (..., 3) camera centres, world metres.
+        target: (..., 3) points to look at (projected to the principal point).
+        roll: (...) radians about the optical axis; positive turns the camera clockwise as
+            seen by the operator behind it (its +x axis dips towards world down).
+        up: (3,) world up (default +z); the camera's -y axis is as close to it as the view allows.
+
+    Raises:
+        InputError: a view along ``up``.
+    """
+    eye, target = np.broadcast_arrays(np.asarray(eye, float), np.asarray(target, float))
+    forward = target - eye
+    forward = forward / np.linalg.norm(forward, axis=-1, keepdims=True)
+    right = np.cross(forward, np.asarray(up, float))
+    norm = np.linalg.norm(right, axis=-1, keepdims=True)
+    if np.any(norm < 1e-6):
+        raise InputError(
+            "camera looks straight up or down", field="eye/target", expected="a non-vertical view"
+        )
+    right = right / norm
+    down = np.cross(forward, right)
+    c2w_rot = np.stack([right, down, forward], axis=-1)  # columns: camera axes in world
+    roll = np.broadcast_to(np.asarray(roll, float), eye.shape[:-1])
+    c, s = np.cos(roll), np.sin(roll)
+    zero, one = np.zeros_like(roll), np.ones_like(roll)
+    # Rotation about the camera's own z: x turns towards y (down) for positive roll.
+    rz = np.stack(
+        [np.stack([c, -s, zero], -1), np.stack([s, c, zero], -1), np.stack([zero, zero, one], -1)], -2
+    )
+    c2w_rot = c2w_rot @ rz
+    w2c = np.zeros((*eye.shape[:-1], 4, 4))
+    w2c[..., :3, :3] = np.swapaxes(c2w_rot, -1, -2)
+    w2c[..., :3, 3] = -np.einsum("...ij,...j->...i", w2c[..., :3, :3], eye)
+    w2c[..., 3, 3] = 1.0
+    return w2c
+
+
+# ---------------------------------------------------------------------------------------------
+# Rotations
 
 
 def quaternion_to_matrix(q: np.ndarray) -> np.ndarray:
