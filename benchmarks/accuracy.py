@@ -22,7 +22,7 @@ Methods (all through :func:`anylift.pipeline.lift_with_report` on the same 2D in
 baseline), ``static`` (AnyLift with frame 0's camera pose held: the static-camera ablation,
 :func:`anylift.data.evaluation.static_camera_like`).
 
-Metrics: ``anylift eval``'s (:func:`anylift.cli.evaluate_motions`) in the camera file's world
+Metrics: ``anylift eval``'s (:func:`anylift.metrics.evaluate_motions`) in the camera file's world
 (= the truth's): MPJPE, PA-MPJPE, root error absolute (mean pelvis distance, no alignment) and
 first-frame aligned (T_root), W-MPJPE, J2D, foot sliding, acceleration error; means over cases.
 The tables give, per noise level and clip group, one row per family and an overall row:
@@ -156,8 +156,8 @@ def build_cases(clips: list[str], seeds: int, noise_px: float, dropout: float) -
 
 def run_method(case, method: str, *, checkpoint=None, steps=None, samples=1, seed=0) -> dict:
     """Lift one case with one method; ``{"metrics": {...}, "seconds": s, "timings": {...}}``."""
-    from anylift.cli import evaluate_motions
     from anylift.data.evaluation import static_camera_like
+    from anylift.metrics import evaluate_motions
     from anylift.pipeline import lift_with_report
 
     camera = static_camera_like(case.camera) if method == "static" else case.camera

@@ -39,6 +39,9 @@ Definitions (all means are over valid frames and joints):
   ``x[t-1] - 2 x[t] + x[t+1]`` (VIBE/HMR 2.0); metres / frame^2, or m/s^2 when ``fps`` is given.
 - :func:`jitter`: mean norm of the third finite difference (jerk) of one motion, in m/s^3 with
   ``fps`` (GLAMR/WHAM report it in units of 10 m/s^3); metres / frame^3 without.
+
+:func:`evaluate_motions` scores a result Motion against a truth Motion with all of these (what
+``anylift eval``, the benchmarks and the main job report); :func:`format_table` prints it.
 """
 
 from __future__ import annotations
@@ -305,3 +308,72 @@ def jitter(joints, mask=None, fps: float | None = 30.0) -> float:
     ok = valid[:-3] & valid[1:-2] & valid[2:-1] & valid[3:]
     jerk = np.linalg.norm(np.diff(x, n=3, axis=0), axis=-1)
     return _mean(jerk, ok) * (1.0 if fps is None else float(fps) ** 3)
+
+
+# (key, label, unit, factor from the metric's own unit)
+EVAL_METRICS = (
+    ("mpjpe", "MPJPE", "mm", 1000.0),
+    ("pa_mpjpe", "PA-MPJPE", "mm", 1000.0),
+    ("t_root", "T_root", "mm", 1000.0),
+    ("root_abs", "root error (absolute)", "mm", 1000.0),
+    ("w_mpjpe", "W-MPJPE", "mm", 1000.0),
+    ("j2d", "J2D", "px", 1.0),
+    ("foot_sliding", "foot sliding", "mm/frame", 1000.0),
+    ("accel_error", "accel error", "mm/frame^2", 1000.0),
+    ("jitter", "jitter", "m/s^3", 1.0),
+)
+
+
+def evaluate_motions(result, truth) -> dict[str, float | None]:
+    """The metrics above of a result Motion against a truth Motion (same T).
+
+    On COCO-17 ``keypoints3d``: MPJPE, PA-MPJPE (per frame), T_root (first frames' roots
+    aligned), root error (absolute: mean pelvis distance in the files' world, no alignment),
+    W-MPJPE (whole clip, two aligned frames); J2D: each motion's keypoints projected through
+    its own camera (pixels), so it measures the result's 2D fit whatever its world; accel
+    error; on the result's SMPL ``joints``: foot sliding (feet within 5 cm of the lowest foot
+    level) and jitter.
+
+    Returns:
+        ``{"<key>_<unit>": value}`` (see :data:`EVAL_METRICS`; None where a clip is too short).
+    """
+    from anylift.geometry.camera import project  # torch: loaded only here
+
+    if result.num_frames != truth.num_frames:
+        raise InputError(
+            f"the result has {result.num_frames} frames, the truth {truth.num_frames}",
+            field="--truth",
+            expected="a truth with as many frames as the result",
+        )
+    p, g = result.keypoints3d, truth.keypoints3d
+    feet = result.joints[:, list(FEET["smpl24"])]
+    floor = float(feet[..., 2].min())
+    values = {
+        "mpjpe": mpjpe(p, g),
+        "pa_mpjpe": pa_mpjpe(p, g),
+        "t_root": t_root(p, g),
+        "root_abs": t_root(p, g, align="none"),
+        "w_mpjpe": w_mpjpe(p, g),
+        "j2d": j2d(
+            project(p, result.intrinsics, result.world_to_camera),
+            project(g, truth.intrinsics, truth.world_to_camera),
+        ),
+        "foot_sliding": foot_sliding(result.joints, "smpl24", floor=floor),
+        "accel_error": accel_error(p, g) if len(p) >= 3 else None,
+        "jitter": jitter(result.joints, fps=result.fps) if len(p) >= 4 else None,
+    }
+    return {
+        f"{key}_{unit.replace('/', '_per_').replace('^', '')}": (
+            None if values[key] is None else float(values[key]) * factor
+        )
+        for key, _, unit, factor in EVAL_METRICS
+    }
+
+
+def format_table(metrics: dict[str, float | None]) -> str:
+    """The metrics of :func:`evaluate_motions` as a two-column text table."""
+    rows = []
+    for (_key, label, unit, _), value in zip(EVAL_METRICS, metrics.values()):
+        text = "n/a" if value is None else f"{value:.2f}"
+        rows.append(f"{label + ' (' + unit + ')':<26}{text:>12}")
+    return "\n".join([f"{'metric':<26}{'value':>12}", "-" * 38, *rows])
