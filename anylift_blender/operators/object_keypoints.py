@@ -117,7 +117,7 @@ def define_keypoints(
     template = None
     if category != "custom":
         try:
-            from anylift.objects import get_template
+            from anylift.object_templates import get_template
         except ImportError as exc:
             raise RuntimeError(
                 f"the {category} template needs the anylift engine ({exc}); use Custom"

@@ -1,7 +1,7 @@
 """Object pose fitting: triangulated 3D object keypoints -> per-frame rotation, translation, one scale.
 
 The model (AnyLift HOI): keypoint ``i`` of an object at frame ``t`` is ``s R_t p_i + t_t`` with
-``p_i`` the template's canonical keypoints (:mod:`anylift.objects`), ``R_t`` the object frame ->
+``p_i`` the template's canonical keypoints (:mod:`anylift.object_templates`), ``R_t`` the object frame ->
 world rotation, ``t_t`` the object origin in the world (metres) and ``s`` one uniform scale per clip.
 
 1. **Scale**: the distance ratio of the template's reference keypoint pair (observed / canonical),
@@ -15,7 +15,7 @@ world rotation, ``t_t`` the object origin in the world (metres) and ``s`` one un
    same places; a detector that labels corners by appearance may swap labels between frames, and
    the per-frame alignment then jumps between equivalent poses. Frame by frame, the symmetry-
    equivalent rotation closest to the previous frame's is kept (the first frame keeps its own),
-   and the observed keypoints are relabelled to match (:mod:`anylift.objects`, "Symmetry
+   and the observed keypoints are relabelled to match (:mod:`anylift.object_templates`, "Symmetry
    convention"), so nothing flips. The same choice is made again after the refinement.
 4. **Refinement**: Adam over per-frame 6D rotations (Zhou et al.), translations and the log of
    the clip's scale. Loss: the weighted mean distance between model and observed keypoints
@@ -41,7 +41,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from anylift.errors import InputError
 from anylift.geometry.rotations import matrix_to_rot6d, rot6d_to_matrix
 from anylift.geometry.transforms import similarity_align
-from anylift.objects import ObjectTemplate
+from anylift.object_templates import ObjectTemplate
 from anylift.progress import ProgressFn, check_cancel, report
 
 MIN_VISIBLE = 3
@@ -289,7 +289,7 @@ def fit_object_pose(
 
     Args:
         keypoints3d: (T, M, 3) triangulated object keypoints, world metres; NaN where unknown.
-        template: the object's template (:func:`anylift.objects.template_for_track`).
+        template: the object's template (:func:`anylift.object_templates.template_for_track`).
         weights: (T, M) confidences >= 0 or bool visibility (0 / False: masked), default all 1;
             non-finite keypoints are masked whatever their weight.
         scale: the object's known scale (then only refined if ``config.fit_scale``); default from
