@@ -7,7 +7,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from anylift.errors import InputError
-from anylift.geometry.transforms import intrinsics, look_at, similarity_align
+from anylift.geometry.transforms import intrinsics, look_at, similarity_align, swing
 
 
 def _similarities(n: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -96,3 +96,23 @@ def test_look_at_and_intrinsics_project_the_target_to_the_centre():
     )
     with pytest.raises(InputError, match="straight up or down"):
         look_at([0.0, 0.0, 5.0], [0.0, 0.0, 0.0])
+
+
+def test_swing_turns_a_onto_b_about_their_common_normal():
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(2, 5, 7, 3))
+    a /= np.linalg.norm(a, axis=-1, keepdims=True)
+    b /= np.linalg.norm(b, axis=-1, keepdims=True)
+    b[0, 0] = -a[0, 0]  # opposite: half a turn
+    b[0, 1] = a[0, 1]  # equal: the identity
+    R = swing(a, b)
+    assert R.shape == (5, 7, 3, 3)
+    np.testing.assert_allclose(np.einsum("...ij,...j->...i", R, a), b, atol=1e-9)
+    np.testing.assert_allclose(R @ np.swapaxes(R, -1, -2), np.broadcast_to(np.eye(3), R.shape), atol=1e-9)
+    np.testing.assert_allclose(R[0, 1], np.eye(3), atol=1e-12)
+    # Smallest: the turn's axis (a x b) is left in place, and the angle is the one between a and b.
+    n = np.cross(a[1:], b[1:])
+    np.testing.assert_allclose(np.einsum("...ij,...j->...i", R[1:], n), n, atol=1e-9)
+    angle = np.arccos(np.clip((np.trace(R, axis1=-2, axis2=-1) - 1) / 2, -1, 1))
+    np.testing.assert_allclose(angle[1:], np.arccos(np.clip((a[1:] * b[1:]).sum(-1), -1, 1)), atol=1e-7)
+    np.testing.assert_allclose(swing(a[2, 3], b[2, 3]), R[2, 3], atol=1e-15)

@@ -228,18 +228,25 @@ def euler_to_matrix(angles: np.ndarray, order: str) -> np.ndarray:
 
 
 def swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(3, 3) smallest rotation turning unit vector ``a`` (3,) onto unit vector ``b`` (3,)."""
+    """(..., 3, 3) smallest rotations turning unit vectors ``a`` (..., 3) onto unit vectors ``b``.
+
+    Opposite vectors get half a turn about an axis perpendicular to ``a`` (a x [1, 0, 0], or the
+    y axis when ``a`` is along x).
+    """
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     v = np.cross(a, b)
-    c = float(np.dot(a, b))
-    if c < -1 + 1e-9:
-        # Opposite: half a turn about any axis perpendicular to a.
-        axis = np.cross(a, [1.0, 0.0, 0.0])
-        if np.linalg.norm(axis) < 1e-6:
-            axis = np.cross(a, [0.0, 1.0, 0.0])
-        axis /= np.linalg.norm(axis)
-        return 2 * np.outer(axis, axis) - np.eye(3)
-    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + vx + vx @ vx / (1 + c)
+    c = (a * b).sum(-1)
+    k = np.zeros((*v.shape, 3))
+    k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    k = k - np.swapaxes(k, -1, -2)
+    out = np.eye(3) + k + (k @ k) / np.maximum(1.0 + c, 1e-9)[..., None, None]
+    flip = c < -1.0 + 1e-6
+    if flip.any():
+        axis = np.cross(a[flip], [1.0, 0.0, 0.0])
+        axis[np.linalg.norm(axis, axis=-1) < 1e-6] = [0.0, 1.0, 0.0]
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+        out[flip] = 2 * axis[:, :, None] * axis[:, None, :] - np.eye(3)
+    return out
 
 
 def rotation_part(m: np.ndarray) -> np.ndarray:
