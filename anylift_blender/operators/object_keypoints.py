@@ -69,8 +69,9 @@ class ANYLIFT_PG_object_keypoints(bpy.types.PropertyGroup):
 
 def _check_spans_plane(points: np.ndarray) -> None:
     """Raise ValueError when the (M, 3) points lie on one line."""
-    sv = np.linalg.svd(points - points.mean(0), compute_uv=False)
-    if sv[1] <= 1e-6 * max(sv[0], 1e-300):
+    from anylift.geometry.transforms import spans_plane
+
+    if not spans_plane(points):
         raise ValueError("the keypoints lie on one line: pick at least 3 vertices that span a plane")
 
 

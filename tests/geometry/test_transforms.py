@@ -7,7 +7,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from anylift.errors import InputError
-from anylift.geometry.transforms import intrinsics, look_at, similarity_align, swing
+from anylift.geometry.transforms import intrinsics, look_at, similarity_align, spans_plane, swing
 
 
 def _similarities(n: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,3 +116,18 @@ def test_swing_turns_a_onto_b_about_their_common_normal():
     angle = np.arccos(np.clip((np.trace(R, axis1=-2, axis2=-1) - 1) / 2, -1, 1))
     np.testing.assert_allclose(angle[1:], np.arccos(np.clip((a[1:] * b[1:]).sum(-1), -1, 1)), atol=1e-7)
     np.testing.assert_allclose(swing(a[2, 3], b[2, 3]), R[2, 3], atol=1e-15)
+
+
+def test_spans_plane_sees_lines_and_ignores_unweighted_points():
+    line = np.outer(np.arange(5.0), [1.0, 2.0, -1.0]) + 3.0
+    plane = line.copy()
+    plane[2] += [0.0, 0.0, 0.5]
+    assert not spans_plane(line) and spans_plane(plane)
+    # The point off the line does not count with weight 0 (nor do NaNs there).
+    w = np.ones((2, 5))
+    w[0, 2] = 0.0
+    plane_nan = np.stack([plane, plane])
+    plane_nan[1, 4] = np.nan
+    w[1, 4] = 0.0
+    np.testing.assert_array_equal(spans_plane(plane_nan, w), [False, True])
+    assert not spans_plane(np.zeros((4, 3)))

@@ -40,7 +40,7 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from anylift.errors import InputError
 from anylift.geometry.rotations import matrix_to_rot6d, rot6d_to_matrix
-from anylift.geometry.transforms import similarity_align
+from anylift.geometry.transforms import similarity_align, spans_plane
 from anylift.object_templates import ObjectTemplate
 from anylift.progress import ProgressFn, check_cancel, report
 
@@ -115,11 +115,7 @@ def _weights(points: np.ndarray, weights, template: ObjectTemplate) -> np.ndarra
 
 def _nondegenerate(canonical: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(T,) frames whose visible canonical keypoints are >= 3 and span more than a line."""
-    vis = w > 0
-    count = vis.sum(1)
-    centred = np.where(vis[..., None], canonical[None] - _wmean(canonical[None], w)[:, None], 0.0)
-    sv = np.linalg.svd(centred, compute_uv=False)  # (T, 3)
-    return (count >= MIN_VISIBLE) & (sv[:, 1] > 1e-6 * np.maximum(sv[:, 0], 1e-12))
+    return ((w > 0).sum(1) >= MIN_VISIBLE) & spans_plane(canonical, w)
 
 
 def _wmean(points: np.ndarray, w: np.ndarray) -> np.ndarray:

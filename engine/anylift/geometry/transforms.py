@@ -1,5 +1,11 @@
 """Numpy-only transforms: rigid/similarity alignment, rotation conversions, look-at, intrinsics.
 
+- alignment: :func:`similarity_align` (Umeyama/Kabsch, weighted, batched) and :func:`spans_plane`
+  (whether points determine a rotation);
+- cameras: :func:`look_at`, :func:`intrinsics`;
+- rotations: quaternion / matrix / rotvec / Blender axis-angle and Euler conversions, :func:`swing`
+  (the smallest rotation between two directions), sign-continuous quaternion tracks.
+
 The one home of the geometry both the engine and the Blender add-on need. It imports numpy (and
 the stdlib-only :mod:`anylift.errors`) and nothing else, so Blender's bundled Python, which has
 neither torch nor scipy, runs it; the torch counterparts live in :mod:`anylift.geometry.rotations`.
@@ -70,6 +76,21 @@ def similarity_align(
         s = np.ones(d.shape[:-1])
     t = mu_t - s[..., None] * np.einsum("...ij,...j->...i", rot, mu_s)
     return s, rot, t
+
+
+def spans_plane(points: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Whether (..., N, 3) points (those with weight > 0) are not all on one line, so that a
+    rotation aligning them is determined: (...) bool.
+
+    The centred points' second singular value must exceed 1e-6 times the first.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    w = np.ones(p.shape[:-1]) if weights is None else np.asarray(weights, dtype=np.float64)
+    use = (w > 0)[..., None]
+    p = np.where(use, p, 0.0)
+    mean = np.einsum("...n,...ni->...i", w, p) / np.maximum(w.sum(-1), 1e-300)[..., None]
+    sv = np.linalg.svd(np.where(use, p - mean[..., None, :], 0.0), compute_uv=False)
+    return sv[..., 1] > 1e-6 * np.maximum(sv[..., 0], 1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
