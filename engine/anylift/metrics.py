@@ -111,9 +111,11 @@ def _root(x: np.ndarray, valid: np.ndarray, root: RootSpec) -> tuple[np.ndarray,
 
 
 def _aligned_error(p: np.ndarray, g: np.ndarray, valid: np.ndarray, scale: bool) -> np.ndarray:
-    """Per-point error after fitting one transform on the valid points of (N, 3) arrays."""
-    s, R, t = similarity_align(p[valid], g[valid], scale=scale)
-    return np.linalg.norm(s * p @ R.T + t - g, axis=-1)
+    """(..., N) per-point error after fitting one transform per leading index on the valid points
+    (``valid`` (..., N)) of (..., N, 3) arrays."""
+    s, R, t = similarity_align(p, g, valid.astype(np.float64), scale=scale)
+    moved = s[..., None, None] * np.einsum("...ij,...nj->...ni", R, p) + t[..., None, :]
+    return np.linalg.norm(moved - g, axis=-1)
 
 
 def mpjpe(pred, gt, root: RootSpec = "coco17", mask=None) -> float:
@@ -147,12 +149,9 @@ def pa_mpjpe(pred, gt, mask=None, alignment: str = "frame") -> float:
         return _mean(errors, valid)
     if alignment != "frame":
         raise InputError(f"alignment = {alignment!r}", field="alignment", expected="'frame' or 'sequence'")
-    errors = np.zeros(valid.shape)
     # A similarity needs 3 non-collinear points; frames with fewer valid joints are left out.
     frames = valid.sum(axis=1) >= 3
-    for t in np.flatnonzero(frames):
-        errors[t] = _aligned_error(p[t], g[t], valid[t], True)
-    return _mean(errors, valid & frames[:, None])
+    return _mean(_aligned_error(p, g, valid, True), valid & frames[:, None])
 
 
 def t_root(pred, gt, root: RootSpec = "coco17", mask=None, align: str = "first") -> float:
