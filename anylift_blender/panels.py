@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import bpy
 
+from .baking.uncertainty import HIGH, LOW, ROOT_PROPERTY, SIZE_PROPERTY
 from .operators.lift import draw_job
 from .operators.object_keypoints import draw_object_keypoints
 from .operators.retarget import draw_bone_map
 from .operators.tracks import ANYLIFT_PT_people  # several people: its own module
-from .uncertainty import draw_legend
 
 
 def _operator_exists(idname: str) -> bool:
@@ -117,6 +117,23 @@ class ANYLIFT_PT_output(_AnyLiftPanel, bpy.types.Panel):
         col.prop(settings, "export_format")
         col.prop(settings, "export_path")
         _operator(col, "anylift.export", "Export", "EXPORT")
+
+
+def draw_legend(layout: bpy.types.UILayout, armature: bpy.types.Object) -> None:
+    """The uncertainty bone colours' legend and this frame's placement spread (:mod:`.baking.uncertainty`)."""
+    size = armature.get(SIZE_PROPERTY)
+    if size is None:
+        layout.label(text="No uncertainty: lift with Samples > 1", icon="INFO")
+        return
+    col = layout.column(align=True)
+    col.label(text=f"Pose spread, of body size ({size:.2f} m):")
+    col.label(text=f"≤ {100 * LOW:.1f} % ({100 * LOW * size:.1f} cm): confident", icon="COLLECTION_COLOR_04")
+    col.label(text="between: less sure", icon="COLLECTION_COLOR_03")
+    col.label(text=f"≥ {100 * HIGH:.1f} % ({100 * HIGH * size:.1f} cm): unsure", icon="COLLECTION_COLOR_01")
+    root = armature.get(ROOT_PROPERTY)
+    if root is not None:
+        text = f"Placement (root) spread here: {100 * float(root):.1f} cm"
+        layout.label(text=text, icon="ORIENTATION_GLOBAL")
 
 
 class ANYLIFT_PT_uncertainty(_AnyLiftPanel, bpy.types.Panel):

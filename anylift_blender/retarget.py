@@ -41,10 +41,7 @@ import bpy
 import numpy as np
 from mathutils import Matrix, Vector
 
-from . import bone_maps
-from .baking import keys
-from .baking.armature import SMPL_BONES, SMPL_PARENTS  # SMPL_BONES re-exported: the operator's rows
-from .rotations import (
+from anylift.geometry.transforms import (
     blender_axis_angle_to_matrix,
     continuous_quaternions,
     euler_to_matrix,
@@ -53,6 +50,10 @@ from .rotations import (
     rotation_part,
     swing,
 )
+
+from . import bone_maps
+from .baking import keys
+from .baking.armature import SMPL_BONES, SMPL_PARENTS  # SMPL_BONES re-exported: the operator's rows
 
 PRESETS = bone_maps.PRESETS  # re-exported: presets by name
 

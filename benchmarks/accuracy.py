@@ -22,7 +22,7 @@ Methods (all through :func:`anylift.pipeline.lift_with_report` on the same 2D in
 baseline), ``static`` (AnyLift with frame 0's camera pose held: the static-camera ablation,
 :func:`anylift.data.evaluation.static_camera_like`).
 
-Metrics: ``anylift eval``'s (:func:`anylift.cli.evaluate_motions`) in the camera file's world
+Metrics: ``anylift eval``'s (:func:`anylift.metrics.evaluate_motions`) in the camera file's world
 (= the truth's): MPJPE, PA-MPJPE, root error absolute (mean pelvis distance, no alignment) and
 first-frame aligned (T_root), W-MPJPE, J2D, foot sliding, acceleration error; means over cases.
 The tables give, per noise level and clip group, one row per family and an overall row:
@@ -155,20 +155,23 @@ def build_cases(clips: list[str], seeds: int, noise_px: float, dropout: float) -
     ]
 
 
-def run_method(case, method: str, *, checkpoint=None, steps=None, samples=1, seed=0, options=None) -> dict:
+def run_method(case, method: str, *, checkpoint=None, steps=None, samples=None, seed=0, options=None) -> dict:
     """Lift one case with one method; ``{"metrics": {...}, "seconds": s, "timings": {...}}``.
 
-    ``options``: further :class:`anylift.lifting.options.LiftOptions` fields for AnyLift (ablations).
+    ``samples``: None for the pipeline's default; ``options``: further
+    :class:`anylift.lifting.options.LiftOptions` fields for AnyLift (ablations).
     """
-    from anylift.cli import evaluate_motions
     from anylift.data.evaluation import static_camera_like
+    from anylift.metrics import evaluate_motions
     from anylift.pipeline import lift_with_report
 
     camera = static_camera_like(case.camera) if method == "static" else case.camera
     start = time.perf_counter()
     extra = {} if method == "smplify" else dict(options or {})
+    if samples is not None:
+        extra["samples"] = samples
     report = lift_with_report(
-        case.keypoints, camera, checkpoint=checkpoint, steps=steps, samples=samples, seed=seed,
+        case.keypoints, camera, checkpoint=checkpoint, steps=steps, seed=seed,
         method="smplify" if method == "smplify" else "anylift", **extra,
     )  # fmt: skip
     seconds = time.perf_counter() - start
@@ -290,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--checkpoint", type=Path, help="multi-view checkpoint (default: the shipped one)")
     group.add_argument("--untrained-tiny", action="store_true", help="harness check with an untrained model")
     parser.add_argument("--steps", type=int, help="DDIM steps (default: the pipeline's)")
-    parser.add_argument("--samples", type=int, default=1)
+    parser.add_argument("--samples", type=int, default=None, help="default: the pipeline's (4)")
     parser.add_argument(
         "--option", action="append", default=[], metavar="KEY=VALUE",
         help="a LiftOptions field for AnyLift (ablations), e.g. bone_lengths=true or placement=prior",

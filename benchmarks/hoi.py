@@ -71,7 +71,7 @@ def object_metrics(pred_obj, true_obj, pred_body, true_body, template) -> dict[s
     Args:
         pred_obj, true_obj: (T, M, 3) object keypoints, world metres.
         pred_body, true_body: (T, 17, 3) COCO-17 keypoints (hips at 11, 12).
-        template: the object's :class:`anylift.objects.ObjectTemplate` (its symmetries).
+        template: the object's :class:`anylift.object_templates.ObjectTemplate` (its symmetries).
     """
     offset = true_body[0, list(HIPS)].mean(0) - pred_body[0, list(HIPS)].mean(0)
     p = pred_obj + offset

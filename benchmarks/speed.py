@@ -97,7 +97,7 @@ def suggest_steps(curve: list[dict]) -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from anylift.cli import evaluate_motions
+    from anylift.metrics import evaluate_motions
     from anylift.pipeline import DEFAULT_CHECKPOINT, DEFAULT_STEPS, lift_with_report
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -9,7 +9,7 @@ against the truth (as MPJPE: ``|(p - p_root) - (g - g_root)|``, metres). It prin
 - the error by decile of the spread;
 - the mean error of joints below the LOW quantile (green: confident) and above the HIGH quantile
   (red: unsure) of the spread, and the relative spreads at those quantiles: the add-on's
-  thresholds (``anylift_blender.uncertainty.LOW`` / ``HIGH``).
+  thresholds (``anylift_blender.baking.uncertainty.LOW`` / ``HIGH``).
 
     OMP_NUM_THREADS=1 python benchmarks/uncertainty_thresholds.py [--clips walk,jump] [--samples 4]
 """

@@ -13,18 +13,15 @@ path). ``init_from`` starts the shared weights from a single-view checkpoint. Op
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from train_single_view import main as _main
+from anylift.training.command import main as run
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "multi_view.toml"
 
 
 def main(argv: list[str] | None = None) -> int:
-    return _main(argv, task="multi_view", default=DEFAULT_CONFIG)
+    return run(argv, task="multi_view", default_config=DEFAULT_CONFIG, description=__doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

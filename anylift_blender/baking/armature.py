@@ -19,9 +19,9 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
+from anylift.geometry import transforms
 from anylift.skeletons import SMPL24_JOINTS, SMPL24_PARENTS
 
-from .. import rotations
 from . import keys
 
 ARMATURE_NAME = "SMPL"
@@ -117,13 +117,13 @@ def pose_channels(
     """
     T = len(joints)
     D = np.asarray(upright_to_model, dtype=np.float64)
-    R_go = rotations.rotvec_to_matrix(global_orient)
-    R_loc = rotations.rotvec_to_matrix(np.asarray(body_pose, dtype=np.float64).reshape(T, 23, 3))
+    R_go = transforms.rotvec_to_matrix(global_orient)
+    R_loc = transforms.rotvec_to_matrix(np.asarray(body_pose, dtype=np.float64).reshape(T, 23, 3))
     B = np.asarray(bone_rest, dtype=np.float64)
     basis = np.empty((T, 24, 3, 3))
     basis[:, 0] = B[0].T @ R_go @ D @ B[0]
     basis[:, 1:] = np.swapaxes(B[1:], -1, -2) @ D.T @ R_loc @ D @ B[1:]
-    quats = rotations.matrix_to_continuous_quaternions(basis)
+    quats = transforms.matrix_to_continuous_quaternions(basis)
     location = (np.asarray(joints, dtype=np.float64)[:, 0] - rest_joints[0]) @ B[0]
     return location, quats
 
@@ -134,7 +134,7 @@ def forward_kinematics(
     """World joint positions (T, 24, 3) that pose keys produce in Blender (used for checks)."""
     B = np.asarray(bone_rest, dtype=np.float64)
     T = len(location)
-    basis = rotations.quaternion_to_matrix(quats)
+    basis = transforms.quaternion_to_matrix(quats)
     world_rot = np.empty((T, 24, 3, 3))
     out = np.empty((T, 24, 3))
     for k, parent in enumerate(SMPL_PARENTS):

@@ -14,7 +14,8 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-from .. import rotations
+from anylift.geometry import transforms
+
 from . import keys
 
 CAMERA_NAME = "AnyLift Camera"
@@ -34,7 +35,7 @@ def world_to_camera_from_blender(matrix_world: np.ndarray) -> np.ndarray:
 
 def location_quaternion(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T, 4, 4) rigid matrices -> locations (T, 3) and continuous quaternions (T, 4) w, x, y, z."""
-    return matrices[:, :3, 3].copy(), rotations.matrix_to_continuous_quaternions(matrices[:, :3, :3])
+    return matrices[:, :3, 3].copy(), transforms.matrix_to_continuous_quaternions(matrices[:, :3, :3])
 
 
 def image_size_from_intrinsics(K: np.ndarray) -> tuple[int, int]:

@@ -19,7 +19,7 @@ import bpy
 import numpy as np
 
 # Kept importable from here: bakers and tests reach it as ``keys.continuous_quaternions``.
-from ..rotations import continuous_quaternions  # noqa: F401
+from anylift.geometry.transforms import continuous_quaternions  # noqa: F401
 
 # Baked data has one key per frame; linear keys reproduce it exactly on frames and never overshoot
 # between them (Bezier would, on noisy data).

@@ -17,7 +17,8 @@ import bmesh
 import bpy
 import numpy as np
 
-from .. import rotations
+from anylift.geometry import transforms
+
 from . import keys
 
 PLACEHOLDER_NAME = "AnyLift Object Placeholder"
@@ -87,7 +88,7 @@ def bake_objects(
         rot, loc, s = rotation[i], translation[i], float(scale[i])
         if alignment is not None:
             rot, loc, s = compose_alignment(rot, loc, s, alignment)
-        quat = rotations.matrix_to_continuous_quaternions(rot)
+        quat = transforms.matrix_to_continuous_quaternions(rot)
         bag = keys.new_action(obj, f"{name}Action")
         keys.write_channels(bag, "location", frames, loc, group="Object Transforms")
         keys.write_channels(bag, "rotation_quaternion", frames, quat, group="Object Transforms")

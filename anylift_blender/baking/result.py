@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
-from ..uncertainty import apply_motion_uncertainty
 from . import armature as armature_baking
 from . import camera as camera_baking
 from . import filters
 from .body import BodyRest, build_body_mesh
 from .objects import bake_objects
 from .transaction import scene_transaction
+from .uncertainty import apply_motion_uncertainty
 
 COLLECTION_NAME = "AnyLift"
 FIRST_FRAME = 1

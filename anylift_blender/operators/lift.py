@@ -6,7 +6,7 @@ Blender, else as ``<engine python> -m anylift.cli lift ... --progress jsonl`` (p
 written to ``<blend folder>/<keypoints stem>_anylift.npz`` when the file is saved, else to a
 new temporary folder, then baked (:func:`anylift_blender.results.bake_result_file`) and its
 uncertainty, when the result has ``keypoints3d_std``, applied to the armature
-(:func:`anylift_blender.uncertainty.apply_uncertainty`). Nothing in the scene changes before the
+(:func:`anylift_blender.baking.uncertainty.apply_uncertainty`). Nothing in the scene changes before the
 job succeeds; an error is reported and leaves the scene as it was.
 
 In background mode the job runs synchronously inside ``execute`` (see :mod:`anylift_blender.jobs`).

@@ -67,23 +67,27 @@ class ANYLIFT_PG_object_keypoints(bpy.types.PropertyGroup):
     )
 
 
+def _check_spans_plane(points: np.ndarray) -> None:
+    """Raise ValueError when the (M, 3) points lie on one line."""
+    from anylift.geometry.transforms import spans_plane
+
+    if not spans_plane(points):
+        raise ValueError("the keypoints lie on one line: pick at least 3 vertices that span a plane")
+
+
 def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(4, 4) least-squares similarity ``x -> s R x + t`` mapping ``source`` (M, 3) onto ``target`` (M, 3).
 
     Umeyama's solution via SVD; raises ValueError when the points lie on one line.
     """
-    src, dst = np.asarray(source, float), np.asarray(target, float)
-    ms, md = src.mean(0), dst.mean(0)
-    a, b = src - ms, dst - md
-    u, sv, vt = np.linalg.svd(b.T @ a)
-    if sv[1] <= 1e-9 * max(sv[0], 1e-300):
-        raise ValueError("the keypoints lie on one line: pick at least 3 vertices that span a plane")
-    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
-    rot = u @ d @ vt
-    scale = float(np.trace(np.diag(sv) @ d) / (a**2).sum())
+    from anylift.geometry.transforms import similarity_align
+
+    src = np.asarray(source, float)
+    _check_spans_plane(src)
+    scale, rot, shift = similarity_align(src, target)
     out = np.eye(4)
     out[:3, :3] = scale * rot
-    out[:3, 3] = md - scale * rot @ ms
+    out[:3, 3] = shift
     return out
 
 
@@ -114,7 +118,7 @@ def define_keypoints(
     template = None
     if category != "custom":
         try:
-            from anylift.objects import get_template
+            from anylift.object_templates import get_template
         except ImportError as exc:
             raise RuntimeError(
                 f"the {category} template needs the anylift engine ({exc}); use Custom"
@@ -140,10 +144,7 @@ def define_keypoints(
             )
         transform = similarity_transform(co, template.canonical)
     else:
-        centred = co - co.mean(0)
-        sv = np.linalg.svd(centred, compute_uv=False)
-        if sv[1] <= 1e-6 * max(sv[0], 1e-300):
-            raise ValueError("the keypoints lie on one line: pick at least 3 vertices that span a plane")
+        _check_spans_plane(co)
     group = mesh.anylift_keypoints
     group.category = category
     group.keypoints.clear()

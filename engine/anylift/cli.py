@@ -276,79 +276,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
     return 0
 
 
-# (key, label, unit, factor from the metric's own unit)
-EVAL_METRICS = (
-    ("mpjpe", "MPJPE", "mm", 1000.0),
-    ("pa_mpjpe", "PA-MPJPE", "mm", 1000.0),
-    ("t_root", "T_root", "mm", 1000.0),
-    ("root_abs", "root error (absolute)", "mm", 1000.0),
-    ("w_mpjpe", "W-MPJPE", "mm", 1000.0),
-    ("j2d", "J2D", "px", 1.0),
-    ("foot_sliding", "foot sliding", "mm/frame", 1000.0),
-    ("accel_error", "accel error", "mm/frame^2", 1000.0),
-    ("jitter", "jitter", "m/s^3", 1.0),
-)
-
-
-def evaluate_motions(result, truth) -> dict[str, float | None]:
-    """Metrics (:mod:`anylift.metrics`) of a result Motion against a truth Motion (same T).
-
-    On COCO-17 ``keypoints3d``: MPJPE, PA-MPJPE (per frame), T_root (first frames' roots
-    aligned), root error (absolute: mean pelvis distance in the files' world, no alignment),
-    W-MPJPE (whole clip, two aligned frames); J2D: each motion's keypoints projected through
-    its own camera (pixels), so it measures the result's 2D fit whatever its world; accel
-    error; on the result's SMPL ``joints``: foot sliding (feet within 5 cm of the lowest foot
-    level) and jitter.
-
-    Returns:
-        ``{"<key>_<unit>": value}`` (see :data:`EVAL_METRICS`; None where a clip is too short).
-    """
-    from anylift import metrics
-    from anylift.geometry.camera import project
-
-    if result.num_frames != truth.num_frames:
-        raise InputError(
-            f"the result has {result.num_frames} frames, the truth {truth.num_frames}",
-            field="--truth",
-            expected="a truth with as many frames as the result",
-        )
-    p, g = result.keypoints3d, truth.keypoints3d
-    feet = result.joints[:, list(metrics.FEET["smpl24"])]
-    floor = float(feet[..., 2].min())
-    values = {
-        "mpjpe": metrics.mpjpe(p, g),
-        "pa_mpjpe": metrics.pa_mpjpe(p, g),
-        "t_root": metrics.t_root(p, g),
-        "root_abs": metrics.t_root(p, g, align="none"),
-        "w_mpjpe": metrics.w_mpjpe(p, g),
-        "j2d": metrics.j2d(
-            project(p, result.intrinsics, result.world_to_camera),
-            project(g, truth.intrinsics, truth.world_to_camera),
-        ),
-        "foot_sliding": metrics.foot_sliding(result.joints, "smpl24", floor=floor),
-        "accel_error": metrics.accel_error(p, g) if len(p) >= 3 else None,
-        "jitter": metrics.jitter(result.joints, fps=result.fps) if len(p) >= 4 else None,
-    }
-    return {
-        f"{key}_{unit.replace('/', '_per_').replace('^', '')}": (
-            None if values[key] is None else float(values[key]) * factor
-        )
-        for key, _, unit, factor in EVAL_METRICS
-    }
-
-
-def format_table(metrics: dict[str, float | None]) -> str:
-    """The metrics of :func:`evaluate_motions` as a two-column text table."""
-    rows = []
-    for (_key, label, unit, _), value in zip(EVAL_METRICS, metrics.values()):
-        text = "n/a" if value is None else f"{value:.2f}"
-        rows.append(f"{label + ' (' + unit + ')':<26}{text:>12}")
-    return "\n".join([f"{'metric':<26}{'value':>12}", "-" * 38, *rows])
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     """Print the metrics of a result against the truth."""
     from anylift.io.motion import read_motion
+    from anylift.metrics import evaluate_motions, format_table
 
     metrics = evaluate_motions(read_motion(args.result), read_motion(args.truth))
     if args.json:

@@ -12,10 +12,10 @@ Definitions (all means are over valid frames and joints):
   origin, then the mean joint distance. The root (``root``) is ``"coco17"`` (hip midpoint,
   joints 11 and 12), ``"smpl24"`` (pelvis, joint 0), a joint index, or a tuple of indices
   (their mean).
-- :func:`pa_mpjpe`: after a similarity (rotation, translation, uniform scale; Umeyama) that
-  best maps the prediction onto the truth. ``alignment="frame"``: one per frame (the usual
-  PA-MPJPE); ``"sequence"``: one for the whole sequence (MVLift's variant, which keeps the
-  motion's global shape).
+- :func:`pa_mpjpe`: after a similarity (rotation, translation, uniform scale; Umeyama,
+  :func:`anylift.geometry.transforms.similarity_align`) that best maps the prediction onto the
+  truth. ``alignment="frame"``: one per frame (the usual PA-MPJPE); ``"sequence"``: one for the
+  whole sequence (MVLift's variant, which keeps the motion's global shape).
 - :func:`t_root`: root trajectory error. The predicted root track is translated so its frame-0
   root coincides with the true frame-0 root (``align="first"``; ``"none"``: no alignment), then
   the mean distance between the root tracks. A constant offset therefore scores 0 with
@@ -39,6 +39,9 @@ Definitions (all means are over valid frames and joints):
   ``x[t-1] - 2 x[t] + x[t+1]`` (VIBE/HMR 2.0); metres / frame^2, or m/s^2 when ``fps`` is given.
 - :func:`jitter`: mean norm of the third finite difference (jerk) of one motion, in m/s^3 with
   ``fps`` (GLAMR/WHAM report it in units of 10 m/s^3); metres / frame^3 without.
+
+:func:`evaluate_motions` scores a result Motion against a truth Motion with all of these (what
+``anylift eval``, the benchmarks and the main job report); :func:`format_table` prints it.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from anylift.errors import InputError
+from anylift.geometry.transforms import similarity_align
 
 ROOTS: dict[str, tuple[int, ...]] = {"coco17": (11, 12), "smpl24": (0,)}
 FEET: dict[str, tuple[int, ...]] = {"coco17": (15, 16), "smpl24": (10, 11)}
@@ -106,36 +110,12 @@ def _root(x: np.ndarray, valid: np.ndarray, root: RootSpec) -> tuple[np.ndarray,
     return x[:, idx].mean(axis=1), valid[:, idx].all(axis=1)
 
 
-def similarity_transform(
-    source: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None, scale: bool = True
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Least-squares ``s, R, t`` with ``s R source_i + t ~ target_i`` (Umeyama 1991).
-
-    Args:
-        source, target: (N, 3) points.
-        weights: (N,) non-negative weights (0 = ignore), default all 1.
-        scale: fit the scale (else s = 1, a rigid transform).
-
-    Returns:
-        s (float), R (3, 3) proper rotation, t (3,).
-    """
-    w = np.ones(len(source)) if weights is None else np.asarray(weights, dtype=np.float64)
-    w = w / w.sum()
-    mu_s, mu_t = w @ source, w @ target
-    xs, xt = source - mu_s, target - mu_t
-    cov = (xt * w[:, None]).T @ xs
-    u, d, vt = np.linalg.svd(cov)
-    fix = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
-    R = u @ fix @ vt
-    var = float(w @ (xs**2).sum(axis=1))
-    s = float(np.trace(np.diag(d) @ fix) / var) if scale and var > 0 else 1.0
-    return s, R, mu_t - s * R @ mu_s
-
-
 def _aligned_error(p: np.ndarray, g: np.ndarray, valid: np.ndarray, scale: bool) -> np.ndarray:
-    """Per-point error after fitting one transform on the valid points of (N, 3) arrays."""
-    s, R, t = similarity_transform(p[valid], g[valid], scale=scale)
-    return np.linalg.norm(s * p @ R.T + t - g, axis=-1)
+    """(..., N) per-point error after fitting one transform per leading index on the valid points
+    (``valid`` (..., N)) of (..., N, 3) arrays."""
+    s, R, t = similarity_align(p, g, valid.astype(np.float64), scale=scale)
+    moved = s[..., None, None] * np.einsum("...ij,...nj->...ni", R, p) + t[..., None, :]
+    return np.linalg.norm(moved - g, axis=-1)
 
 
 def mpjpe(pred, gt, root: RootSpec = "coco17", mask=None) -> float:
@@ -169,12 +149,9 @@ def pa_mpjpe(pred, gt, mask=None, alignment: str = "frame") -> float:
         return _mean(errors, valid)
     if alignment != "frame":
         raise InputError(f"alignment = {alignment!r}", field="alignment", expected="'frame' or 'sequence'")
-    errors = np.zeros(valid.shape)
     # A similarity needs 3 non-collinear points; frames with fewer valid joints are left out.
     frames = valid.sum(axis=1) >= 3
-    for t in np.flatnonzero(frames):
-        errors[t] = _aligned_error(p[t], g[t], valid[t], True)
-    return _mean(errors, valid & frames[:, None])
+    return _mean(_aligned_error(p, g, valid, True), valid & frames[:, None])
 
 
 def t_root(pred, gt, root: RootSpec = "coco17", mask=None, align: str = "first") -> float:
@@ -218,7 +195,7 @@ def w_mpjpe(pred, gt, mask=None, align_frames: int = 2, chunk: int | None = None
         head = slice(start, min(start + align_frames, n))
         if valid[head].sum() < 3:
             continue
-        _, R, t = similarity_transform(p[head][valid[head]], g[head][valid[head]], scale=False)
+        _, R, t = similarity_align(p[head][valid[head]], g[head][valid[head]], scale=False)
         errors[sl] = np.linalg.norm(p[sl] @ R.T + t - g[sl], axis=-1)
         used[sl] = valid[sl]
     return _mean(errors, used)
@@ -330,3 +307,72 @@ def jitter(joints, mask=None, fps: float | None = 30.0) -> float:
     ok = valid[:-3] & valid[1:-2] & valid[2:-1] & valid[3:]
     jerk = np.linalg.norm(np.diff(x, n=3, axis=0), axis=-1)
     return _mean(jerk, ok) * (1.0 if fps is None else float(fps) ** 3)
+
+
+# (key, label, unit, factor from the metric's own unit)
+EVAL_METRICS = (
+    ("mpjpe", "MPJPE", "mm", 1000.0),
+    ("pa_mpjpe", "PA-MPJPE", "mm", 1000.0),
+    ("t_root", "T_root", "mm", 1000.0),
+    ("root_abs", "root error (absolute)", "mm", 1000.0),
+    ("w_mpjpe", "W-MPJPE", "mm", 1000.0),
+    ("j2d", "J2D", "px", 1.0),
+    ("foot_sliding", "foot sliding", "mm/frame", 1000.0),
+    ("accel_error", "accel error", "mm/frame^2", 1000.0),
+    ("jitter", "jitter", "m/s^3", 1.0),
+)
+
+
+def evaluate_motions(result, truth) -> dict[str, float | None]:
+    """The metrics above of a result Motion against a truth Motion (same T).
+
+    On COCO-17 ``keypoints3d``: MPJPE, PA-MPJPE (per frame), T_root (first frames' roots
+    aligned), root error (absolute: mean pelvis distance in the files' world, no alignment),
+    W-MPJPE (whole clip, two aligned frames); J2D: each motion's keypoints projected through
+    its own camera (pixels), so it measures the result's 2D fit whatever its world; accel
+    error; on the result's SMPL ``joints``: foot sliding (feet within 5 cm of the lowest foot
+    level) and jitter.
+
+    Returns:
+        ``{"<key>_<unit>": value}`` (see :data:`EVAL_METRICS`; None where a clip is too short).
+    """
+    from anylift.geometry.camera import project  # torch: loaded only here
+
+    if result.num_frames != truth.num_frames:
+        raise InputError(
+            f"the result has {result.num_frames} frames, the truth {truth.num_frames}",
+            field="--truth",
+            expected="a truth with as many frames as the result",
+        )
+    p, g = result.keypoints3d, truth.keypoints3d
+    feet = result.joints[:, list(FEET["smpl24"])]
+    floor = float(feet[..., 2].min())
+    values = {
+        "mpjpe": mpjpe(p, g),
+        "pa_mpjpe": pa_mpjpe(p, g),
+        "t_root": t_root(p, g),
+        "root_abs": t_root(p, g, align="none"),
+        "w_mpjpe": w_mpjpe(p, g),
+        "j2d": j2d(
+            project(p, result.intrinsics, result.world_to_camera),
+            project(g, truth.intrinsics, truth.world_to_camera),
+        ),
+        "foot_sliding": foot_sliding(result.joints, "smpl24", floor=floor),
+        "accel_error": accel_error(p, g) if len(p) >= 3 else None,
+        "jitter": jitter(result.joints, fps=result.fps) if len(p) >= 4 else None,
+    }
+    return {
+        f"{key}_{unit.replace('/', '_per_').replace('^', '')}": (
+            None if values[key] is None else float(values[key]) * factor
+        )
+        for key, _, unit, factor in EVAL_METRICS
+    }
+
+
+def format_table(metrics: dict[str, float | None]) -> str:
+    """The metrics of :func:`evaluate_motions` as a two-column text table."""
+    rows = []
+    for (_key, label, unit, _), value in zip(EVAL_METRICS, metrics.values()):
+        text = "n/a" if value is None else f"{value:.2f}"
+        rows.append(f"{label + ' (' + unit + ')':<26}{text:>12}")
+    return "\n".join([f"{'metric':<26}{'value':>12}", "-" * 38, *rows])

@@ -50,6 +50,7 @@ from anylift.geometry.epipolar import (
     fundamental_from_cameras,
     line_through_points,
 )
+from anylift.geometry.transforms import look_at
 
 HIPS: tuple[int, int] = (11, 12)
 """COCO-17 indices of the left and right hip: the root of the decomposition."""
@@ -323,18 +324,6 @@ def lines_through_epipole(points, epipole):
     return line_through_points(points, e[..., None, :])
 
 
-def _look_at(centre: np.ndarray, target: np.ndarray, down: np.ndarray) -> np.ndarray:
-    z = target - centre
-    z /= np.linalg.norm(z)
-    y = down - (down @ z) * z
-    y /= np.linalg.norm(y)
-    x = np.cross(y, z)
-    w2c = np.eye(4)
-    w2c[:3, :3] = np.stack([x, y, z])
-    w2c[:3, 3] = -w2c[:3, :3] @ centre
-    return w2c
-
-
 def subject_centre(root_px_model: np.ndarray, scale: float, body_size: float = BODY_SIZE_M) -> np.ndarray:
     """(3,) guessed subject centre in the camera frame (world units) from its model coordinates.
 
@@ -367,7 +356,7 @@ def orbit_camera(
         np.cos(elevation) * (np.cos(azimuth) * fwd + np.sin(azimuth) * side) - np.sin(elevation) * down
     )
     position = c + radius * direction + (-c @ down) * down
-    return _look_at(position, c, down)
+    return look_at(position, c, up=-down)
 
 
 def ring_cameras(centre: np.ndarray, num_views: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import bpy
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from anylift.objects import get_template
+from anylift.object_templates import get_template
 from anylift_blender.operators.object_keypoints import define_keypoints
 
 REPO = Path(__file__).resolve().parents[2]

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anylift_blender.baking import filters
-from anylift_blender.rotations import (
+from anylift.geometry.transforms import (
     blender_axis_angle_to_matrix,
     continuous_quaternions,
     euler_to_matrix,
@@ -30,6 +29,7 @@ from anylift_blender.rotations import (
     quaternion_to_matrix,
     rotvec_to_matrix,
 )
+from anylift_blender.baking import filters
 
 REPO = Path(__file__).resolve().parents[2]
 BLOCKED = ("scipy", "torch", "smplx", "cv2")
@@ -66,6 +66,7 @@ names = sorted(m.name for m in pkgutil.walk_packages(anylift_blender.__path__, "
 for name in names:
     importlib.import_module(name)
 import anylift.io.cameras, anylift.io.keypoints, anylift.io.motion, anylift.progress, anylift.skeletons
+import anylift.geometry.transforms  # the numpy core the add-on's rotations come from
 
 bpy.ops.wm.read_factory_settings(use_empty=True)
 anylift_blender.register()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from anylift.objects import get_template
+from anylift.object_templates import get_template
 from anylift_blender.baking.objects import compose_alignment
 from anylift_blender.operators.object_keypoints import (
     canonical_keypoints,

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from mathutils import Vector
 
-from anylift_blender import uncertainty
-from anylift_blender.baking import keys
+from anylift_blender import panels
+from anylift_blender.baking import keys, uncertainty
 from anylift_blender.retarget import SMPL_BONES
 
 COCO = uncertainty.COCO17
@@ -154,12 +154,12 @@ class _Layout:
 
 def test_legend_names_thresholds_and_placement(rig):
     layout = _Layout()
-    uncertainty.draw_legend(layout, rig)
+    panels.draw_legend(layout, rig)
     assert "Samples > 1" in layout.lines[0][0]
     rig[uncertainty.SIZE_PROPERTY] = 1.5
     rig[uncertainty.ROOT_PROPERTY] = 0.28
     layout = _Layout()
-    uncertainty.draw_legend(layout, rig)
+    panels.draw_legend(layout, rig)
     text = "\n".join(t for t, _ in layout.lines)
     assert f"{100 * uncertainty.LOW:.1f} % ({100 * uncertainty.LOW * 1.5:.1f} cm): confident" in text
     assert f"{100 * uncertainty.HIGH:.1f} % ({100 * uncertainty.HIGH * 1.5:.1f} cm): unsure" in text

@@ -9,7 +9,7 @@ from scipy.spatial.transform import Rotation
 
 from anylift.errors import InputError
 from anylift.fitting.object_fit import ObjectFitConfig, choose_symmetric, fit_object_pose, kabsch
-from anylift.objects import box_template, get_template, user_template
+from anylift.object_templates import box_template, get_template, user_template
 
 torch.set_num_threads(1)
 T = 48

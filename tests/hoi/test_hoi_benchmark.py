@@ -11,7 +11,7 @@ import torch
 from anylift.data.hoi import make_hoi_sequence
 from anylift.geometry.camera import project
 from anylift.models import DenoiserConfig, build_model, save_checkpoint
-from anylift.objects import get_template
+from anylift.object_templates import get_template
 
 REPO = Path(__file__).resolve().parents[2]
 

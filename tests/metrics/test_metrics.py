@@ -8,6 +8,7 @@ from scipy.spatial.transform import Rotation
 
 from anylift import metrics
 from anylift.errors import InputError
+from anylift.geometry.transforms import similarity_align
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_pa_mpjpe_known_residual():
 
     best = least_squares(residual, np.r_[1.0, np.zeros(6)])
     reference_sq = np.sum(best.fun.reshape(8, 3) ** 2, axis=1)
-    ours_s, ours_r, ours_t = metrics.similarity_transform(pred[0], gt[0])
+    ours_s, ours_r, ours_t = similarity_align(pred[0], gt[0])
     ours_sq = np.sum((ours_s * pred[0] @ ours_r.T + ours_t - gt[0]) ** 2, axis=1)
     assert ours_sq.sum() == pytest.approx(reference_sq.sum(), rel=1e-6)
     assert metrics.pa_mpjpe(pred, gt) == pytest.approx(np.mean(np.sqrt(ours_sq)))

@@ -20,7 +20,7 @@ from anylift.data.hoi import (
 from anylift.errors import InputError
 from anylift.geometry.camera import project
 from anylift.io.keypoints import read_keypoints, write_keypoints
-from anylift.objects import get_template
+from anylift.object_templates import get_template
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_seeded_and_split():
 
 
 def test_user_defined_template_goes_into_the_track():
-    from anylift.objects import user_template
+    from anylift.object_templates import user_template
 
     tp = user_template(np.random.default_rng(0).uniform(-0.2, 0.2, size=(5, 3)), category="vase")
     seq = make_hoi_sequence("walk", 2, template=tp)

@@ -7,7 +7,7 @@ import pytest
 
 from anylift.errors import InputError
 from anylift.io.keypoints import ObjectTrack
-from anylift.objects import (
+from anylift.object_templates import (
     CATEGORIES,
     axis_aligned_rotations,
     box_template,

@@ -3,13 +3,13 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from anylift.errors import InputError
+from anylift.geometry.transforms import intrinsics
 from anylift.io.cameras import read_camera
 from anylift.video.camera_estimation import (
     CameraConfig,
     estimate_camera,
     fit_essential,
     fit_rotation,
-    intrinsics_for,
     relative_pose,
 )
 from anylift.video.cli import main
@@ -38,7 +38,7 @@ def _project(X, K, R=None, t=None):
 
 def test_rotation_and_essential_fits_recover_synthetic_motion():
     rng = np.random.default_rng(0)
-    K = intrinsics_for(500.0, (640, 360))
+    K = intrinsics((640, 360), 500.0)
     X = _points(rng)
     R = Rotation.from_euler("yxz", [3.0, -1.5, 0.5], degrees=True).as_matrix()
     p1 = _project(X, K)
@@ -69,7 +69,7 @@ def test_rotation_and_essential_fits_recover_synthetic_motion():
 
 def test_zoom_is_recovered_by_the_rotation_model():
     rng = np.random.default_rng(1)
-    K = intrinsics_for(500.0, (640, 360))
+    K = intrinsics((640, 360), 500.0)
     p1 = _project(_points(rng), K)
     p2 = (p1 - K[:2, 2]) * 1.05 + K[:2, 2]
     _, zoom, inl = fit_rotation(p1, p2, K, 1.0, rng)

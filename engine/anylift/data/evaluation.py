@@ -38,7 +38,7 @@ the same thing. :func:`make_case` does, for a clip and a trajectory seed:
      on top of that every joint whose clean projection is behind the camera or outside the
      image is dropped.
 
-Scoring: ``anylift eval`` (:func:`anylift.cli.evaluate_motions`) is the one definition of the
+Scoring: ``anylift eval`` (:func:`anylift.metrics.evaluate_motions`) is the one definition of the
 metrics; the benchmarks and the main job use it on ``(result, case.truth)``.
 
 Randomness comes from the seeds only: the same arguments give the same case. The truth fit is

@@ -1,6 +1,6 @@
 """Synthetic human-object interaction (HOI) sequences from mocap clips.
 
-An object (a template of :mod:`anylift.objects`, at a random plausible scale) is added to a body
+An object (a template of :mod:`anylift.object_templates`, at a random plausible scale) is added to a body
 motion (T, 17, 3) with a scripted interaction whose timing comes from the hands:
 
 - ``carry``: the object rests on the floor; the pick-up frame is where the wrists are lowest in
@@ -43,7 +43,7 @@ from anylift.errors import InputError
 from anylift.geometry.camera import project
 from anylift.io.cameras import Camera
 from anylift.io.keypoints import Keypoints2D, ObjectTrack
-from anylift.objects import ObjectTemplate, get_template
+from anylift.object_templates import ObjectTemplate, get_template
 
 SCENARIOS: tuple[str, ...] = ("carry", "drag")
 PHASES: tuple[str, ...] = ("rest", "lift", "carry", "place", "drag")

@@ -174,7 +174,7 @@ class MultiViewConfig:
         dataset_fraction: share of a batch drawn from the dataset when there is one (the rest is
             the "3D available" path; 1.0 = dataset only).
         windows: the 3D path's settings (clips, trajectories, augmentation, keypoint_drop).
-        object_category: HOI: a built-in category (:data:`anylift.objects.CATEGORIES`) whose
+        object_category: HOI: a built-in category (:data:`anylift.object_templates.CATEGORIES`) whose
             object is attached to every 3D-path window (M keypoints after the body's); None:
             body only. HOI runs have no "2D only" path (synthesized datasets hold no objects).
     """

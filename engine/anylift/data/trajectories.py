@@ -60,6 +60,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
 from anylift.errors import InputError
+from anylift.geometry.transforms import intrinsics, look_at
 from anylift.io.cameras import Camera
 
 PREDEFINED_MODES: tuple[str, ...] = (
@@ -161,51 +162,6 @@ def split_of(value: float, low: float, high: float, bins: int = _SPLIT_BINS) -> 
     """Which split's bins ``value`` falls in (inverse of :func:`split_uniform`)."""
     index = int(np.floor((value - low) / ((high - low) / bins)))
     return "train" if index % 2 == 0 else "test"
-
-
-def intrinsics(image_size: tuple[int, int], focal: float) -> np.ndarray:
-    """(3, 3) K with fx = fy = ``focal`` pixels and the principal point at the image centre."""
-    w, h = image_size
-    return np.array([[focal, 0.0, w / 2.0], [0.0, focal, h / 2.0], [0.0, 0.0, 1.0]])
-
-
-def look_at(
-    eye: np.ndarray, target: np.ndarray, roll: np.ndarray | float = 0.0, up: np.ndarray = WORLD_UP
-) -> np.ndarray:
-    """World-to-camera (..., 4, 4) of OpenCV cameras at ``eye`` looking at ``target``.
-
-    Args:
-        eye: (..., 3) camera centres, world metres.
-        target: (..., 3) points to look at (projected to the principal point).
-        roll: (...) radians about the optical axis; positive turns the camera clockwise as
-            seen by the operator behind it (its +x axis dips towards world down).
-        up: (3,) world up; the camera's -y axis is as close to it as the view allows.
-    """
-    eye, target = np.broadcast_arrays(np.asarray(eye, float), np.asarray(target, float))
-    forward = target - eye
-    forward = forward / np.linalg.norm(forward, axis=-1, keepdims=True)
-    right = np.cross(forward, up)
-    norm = np.linalg.norm(right, axis=-1, keepdims=True)
-    if np.any(norm < 1e-6):
-        raise InputError(
-            "camera looks straight up or down", field="eye/target", expected="a non-vertical view"
-        )
-    right = right / norm
-    down = np.cross(forward, right)
-    c2w_rot = np.stack([right, down, forward], axis=-1)  # columns: camera axes in world
-    roll = np.broadcast_to(np.asarray(roll, float), eye.shape[:-1])
-    c, s = np.cos(roll), np.sin(roll)
-    zero, one = np.zeros_like(roll), np.ones_like(roll)
-    # Rotation about the camera's own z: x turns towards y (down) for positive roll.
-    rz = np.stack(
-        [np.stack([c, -s, zero], -1), np.stack([s, c, zero], -1), np.stack([zero, zero, one], -1)], -2
-    )
-    c2w_rot = c2w_rot @ rz
-    w2c = np.zeros((*eye.shape[:-1], 4, 4))
-    w2c[..., :3, :3] = np.swapaxes(c2w_rot, -1, -2)
-    w2c[..., :3, 3] = -np.einsum("...ij,...j->...i", w2c[..., :3, :3], eye)
-    w2c[..., 3, 3] = 1.0
-    return w2c
 
 
 def _direction(azimuth, elevation) -> np.ndarray:

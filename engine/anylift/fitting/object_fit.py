@@ -1,7 +1,7 @@
 """Object pose fitting: triangulated 3D object keypoints -> per-frame rotation, translation, one scale.
 
 The model (AnyLift HOI): keypoint ``i`` of an object at frame ``t`` is ``s R_t p_i + t_t`` with
-``p_i`` the template's canonical keypoints (:mod:`anylift.objects`), ``R_t`` the object frame ->
+``p_i`` the template's canonical keypoints (:mod:`anylift.object_templates`), ``R_t`` the object frame ->
 world rotation, ``t_t`` the object origin in the world (metres) and ``s`` one uniform scale per clip.
 
 1. **Scale**: the distance ratio of the template's reference keypoint pair (observed / canonical),
@@ -15,7 +15,7 @@ world rotation, ``t_t`` the object origin in the world (metres) and ``s`` one un
    same places; a detector that labels corners by appearance may swap labels between frames, and
    the per-frame alignment then jumps between equivalent poses. Frame by frame, the symmetry-
    equivalent rotation closest to the previous frame's is kept (the first frame keeps its own),
-   and the observed keypoints are relabelled to match (:mod:`anylift.objects`, "Symmetry
+   and the observed keypoints are relabelled to match (:mod:`anylift.object_templates`, "Symmetry
    convention"), so nothing flips. The same choice is made again after the refinement.
 4. **Refinement**: Adam over per-frame 6D rotations (Zhou et al.), translations and the log of
    the clip's scale. Loss: the weighted mean distance between model and observed keypoints
@@ -40,7 +40,8 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from anylift.errors import InputError
 from anylift.geometry.rotations import matrix_to_rot6d, rot6d_to_matrix
-from anylift.objects import ObjectTemplate
+from anylift.geometry.transforms import similarity_align, spans_plane
+from anylift.object_templates import ObjectTemplate
 from anylift.progress import ProgressFn, check_cancel, report
 
 MIN_VISIBLE = 3
@@ -114,11 +115,7 @@ def _weights(points: np.ndarray, weights, template: ObjectTemplate) -> np.ndarra
 
 def _nondegenerate(canonical: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(T,) frames whose visible canonical keypoints are >= 3 and span more than a line."""
-    vis = w > 0
-    count = vis.sum(1)
-    centred = np.where(vis[..., None], canonical[None] - _wmean(canonical[None], w)[:, None], 0.0)
-    sv = np.linalg.svd(centred, compute_uv=False)  # (T, 3)
-    return (count >= MIN_VISIBLE) & (sv[:, 1] > 1e-6 * np.maximum(sv[:, 0], 1e-12))
+    return ((w > 0).sum(1) >= MIN_VISIBLE) & spans_plane(canonical, w)
 
 
 def _wmean(points: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -168,18 +165,8 @@ def kabsch(canonical: np.ndarray, points: np.ndarray, w: np.ndarray, scale: floa
     Returns:
         rotation (T, 3, 3) and translation (T, 3); meaningful on non-degenerate frames only.
     """
-    q = np.where(w[..., None] > 0, points, 0.0)
-    p_bar = _wmean(canonical[None], w)
-    q_bar = _wmean(q, w)
-    pc = canonical[None] - p_bar[:, None]
-    qc = q - q_bar[:, None]
-    h = np.einsum("tm,tmi,tmj->tij", w, pc, qc)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
-    fix = np.tile(np.eye(3), (len(h), 1, 1))
-    fix[:, 2, 2] = np.where(d == 0, 1.0, d)
-    rot = np.swapaxes(vt, -1, -2) @ fix @ np.swapaxes(u, -1, -2)
-    trans = q_bar - scale * np.einsum("tij,tj->ti", rot, p_bar)
+    # The rotation does not depend on s: align the scaled template rigidly.
+    _, rot, trans = similarity_align(scale * canonical, points, w, scale=False)
     return rot, trans
 
 
@@ -298,7 +285,7 @@ def fit_object_pose(
 
     Args:
         keypoints3d: (T, M, 3) triangulated object keypoints, world metres; NaN where unknown.
-        template: the object's template (:func:`anylift.objects.template_for_track`).
+        template: the object's template (:func:`anylift.object_templates.template_for_track`).
         weights: (T, M) confidences >= 0 or bool visibility (0 / False: masked), default all 1;
             non-finite keypoints are masked whatever their weight.
         scale: the object's known scale (then only refined if ``config.fit_scale``); default from

@@ -32,6 +32,7 @@ from anylift.body.model import NUM_BETAS, ZUP_REST_GLOBAL_ORIENT, BodyModel
 from anylift.errors import InputError
 from anylift.fitting.optimize import lbfgs
 from anylift.geometry.rotations import axis_angle_to_matrix
+from anylift.geometry.transforms import similarity_align, swing
 from anylift.progress import ProgressFn, report
 
 # COCO-17 indices used here.
@@ -179,11 +180,7 @@ def _kabsch_orient(model_pts: np.ndarray, target_pts: np.ndarray, valid: np.ndar
             field="keypoints3d",
             expected="at least one frame where the torso is visible",
         )
-    src = model_pts - model_pts.mean(0)
-    for i in good:
-        dst = target_pts[i] - target_pts[i].mean(0)
-        rot, _ = Rotation.align_vectors(dst, src)
-        out[i] = rot.as_matrix()
+    _, out[good], _ = similarity_align(model_pts, target_pts[good], scale=False)
     nearest = good[np.abs(np.arange(t)[:, None] - good[None]).argmin(1)]
     out[~valid] = out[nearest[~valid]]
     return out
@@ -195,23 +192,6 @@ _LIMBS = (
     (1, 4, L_HIP, 13), (4, 7, 13, L_ANKLE), (2, 5, R_HIP, 14), (5, 8, 14, R_ANKLE),
     (16, 18, L_SHOULDER, 7), (18, 20, 7, 9), (17, 19, R_SHOULDER, 8), (19, 21, 8, 10),
 )  # fmt: skip
-
-
-def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, 3, 3) smallest rotations taking unit vectors ``a`` (N, 3) onto unit vectors ``b``."""
-    v = np.cross(a, b)
-    c = (a * b).sum(-1)
-    k = np.zeros((len(a), 3, 3))
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
-    k = k - np.swapaxes(k, 1, 2)
-    out = np.eye(3) + k + (k @ k) / np.maximum(1.0 + c, 1e-9)[:, None, None]
-    flip = c < -1.0 + 1e-6  # opposite: half a turn about any axis perpendicular to a
-    if flip.any():
-        axis = np.cross(a[flip], [1.0, 0.0, 0.0])
-        axis[np.linalg.norm(axis, axis=-1) < 1e-6] = [0.0, 1.0, 0.0]
-        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
-        out[flip] = 2 * axis[:, :, None] * axis[:, None, :] - np.eye(3)
-    return out
 
 
 def limb_pose(
@@ -240,7 +220,7 @@ def limb_pose(
             ok = valid[:, a] & valid[:, b] & (norm[:, 0] > 1e-6)
             parent = world_rot[:, parents[j]]
             want = np.einsum("tji,tj->ti", parent, np.where(ok[:, None], target / np.maximum(norm, 1e-9), 0))
-            rot = _align(rest, np.where(ok[:, None], want, rest))
+            rot = swing(rest, np.where(ok[:, None], want, rest))
             local[:, j] = rot
             world_rot[:, j] = parent @ rot
     return Rotation.from_matrix(local[:, 1:].reshape(-1, 3, 3)).as_rotvec().reshape(t_len, 69)

@@ -4,7 +4,7 @@ keypoints join the body's, and how its pose is fitted.
 An HOI checkpoint (``DenoiserConfig.num_object_keypoints = M`` > 0, its category in the
 checkpoint's ``extra["object_category"]``, e.g. ``"box"``) denoises ``17 + M`` points per frame:
 the COCO-17 body joints, then the M object keypoints in the category template's order
-(:mod:`anylift.objects`). **One object per model**: the first object track of the input whose
+(:mod:`anylift.object_templates`). **One object per model**: the first object track of the input whose
 category is the checkpoint's (any track with M keypoints when the checkpoint records no
 category) is lifted; other tracks are skipped with a warning.
 
@@ -39,7 +39,7 @@ import numpy as np
 from anylift.errors import InputError
 from anylift.fitting.object_fit import ObjectFit, ObjectFitConfig, fit_object_pose
 from anylift.io.keypoints import Keypoints2D, ObjectTrack
-from anylift.objects import ObjectTemplate, template_for_track
+from anylift.object_templates import ObjectTemplate, template_for_track
 from anylift.progress import ProgressFn
 
 NUM_BODY = 17

@@ -7,6 +7,8 @@
   :mod:`anylift.data.windows` / :mod:`anylift.data.multiview`, losses from :mod:`anylift.models`).
 - :mod:`.loop`: :func:`train` - seeded batches per rank and step, EMA, checkpoint and exact resume,
   validation on a held-in split, CSV loss log, a progress bar with ETA.
+- :mod:`.command`: the command line of the training scripts (``--config``, ``--set``,
+  ``--fresh``, ``--stop-after``); each script passes its task and default config.
 """
 
 from anylift.training.config import TrainConfig, load_config

@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 
 from anylift.errors import InputError
+from anylift.geometry.transforms import intrinsics, similarity_align
 from anylift.io.cameras import Camera
 from anylift.io.keypoints import Keypoints2D
 from anylift.progress import ProgressFn, check_cancel, report
@@ -262,18 +263,6 @@ def _bearings(points: np.ndarray, K: np.ndarray) -> np.ndarray:
     return rays / np.linalg.norm(rays, axis=1, keepdims=True)
 
 
-def _kabsch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Batched rotation R (..., 3, 3) minimising |b - R a| for (..., N, 3) point sets."""
-    h = np.swapaxes(a, -1, -2) @ b
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
-    diag = np.zeros(h.shape)
-    diag[..., 0, 0] = 1.0
-    diag[..., 1, 1] = 1.0
-    diag[..., 2, 2] = d
-    return np.swapaxes(vt, -1, -2) @ diag @ np.swapaxes(u, -1, -2)
-
-
 def _rotation_residuals(p1, p2, K, R, zoom=1.0) -> np.ndarray:
     """Pixel distance between p2 and p1 moved by rotation R and zoom (focal scale)."""
     rays = _bearings(p1, K) @ R.T
@@ -293,7 +282,7 @@ def fit_rotation(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float
     b1, b2 = _bearings(p1, K), _bearings(p2, K)
     idx = rng.integers(0, n, size=(iterations, 2))
     idx = idx[idx[:, 0] != idx[:, 1]]
-    hyps = _kabsch(b1[idx], b2[idx])
+    hyps = similarity_align(b1[idx], b2[idx], scale=False, centre=False)[1]
     best, best_zoom, best_count = np.eye(3), 1.0, -1
     a_all = (p2 - K[:2, 2]) / np.diag(K)[:2]
     for R in hyps:
@@ -310,7 +299,8 @@ def fit_rotation(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float
         if inl.sum() < 3:
             break
         # A zoom scales the normalised image coordinates: solve it after each rotation update.
-        R = _kabsch(b1[inl], _bearings((p2[inl] - K[:2, 2]) / zoom + K[:2, 2], K))
+        bearings = _bearings((p2[inl] - K[:2, 2]) / zoom + K[:2, 2], K)
+        R = similarity_align(b1[inl], bearings, scale=False, centre=False)[1]
         rays = b1[inl] @ R.T
         a = (p2[inl] - K[:2, 2]) / np.diag(K)[:2]
         b = rays[:, :2] / rays[:, 2:3]
@@ -343,12 +333,6 @@ def _sampson(p1, p2, F) -> np.ndarray:
     return np.sqrt(num / np.maximum(den, 1e-12))
 
 
-def intrinsics_for(focal: float, image_size: tuple[int, int]) -> np.ndarray:
-    """(3, 3) K with fx = fy = ``focal`` and the principal point at the image centre."""
-    w, h = image_size
-    return np.array([[focal, 0.0, w / 2.0], [0.0, focal, h / 2.0], [0.0, 0.0, 1.0]])
-
-
 def estimate_focal(tracks: FeatureTracks, config: CameraConfig | None = None, pairs: int = 10,
                    seed: int = 0) -> float | None:  # fmt: skip
     """Focal length (px) that best explains the largest-motion pairs, or None if unconstrained."""
@@ -364,7 +348,7 @@ def estimate_focal(tracks: FeatureTracks, config: CameraConfig | None = None, pa
     tau = 2.0 * cfg.ransac_px
 
     def cost(f: float) -> float:
-        K = intrinsics_for(f, tracks.image_size)
+        K = intrinsics(tracks.image_size, f)
         total = 0.0
         for i in order:
             p1, p2 = (np.ascontiguousarray(p, dtype=np.float64) for p in tracks.pairs[i])
@@ -453,7 +437,7 @@ def solve_camera(
 ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """Per-frame world_to_camera (T, 4, 4) in the anylift world, models (T,), person depth (T,)|None."""
     cfg = config or CameraConfig()
-    K = intrinsics_for(focal, tracks.image_size)
+    K = intrinsics(tracks.image_size, focal)
     T = len(tracks.pairs)
     rng = np.random.default_rng(seed)
     depth = feet = None
@@ -534,7 +518,7 @@ def estimate_camera(
     w2c, models, depth = solve_camera(
         tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
     )
-    K = intrinsics_for(float(focal), tracks.image_size)
+    K = intrinsics(tracks.image_size, float(focal))
     up, support = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed)
     # Without vanishing lines frame 0 was only assumed level: the lift then estimates gravity.
     cam = Camera(K=K, world_to_camera=w2c, up=up, image_size=tracks.image_size)

@@ -9,7 +9,8 @@ The samples of a clip mostly disagree on *where* the body is (its depth), far le
   (sidebar Bone > Custom Properties, plottable in the Graph Editor) and an animated bone colour
   (``pose_bone.color``, palette ``CUSTOM``): green at or below :data:`LOW`, yellow half-way, red
   at or above :data:`HIGH`, as fractions of the body's size (``anylift_body_size`` on the
-  armature object: leg plus trunk length). The sidebar's Uncertainty panel holds the legend.
+  armature object: leg plus trunk length). The sidebar's Uncertainty panel holds the legend
+  (:func:`anylift_blender.panels.draw_legend`).
 
 Thresholds (``benchmarks/uncertainty_thresholds.py``, six training-split cases lifted with
 ``--samples 4``, 5 805 joint-frames, hips left out): LOW is the median relative pose spread,
@@ -45,7 +46,7 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-from .baking import keys
+from . import keys
 
 COCO17 = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
@@ -227,20 +228,3 @@ def apply_motion_uncertainty(armature: bpy.types.Object, motion, *, frame_start:
         bag = keys.channelbag_of(armature) or keys.new_action(armature)
         keys.write_fcurve(bag, f'["{ROOT_PROPERTY}"]', 0, frames, root, group="AnyLift")
     return True
-
-
-def draw_legend(layout: bpy.types.UILayout, armature: bpy.types.Object) -> None:
-    """The bone colours' legend and this frame's placement spread (for a panel)."""
-    size = armature.get(SIZE_PROPERTY)
-    if size is None:
-        layout.label(text="No uncertainty: lift with Samples > 1", icon="INFO")
-        return
-    col = layout.column(align=True)
-    col.label(text=f"Pose spread, of body size ({size:.2f} m):")
-    col.label(text=f"≤ {100 * LOW:.1f} % ({100 * LOW * size:.1f} cm): confident", icon="COLLECTION_COLOR_04")
-    col.label(text="between: less sure", icon="COLLECTION_COLOR_03")
-    col.label(text=f"≥ {100 * HIGH:.1f} % ({100 * HIGH * size:.1f} cm): unsure", icon="COLLECTION_COLOR_01")
-    root = armature.get(ROOT_PROPERTY)
-    if root is not None:
-        text = f"Placement (root) spread here: {100 * float(root):.1f} cm"
-        layout.label(text=text, icon="ORIENTATION_GLOBAL")

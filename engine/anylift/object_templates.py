@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from anylift.errors import InputError
+from anylift.geometry.transforms import spans_plane
 
 CATEGORIES: tuple[str, ...] = ("box", "chair", "table")
 
@@ -287,9 +288,7 @@ def user_template(
         raise InputError(
             f"has shape {can.shape}", path=path, field=field, expected="(M, 3) finite metres with M >= 3"
         )
-    centred = can - can.mean(axis=0)
-    sv = np.linalg.svd(centred, compute_uv=False)
-    if sv[1] <= 1e-6 * max(sv[0], 1e-12):
+    if not spans_plane(can):
         raise InputError(
             "has all its keypoints on one line",
             path=path,
