@@ -91,7 +91,7 @@ def object_keypoints(motion, template) -> np.ndarray:
     return s * np.einsum("tij,mj->tmi", rot, template.canonical) + trans[:, None]
 
 
-def run_method(seq, method: str, *, checkpoint, steps=None, samples=1) -> dict:
+def run_method(seq, method: str, *, checkpoint, steps=None, samples=None) -> dict:
     """One case through one method: its metrics (mm) and seconds."""
     from anylift import metrics
     from anylift.baselines import fit_object_2d
@@ -101,7 +101,8 @@ def run_method(seq, method: str, *, checkpoint, steps=None, samples=1) -> dict:
     start = time.perf_counter()
     kp, cam = seq.keypoints2d, seq.camera
     if method == "anylift":
-        motion = lift_with_report(kp, cam, checkpoint=checkpoint, steps=steps, samples=samples).motion
+        given = {} if samples is None else {"samples": samples}
+        motion = lift_with_report(kp, cam, checkpoint=checkpoint, steps=steps, **given).motion
         pred_obj = object_keypoints(motion, seq.template)
     else:
         import warnings
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=90, help="frames per sequence")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--steps", type=int, help="DDIM steps (default: the pipeline's)")
-    parser.add_argument("--samples", type=int, default=1)
+    parser.add_argument("--samples", type=int, default=None, help="default: the pipeline's")
     parser.add_argument(
         "--families", nargs="+", choices=[*camera_families.FAMILIES, "all"],
         help="camera families instead of the test-split trajectories ('all': the seven)",
@@ -228,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     cameras = f"camera families ({', '.join(families)}), noise level 1" if families else "test-split cameras"
     text = (
         f"### {title}\n\n{len(args.clips)} held-out clips x {args.seeds} sequences of {args.frames} frames, "
-        f"{cameras}, steps {args.steps or 'default'}, samples {args.samples}\n\n{table}\n"
+        f"{cameras}, steps {args.steps or 'default'}, samples {args.samples or 'default'}\n\n{table}\n"
     )
     if families:
         rows = []

@@ -5,7 +5,7 @@ model is the shipped default checkpoint (or the tiny untrained test size with ``
 the pipeline's default steps unless ``--steps`` says otherwise. Prints seconds per stage, the
 denoiser's own compute (time inside its forward calls) and the ratio total / denoiser.
 
-    python benchmarks/lift_speed.py [--frames 300] [--steps N] [--samples 1] [--threads 2] [--tiny]
+    python benchmarks/lift_speed.py [--frames 300] [--steps N] [--samples S] [--threads 2] [--tiny]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the pipeline's)")
-    parser.add_argument("--samples", type=int, default=1)
+    parser.add_argument("--samples", type=int, default=None, help="default: the pipeline's")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--clip", default="dance_a")
     parser.add_argument("--tiny", action="store_true", help="the tiny test model instead of the default size")
@@ -47,7 +47,8 @@ def main() -> None:
         ckpt = None  # the shipped default
         if args.tiny:
             ckpt = save_checkpoint(Path(tmp) / "mv.pt", build_model(DenoiserConfig.tiny("multi_view")))
-        rep = lift_with_report(kp, cam, checkpoint=ckpt, steps=args.steps, samples=args.samples)
+        given = {} if args.samples is None else {"samples": args.samples}
+        rep = lift_with_report(kp, cam, checkpoint=ckpt, steps=args.steps, **given)
     total = rep.timings["total"]
     plan = f"{rep.num_windows} windows x {rep.num_views} views x {rep.window} frames"
     print(f"lift: {args.frames} frames, {plan}, "
