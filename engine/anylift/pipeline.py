@@ -36,15 +36,15 @@ import torch
 
 from anylift import representation as rep
 from anylift.body.model import load_body_model
-from anylift.errors import CheckpointError, InputError
+from anylift.errors import CheckpointError
 from anylift.fitting.smpl_fit import SmplFit, fit_smpl
 from anylift.geometry.camera import invert_rigid, project
-from anylift.io.cameras import Camera, check_frames_match
+from anylift.io.cameras import Camera
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
 from anylift.lifting import framerate, gravity, spread
 from anylift.lifting import objects as hoi
-from anylift.lifting.checks import check_inputs
+from anylift.lifting.checks import check_inputs, image_size_of, validate_inputs
 from anylift.lifting.denoiser import (  # noqa: F401  (LiftCondition: the denoiser hook's type)
     LiftCondition,
     TimedDenoiser,
@@ -179,16 +179,16 @@ def lift_with_report(
     opts = (options or LiftOptions()).replace(**changes)
     clock = _Clock()
     # 1. Validate: inputs and options, then everything loaded before any long computation.
-    _check_inputs(keypoints, camera)
+    validate_inputs(keypoints, camera)
     opts.check()
     messages: list[str] = check_inputs(keypoints, camera, seed=opts.seed)  # plausibility (one-line warnings)
     # Frame rate: lift at the model's rate, back to the input's frame times at the end.
     keypoints, camera, rate_plan = framerate.to_model_rate(keypoints, camera, times=frame_times)
     # Gravity, part 1: an up from the camera file or the user, else estimated (part 2).
     camera, up_source = gravity.prepare_camera(
-        camera, opts.up, keypoints.num_frames, _image_size(keypoints, camera)
+        camera, opts.up, keypoints.num_frames, image_size_of(keypoints, camera)
     )
-    image_size = _image_size(keypoints, camera)
+    image_size = image_size_of(keypoints, camera)
     den, schedule = _load_denoiser(keypoints, opts, denoiser) if opts.method == "anylift" else (None, None)
     plan = hoi.plan_objects(
         keypoints, den.num_object_keypoints if den else 0, den.object_category if den else None,
@@ -282,41 +282,6 @@ def lift_with_report(
         proportion_scale=float(proportion), ground_offset=offset, warnings=messages, object_fit=object_fit,
         gravity=grav, **info,
     )  # fmt: skip
-
-
-def _check_inputs(keypoints, camera) -> None:
-    if not isinstance(keypoints, Keypoints2D):
-        raise InputError(f"is a {type(keypoints).__name__}", field="keypoints", expected="a Keypoints2D")
-    if camera is not None:
-        if not isinstance(camera, Camera):
-            raise InputError(f"is a {type(camera).__name__}", field="camera", expected="a Camera or None")
-        check_frames_match(keypoints, camera)
-    elif keypoints.image_size is None:
-        raise InputError(
-            "the image size is unknown and there is no camera file",
-            path=keypoints.path,
-            field="image_size",
-            expected="[width, height] in the keypoints file",
-            fix="Pass a camera file (--camera) or keypoints that state the image size",
-        )
-    mask = rep.visibility_mask(keypoints.keypoints)
-    if not (mask.sum(1) >= 4).any():
-        raise InputError(
-            f"no frame has 4 or more keypoints with a score >= {rep.DEFAULT_SCORE_THRESHOLD}: "
-            "no person to lift",
-            path=keypoints.path,
-            field="keypoints",
-            expected="a detected person in at least one frame",
-        )
-
-
-def _image_size(keypoints: Keypoints2D, camera: Camera | None) -> tuple[int, int]:
-    if keypoints.image_size is not None:
-        return tuple(keypoints.image_size)
-    if camera is not None and camera.image_size is not None:
-        return tuple(camera.image_size)
-    k = camera.K  # principal point at the centre is the usual case
-    return (max(1, round(2 * k[0, 2])), max(1, round(2 * k[1, 2])))
 
 
 def _load_denoiser(keypoints: Keypoints2D, opts: LiftOptions, denoiser) -> tuple[TimedDenoiser, Any]:

@@ -1,4 +1,4 @@
-"""Plausibility checks of a lift: inputs before the long part, the result after it.
+"""Checks of a lift: inputs valid and plausible before the long part, the result after it.
 
 A file can be well-formed and still describe nothing liftable: every keypoint on one pixel, a
 person seen in one frame of eighty, a frame rate of 1e-300, a camera that puts the person
@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from anylift.errors import InputError
-from anylift.io.cameras import Camera
+from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
-from anylift.representation import BODY_SIZE_M, HIPS, visibility_mask
+from anylift.representation import BODY_SIZE_M, DEFAULT_SCORE_THRESHOLD, HIPS, visibility_mask
 
 MIN_FPS, MAX_FPS = 1.0, 1000.0
 """Frame rates a lift accepts (frames per second)."""
@@ -168,3 +168,39 @@ def check_result(motion: Motion) -> list[str]:
             f"the lifted person is {height:.2f} m tall (median over frames; people are {lo:g} to {hi:g} m)"
         )
     return warnings
+
+
+def validate_inputs(keypoints: Keypoints2D, camera: Camera | None) -> None:
+    """Raise InputError unless ``keypoints`` (and ``camera``) are what :func:`anylift.pipeline.lift` takes."""
+    if not isinstance(keypoints, Keypoints2D):
+        raise InputError(f"is a {type(keypoints).__name__}", field="keypoints", expected="a Keypoints2D")
+    if camera is not None:
+        if not isinstance(camera, Camera):
+            raise InputError(f"is a {type(camera).__name__}", field="camera", expected="a Camera or None")
+        check_frames_match(keypoints, camera)
+    elif keypoints.image_size is None:
+        raise InputError(
+            "the image size is unknown and there is no camera file",
+            path=keypoints.path,
+            field="image_size",
+            expected="[width, height] in the keypoints file",
+            fix="Pass a camera file (--camera) or keypoints that state the image size",
+        )
+    mask = visibility_mask(keypoints.keypoints)
+    if not (mask.sum(1) >= 4).any():
+        raise InputError(
+            f"no frame has 4 or more keypoints with a score >= {DEFAULT_SCORE_THRESHOLD}: no person to lift",
+            path=keypoints.path,
+            field="keypoints",
+            expected="a detected person in at least one frame",
+        )
+
+
+def image_size_of(keypoints: Keypoints2D, camera: Camera | None) -> tuple[int, int]:
+    """(W, H) pixels: the keypoints' image size, else the camera's, else twice the principal point."""
+    if keypoints.image_size is not None:
+        return tuple(keypoints.image_size)
+    if camera is not None and camera.image_size is not None:
+        return tuple(camera.image_size)
+    k = camera.K  # principal point at the centre is the usual case
+    return (max(1, round(2 * k[0, 2])), max(1, round(2 * k[1, 2])))
