@@ -45,18 +45,7 @@ for _p in (_REPO, _REPO / "engine", _REPO / "benchmarks"):
 
 import numpy as np  # noqa: E402
 
-TRAIN_ONLY = (
-    "walk",
-    "jump",
-    "dance_a",
-    "punch",
-    "kick",
-    "roll",
-    "crawl",
-    "getup_facedown",
-    "spin",
-    "backflip",
-)
+from anylift.data.mocap import TRAIN_CLIPS as TRAIN_ONLY  # noqa: E402  (renders use training clips only)
 
 # person: clip, start position (x, y) of its pelvis at frame 0, heading (deg, 0 = +x), scale,
 # colour (RGB), first frame shown (None: from the start).
