@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from anylift.errors import InputError
-from anylift.io.keypoints import Keypoints2D, ObjectTrack, read_keypoints, track_person, write_keypoints
+from anylift.io.detector_keypoints import track_person
+from anylift.io.keypoints import Keypoints2D, ObjectTrack, read_keypoints, write_keypoints
 from anylift.skeletons import COCO17_JOINTS, SKELETONS
 
 
