@@ -64,6 +64,7 @@ class FunctionJob:
     """
 
     def __init__(self, fn: Callable[[ProgressFn, threading.Event], Any], *, name: str = "AnyLift job"):
+        self.warnings: list[str] = []  # ``fn`` may append one-line warnings for the add-on to show
         self.fn = fn
         self.name = name
 
@@ -72,6 +73,10 @@ class FunctionJob:
 
     def __repr__(self) -> str:
         return f"FunctionJob({self.name!r})"
+
+
+WARNING_PREFIX = "anylift: warning: "
+"""How the engine's command line prints a warning (one line each, ``docs/formats.md``)."""
 
 
 class CommandJob:
@@ -87,7 +92,8 @@ class CommandJob:
 
     Exit code 2 is the engine's "user error": its last stderr line (``anylift: error: ...``)
     becomes the message. Any other non-zero code is reported with the last stderr lines.
-    stdout is discarded.
+    stdout is discarded. ``anylift: warning: ...`` lines are kept in :attr:`warnings` (the text
+    after the prefix), for the add-on to show.
     """
 
     def __init__(
@@ -106,8 +112,10 @@ class CommandJob:
         self.env = env
         self.cwd = cwd
         self.terminate_timeout = terminate_timeout
+        self.warnings: list[str] = []
 
     def run(self, progress: ProgressFn, cancel: threading.Event) -> Any:
+        self.warnings = []
         try:
             proc = subprocess.Popen(
                 self.argv,
@@ -142,6 +150,9 @@ class CommandJob:
             assert proc.stderr is not None
             for line in proc.stderr:
                 report = _parse_progress_line(line)
+                if line.startswith(WARNING_PREFIX):
+                    self.warnings.append(line[len(WARNING_PREFIX) :].strip())
+                    continue
                 if report is None:
                     if line.strip():
                         tail.append(line.rstrip())

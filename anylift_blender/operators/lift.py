@@ -77,19 +77,20 @@ def lift_command(request: LiftRequest, engine: EngineSettings) -> list[str]:
     return argv
 
 
-def _lift_in_process(request: LiftRequest, engine: EngineSettings):
+def _lift_in_process(request: LiftRequest, engine: EngineSettings, warnings: list[str]):
     def run(progress, cancel) -> str:
         from anylift.io.cameras import read_camera
         from anylift.io.motion import write_motion
         from anylift.io.people import select_person
+        from anylift.lifting.checks import check_result
         from anylift.lifting.gravity import parse_up
-        from anylift.pipeline import lift
+        from anylift.pipeline import lift_with_report
 
         # Any keypoints file; of several people the one asked for (or the file's default).
         person = request.person if request.person >= 0 else None
         keypoints, _, people = select_person(request.keypoints, person)
         camera = read_camera(request.camera) if request.camera else None
-        motion = lift(
+        report = lift_with_report(
             keypoints,
             camera,
             checkpoint=engine.checkpoint_path or None,
@@ -107,7 +108,8 @@ def _lift_in_process(request: LiftRequest, engine: EngineSettings):
         )
         if cancel.is_set():
             raise jobs.JobCancelled("Lift")
-        write_motion(request.out, motion)
+        write_motion(request.out, report.motion)
+        warnings.extend(" ".join(w.split()) for w in [*report.warnings, *check_result(report.motion)])
         return request.out
 
     return run
@@ -120,9 +122,13 @@ def make_lift_job(request: LiftRequest, settings: EngineSettings) -> Any:
         ValueError: no way to reach the engine (message says which preference to set).
     """
     argv = lift_command(request, settings)[1:]
-    return engine.make_job(
-        "Lift", engine.LIFT, _lift_in_process(request, settings), argv, request.out, settings
+    warnings: list[str] = []
+    job = engine.make_job(
+        "Lift", engine.LIFT, _lift_in_process(request, settings, warnings), argv, request.out, settings
     )
+    if isinstance(job, jobs.FunctionJob):  # in-process: the lift's warnings land in the job's list
+        job.warnings = warnings
+    return job
 
 
 def bake_lifted(scene: bpy.types.Scene, path: str) -> Any:
@@ -196,7 +202,8 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
             baked = bake_lifted(target, path)
             if request.person >= 0:  # one armature per person, named by its track id
                 baked.armature.name = f"SMPL person {request.person}"
-            return f"Lifted and baked onto '{baked.armature.name}' ({path})"
+            said = "".join(f" Warning: {w}" for w in job.warnings)  # the engine's one-line warnings
+            return f"Lifted and baked onto '{baked.armature.name}' ({path}).{said}"
 
         return engine.run_for_operator(
             self, job, done, started="Lifting in the background (see the AnyLift panel)"

@@ -317,3 +317,17 @@ def test_loading_a_file_cancels_the_job(addon):
     bpy.ops.wm.read_homefile(use_empty=True)
     assert runner.wait(5) and runner.cancel_event.is_set()
     assert not jobs.is_running() and not bpy.app.timers.is_registered(jobs._tick)
+
+
+def test_command_job_keeps_the_engines_warning_lines():
+    """`anylift: warning: ...` lines on stderr are kept for the add-on to show, not taken as errors."""
+    script = (
+        "import sys; print('anylift: warning: the person is seen in 3 of 40 frames', file=sys.stderr); "
+        "print('noise', file=sys.stderr); print('anylift: warning: far away', file=sys.stderr)"
+    )
+    job = runner_module.CommandJob([sys.executable, "-c", script], name="Engine", result="ok")
+    r = runner_module.JobRunner(job)
+    r.run_blocking()
+    assert r.state == "done" and r.result == "ok"
+    assert job.warnings == ["the person is seen in 3 of 40 frames", "far away"]
+    assert runner_module.FunctionJob(lambda p, c: 1).warnings == []
