@@ -511,7 +511,9 @@ class _Solution:
         self.switches = switches
         anim = target.animation_data
         self.action = anim.action if anim is not None else None
-        self.slot = anim.action_slot if anim is not None and self.action is not None else None
+        # Blender 4.4+ binds an action through a slot; 4.2/4.3 have no slots.
+        bound = anim is not None and self.action is not None
+        self.slot = getattr(anim, "action_slot", None) if bound else None
         pose = target.pose.bones
         self.saved_basis = {n: pose[n].matrix_basis.copy() for n in keyed}
         self.saved_modes = {n: pose[n].rotation_mode for n in keyed}
@@ -530,7 +532,7 @@ class _Solution:
         if self.action is not None:
             anim = self.target.animation_data
             anim.action = self.action
-            if self.slot is not None:
+            if self.slot is not None and hasattr(anim, "action_slot"):
                 anim.action_slot = self.slot
         self.target.update_tag()
 

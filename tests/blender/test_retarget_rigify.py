@@ -30,6 +30,8 @@ bpy.ops.object.armature_human_metarig_add()
 bpy.ops.pose.rigify_generate()
 bpy.ops.object.mode_set(mode="OBJECT")
 bpy.ops.wm.save_as_mainfile(filepath=sys.argv[1], check_existing=False)
+import os
+os._exit(0)  # the bpy module of Blender 4.2/4.5 may crash at exit once rigify registered its panels
 """
 
 # SMPL bone -> the generated rig's deform bone that shows it (limbs and their ends).
