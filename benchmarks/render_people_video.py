@@ -167,10 +167,17 @@ def render(out: Path, scene_name: str, size=(640, 360), fit_iterations: int = 80
     import bpy
     import cv2
     from mathutils import Matrix
-    from render_test_video import _box_uv_object, _cuboid, _image_material, _texture, body_fit
+    from render_test_video import (
+        _box_uv_object,
+        _cuboid,
+        _image_material,
+        _texture,
+        body_fit,
+        camera_and_render,
+    )
 
     from anylift.geometry.camera import project
-    from anylift_blender.baking.camera import blender_camera_matrices, set_intrinsics
+    from anylift_blender.baking.camera import blender_camera_matrices
 
     spec = SCENES[scene_name]
     fps, frames = float(spec["fps"]), round(spec["fps"] * spec["seconds"])
@@ -229,20 +236,7 @@ def render(out: Path, scene_name: str, size=(640, 360), fit_iterations: int = 80
         mesh.shade_smooth()
         scene.collection.objects.link(bpy.data.objects.new(f"Person{p}", mesh))
         meshes.append(mesh)
-    cam_obj = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
-    scene.collection.objects.link(cam_obj)
-    scene.camera = cam_obj
-    cam_obj.data.clip_start, cam_obj.data.clip_end = 0.05, 200.0
-    set_intrinsics(cam_obj, scene, K, size)
-    scene.render.engine = "BLENDER_WORKBENCH"
-    shading = scene.display.shading
-    shading.light, shading.color_type, shading.show_shadows = "STUDIO", "TEXTURE", True
-    scene.display.render_aa = "5"
-    scene.render.image_settings.file_format = "PNG"
-    scene.render.fps = round(fps)
-    world = bpy.data.worlds.new("World")
-    world.color = (0.55, 0.65, 0.8)
-    scene.world = world
+    cam_obj = camera_and_render(scene, K, size, fps)
     mats = blender_camera_matrices(w2c)
     started = time.time()
     writer = cv2.VideoWriter(str(out / "video.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps, tuple(size))

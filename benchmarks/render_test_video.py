@@ -154,6 +154,29 @@ def make_camera(kind: str, seed: int, frames: int, track: np.ndarray, size: tupl
     return tj.predefined_trajectory(kind, frames, track, seed=seed, split="test", fps=fps, image_size=size)
 
 
+def camera_and_render(scene, K: np.ndarray, size: tuple[int, int], fps: float):
+    """The scene's camera (K, image size) and the Workbench PNG render settings both test videos use."""
+    import bpy
+
+    from anylift_blender.baking.camera import set_intrinsics
+
+    cam_obj = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    scene.collection.objects.link(cam_obj)
+    scene.camera = cam_obj
+    cam_obj.data.clip_start, cam_obj.data.clip_end = 0.05, 200.0
+    set_intrinsics(cam_obj, scene, K, size)
+    scene.render.engine = "BLENDER_WORKBENCH"
+    shading = scene.display.shading
+    shading.light, shading.color_type, shading.show_shadows = "STUDIO", "TEXTURE", True
+    scene.display.render_aa = "5"
+    scene.render.image_settings.file_format = "PNG"
+    scene.render.fps = round(fps)
+    world = bpy.data.worlds.new("World")
+    world.color = (0.55, 0.65, 0.8)
+    scene.world = world
+    return cam_obj
+
+
 def render(
     out: Path, *, clip: str = "dance_b", start: int = 0, frames: int = 75, size=(640, 360), seed: int = 0,
     trajectory: str = "real_like", fps: float = 30.0, write_mp4: bool = True, fit_iterations: int = 120,
@@ -165,7 +188,7 @@ def render(
 
     from anylift.geometry.camera import project
     from anylift.io.cameras import write_camera
-    from anylift_blender.baking.camera import blender_camera_matrices, set_intrinsics
+    from anylift_blender.baking.camera import blender_camera_matrices
 
     out = Path(out)
     (out / "frames").mkdir(parents=True, exist_ok=True)
@@ -207,22 +230,7 @@ def render(
     body = bpy.data.objects.new("Body", mesh)
     scene.collection.objects.link(body)
 
-    cam_obj = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
-    scene.collection.objects.link(cam_obj)
-    scene.camera = cam_obj
-    cam_obj.data.clip_start, cam_obj.data.clip_end = 0.05, 200.0
-    set_intrinsics(cam_obj, scene, K, size)
-    scene.render.engine = "BLENDER_WORKBENCH"
-    shading = scene.display.shading
-    shading.light = "STUDIO"
-    shading.color_type = "TEXTURE"
-    shading.show_shadows = True
-    scene.display.render_aa = "5"
-    scene.render.image_settings.file_format = "PNG"
-    scene.render.fps = round(fps)
-    world = bpy.data.worlds.new("World")
-    world.color = (0.55, 0.65, 0.8)
-    scene.world = world
+    cam_obj = camera_and_render(scene, K, size, fps)
     mats = blender_camera_matrices(w2c)
     flat = np.empty(verts.shape[1] * 3)
     started = time.time()
