@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from anylift import representation as rep
 from anylift.body.model import load_body_model
 from anylift.errors import CheckpointError
 from anylift.fitting.smpl_fit import SmplFit, fit_smpl
@@ -246,7 +245,7 @@ def lift_with_report(
         report(progress, "triangulate", 1, 1)
         clock.lap("triangulate")
         # 7. SMPL fit.
-        fit = _fit(fused, std, keypoints, world, body, den.score_threshold, opts, progress, cancel)
+        fit = _fit(fused, std, keypoints, body, opts, progress, cancel)
         clock.lap("fit SMPL")
 
     # 8. Ground: the floor at z = 0.
@@ -319,18 +318,19 @@ def _to_world(points_lift: np.ndarray, world: ResultWorld) -> np.ndarray:
     return points_lift @ c2w[:3, :3].T + c2w[:3, 3]
 
 
-def _fit(fused, std, keypoints, world, body, threshold, opts, progress, cancel) -> SmplFit:
+def _fit(fused, std, keypoints, body, opts, progress, cancel) -> SmplFit:
     """SMPL fit to the fused keypoints: joints the samples disagree on weigh less (5 cm spread
-    halves the weight); keypoints seen in the input view carry their viewing rays."""
+    halves the weight)."""
     weights = None if std is None else 1.0 / (1.0 + (std / 0.05) ** 2)
-    seen = rep.visibility_mask(keypoints.keypoints[:, : hoi.NUM_BODY], threshold)
-    rays = fused - invert_rigid(world.camera.world_to_camera)[:, None, :3, 3]
-    rays = np.where(seen[..., None], rays / np.linalg.norm(rays, axis=-1, keepdims=True), 0.0)
-    rays[:, list(rep.HIPS)] = 0.0  # the hips keep their placed depth
     return fit_smpl(
-        fused, body, weights=weights, rays=rays, fps=keypoints.fps, config=opts.fit_config,
-        progress=progress, cancel=cancel,
-    )  # fmt: skip
+        fused,
+        body,
+        weights=weights,
+        fps=keypoints.fps,
+        config=opts.fit_config,
+        progress=progress,
+        cancel=cancel,
+    )
 
 
 def _smplify(keypoints, world, body, progress, cancel) -> SmplFit:

@@ -69,7 +69,6 @@ class SmplFitConfig:
     w_floor: float = 10.0
     contact_height: float = 0.12
     contact_speed: float = 0.25  # m/s
-    along_ray_weight: float = 1.0  # depth error of keypoints seen in the input view (``rays``)
     analytic_init: bool = True  # arms and legs start along the target bones (:func:`limb_pose`)
 
 
@@ -300,7 +299,6 @@ def fit_smpl(
     floor_z: float | None = None,
     config: SmplFitConfig | None = None,
     betas: np.ndarray | None = None,
-    rays: np.ndarray | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> SmplFit:
@@ -314,10 +312,6 @@ def fit_smpl(
         floor_z: the floor height when known (nothing goes below it), else None.
         config: weights and schedule.
         betas: (10,) keep this shape fixed instead of estimating it.
-        rays: (T, 17, 3) unit viewing directions of the keypoints seen in the input view (zero
-            where unseen). The error of such a keypoint along its ray (its depth) counts
-            ``config.along_ray_weight`` times, across it fully: the image fixes a seen keypoint's
-            ray, the 3D targets' depth is a guess the body's rigid bones may overrule.
         progress, cancel: see :mod:`anylift.progress` (stage ``"fit SMPL"``).
     Returns:
         :class:`SmplFit`.
@@ -336,7 +330,7 @@ def fit_smpl(
     torch.set_num_threads(1)
     try:
         if t_len <= FIT_CHUNK:
-            return _fit_clip(kp, w, body, fps, floor_z, cfg, betas, rays, progress, cancel)
+            return _fit_clip(kp, w, body, fps, floor_z, cfg, betas, progress, cancel)
         # Long clips: chunks overlapping by FIT_OVERLAP frames, joined at the overlap's middle;
         # the first chunk's shape is kept for the rest (bounded memory, linear time).
         stride = FIT_CHUNK - FIT_OVERLAP
@@ -351,7 +345,7 @@ def fit_smpl(
 
             fit = _fit_clip(
                 kp[part], w[part], body, fps, floor_z, cfg, betas,
-                None if rays is None else np.asarray(rays)[part], relay if progress else None, cancel,
+                relay if progress else None, cancel,
             )  # fmt: skip
             betas = fit.betas
             parts.append((start, end, fit))
@@ -377,7 +371,7 @@ def _join(parts: list[tuple[int, int, SmplFit]], t_len: int) -> SmplFit:
     return SmplFit(betas=parts[0][2].betas, final_error=error, losses=losses, **cat)
 
 
-def _fit_clip(kp, w, body, fps, floor_z, cfg, betas, rays, progress, cancel) -> SmplFit:
+def _fit_clip(kp, w, body, fps, floor_z, cfg, betas, progress, cancel) -> SmplFit:
     """:func:`fit_smpl` on one chunk (validated (T, 17, 3) targets, (T, 17) weights)."""
     t_len = kp.shape[0]
 
@@ -422,10 +416,6 @@ def _fit_clip(kp, w, body, fps, floor_z, cfg, betas, rays, progress, cancel) -> 
         fixed_betas.clone() if fixed_betas is not None else torch.zeros(1, NUM_BETAS, dtype=dtype)
     ).requires_grad_(fixed_betas is None)
     target = torch.tensor(kp, dtype=dtype)
-    ray = None
-    if rays is not None and cfg.along_ray_weight < 1.0:
-        ray = torch.tensor(np.nan_to_num(np.asarray(rays, dtype=np.float64)), dtype=dtype)
-        ray_discount = 1.0 - float(cfg.along_ray_weight)
     wt = torch.tensor(w, dtype=dtype)
     wsum = wt.sum().clamp_min(1e-6)
     contact = torch.tensor(contact_labels(kp, w, fps, cfg.contact_height, cfg.contact_speed), dtype=dtype)
@@ -433,10 +423,7 @@ def _fit_clip(kp, w, body, fps, floor_z, cfg, betas, rays, progress, cancel) -> 
 
     def losses(stage: int) -> dict[str, torch.Tensor]:
         joints, kps = layer(be, go, bp, tr)
-        diff = kps - target
-        d2 = (diff**2).sum(-1)
-        if ray is not None:
-            d2 = d2 - ray_discount * (diff * ray).sum(-1) ** 2
+        d2 = ((kps - target) ** 2).sum(-1)
         out = {"keypoints": (wt * d2).sum() / wsum}
         if t_len >= 3:
             acc = joints[2:] - 2 * joints[1:-1] + joints[:-2]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
-from anylift.lifting.scale import BONES
+from anylift.lifting.scale import BONES, bone_lengths
 
 MEDIAN_SECONDS = 1.0
 SMOOTH_SECONDS = 0.5
@@ -33,7 +33,6 @@ def depth_scales(
     reference_keypoints: np.ndarray,
     *,
     fps: float = 30.0,
-    bones: tuple[tuple[int, int], ...] = BONES,
 ) -> np.ndarray:
     """(T,) per-frame factors about the camera centres that give ``points`` the reference size.
 
@@ -44,10 +43,8 @@ def depth_scales(
         fps: frame rate (the smoothing windows are in seconds).
     """
     pts = np.asarray(points, dtype=np.float64)
-    i, j = np.array(bones).T
-    ref = np.linalg.norm(
-        np.asarray(reference_keypoints, dtype=np.float64)[i] - reference_keypoints[j], axis=-1
-    )
+    i, j = np.array(BONES).T
+    ref = bone_lengths(np.asarray(reference_keypoints, dtype=np.float64)[None])
     bone = pts[:, i] - pts[:, j]  # (T, B, 3)
     length = np.linalg.norm(bone, axis=-1)
     mid = 0.5 * (pts[:, i] + pts[:, j])
