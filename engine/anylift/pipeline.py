@@ -201,12 +201,17 @@ def lift_with_report(
     info: dict[str, Any] = {}
     proportion, samples_world, std = 1.0, None, None
     obj_world = obj_spread = None  # (T, M, 3) fused object keypoints, (T, M) sample spread
-    grav = None  # gravity.Gravity (anylift method)
     if opts.method == "smplify":
         report(progress, "prepare", 1, 1)
         clock.lap("prepare")
         fit = _smplify(keypoints, world, body, progress, cancel)
         clock.lap("fit SMPL")
+        # Gravity as for AnyLift (the optimizer assumed the first frame's camera level).
+        grav, _, world, _ = gravity.level(fit.keypoints3d, world, keypoints.fps, up_source)
+        fit = gravity.move_fit(fit, grav.rotation)
+        ankle = gravity.ankle_height(body)
+        grav, _, world, _ = gravity.to_floor(grav, fit.keypoints3d, world, keypoints.fps, ankle)
+        fit = gravity.move_fit(fit, np.eye(3), grav.floor_offset)
         fused = fit.keypoints3d
     else:
         # 3-4. Windows, views, sampling; 5. triangulation into the result world.
@@ -272,6 +277,7 @@ def lift_with_report(
         samples_keypoints3d=samples_world if std is not None else None,
         **spread.motion_fields(samples_world if std is not None else None),
         **hoi.motion_fields(plan, object_fit),
+        person=keypoints.person, up=world.rotation.T[:, 2], up_source=grav.source,
     )  # fmt: skip
     motion = framerate.back_to_input(motion, rate_plan)
     clock.total()

@@ -53,17 +53,25 @@ def test_default_person_all_people_and_frame_rate(files, tmp_path, capsys):
     assert "up: estimated, confidence" in out  # an untrained tiny model: no figures to check here
     m = read_motion(tmp_path / "r.npz")
     assert m.num_frames == 12 and m.fps == pytest.approx(10.0)  # lifted at 30 fps, back at the input's
+    assert m.person == 2 and m.up_source == "estimated" and m.up.shape == (3,)
     assert _lift(files, tmp_path, "--all") == 0
-    assert (
-        read_motion(tmp_path / "r_2.npz").num_frames == 12
-        and read_motion(tmp_path / "r_5.npz").num_frames == 12
-    )
+    for pid in (2, 5):
+        r = read_motion(tmp_path / f"r_{pid}.npz")
+        assert r.num_frames == 12 and r.person == pid
 
 
 def test_person_and_up_override_and_errors(files, tmp_path, capsys):
     assert _lift(files, tmp_path, "--person", "5", "--up", "camera") == 0
     out = capsys.readouterr().out
     assert "person 5 (as asked" in out and "up: given" in out
+    m = read_motion(tmp_path / "r.npz")
+    # No camera file: the up is given in the static camera's frame (OpenCV: y down).
+    assert m.person == 5 and m.up_source == "given"
+    np.testing.assert_allclose(m.up, [0.0, -1.0, 0.0], atol=1e-9)
+    assert _lift(files, tmp_path, "--up", "0,-4,3") == 0
+    m = read_motion(tmp_path / "r.npz")
+    np.testing.assert_allclose(m.up, [0.0, -0.8, 0.6], atol=1e-9)
+    np.testing.assert_allclose(m.world_to_camera[0, :3, :3] @ [0.0, 0.0, 1.0], [0.0, -0.8, 0.6], atol=1e-9)
     assert _lift(files, tmp_path, "--person", "4") == 2
     assert "no person 4" in capsys.readouterr().err
     assert _lift(files, tmp_path, "--up", "0,0") == 2

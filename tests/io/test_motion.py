@@ -32,8 +32,11 @@ TABLE = {
     "object_rotation": (N, T, 3, 3),
     "object_translation": (N, T, 3),
     "object_scale": (N,),
+    "person": (),
+    "up": (3,),
+    "up_source": (),
 }
-STRING_KEYS = {"format", "body_model", "object_names"}
+STRING_KEYS = {"format", "body_model", "object_names", "up_source"}
 
 
 def make_motion(optional=True, seed=0, **changes):
@@ -63,6 +66,9 @@ def make_motion(optional=True, seed=0, **changes):
             object_rotation=Rotation.random(N * T, random_state=seed + 1).as_matrix().reshape(N, T, 3, 3),
             object_translation=rng.normal(size=(N, T, 3)),
             object_scale=np.array([1.0, 0.5]),
+            person=7,
+            up=np.array([0.0, -1.0, 0.0]),
+            up_source="estimated",
         )
     kw.update(changes)
     return Motion(**kw)
@@ -107,6 +113,11 @@ def test_round_trip(tmp_path, optional):
     assert back.num_frames == T
 
 
+def test_up_is_stored_as_a_unit_vector():
+    m = make_motion(up=np.array([0.0, 0.0, 2.0]), up_source="file")
+    np.testing.assert_allclose(m.up, [0.0, 0.0, 1.0])
+
+
 def test_construction_converts_to_float64_and_copies():
     joints = np.zeros((T, 24, 3), dtype=np.float32)
     m = make_motion(optional=False, joints=joints)
@@ -141,6 +152,12 @@ def test_construction_converts_to_float64_and_copies():
         ),
         ({"object_translation": np.zeros((N, T + 1, 3))}, "object_translation", "(2, 6, 3)"),
         ({"object_scale": np.array([1.0, 0.0])}, "object_scale[1]", "positive"),
+        ({"person": 2.5}, "person", "integer"),
+        ({"person": True}, "person", "integer"),
+        ({"up": np.zeros(3)}, "up", "non-zero"),
+        ({"up": np.ones(2)}, "up", "(3,)"),
+        ({"up_source": None}, "up", "together"),
+        ({"up_source": "guessed"}, "up_source", "estimated"),
     ],
 )
 def test_construction_rejects(changes, field, word):
@@ -169,6 +186,11 @@ def _save(path, **arrays):
         (lambda a: a.pop("object_names"), "object_names", "alongside"),
         (lambda a: a.update(object_scale=np.ones(3)), "object_scale", "(2,)"),
         (lambda a: a.update(keypoints3d=np.full((T, 17, 3), np.nan)), "keypoints3d[0][0][0]", "finite"),
+        (lambda a: a.update(person=np.array("three")), "person", "numeric"),
+        (lambda a: a.update(person=np.array(1.5)), "person", "integer"),
+        (lambda a: a.pop("up_source"), "up", "together"),
+        (lambda a: a.update(up_source=np.array("sky")), "up_source", "given"),
+        (lambda a: a.update(up=np.zeros(3)), "up", "non-zero"),
     ],
 )
 def test_bad_files(tmp_path, edit, field, word):

@@ -97,3 +97,54 @@ def test_floor_level_follows_the_resting_feet():
     assert gravity.floor_level(raised, 30.0, ankle=base) == pytest.approx(0.7, abs=1e-9)
     flying = pts + np.linspace(0, 30, len(pts))[:, None, None]  # always moving fast: no contact
     assert gravity.floor_level(flying, 30.0, ankle=0.0) is None
+
+
+def test_move_fit_turns_and_lowers_a_posed_body_consistently():
+    from anylift.body.model import load_body_model
+    from anylift.fitting.smpl_fit import SmplFit
+
+    body = load_body_model(None, device="cpu")
+    rng = np.random.default_rng(3)
+    betas = rng.normal(size=10) * 0.5
+    orient, pose, transl = rng.normal(size=(4, 3)), rng.normal(size=(4, 69)) * 0.2, rng.normal(size=(4, 3))
+
+    def posed(o, t):
+        out = body.forward(betas=betas[None], global_orient=o, body_pose=pose, transl=t)
+        return out.joints.detach().double().numpy(), out.keypoints.detach().double().numpy()
+
+    joints, kp = posed(orient, transl)
+    fit = SmplFit(betas, orient, pose, transl, joints, kp, 0.0)
+    rot = Rotation.from_euler("xz", [30.0, -50.0], degrees=True).as_matrix()
+    moved = gravity.move_fit(fit, rot, 0.4)
+    np.testing.assert_allclose(moved.joints, joints @ rot.T - [0, 0, 0.4], atol=1e-9)
+    again, _ = posed(moved.global_orient, moved.transl)  # the body model agrees with the moved joints
+    np.testing.assert_allclose(again, moved.joints, atol=1e-4)
+    assert gravity.move_fit(fit, np.eye(3)) is fit
+
+
+def test_smplify_result_is_levelled_when_the_static_camera_looks_down():
+    """No camera file: the static camera is only assumed level; SMPLify's result is turned upright
+    by the estimated up and reports it (up, up_source) like AnyLift's."""
+    from anylift.data.trajectories import look_at
+    from anylift.geometry.camera import project
+    from anylift.io.cameras import static_camera
+    from anylift.pipeline import lift_with_report
+
+    pts = load_clip("walk", fps=30.0).keypoints3d[:45]
+    pts = pts - np.array([pts[..., 0].mean(), pts[..., 1].mean(), 0.0])
+    pitch = 30.0
+    eye = np.array([0.0, -6.0, 1.0 + 6.0 * np.tan(np.radians(pitch))])
+    w2c = np.tile(look_at(eye, np.array([0.0, 0.0, 1.0])), (len(pts), 1, 1))
+    cam = static_camera(len(pts), (640, 360))
+    uv = project(pts, cam.K, w2c)
+    kp = Keypoints2D(np.concatenate([uv, np.full_like(uv[..., :1], 0.9)], -1), 30.0, (640, 360))
+    m = lift_with_report(kp, None, method="smplify").motion
+    assert m.up_source == "estimated"
+    # The true up in the static camera's frame (OpenCV axes) is the camera's view of world +Z; the
+    # level-camera assumption ((0, -1, 0)) is 30 deg off it, the estimate (measured 7.6) well under half.
+    true_up = w2c[0, :3, :3] @ [0.0, 0.0, 1.0]
+    assert np.degrees(np.arccos(np.clip(m.up @ true_up, -1, 1))) < 12.0
+    np.testing.assert_allclose(m.world_to_camera[0, :3, :3] @ [0.0, 0.0, 1.0], m.up, atol=1e-9)
+    # The fit was turned with the world: its joints still sit on the input rays.
+    err = np.linalg.norm(project(m.keypoints3d, m.intrinsics, m.world_to_camera) - uv, axis=-1)
+    assert np.median(err) < 15.0, np.median(err)

@@ -149,6 +149,7 @@ class Keypoints2D:
         objects: object tracks with the same T.
         source_skeleton: the joint set the file used before conversion to COCO-17.
         path: the file it was read from (named in error messages), or None.
+        person: the track id of these keypoints in a several-people file (formats.md), or None.
     """
 
     keypoints: np.ndarray
@@ -157,6 +158,7 @@ class Keypoints2D:
     objects: list[ObjectTrack] = field(default_factory=list)
     source_skeleton: str = "coco17"
     path: str | None = None
+    person: int | None = None
 
     def __post_init__(self) -> None:
         self.path = None if self.path is None else os.fspath(self.path)

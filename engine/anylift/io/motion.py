@@ -2,9 +2,10 @@
 
 The file holds exactly the keys of ``docs/formats.md``'s motion table: the required ones
 always, the optional ones (``keypoints3d_std``, ``samples_keypoints3d``, ``root_std``,
-``keypoints3d_pose_std``, the four
-``object_*``) only when present. Strings (``format``, ``body_model``, ``object_names``) are
-numpy unicode arrays, so ``np.load(path, allow_pickle=False)`` opens every file we write.
+``keypoints3d_pose_std``, the four ``object_*``, ``person``, ``up`` and ``up_source``) only when
+present (every lift writes ``up`` and ``up_source``). Strings (``format``, ``body_model``,
+``object_names``, ``up_source``) are numpy unicode arrays, so ``np.load(path, allow_pickle=False)``
+opens every file we write.
 Readers ignore keys they do not know (newer files may add some).
 """
 
@@ -60,7 +61,12 @@ OPTIONAL_KEYS = (
     "object_rotation",
     "object_translation",
     "object_scale",
+    "person",
+    "up",
+    "up_source",
 )
+UP_SOURCES = ("file", "estimated", "given")
+"""Where a result's ``up`` came from: the camera file, estimated from the body and footage, ``--up``."""
 _OBJECT_KEYS = ("object_names", "object_rotation", "object_translation", "object_scale")
 
 
@@ -88,6 +94,10 @@ class Motion:
         object_rotation: (N, T, 3, 3) object frame -> world rotations.
         object_translation: (N, T, 3) object origins in the world, metres.
         object_scale: (N,) uniform scale of each object's canonical keypoints.
+        person: optional track id lifted (several-people keypoints).
+        up: optional (3,) unit up direction used, in the camera file's world (the static
+            camera's frame without one); +Z of this result's world.
+        up_source: optional, with ``up``: one of :data:`UP_SOURCES`.
         path: (init only, not stored) the file named in validation errors.
     """
 
@@ -109,6 +119,9 @@ class Motion:
     object_rotation: np.ndarray | None = None
     object_translation: np.ndarray | None = None
     object_scale: np.ndarray | None = None
+    person: int | None = None
+    up: np.ndarray | None = None
+    up_source: str | None = None
     path: InitVar[str | os.PathLike | None] = None
 
     def __post_init__(self, path: str | os.PathLike | None) -> None:
@@ -189,6 +202,28 @@ class Motion:
                 )
             self.samples_keypoints3d = arr("samples_keypoints3d", s, (num_samples, t, 17, 3))
 
+        if self.person is not None:
+            if isinstance(self.person, bool) or not float(self.person).is_integer():
+                raise InputError(
+                    f"is {self.person!r}", path=path, field="person", expected="an integer track id"
+                )
+            self.person = int(self.person)
+        if (self.up is None) != (self.up_source is None):
+            raise InputError(
+                "given alone", path=path, field="up" if self.up is not None else "up_source",
+                expected="up and up_source together, or neither",
+            )  # fmt: skip
+        if self.up is not None:
+            up = arr("up", self.up, (3,))
+            norm = float(np.linalg.norm(up))
+            if norm < 1e-9:
+                raise InputError("is the zero vector", path=path, field="up", expected="a non-zero direction")
+            self.up = up / norm
+            if self.up_source not in UP_SOURCES:
+                raise InputError(f"is {self.up_source!r}", path=path, field="up_source",
+                                 expected=" or ".join(f'"{s}"' for s in UP_SOURCES))  # fmt: skip
+            self.up_source = str(self.up_source)
+
         given = [k for k in _OBJECT_KEYS if getattr(self, k) is not None]
         if given and len(given) != len(_OBJECT_KEYS):
             missing = [k for k in _OBJECT_KEYS if k not in given]
@@ -258,6 +293,11 @@ class Motion:
             out["object_rotation"] = self.object_rotation
             out["object_translation"] = self.object_translation
             out["object_scale"] = self.object_scale
+        if self.person is not None:
+            out["person"] = np.array(self.person, dtype=np.int64)
+        if self.up is not None:
+            out["up"] = self.up
+            out["up_source"] = np.array(self.up_source)
         return out
 
 
@@ -295,6 +335,12 @@ def read_motion(path: str | os.PathLike) -> Motion:
             arrays, "keypoints3d_pose_std", path=path, shape=(t, 17), required=False
         ),
     }
+    if "person" in arrays:
+        person = npz_array(arrays, "person", path=path, shape=())
+        kw["person"] = person.item()
+    if "up" in arrays or "up_source" in arrays:
+        kw["up"] = npz_array(arrays, "up", path=path, shape=(3,), required=False)
+        kw["up_source"] = npz_string(arrays, "up_source", path=path, required=False)
     if "object_names" in arrays:
         names = arrays["object_names"]
         if names.dtype.kind not in "US" or names.ndim != 1:

@@ -85,7 +85,7 @@ class People:
         """The :class:`Keypoints2D` of ``person`` (default: the default person)."""
         pid = self.default if person is None else int(person)
         return Keypoints2D(keypoints=self.track(pid).keypoints, fps=self.fps, image_size=self.image_size,
-                           source_skeleton=self.source_skeleton, path=self.path)  # fmt: skip
+                           source_skeleton=self.source_skeleton, path=self.path, person=pid)  # fmt: skip
 
     def table(self) -> str:
         """id, first-last frame, frames seen, mean height (px): one line per track."""
@@ -170,7 +170,7 @@ def select_person(
     kp = people.keypoints2d(person)
     if not multi:
         kp = read_keypoints(path)  # keep objects and everything else of a single-person file
-    return kp, (people.default if person is None else int(person)) if multi else None, people
+    return kp, kp.person, people
 
 
 def write_people(path: str | os.PathLike, people: People) -> None:

@@ -83,6 +83,23 @@ def to_floor(grav: Gravity, points, world: ResultWorld, fps: float, ankle: float
     return replace(grav, floor_offset=level), points - shift, world, extra
 
 
+def move_fit(fit, rotation: np.ndarray, lowered_by: float | None = None):
+    """An SMPL fit (:class:`~anylift.fitting.smpl_fit.SmplFit`) turned by ``rotation`` (3, 3) about
+    the world origin, then moved down by ``lowered_by`` metres (None: not moved)."""
+    from scipy.spatial.transform import Rotation
+
+    rot = np.asarray(rotation, dtype=np.float64)
+    shift = np.array([0.0, 0.0, lowered_by or 0.0])
+    if np.allclose(rot, np.eye(3)) and not shift.any():
+        return fit
+    pelvis_rest = fit.joints[:, 0] - fit.transl  # the pelvis is at pelvis_rest + transl in any pose
+    orient = Rotation.from_matrix(rot) * Rotation.from_rotvec(fit.global_orient)
+    return replace(
+        fit, global_orient=orient.as_rotvec(), transl=(fit.joints[:, 0] @ rot.T - shift) - pelvis_rest,
+        joints=fit.joints @ rot.T - shift, keypoints3d=fit.keypoints3d @ rot.T - shift,
+    )  # fmt: skip
+
+
 def parse_up(text: str | None):
     """``--up`` text -> None, ``"camera"`` or a (3,) unit vector; InputError when malformed."""
     if text is None:
