@@ -7,7 +7,10 @@ The stages, in order (progress stage names in brackets); each lives in its own m
    surfaces before any long computation.
 2. **World and scale** [prepare]: :mod:`anylift.lifting.world` (the camera file's world, Z-up,
    metres); up-to-scale cameras get a metric scale from the body's image size
-   (:mod:`anylift.lifting.scale`).
+   (:mod:`anylift.lifting.scale`). **Gravity** (:mod:`anylift.lifting.gravity`): when neither the
+   camera file nor ``up`` fixes the world's up, the SMPLify baseline on the best-seen 10 s gives
+   the world the prior lifts in (the prior lifts a body upright in whatever world it is given, so
+   it cannot correct a wrong up); after 4 the lifted body's own contacts and standing axis refine it.
 3. **Sampling** [diffusion]: windows, input + virtual ring views, DDIM with the consistency hooks,
    robust triangulation, window blend (:mod:`anylift.lifting.sampling`).
 4. **Placement** [triangulate]: up-to-scale worlds rescaled to the body's proportions; each frame's
@@ -27,7 +30,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +40,8 @@ import torch
 from anylift.body.model import load_body_model
 from anylift.errors import CheckpointError
 from anylift.fitting.smpl_fit import SmplFit, fit_smpl
-from anylift.geometry.camera import invert_rigid, project
-from anylift.io.cameras import Camera
+from anylift.geometry.camera import invert_rigid, project, world_zup_from_camera
+from anylift.io.cameras import Camera, static_camera
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
 from anylift.lifting import framerate, gravity, spread
@@ -188,6 +191,14 @@ def lift_with_report(
         camera, opts.up, keypoints.num_frames, image_size_of(keypoints, camera)
     )
     image_size = image_size_of(keypoints, camera)
+    up_fit = None  # gravity from a 2D fit (the prior lifts upright in whatever world it is given)
+    if up_source == "estimated" and opts.method == "anylift":
+        up_fit = _up_from_2d_fit(keypoints, camera, image_size, opts)
+        if up_fit.confidence >= UP_FIT_CONFIDENCE:
+            # Gravity.rotation: from the world of the assumed-level first camera to the levelled one.
+            assumed = world_zup_from_camera(camera or static_camera(keypoints.num_frames, image_size))
+            camera, _ = gravity.prepare_camera(camera, up_fit.up, keypoints.num_frames, image_size)
+            up_fit = replace(up_fit, rotation=world_zup_from_camera(camera) @ assumed.T)
     den, schedule = _load_denoiser(keypoints, opts, denoiser) if opts.method == "anylift" else (None, None)
     plan = hoi.plan_objects(
         keypoints, den.num_object_keypoints if den else 0, den.object_category if den else None,
@@ -244,6 +255,14 @@ def lift_with_report(
         grav, fused, world, (samples_world, obj_world) = gravity.level(
             fused, world, keypoints.fps, up_source, (samples_world, obj_world)
         )
+        if up_fit is not None:  # the lifted body's estimate mostly echoes the up it was lifted in
+            turn = grav.rotation @ up_fit.rotation if _used(up_fit) else grav.rotation
+            grav = replace(grav, rotation=turn, confidence=min(grav.confidence, up_fit.confidence))
+        if grav.source == "estimated" and grav.confidence < UP_FIT_CONFIDENCE:
+            messages.append(
+                f"the camera's tilt could not be measured (confidence {grav.confidence:.2f}), so the result "
+                "may lean; give the world's up with --up X,Y,Z or a camera file with 'up'"
+            )
         grav, fused, world, (samples_world, obj_world) = gravity.to_floor(
             grav, fused, world, keypoints.fps, gravity.ankle_height(body), (samples_world, obj_world)
         )
@@ -311,6 +330,41 @@ def _world(keypoints, camera, image_size, metric_camera) -> tuple[ResultWorld, b
         return result_world(camera, keypoints.num_frames, image_size, metric=True), None
     scale, determined = estimate_camera_scale(keypoints.keypoints, camera.K, camera.world_to_camera)
     return result_world(camera, keypoints.num_frames, image_size, scale=scale, metric=False), determined
+
+
+UP_FIT_FRAMES = 300
+"""Frames (at the model's rate, the best-seen stretch) the 2D fit for gravity looks at, every 2nd."""
+UP_FIT_CONFIDENCE = 0.5
+"""Below this the 2D fit's up is not used (the body's own estimate from the lift is)."""
+
+
+def _up_from_2d_fit(keypoints: Keypoints2D, camera, image_size, opts: LiftOptions) -> gravity.Gravity | None:
+    """Gravity when nothing fixes it, from the SMPLify baseline on the best-seen stretch of the clip.
+
+    The multi-view prior lifts a body upright in whatever world it is given (measured: a static
+    camera looking 30 deg down, assumed level, gives a body 24 deg off vertical whose own
+    estimate agrees with the assumption), so its result cannot correct a wrong up. A fit of the
+    body model to the 2D can: fixed bone lengths must lean in depth to match the foreshortening.
+    Returns the Gravity, ``up`` in the camera file's world (the static camera's frame without
+    one); it is used when its confidence reaches :data:`UP_FIT_CONFIDENCE`.
+    """
+    t_len = keypoints.num_frames
+    n = min(t_len, UP_FIT_FRAMES)
+    seen = np.convolve(keypoints.keypoints[..., 2].sum(1), np.ones(n), mode="valid")
+    start = int(np.argmax(seen))
+    step = 2 if n >= 60 else 1
+    frames = np.arange(start, start + n, step)
+    kp = replace(keypoints, keypoints=keypoints.keypoints[frames], fps=keypoints.fps / step, objects=[])
+    cam = camera if camera is not None else static_camera(t_len, image_size)
+    cam = replace(cam, world_to_camera=cam.world_to_camera[frames])
+    world, _ = _world(kp, cam, image_size, opts.metric_camera)
+    fit = _smplify(kp, world, load_body_model(opts.body_model, device="cpu"), None, None)
+    grav, *_ = gravity.level(fit.keypoints3d, world, kp.fps, "estimated")
+    return replace(grav, up=world.rotation.T @ grav.up)
+
+
+def _used(up_fit: gravity.Gravity | None) -> bool:
+    return up_fit is not None and up_fit.confidence >= UP_FIT_CONFIDENCE
 
 
 def _fuse(samples_world: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

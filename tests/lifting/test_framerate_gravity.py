@@ -125,26 +125,60 @@ def test_move_fit_turns_and_lowers_a_posed_body_consistently():
 def test_smplify_result_is_levelled_when_the_static_camera_looks_down():
     """No camera file: the static camera is only assumed level; SMPLify's result is turned upright
     by the estimated up and reports it (up, up_source) like AnyLift's."""
-    from anylift.data.trajectories import look_at
     from anylift.geometry.camera import project
-    from anylift.io.cameras import static_camera
     from anylift.pipeline import lift_with_report
 
-    pts = load_clip("walk", fps=30.0).keypoints3d[:45]
-    pts = pts - np.array([pts[..., 0].mean(), pts[..., 1].mean(), 0.0])
-    pitch = 30.0
-    eye = np.array([0.0, -6.0, 1.0 + 6.0 * np.tan(np.radians(pitch))])
-    w2c = np.tile(look_at(eye, np.array([0.0, 0.0, 1.0])), (len(pts), 1, 1))
-    cam = static_camera(len(pts), (640, 360))
-    uv = project(pts, cam.K, w2c)
-    kp = Keypoints2D(np.concatenate([uv, np.full_like(uv[..., :1], 0.9)], -1), 30.0, (640, 360))
+    kp, true_up = _down_looking_walk()
     m = lift_with_report(kp, None, method="smplify").motion
     assert m.up_source == "estimated"
-    # The true up in the static camera's frame (OpenCV axes) is the camera's view of world +Z; the
-    # level-camera assumption ((0, -1, 0)) is 30 deg off it, the estimate (measured 7.6) well under half.
-    true_up = w2c[0, :3, :3] @ [0.0, 0.0, 1.0]
+    # The level-camera assumption ((0, -1, 0)) is 30 deg off the true up; the estimate (measured
+    # 7.6) well under half.
     assert np.degrees(np.arccos(np.clip(m.up @ true_up, -1, 1))) < 12.0
     np.testing.assert_allclose(m.world_to_camera[0, :3, :3] @ [0.0, 0.0, 1.0], m.up, atol=1e-9)
     # The fit was turned with the world: its joints still sit on the input rays.
-    err = np.linalg.norm(project(m.keypoints3d, m.intrinsics, m.world_to_camera) - uv, axis=-1)
-    assert np.median(err) < 15.0, np.median(err)
+    err = project(m.keypoints3d, m.intrinsics, m.world_to_camera) - kp.keypoints[..., :2]
+    assert np.median(np.linalg.norm(err, axis=-1)) < 15.0
+
+
+def _down_looking_walk(pitch=30.0, size=(640, 360)):
+    """A walk seen by a static camera ``pitch`` degrees down (keypoints, the true up in its frame)."""
+    from anylift.data.trajectories import look_at
+    from anylift.geometry.camera import project
+    from anylift.io.cameras import static_camera
+
+    pts = load_clip("walk", fps=30.0).keypoints3d[:45]
+    pts = pts - np.array([pts[..., 0].mean(), pts[..., 1].mean(), 0.0])
+    eye = np.array([0.0, -6.0, 1.0 + 6.0 * np.tan(np.radians(pitch))])
+    w2c = np.tile(look_at(eye, np.array([0.0, 0.0, 1.0])), (len(pts), 1, 1))
+    uv = project(pts, static_camera(len(pts), size).K, w2c)
+    kp = Keypoints2D(np.concatenate([uv, np.full_like(uv[..., :1], 0.9)], -1), 30.0, size)
+    return kp, w2c[0, :3, :3] @ [0.0, 0.0, 1.0]
+
+
+def test_anylift_takes_gravity_from_a_2d_fit_when_the_camera_looks_down():
+    """The prior lifts upright in the world it is given (measured: 24 deg off with the static camera
+    assumed level); the 2D fit's up (used when confident) puts the result within a few degrees."""
+    from anylift.pipeline import lift_with_report
+
+    kp, true_up = _down_looking_walk()
+    report = lift_with_report(kp, None)  # the shipped checkpoint
+    m = report.motion
+    assert m.up_source == "estimated" and report.gravity.confidence >= 0.5
+    assert np.degrees(np.arccos(np.clip(m.up @ true_up, -1, 1))) < 10.0
+    assert report.gravity.pitch_deg == pytest.approx(30.0, abs=10.0)
+    assert not any("tilt could not be measured" in w for w in report.warnings)
+
+
+def test_an_unsure_gravity_estimate_is_reported(monkeypatch, tmp_path):
+    import torch
+
+    from anylift import pipeline
+    from anylift.models import DenoiserConfig, build_model, save_checkpoint
+
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "tiny.pt", build_model(DenoiserConfig.tiny("multi_view")))
+    monkeypatch.setattr(pipeline, "UP_FIT_CONFIDENCE", 1.01)  # no 2D fit is ever sure enough
+    kp, _ = _down_looking_walk()
+    report = pipeline.lift_with_report(kp, None, checkpoint=tmp_path / "tiny.pt", steps=1, samples=1)
+    assert report.motion.up_source == "estimated" and report.gravity.confidence < 1.01
+    assert any("tilt could not be measured" in w and "--up" in w for w in report.warnings)
