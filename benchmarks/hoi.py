@@ -1,7 +1,8 @@
 """HOI accuracy benchmark: AnyLift (an HOI checkpoint) vs an SMPLify-style fit of person and object.
 
 Cases: synthetic HOI sequences (:func:`anylift.data.hoi.make_hoi_sequence`) built from the
-HELD-OUT mocap clips (:data:`anylift.data.mocap.HELDOUT_CLIPS`, ``allow_heldout=True``), seen
+HELD-OUT mocap clips (:data:`anylift.data.mocap.HELDOUT_CLIPS`, ``allow_heldout=True``; ``--clips``
+of the training motions for choosing checkpoints), seen
 through test-split camera trajectories (never used in training), one object of the checkpoint's
 category (``extra["object_category"]``) carried or dragged, its keypoints partly masked
 (independent drops + an occlusion burst), ``--seeds`` sequences per clip of ``--frames`` frames.
@@ -165,13 +166,16 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from anylift.data.hoi import make_hoi_sequence
-    from anylift.data.mocap import HELDOUT_CLIPS
+    from anylift.data.mocap import HELDOUT_CLIPS, TRAIN_CLIPS
     from anylift.errors import InputError
     from anylift.models import load_checkpoint
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", type=Path, required=True, help="HOI multi-view checkpoint")
-    parser.add_argument("--clips", nargs="+", default=list(HELDOUT_CLIPS), choices=HELDOUT_CLIPS)
+    parser.add_argument(
+        "--clips", nargs="+", default=list(HELDOUT_CLIPS), choices=[*TRAIN_CLIPS, *HELDOUT_CLIPS],
+        help="default: the held-out clips (report); choose checkpoints on training clips",
+    )  # fmt: skip
     parser.add_argument("--seeds", type=int, default=2, help="sequences per clip (seeds 0..N-1)")
     parser.add_argument("--frames", type=int, default=90, help="frames per sequence")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
@@ -226,9 +230,16 @@ def main(argv: list[str] | None = None) -> int:
         ["method", *(t for _, t in COLUMNS)],
         [[LABELS[m], *(means[m][k] for k, _ in COLUMNS)] for m in results],
     )
+    group = (
+        "held-out"
+        if set(args.clips) <= set(HELDOUT_CLIPS)
+        else "training"
+        if set(args.clips) <= set(TRAIN_CLIPS)
+        else "mixed"
+    )
     cameras = f"camera families ({', '.join(families)}), noise level 1" if families else "test-split cameras"
     text = (
-        f"### {title}\n\n{len(args.clips)} held-out clips x {args.seeds} sequences of {args.frames} frames, "
+        f"### {title}\n\n{len(args.clips)} {group} clips x {args.seeds} sequences of {args.frames} frames, "
         f"{cameras}, steps {args.steps or 'default'}, samples {args.samples or 'default'}\n\n{table}\n"
     )
     if families:

@@ -10,7 +10,8 @@ The stages, in order (progress stage names in brackets); each lives in its own m
    (:mod:`anylift.lifting.scale`). **Gravity** (:mod:`anylift.lifting.gravity`): when neither the
    camera file nor ``up`` fixes the world's up, the SMPLify baseline on the best-seen 10 s gives
    the world the prior lifts in (the prior lifts a body upright in whatever world it is given, so
-   it cannot correct a wrong up); after 4 the lifted body's own contacts and standing axis refine it.
+   its result cannot correct a wrong up); when that fit is unsure, the lifted body's own contacts
+   and standing axis do (after 4), and the result says the tilt could not be measured.
 3. **Sampling** [diffusion]: windows, input + virtual ring views, DDIM with the consistency hooks,
    robust triangulation, window blend (:mod:`anylift.lifting.sampling`).
 4. **Placement** [triangulate]: up-to-scale worlds rescaled to the body's proportions; each frame's
@@ -253,11 +254,12 @@ def lift_with_report(
         fused, std = _fuse(samples_world)
         # Gravity, part 2: up from the lifted body when nothing fixed it; a floor-less world's floor at 0.
         grav, fused, world, (samples_world, obj_world) = gravity.level(
-            fused, world, keypoints.fps, up_source, (samples_world, obj_world)
+            fused, world, keypoints.fps, "given" if _used(up_fit) else up_source, (samples_world, obj_world)
         )
-        if up_fit is not None:  # the lifted body's estimate mostly echoes the up it was lifted in
-            turn = grav.rotation @ up_fit.rotation if _used(up_fit) else grav.rotation
-            grav = replace(grav, rotation=turn, confidence=min(grav.confidence, up_fit.confidence))
+        if _used(up_fit):
+            grav = replace(up_fit, pitch_deg=grav.pitch_deg, roll_deg=grav.roll_deg)
+        elif up_fit is not None:  # the lifted body's own estimate: it mostly echoes the assumed level camera
+            grav = replace(grav, confidence=min(grav.confidence, up_fit.confidence))
         if grav.source == "estimated" and grav.confidence < UP_FIT_CONFIDENCE:
             messages.append(
                 f"the camera's tilt could not be measured (confidence {grav.confidence:.2f}), so the result "

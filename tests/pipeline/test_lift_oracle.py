@@ -64,14 +64,18 @@ def test_oracle_without_camera_uses_first_frame_zup(walk_scene):
     )
     m = rep.motion
     # World = first camera frame turned Z-up (x -> x, -y -> z, z -> y), then levelled by the
-    # estimated gravity (this camera is level: a small turn) with the floor at z = 0.
+    # estimated gravity (from the 2D fit; this camera is level: a small turn) with the floor at z = 0.
     expect = np.stack([truth_cam[..., 0], truth_cam[..., 2], -truth_cam[..., 1]], -1)
     grav = rep.gravity
     assert grav.source == "estimated"
-    assert np.degrees(np.arccos(np.clip(grav.rotation[2, 2], -1, 1))) < 1.5
+    assert np.degrees(np.arccos(np.clip(grav.rotation[2, 2], -1, 1))) < 5.0
     shift = np.array([0.0, 0.0, grav.floor_offset])
     assert np.linalg.norm(m.keypoints3d - (expect @ grav.rotation.T - shift), axis=-1).max() < 0.005
-    assert grav.floor_offset == pytest.approx(-0.9, abs=0.08)  # the camera is 0.9 m above the floor
+    # The camera is 0.9 m above the floor: exactly so with an exact up; a tilt of a few degrees
+    # moves the floor under a person 6 m away by 6 tan(tilt). The feet rest on z = 0 either way.
+    tilt = np.arccos(np.clip(grav.rotation[2, 2], -1, 1))
+    assert grav.floor_offset == pytest.approx(-0.9, abs=0.08 + 6.0 * np.tan(tilt))
+    assert abs(np.percentile(m.keypoints3d[:, 15:17, 2], 5)) < 0.15
     assert m.keypoints3d[..., 2].max() > m.keypoints3d[..., 2].min() + 1.0  # standing up in Z
 
 

@@ -9,7 +9,7 @@ from the lifted body over the clip (:func:`estimate_up`):
   them. Two rounds: the second keeps only contacts near the lowest contact level along the
   first round's up (a foot resting on a step or mid-jump drops out).
 - **standing axis**: the direction from the ankles' midpoint to the shoulders' midpoint in the
-  frames where the body stands upright (within 35 deg of the first round's answer): walking and
+  frames where the body stands upright (within 60, then 35 deg of the last round's answer): walking and
   standing bodies are vertical on average; it fixes what the contacts leave open (a person who
   walks straight fixes only the walking direction's tilt; one standing still, none).
 
@@ -39,6 +39,9 @@ CONTACT_SPEED = 0.25
 """m/s: an ankle slower than this is taken to rest on the floor."""
 STANDING_WEIGHT = 0.02
 """lambda: the standing axis weighs as much as contacts spread over about 0.14 m."""
+FIRST_CONE_DEG = 60.0
+"""The first round's standing frames lie within this of the prior up (a camera looking 45 deg
+down, assumed level, sees bodies 45 deg off); later rounds keep 35 deg of the last answer."""
 ANKLES, SHOULDERS = (15, 16), (5, 6)
 
 
@@ -186,8 +189,8 @@ def estimate_up(
     up = prior
     n_stand = n_contact = 0
     axis = None
-    for _ in range(3):
-        ok = np.isfinite(stand_axis).all(-1) & (stand_axis @ up > np.cos(np.radians(35.0)))
+    for cone in (FIRST_CONE_DEG, 35.0, 35.0):
+        ok = np.isfinite(stand_axis).all(-1) & (stand_axis @ up > np.cos(np.radians(cone)))
         n_stand = int(ok.sum())
         axis = _unit(stand_axis[ok].mean(0)) if n_stand else None
         pts = ankles[contact]

@@ -1,0 +1,96 @@
+"""Gravity without a known up: how far the result's up is from the truth (issue 14, item 3).
+
+Keypoints only, no camera file: a static camera 6 m from the person (1280x720, fx = 1280, 2 px
+noise), pitched ``--pitches`` degrees down and rolled 0-8 degrees, so the engine must estimate the
+world's up. For each clip and pitch it prints the angle between the result's ``up`` and the
+truth, and the reported confidence, for
+
+- ``2d fit``: the default (the SMPLify fit's up for the world the prior lifts in, refined by the
+  lifted body; :func:`anylift.pipeline._up_from_2d_fit`);
+- ``body only``: the lifted body's own estimate (what the engine did before; the prior lifts
+  upright in the world it is given, so this mostly echoes the level-camera assumption).
+
+Training motions and held-out motions are reported separately (choices: training motions only).
+
+    OMP_NUM_THREADS=1 python benchmarks/gravity.py [--clips walk,kick,...] [--pitches 0,15,30,45]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from anylift import pipeline
+from anylift.data.mocap import HELDOUT_CLIPS, TRAIN_CLIPS, load_clip
+from anylift.data.trajectories import look_at
+from anylift.geometry.camera import project
+from anylift.io.cameras import static_camera
+from anylift.io.keypoints import Keypoints2D
+
+SIZE = (1280, 720)
+
+
+def case(clip: str, pitch: float, seed: int):
+    """(keypoints, true up in the static camera's frame) of ``clip`` (at most 5 s)."""
+    rng = np.random.default_rng(seed)
+    pts = load_clip(clip, fps=30.0, allow_heldout=True).keypoints3d[:150]
+    pts = pts - np.array([pts[..., 0].mean(), pts[..., 1].mean(), 0.0])
+    eye = np.array([rng.uniform(-1, 1), -6.0, 1.0 + 6.0 * np.tan(np.radians(pitch))])
+    w2c = look_at(eye, np.array([0.0, 0.0, 1.0]))
+    roll = Rotation.from_euler("z", rng.uniform(-8, 8), degrees=True).as_matrix()
+    w2c[:3] = roll @ w2c[:3]
+    w2c = np.tile(w2c, (len(pts), 1, 1))
+    uv = project(pts, static_camera(len(pts), SIZE).K, w2c) + rng.normal(size=(*pts.shape[:2], 2)) * 2.0
+    kp = Keypoints2D(np.concatenate([uv, np.full_like(uv[..., :1], 0.9)], -1), 30.0, SIZE)
+    return kp, w2c[0, :3, :3] @ [0.0, 0.0, 1.0]
+
+
+def up_error(kp, true_up, body_only: bool) -> tuple[float, float]:
+    """(degrees between the result's up and the truth, reported confidence)."""
+    saved = pipeline.UP_FIT_CONFIDENCE
+    pipeline.UP_FIT_CONFIDENCE = np.inf if body_only else saved
+    try:
+        report = pipeline.lift_with_report(kp, None)
+    finally:
+        pipeline.UP_FIT_CONFIDENCE = saved
+    up = report.motion.up
+    return float(np.degrees(np.arccos(np.clip(up @ true_up, -1, 1)))), report.gravity.confidence
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", default="walk,jump,dance_a,punch,kick,spin,cartwheel,run,dance_b")
+    ap.add_argument("--pitches", default="0,15,30,45")
+    args = ap.parse_args()
+    clips = args.clips.split(",")
+    pitches = [float(p) for p in args.pitches.split(",")]
+    rows: dict[tuple[str, str, float], list[float]] = {}
+    t0 = time.time()
+    for clip in clips:
+        group = "training" if clip in TRAIN_CLIPS else "held-out" if clip in HELDOUT_CLIPS else "?"
+        for i, pitch in enumerate(pitches):
+            kp, true_up = case(clip, pitch, seed=i)
+            line = f"{clip:12s} pitch {pitch:4.0f}"
+            for name, body_only in (("2d fit", False), ("body only", True)):
+                err, conf = up_error(kp, true_up, body_only)
+                rows.setdefault((group, name, pitch), []).append(err)
+                line += f" | {name}: {err:5.1f} deg (confidence {conf:.2f})"
+            print(line, flush=True)
+    print(f"\nmean up error, degrees ({time.time() - t0:.0f} s)\n")
+    print("| motions | method | " + " | ".join(f"pitch {p:g}" for p in pitches) + " | all |")
+    print("|---|---|" + "---|" * (len(pitches) + 1))
+    for group in ("training", "held-out"):
+        for name in ("2d fit", "body only"):
+            cells = [rows.get((group, name, p)) for p in pitches]
+            if not any(cells):
+                continue
+            every = np.mean([e for c in cells if c for e in c])
+            means = " | ".join(f"{np.mean(c):.1f}" for c in cells)
+            print(f"| {group} | {name} | {means} | {every:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
