@@ -122,11 +122,15 @@ def merge_boxes(boxes: np.ndarray, thresh: float = 0.5) -> np.ndarray:
 
 
 def keypoint_box(kp: np.ndarray, min_score: float = 0.5, min_joints: int = 6) -> np.ndarray | None:
-    """(17, 3) COCO-17 pixels -> (4,) box of the body: its confident joints' box, widened by a
-    tenth of its size each side (head top, feet); None with fewer than ``min_joints`` joints."""
-    ok = kp[:, 2] > min_score
-    if ok.sum() < min_joints:
+    """(17, 3) COCO-17 pixels -> (4,) box of the body, widened by a tenth of its size each side
+    (head top, feet); None with fewer than ``min_joints`` joints above ``min_score``.
+
+    The box spans every joint the model placed (score above 0.05), not only the confident ones:
+    a leg the model is unsure of is still about where it says, and a box of the confident joints
+    alone shrinks onto the upper body, frame after frame, when it is the next frame's region."""
+    if (kp[:, 2] > min_score).sum() < min_joints:
         return None
+    ok = (kp[:, 2] > 0.05) & np.isfinite(kp[:, :2]).all(-1)
     lo, hi = kp[ok, :2].min(0), kp[ok, :2].max(0)
     s = max(float((hi - lo).max()), 1.0)
     return np.array([lo[0] - 0.1 * s, lo[1] - 0.12 * s, hi[0] + 0.1 * s, hi[1] + 0.06 * s])
@@ -232,13 +236,15 @@ def warp_box(box: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 class _Track:
-    """One person: box (pixels of the current frame), centre velocity (px/frame), look."""
+    """One person: box (pixels of the current frame), velocity (px/frame) of the torso's centre
+    (of the box's where the torso is not seen: a kicking leg moves the box, not the person), look."""
 
     def __init__(self, tid: int, box: np.ndarray, t: int) -> None:
         self.id, self.box, self.last_t = tid, np.asarray(box, dtype=float), t
         self.velocity = np.zeros(2)
+        self.torso = np.full(2, np.nan)
         self.look: np.ndarray | None = None
-        self.pose = None
+        self.kp: np.ndarray | None = None  # (17, 3) last keypoints: the ROI's rotation
         self.seen = 0
         self.frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # t -> (box, (17, 3) keypoints)
 
@@ -249,12 +255,19 @@ class _Track:
     def warp(self, a: np.ndarray) -> None:
         self.box = warp_box(self.box, a)
         self.velocity = a[:, :2] @ self.velocity
+        self.torso = a[:, :2] @ self.torso + a[:, 2]
 
-    def accept(self, box: np.ndarray, t: int, look: np.ndarray | None, clear: bool) -> None:
+    def accept(self, box: np.ndarray, t: int, look: np.ndarray | None, clear: bool, kp=None) -> None:
+        torso = np.full(2, np.nan)
+        if kp is not None and (kp[[5, 6, 11, 12], 2] > 0.5).all():
+            torso = kp[[5, 6, 11, 12], :2].mean(0)
         if self.seen:
-            shift = ((box[:2] + box[2:]) - (self.box[:2] + self.box[2:])) / 2 / max(t - self.last_t, 1)
-            self.velocity = 0.5 * self.velocity + 0.5 * shift
-        self.box, self.last_t = np.asarray(box, dtype=float), t
+            if np.isfinite(torso).all() and np.isfinite(self.torso).all():
+                shift = torso - self.torso
+            else:
+                shift = ((box[:2] + box[2:]) - (self.box[:2] + self.box[2:])) / 2
+            self.velocity = 0.6 * self.velocity + 0.4 * shift / max(t - self.last_t, 1)
+        self.box, self.last_t, self.torso = np.asarray(box, dtype=float), t, torso
         self.seen += 1
         if look is not None and (clear or self.look is None):
             if self.look is None:
@@ -264,11 +277,6 @@ class _Track:
                 self.look = np.where(
                     np.isfinite(self.look), np.where(np.isfinite(look), blend, self.look), look
                 )
-
-    def close_pose(self) -> None:
-        if self.pose is not None:
-            self.pose.close()
-            self.pose = None
 
 
 class Tracker:
@@ -293,7 +301,6 @@ class Tracker:
             if motion is not None:
                 tr.warp(motion)
         for tr in [x for x in self.tracks if t - x.last_t > max_lost]:
-            tr.close_pose()
             self.tracks.remove(tr)
             self.lost.append(tr)
         return list(self.tracks)
@@ -302,40 +309,57 @@ class Tracker:
         d = float(centre_distance(tr.predict(t)[None], np.asarray(box)[None])[0, 0])
         return d + self.cfg.colour_weight * colour_distance(tr.look, look)
 
-    def claim(self, t: int, seen: dict[int, tuple[np.ndarray, np.ndarray | None]]) -> list[_Track]:
+    def claim(
+        self, t: int, seen: dict[int, tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]
+    ) -> list[_Track]:
         """Each live track's own observation this frame -> the tracks that keep theirs.
 
         Args:
-            seen: track id -> (box (4,), look (64,) or None) its pose model found in its crop.
+            seen: track id -> (box (4,), look (64,) or None, (17, 3) keypoints or None) its pose
+                model found in its region.
 
         A track never takes a body that looks like someone else (colour distance over
         ``max_colour``) or lies beyond ``gate`` body heights of its prediction; when several
         tracks saw the same body (boxes overlapping more than 0.5 IoU), the one it fits best
-        (distance + colour) keeps it and the others coast.
+        (distance + colour) keeps it and the others coast - except that a young track (seen in
+        fewer than ``min_frames`` frames) that took the body of an older one that lost it a
+        moment ago (and looks like it) was that person all along: it is merged into the older.
         """
         cands = []
         for tr in self.tracks:
             if tr.id not in seen:
                 continue
-            box, look = seen[tr.id]
+            box, look, kp = seen[tr.id]
             if tr.seen >= 3 and colour_distance(tr.look, look, unknown=0.0) > self.cfg.max_colour:
                 continue
             if centre_distance(tr.predict(t)[None], np.asarray(box)[None])[0, 0] > self.cfg.gate:
                 continue
-            cands.append((self._cost(tr, t, box, look), tr, np.asarray(box, dtype=float), look))
+            cands.append((self._cost(tr, t, box, look), tr, np.asarray(box, dtype=float), look, kp))
         cands.sort(key=lambda c: (c[0], c[1].id))
-        kept: list[tuple[_Track, np.ndarray, np.ndarray | None]] = []
-        for _c, tr, box, look in cands:
-            if kept and iou(box[None], np.array([k[1] for k in kept])).max() > 0.5:
+        kept: list[list] = []
+        for _c, tr, box, look, kp in cands:
+            overlap = [k for k in kept if iou(box[None], k[1][None])[0, 0] > 0.5]
+            if not overlap:
+                kept.append([tr, box, look, kp])
                 continue
-            kept.append((tr, box, look))
+            k = overlap[0]
+            young, old = (k[0], tr) if k[0].id > tr.id else (tr, k[0])
+            if young.seen < self.cfg.min_frames and colour_distance(old.look, look) < self.cfg.reid_colour:
+                self._merge(young, old)
+                k[0] = old
         boxes = [k[1] for k in kept] + [tr.predict(t) for tr in self.tracks if tr not in [k[0] for k in kept]]
-        for i, (tr, box, look) in enumerate(kept):
+        for i, (tr, box, look, kp) in enumerate(kept):
             others = np.array([b for j, b in enumerate(boxes) if j != i]).reshape(-1, 4)
-            tr.accept(box, t, look, clear=covered(box, others) < 0.1)
+            tr.accept(box, t, look, clear=covered(box, others) < 0.1, kp=kp)
         return [k[0] for k in kept]
 
-    def add(self, t: int, box: np.ndarray, look: np.ndarray | None) -> _Track:
+    def _merge(self, young: _Track, old: _Track) -> None:
+        """``young`` was ``old`` all along: its frames go to ``old`` and it ends."""
+        for f, v in young.frames.items():
+            old.frames.setdefault(f, v)
+        self.tracks.remove(young)
+
+    def add(self, t: int, box: np.ndarray, look: np.ndarray | None, kp: np.ndarray | None = None) -> _Track:
         """A body found this frame outside the tracks: a lost track's if it looks like one that
         could have walked here (within ``reid_seconds``), else a new id."""
         box = np.asarray(box, dtype=float)
@@ -360,7 +384,7 @@ class Tracker:
             self.lost.remove(best)
             self.tracks.append(best)
         others = np.array([x.box for x in self.tracks if x is not best]).reshape(-1, 4)
-        best.accept(box, t, look, clear=covered(box, others) < 0.1)
+        best.accept(box, t, look, clear=covered(box, others) < 0.1, kp=kp)
         return best
 
     def all_tracks(self) -> list[_Track]:
@@ -388,6 +412,71 @@ def _on_box(kp: np.ndarray, box: np.ndarray, tolerance: float = 0.5) -> bool:
     return bool(np.linalg.norm(centre - 0.5 * (box[:2] + box[2:])) <= tolerance * h)
 
 
+_ROI_GRAPH = """
+input_stream: "image"
+input_stream: "roi"
+output_stream: "landmarks"
+node {
+  calculator: "PoseLandmarkByRoiCpu"
+  input_side_packet: "MODEL_COMPLEXITY:model_complexity"
+  input_side_packet: "ENABLE_SEGMENTATION:enable_segmentation"
+  input_stream: "IMAGE:image"
+  input_stream: "ROI:roi"
+  output_stream: "LANDMARKS:landmarks"
+}
+"""
+
+
+def roi_rotation(kp: np.ndarray | None) -> float:
+    """Rotation (radians, MediaPipe's convention) that makes a body's hips-to-shoulders axis point
+    up in its region: 0 for an upright person, pi upside down; 0 when the torso is not seen."""
+    if kp is None or not (kp[[5, 6, 11, 12], 2] > 0.5).all():
+        return 0.0
+    hip, shoulder = kp[[11, 12], :2].mean(0), kp[[5, 6], :2].mean(0)
+    angle = np.pi / 2 - np.arctan2(-(shoulder[1] - hip[1]), shoulder[0] - hip[0])
+    return float((angle + np.pi) % (2 * np.pi) - np.pi)
+
+
+class RoiPose:
+    """MediaPipe Pose's landmark model on a given region of the frame (its ``PoseLandmarkByRoiCpu``
+    graph, shipped in the wheel): no person detector (which looks for faces and misses small,
+    turned-away people), no state between calls, one instance for every track."""
+
+    def __init__(self) -> None:
+        from google.protobuf import text_format
+        from mediapipe.framework import calculator_pb2
+        from mediapipe.framework.formats import rect_pb2
+        from mediapipe.python.solution_base import SolutionBase
+
+        self._rect = rect_pb2.NormalizedRect
+        graph = text_format.Parse(_ROI_GRAPH, calculator_pb2.CalculatorGraphConfig())
+        with quiet_native_logs():
+            self._graph = SolutionBase(
+                graph_config=graph,
+                side_inputs={"model_complexity": 1, "enable_segmentation": False},
+                outputs=["landmarks"],
+            )
+        self._first = True
+
+    def __call__(self, rgb: np.ndarray, box: np.ndarray, rotation: float = 0.0) -> np.ndarray | None:
+        """(H, W, 3) RGB frame, region ``box`` (4,) pixels -> (17, 3) COCO-17 pixels, or None when
+        the model finds no person there. The region is the square 1.25x the box's longer side."""
+        h, w = rgb.shape[:2]
+        side = 1.25 * max(box[2] - box[0], box[3] - box[1], 8.0)
+        roi = self._rect(x_center=(box[0] + box[2]) / 2 / w, y_center=(box[1] + box[3]) / 2 / h,
+                         width=side / w, height=side / h, rotation=rotation)  # fmt: skip
+        with quiet_native_logs() if self._first else contextlib.nullcontext():
+            res = self._graph.process({"image": rgb, "roi": roi})
+        self._first = False
+        if res.landmarks is None:
+            return None
+        lm = np.array([(p.x, p.y, p.visibility) for p in res.landmarks.landmark])
+        return mediapipe_to_coco17(lm, (w, h))
+
+    def close(self) -> None:
+        self._graph.close()
+
+
 def _pose_on(pose, frame: np.ndarray, box: np.ndarray, size: int) -> np.ndarray | None:
     """MediaPipe Pose on the upscaled crop around ``box`` -> (17, 3) COCO-17 frame pixels or None."""
     crop, x0, y0, s = _crop(frame, box, size)
@@ -409,6 +498,12 @@ def scan_tiles(image_size: tuple[int, int]) -> list[tuple[int, int, int]]:
     xs = np.linspace(0, max(w - side, 0), int(np.ceil(max(w - side, 0) / (side / 2))) + 1)
     ys = np.linspace(0, max(h - side, 0), int(np.ceil(max(h - side, 0) / (side / 2))) + 1)
     return [(int(x), int(y), side) for y in ys for x in xs]
+
+
+def _scaled(box: np.ndarray, factor: float) -> np.ndarray:
+    """(4,) box scaled about its centre."""
+    c, half = (box[:2] + box[2:]) / 2, (box[2:] - box[:2]) / 2 * factor
+    return np.concatenate([c - half, c + half])
 
 
 def _inside(box: np.ndarray, image_size: tuple[int, int]) -> float:
@@ -457,6 +552,7 @@ def detect_people(
         seg = selfie_segmentation.SelfieSegmentation(model_selection=1)
         finder = mp_pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False,
                               min_detection_confidence=cfg.detect.min_detection_confidence)  # fmt: skip
+    roi_pose = RoiPose()
     background = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
     tracker = Tracker(rate, cfg)
     scan_every = max(1, round(cfg.scan_seconds * rate))
@@ -489,32 +585,28 @@ def detect_people(
 
             # Each track follows itself with its own pose model.
             tick = time.perf_counter()
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             seen, kps = {}, {}
             for tr in live:
                 pred = tr.predict(t)
                 if _inside(pred, size) < 0.3:
                     continue
-                with quiet_native_logs() if tr.pose is None else contextlib.nullcontext():
-                    if tr.pose is None:
-                        tr.pose = _mediapipe_pose(cfg.detect)
-                    kp = _pose_on(tr.pose, frame, pred, cfg.crop_size)
+                kp = roi_pose(rgb, pred, roi_rotation(tr.kp))
+                if kp is None or keypoint_box(kp) is None or not _on_box(kp, pred):
+                    # A turn, a jump or a wrong guess of the motion: once more on a wider region.
+                    kp = roi_pose(rgb, _scaled(pred, 1.6), roi_rotation(tr.kp))
                 box = None if kp is None else keypoint_box(kp)
                 if box is None or not _on_box(kp, pred):
-                    tr.close_pose()  # restart: it detects afresh in the next crop
                     continue
-                seen[tr.id], kps[tr.id] = (box, body_colours(frame, kp)), kp
-            kept = tracker.claim(t, seen)
-            for tr in live:
-                if tr in kept:
-                    tr.frames[t] = (tr.box.copy(), kps[tr.id])
-                elif tr.id in seen:
-                    tr.close_pose()  # it locked onto someone else's body
+                seen[tr.id], kps[tr.id] = (box, body_colours(frame, kp), kp), kp
+            for tr in tracker.claim(t, seen):
+                tr.frames[t], tr.kp = (tr.box.copy(), kps[tr.id]), kps[tr.id]
+            kept = [tr for tr in live if tr.last_t == t]
             taken = [tr.box.copy() for tr in kept]
             clock["pose"] += time.perf_counter() - tick
 
             # Proposals for people not tracked yet.
             tick = time.perf_counter()
-            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             with quiet_native_logs() if t == 0 else contextlib.nullcontext():
                 mask = seg.process(rgb).segmentation_mask
             boxes = mask_boxes(mask, cfg.mask_threshold, cfg.min_box_height)
@@ -534,7 +626,9 @@ def detect_people(
             masked = None
             for kind, region in regions:
                 if kind == "box":
-                    kp = _pose_on(finder, frame, region, cfg.crop_size)
+                    kp = roi_pose(rgb, region)
+                    if kp is None:  # a blob of part of a person (arms, legs): a wider region
+                        kp = roi_pose(rgb, _scaled(region, 1.8))
                 else:
                     if masked is None:
                         masked = frame.copy()
@@ -551,16 +645,15 @@ def detect_people(
                     covered(box, np.array(taken)) > 0.5 or iou(box[None], np.array(taken)).max() > 0.3
                 ):
                     continue
-                tr = tracker.add(t, box, body_colours(frame, kp))
-                tr.frames[t] = (tr.box.copy(), kp)
+                tr = tracker.add(t, box, body_colours(frame, kp), kp)
+                tr.frames[t], tr.kp = (tr.box.copy(), kp), kp
                 taken.append(tr.box.copy())
             clock["find"] += time.perf_counter() - tick
             report(progress, STAGE, t + 1, max(total, t + 1))
     finally:
         seg.close()
         finder.close()
-        for tr in tracker.all_tracks():
-            tr.close_pose()
+        roi_pose.close()
     t_len = t + 1
     if t_len <= 0:
         raise InputError("holds no frames", path=video, expected="a video with at least one frame")
