@@ -57,6 +57,7 @@ class PeopleConfig:
     min_box_height: int = 24
     motion_proposals: bool = True
     max_foreground: float = 0.15
+    find_seconds: float = 0.1
     scan_seconds: float = 0.5
     max_lost_seconds: float = 1.5
     gate: float = 0.75
@@ -556,6 +557,7 @@ def detect_people(
     background = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
     tracker = Tracker(rate, cfg)
     scan_every = max(1, round(cfg.scan_seconds * rate))
+    find_every = max(1, round(cfg.find_seconds * rate))
     tiles = scan_tiles(size)
     small = min(1.0, 320.0 / max(size[0], 1))  # camera motion at about 320 px wide
     prev_grey = None
@@ -596,6 +598,22 @@ def detect_people(
                     # A turn, a jump or a wrong guess of the motion: once more on a wider region.
                     kp = roi_pose(rgb, _scaled(pred, 1.6), roi_rotation(tr.kp))
                 box = None if kp is None else keypoint_box(kp)
+                if os.environ.get("DBG") == str(tr.id):
+                    print(
+                        t,
+                        "pred",
+                        pred.astype(int),
+                        "kp",
+                        None if kp is None else (kp[:, 2] > 0.5).sum(),
+                        "box",
+                        None if box is None else box.astype(int),
+                        "on",
+                        kp is not None and _on_box(kp, pred),
+                        "rot",
+                        round(roi_rotation(tr.kp), 2),
+                        "col",
+                        None if box is None else round(colour_distance(tr.look, body_colours(frame, kp)), 2),
+                    )
                 if box is None or not _on_box(kp, pred):
                     continue
                 seen[tr.id], kps[tr.id] = (box, body_colours(frame, kp), kp), kp
@@ -607,13 +625,16 @@ def detect_people(
 
             # Proposals for people not tracked yet.
             tick = time.perf_counter()
-            with quiet_native_logs() if t == 0 else contextlib.nullcontext():
-                mask = seg.process(rgb).segmentation_mask
-            boxes = mask_boxes(mask, cfg.mask_threshold, cfg.min_box_height)
+            finding = t % find_every == 0
+            boxes = np.zeros((0, 4))
+            if finding:
+                with quiet_native_logs() if t == 0 else contextlib.nullcontext():
+                    mask = seg.process(rgb).segmentation_mask
+                boxes = mask_boxes(mask, cfg.mask_threshold, cfg.min_box_height)
             if cfg.motion_proposals:
                 moving = (background.apply(frame) > 200).astype(np.float32)  # 127: shadows
                 still = motion is None or np.abs(motion - np.eye(2, 3)).max() < 0.5
-                if t >= 2 and still and moving.mean() < cfg.max_foreground:
+                if finding and t >= 2 and still and moving.mean() < cfg.max_foreground:
                     boxes = merge_boxes(
                         np.concatenate([boxes, mask_boxes(moving, 0.5, cfg.min_box_height)]), 0.3
                     )
