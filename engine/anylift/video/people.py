@@ -598,22 +598,6 @@ def detect_people(
                     # A turn, a jump or a wrong guess of the motion: once more on a wider region.
                     kp = roi_pose(rgb, _scaled(pred, 1.6), roi_rotation(tr.kp))
                 box = None if kp is None else keypoint_box(kp)
-                if os.environ.get("DBG") == str(tr.id):
-                    print(
-                        t,
-                        "pred",
-                        pred.astype(int),
-                        "kp",
-                        None if kp is None else (kp[:, 2] > 0.5).sum(),
-                        "box",
-                        None if box is None else box.astype(int),
-                        "on",
-                        kp is not None and _on_box(kp, pred),
-                        "rot",
-                        round(roi_rotation(tr.kp), 2),
-                        "col",
-                        None if box is None else round(colour_distance(tr.look, body_colours(frame, kp)), 2),
-                    )
                 if box is None or not _on_box(kp, pred):
                     continue
                 seen[tr.id], kps[tr.id] = (box, body_colours(frame, kp), kp), kp
