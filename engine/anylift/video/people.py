@@ -593,12 +593,15 @@ def detect_people(
                 pred = tr.predict(t)
                 if _inside(pred, size) < 0.3:
                     continue
-                kp = roi_pose(rgb, pred, roi_rotation(tr.kp))
-                if kp is None or keypoint_box(kp) is None or not _on_box(kp, pred):
-                    # A turn, a jump or a wrong guess of the motion: once more on a wider region.
-                    kp = roi_pose(rgb, _scaled(pred, 1.6), roi_rotation(tr.kp))
-                box = None if kp is None else keypoint_box(kp)
-                if box is None or not _on_box(kp, pred):
+                # The predicted region; then a wider one (a turn, a jump, a wrong guess of the
+                # motion); and for a track unseen for a while, where it was last seen (it stopped).
+                regions = [pred, _scaled(pred, 1.6)] + ([tr.box] if t - tr.last_t > 1 else [])
+                for region in regions:
+                    kp = roi_pose(rgb, region, roi_rotation(tr.kp))
+                    box = None if kp is None else keypoint_box(kp)
+                    if box is not None and _on_box(kp, region):
+                        break
+                else:
                     continue
                 seen[tr.id], kps[tr.id] = (box, body_colours(frame, kp), kp), kp
             for tr in tracker.claim(t, seen):
