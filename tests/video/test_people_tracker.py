@@ -177,3 +177,57 @@ def test_body_colours_see_the_clothes_not_the_background():
     swapped = np.concatenate([look[32:], look[:32]])  # blue shirt, red trousers: someone else
     assert colour_distance(look, look) < 0.01 and colour_distance(look, swapped) > 0.9
     assert body_colours(img, np.where(np.arange(17)[:, None] == 5, 0.0, kp)) is None  # no torso
+
+
+def test_roi_rotation_and_keypoint_box():
+    from anylift.video.people import keypoint_box, roi_rotation
+
+    kp = np.zeros((17, 3))
+    kp[:, 2] = 0.9
+    kp[[5, 6], :2] = [[90, 100], [110, 100]]  # shoulders above the hips: upright
+    kp[[11, 12], :2] = [[92, 160], [108, 160]]
+    kp[[13, 14, 15, 16], :2] = [[92, 200], [108, 200], [92, 240], [108, 240]]
+    kp[:5, :2] = [100, 80]
+    kp[7:11, :2] = kp[[5, 6, 5, 6], :2]
+    assert abs(roi_rotation(kp)) < 1e-9
+    flipped = kp.copy()
+    flipped[:, 1] = 400 - kp[:, 1]  # a handstand
+    assert abs(abs(roi_rotation(flipped)) - np.pi) < 1e-9
+    leaning = kp.copy()
+    leaning[[5, 6], 0] += 60  # shoulders 60 px right of the hips, 60 px up: 45 deg
+    assert abs(roi_rotation(leaning) - np.pi / 4) < 1e-9
+    box = keypoint_box(kp)
+    s = 160.0  # the joints span 80..240 vertically
+    np.testing.assert_allclose(box, [90 - 0.1 * s, 80 - 0.12 * s, 110 + 0.1 * s, 240 + 0.06 * s])
+    unsure = kp.copy()
+    unsure[11:, 2] = 0.2  # legs placed but not confident: still in the box (no shrinking)
+    np.testing.assert_allclose(keypoint_box(unsure), box)
+    unsure[:, 2] = 0.2
+    assert keypoint_box(unsure) is None
+
+
+def test_roi_pose_finds_the_body_in_its_region_and_nothing_elsewhere(rendered_clip):
+    from anylift.video.people import RoiPose
+
+    truth = np.load(rendered_clip / "truth.npz")
+    cap = cv2.VideoCapture(str(rendered_clip / "video.mp4"))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    kp2 = truth["keypoints2d"][0]
+    seen = truth["in_image"][0]
+    lo, hi = kp2[seen].min(0), kp2[seen].max(0)
+    pose = RoiPose()
+    try:
+        kp = pose(rgb, np.concatenate([lo, hi]))
+        assert kp is not None
+        ok = kp[:, 2] > 0.5
+        err = np.linalg.norm(kp[ok, :2] - kp2[ok], axis=-1)
+        assert ok.sum() >= 10 and np.median(err) < 8.0, (ok.sum(), np.median(err))
+        # A region of floor and sky away from the body: no one there.
+        w = rgb.shape[1]
+        far_x = 0.0 if (lo[0] + hi[0]) / 2 > w / 2 else w - 60.0
+        assert pose(rgb, np.array([far_x, 0.0, far_x + 60.0, 60.0])) is None
+    finally:
+        pose.close()
