@@ -1,4 +1,4 @@
-"""Every person of a video, tracked, with top-down 2D keypoints on upscaled crops.
+"""Every person of a video, tracked, with top-down 2D keypoints from each person's own region.
 
 Only what ships in the installed wheels (nothing is downloaded):
 
@@ -6,18 +6,22 @@ Only what ships in the installed wheels (nothing is downloaded):
    people, pyramidal Lucas-Kanade, RANSAC: :func:`camera_motion`) moves every track's box and
    velocity into the new frame first, so a panning or shaking camera does not look like people
    running (a static camera gives the identity).
-2. **Each track follows itself** (top-down): the square crop around its predicted box (1.5x,
-   ``crop_size`` px after upscaling) goes through the track's own MediaPipe Pose in video mode;
-   its 33 landmarks become COCO-17 pixels of the frame, and the box of the confident joints is
-   the track's new box. Its look is the colour of the body under those joints (hue-saturation
-   histograms of the torso and of the legs: :func:`body_colours`), learnt while the person
-   stands clear of everyone else.
-3. **Crossings**: when two tracks' pose models lock onto the same body (their boxes overlap),
-   the track that the body fits better (position and look) keeps it; the other coasts on its
-   camera-compensated prediction, its model restarted, until its person comes out again. A
-   track never takes a body that looks like someone else.
-4. **New people**: proposals from MediaPipe's selfie segmentation (blobs of its person mask),
-   OpenCV's background subtractor (MOG2; only while the camera is static) and, every
+2. **Each track follows itself** (top-down): MediaPipe Pose's landmark model runs on the track's
+   predicted region of the frame (:class:`RoiPose`: the wheel's ``PoseLandmarkByRoiCpu`` graph,
+   at the model's 256 px input however small the person; turned like the body's last torso), with
+   no person detector in the loop: that detector looks for faces and misses small, far and
+   turned-away people. Its 33 landmarks become COCO-17 pixels of the frame, and the box of every
+   joint it placed is the track's new box. The track's look is the colour of the body under
+   those joints (hue-saturation histograms of the torso and of the legs: :func:`body_colours`),
+   learnt while the person stands clear of everyone else.
+3. **Crossings**: when two tracks' regions give the same body (their boxes overlap), the track
+   that the body fits better (position and look) keeps it; the other coasts on its
+   camera-compensated prediction (also looking where it was last seen) until its person comes
+   out again. A track never takes a body that looks like someone else; a young track that took
+   the body of an older one lost a moment ago is merged into it.
+4. **New people**: every ``find_seconds``, proposals from MediaPipe's selfie segmentation (blobs
+   of its person mask) and OpenCV's background subtractor (MOG2; only while the camera is
+   static) go through the landmark model; every
    ``scan_seconds``, MediaPipe's pose detector on overlapping tiles of the frame (the people
    already tracked greyed out) start tracks where no track is. A new body that looks like a
    track lost up to ``reid_seconds`` ago, near where it could have walked, continues that id.
