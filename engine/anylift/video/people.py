@@ -310,9 +310,14 @@ class Tracker:
             self.lost.append(tr)
         return list(self.tracks)
 
+    @staticmethod
+    def _distance(tr: _Track, t: int, box: np.ndarray) -> float:
+        """Body heights from where the track should be: its prediction, or where it was last seen
+        (a person who stopped while unseen)."""
+        return float(centre_distance(np.array([tr.predict(t), tr.box]), np.asarray(box)[None]).min())
+
     def _cost(self, tr: _Track, t: int, box: np.ndarray, look: np.ndarray | None) -> float:
-        d = float(centre_distance(tr.predict(t)[None], np.asarray(box)[None])[0, 0])
-        return d + self.cfg.colour_weight * colour_distance(tr.look, look)
+        return self._distance(tr, t, box) + self.cfg.colour_weight * colour_distance(tr.look, look)
 
     def claim(
         self, t: int, seen: dict[int, tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]
@@ -337,7 +342,7 @@ class Tracker:
             box, look, kp = seen[tr.id]
             if tr.seen >= 3 and colour_distance(tr.look, look, unknown=0.0) > self.cfg.max_colour:
                 continue
-            if centre_distance(tr.predict(t)[None], np.asarray(box)[None])[0, 0] > self.cfg.gate:
+            if self._distance(tr, t, box) > self.cfg.gate:
                 continue
             cands.append((self._cost(tr, t, box, look), tr, np.asarray(box, dtype=float), look, kp))
         cands.sort(key=lambda c: (c[0], c[1].id))
