@@ -91,13 +91,12 @@ def test_detect_and_lift_person_on_render(rendered_clip, tmp_path, capsys):
     truth = np.load(rendered_clip / "truth.npz")
     kp = people.keypoints2d().keypoints
     ok = (kp[..., 2] > 0) & truth["in_image"]
-    # A 320x240 frame: the person is about 100 px tall; the mask misses some frames (coverage is
-    # benchmarked on 640x360 renders by benchmarks/people_video.py).
-    assert ok.sum() > 0.3 * truth["in_image"].sum(), ok.sum() / truth["in_image"].sum()
+    # A 320x240 frame, the person about 100 px tall: measured 99.6 % of the frames (the landmark
+    # model on the track's own region; a face-based detector on every frame found under half).
+    assert ok.sum() > 0.9 * truth["in_image"].sum(), ok.sum() / truth["in_image"].sum()
     err = np.linalg.norm(kp[..., :2] - truth["keypoints2d"], axis=-1)[ok]
-    # Measured 12.2 px here (the whole-frame single-person detector: < 8 px); a wrong joint order,
-    # crop offset or scale is off by tens of pixels.
-    assert np.median(err) < 15.0, np.median(err)
+    # Measured 4.6 px here; a wrong joint order, region offset or scale is off by tens of pixels.
+    assert np.median(err) < 8.0, np.median(err)
 
 
 def test_native_start_up_lines_are_dropped_real_errors_kept(capfd):

@@ -283,16 +283,19 @@ def fit_rotation(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float
     idx = rng.integers(0, n, size=(iterations, 2))
     idx = idx[idx[:, 0] != idx[:, 1]]
     hyps = similarity_align(b1[idx], b2[idx], scale=False, centre=False)[1]
-    best, best_zoom, best_count = np.eye(3), 1.0, -1
+    best, best_zoom = np.eye(3), 1.0
     a_all = (p2 - K[:2, 2]) / np.diag(K)[:2]
-    for R in hyps:
-        rays = b1 @ R.T
-        b = rays[:, :2] / np.maximum(rays[:, 2:3], 1e-9)
+    if len(hyps):
+        # Every hypothesis scored at once: (H, N) rays, zooms and residuals.
+        rays = b1[None] @ np.swapaxes(hyps, 1, 2)
+        b = rays[..., :2] / np.maximum(rays[..., 2:3], 1e-9)
         # Each hypothesis gets its best zoom (closed form) so zooming shots are not all outliers.
-        z = float((a_all * b).sum() / max((b * b).sum(), 1e-12))
-        count = int((_rotation_residuals(p1, p2, K, R, z) < threshold).sum())
-        if count > best_count:
-            best, best_zoom, best_count = R, z, count
+        z = (a_all[None] * b).sum((1, 2)) / np.maximum((b * b).sum((1, 2)), 1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            proj = rays[..., :2] / rays[..., 2:3] * z[:, None, None] * np.diag(K)[:2] + K[:2, 2]
+        err = np.where(rays[..., 2] > 0, np.linalg.norm(proj - p2, axis=-1), np.inf)
+        first_best = int(np.argmax((err < threshold).sum(1)))
+        best, best_zoom = hyps[first_best], float(z[first_best])
     inl = _rotation_residuals(p1, p2, K, best, best_zoom) < threshold
     R, zoom = best, best_zoom
     for _ in range(4):

@@ -1,23 +1,31 @@
-"""Every person of a video, tracked, with top-down 2D keypoints on upscaled crops.
+"""Every person of a video, tracked, with top-down 2D keypoints from each person's own region.
 
 Only what ships in the installed wheels (nothing is downloaded):
 
-1. **Proposals** per frame: MediaPipe's selfie segmentation (``mp.solutions.selfie_segmentation``,
-   landscape model) gives a person mask for everyone in view; its connected blobs are boxes.
-   Small and far people, which that mask misses, come from OpenCV's background subtractor
-   (MOG2: moving blobs of a static camera; frames where more than ``max_foreground`` of the
-   image moves - a moving camera - give none). Every ``hog_every`` frames OpenCV's built-in HOG
-   people detector adds boxes (real pedestrians in clothes); overlapping boxes are merged.
-2. **Tracks**: boxes are matched to the tracks' predicted boxes (constant velocity) by the
-   Hungarian method on ``(1 - IoU) + colour distance`` (HSV histogram of the box, Bhattacharyya),
-   gated. A track that finds no box coasts on its prediction for up to ``max_age`` frames
-   (short occlusions, two people merging into one blob while crossing); a box that was merged
-   from two people (much larger than the prediction) updates position only. New tracks are
-   confirmed after ``min_hits`` frames.
-3. **Keypoints** (top-down): for every confirmed track in a frame, the square crop around its box
-   (1.5x, at least ``crop_size`` px after upscaling) goes through that track's own MediaPipe
-   Pose in video mode; its 33 landmarks become COCO-17 pixels of the frame.
-4. **Cleaning** per track (:mod:`anylift.video.tracking`): low scores dropped, short gaps
+1. **Camera motion**: the frame-to-frame similarity of the background (corners outside the
+   people, pyramidal Lucas-Kanade, RANSAC: :func:`camera_motion`) moves every track's box and
+   velocity into the new frame first, so a panning or shaking camera does not look like people
+   running (a static camera gives the identity).
+2. **Each track follows itself** (top-down): MediaPipe Pose's landmark model runs on the track's
+   predicted region of the frame (:class:`RoiPose`: the wheel's ``PoseLandmarkByRoiCpu`` graph,
+   at the model's 256 px input however small the person; turned like the body's last torso), with
+   no person detector in the loop: that detector looks for faces and misses small, far and
+   turned-away people. Its 33 landmarks become COCO-17 pixels of the frame, and the box of every
+   joint it placed is the track's new box. The track's look is the colour of the body under
+   those joints (hue-saturation histograms of the torso and of the legs: :func:`body_colours`),
+   learnt while the person stands clear of everyone else.
+3. **Crossings**: when two tracks' regions give the same body (their boxes overlap), the track
+   that the body fits better (position and look) keeps it; the other coasts on its
+   camera-compensated prediction (also looking where it was last seen) until its person comes
+   out again. A track never takes a body that looks like someone else; a young track that took
+   the body of an older one lost a moment ago is merged into it.
+4. **New people**: every ``find_seconds``, proposals from MediaPipe's selfie segmentation (blobs
+   of its person mask) and OpenCV's background subtractor (MOG2; only while the camera is
+   static) go through the landmark model; every
+   ``scan_seconds``, MediaPipe's pose detector on overlapping tiles of the frame (the people
+   already tracked greyed out) start tracks where no track is. A new body that looks like a
+   track lost up to ``reid_seconds`` ago, near where it could have walked, continues that id.
+5. **Cleaning** per track (:mod:`anylift.video.tracking`): low scores dropped, short gaps
    filled, zero-lag One-Euro smoothing; tracks seen in fewer than ``min_frames`` frames dropped.
 """
 
@@ -26,11 +34,11 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from anylift.errors import InputError
 from anylift.io.people import People, PersonTrack
@@ -43,23 +51,26 @@ from anylift.video.reader import open_video
 
 @dataclass(frozen=True)
 class PeopleConfig:
-    """Settings of :func:`detect_people` (see the module doc); ``detect`` cleans each track."""
+    """Settings of :func:`detect_people` (see the module doc); ``detect`` cleans each track.
+
+    Times are in seconds of video, so that 10 and 60 fps footage behave alike.
+    """
 
     detect: DetectConfig = field(default_factory=DetectConfig)
     mask_threshold: float = 0.5
     min_box_height: int = 24
-    hog_every: int = 5
     motion_proposals: bool = True
     max_foreground: float = 0.15
-    max_age: int = 12
-    min_hits: int = 3
+    find_seconds: float = 0.1
+    scan_seconds: float = 0.5
+    max_lost_seconds: float = 1.5
     gate: float = 0.75
-    colour_weight: float = 0.6
+    colour_weight: float = 1.0
     crop_size: int = 256
     min_frames: int = 5
-    reid_colour: float = 0.3
-    max_colour: float = 0.45
-    reid_seconds: float = 2.0
+    reid_colour: float = 0.35
+    max_colour: float = 0.5
+    reid_seconds: float = 3.0
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -115,106 +126,279 @@ def merge_boxes(boxes: np.ndarray, thresh: float = 0.5) -> np.ndarray:
     return np.array(keep, dtype=np.float64).reshape(-1, 4)
 
 
-def colour_histogram(frame: np.ndarray, box: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """Normalised 8x4 hue-saturation histogram of the box (of the person mask inside it when given)."""
-    h, w = frame.shape[:2]
-    x0, y0, x1, y1 = (round(v) for v in (max(box[0], 0), max(box[1], 0), min(box[2], w), min(box[3], h)))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return np.full(32, 1 / 32)
-    hsv = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
-    m = None if mask is None else (mask[y0:y1, x0:x1] > 0.5).astype(np.uint8)
-    if m is not None and m.sum() < 20:  # the mask missed this person: the whole box
-        m = None
-    hist = cv2.calcHist([hsv], [0, 1], m, [8, 4], [0, 180, 0, 256]).ravel()
+def keypoint_box(kp: np.ndarray, min_score: float = 0.5, min_joints: int = 6) -> np.ndarray | None:
+    """(17, 3) COCO-17 pixels -> (4,) box of the body, widened by a tenth of its size each side
+    (head top, feet); None with fewer than ``min_joints`` joints above ``min_score``.
+
+    The box spans every joint the model placed (score above 0.05), not only the confident ones:
+    a leg the model is unsure of is still about where it says, and a box of the confident joints
+    alone shrinks onto the upper body, frame after frame, when it is the next frame's region."""
+    if (kp[:, 2] > min_score).sum() < min_joints:
+        return None
+    ok = (kp[:, 2] > 0.05) & np.isfinite(kp[:, :2]).all(-1)
+    lo, hi = kp[ok, :2].min(0), kp[ok, :2].max(0)
+    s = max(float((hi - lo).max()), 1.0)
+    return np.array([lo[0] - 0.1 * s, lo[1] - 0.12 * s, hi[0] + 0.1 * s, hi[1] + 0.06 * s])
+
+
+_TORSO = (5, 6, 12, 11)  # shoulders, hips: a quadrilateral in drawing order
+_LEGS = ((11, 13), (13, 15), (12, 14), (14, 16))
+_BINS = 32  # 8 hues x 4 saturations
+
+
+def _hue_saturation(hsv: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    if mask.sum() < 12:
+        return np.full(_BINS, np.nan)
+    hist = cv2.calcHist([hsv], [0, 1], mask, [8, 4], [0, 180, 0, 256]).ravel()
     return hist / max(hist.sum(), 1e-9)
 
 
-def _bhattacharyya(p: np.ndarray, q: np.ndarray) -> float:
-    return float(np.sqrt(max(0.0, 1.0 - np.sqrt(p * q).sum())))
+def body_colours(frame: np.ndarray, kp: np.ndarray, min_score: float = 0.5) -> np.ndarray | None:
+    """The look of a person: hue-saturation histograms of the body under its joints.
+
+    Args:
+        frame: (H, W, 3) BGR image.
+        kp: (17, 3) COCO-17 ``[x px, y px, score]``.
+
+    Returns:
+        (64,): the torso's (shoulders-hips quadrilateral) 8x4 histogram, then the legs'
+        (hip-knee-ankle strokes), each summing to 1 (NaN where that part is not seen); None when
+        the torso is not confidently seen. No background enters (unlike a box's histogram).
+    """
+    ok = kp[:, 2] > min_score
+    if not ok[list(_TORSO)].all():
+        return None
+    h, w = frame.shape[:2]
+    pts = kp[ok, :2]
+    s = max(float((pts.max(0) - pts.min(0)).max()), 4.0)
+    x0, y0 = (max(int(v), 0) for v in pts.min(0) - 0.1 * s)
+    x1, y1 = int(min(pts[:, 0].max() + 0.1 * s, w)), int(min(pts[:, 1].max() + 0.1 * s, h))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    hsv = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
+    off = np.array([x0, y0])
+    torso = np.zeros(hsv.shape[:2], np.uint8)
+    cv2.fillConvexPoly(torso, np.round(kp[list(_TORSO), :2] - off).astype(np.int32), 1)
+    legs = np.zeros_like(torso)
+    width = max(2, round(0.06 * s))
+    for a, b in _LEGS:
+        if ok[a] and ok[b]:
+            pa, pb = (tuple(int(v) for v in np.round(kp[j, :2] - off)) for j in (a, b))
+            cv2.line(legs, pa, pb, 1, width)
+    legs[torso > 0] = 0
+    return np.concatenate([_hue_saturation(hsv, torso), _hue_saturation(hsv, legs)])
+
+
+def colour_distance(p: np.ndarray | None, q: np.ndarray | None, unknown: float = 0.3) -> float:
+    """Bhattacharyya distance (0 same .. 1 disjoint) of two :func:`body_colours`, averaged over
+    the parts seen in both; ``unknown`` when none is."""
+    if p is None or q is None:
+        return unknown
+    d = []
+    for part in (slice(0, _BINS), slice(_BINS, 2 * _BINS)):
+        a, b = p[part], q[part]
+        if np.isfinite(a).all() and np.isfinite(b).all():
+            d.append(np.sqrt(max(0.0, 1.0 - float(np.sqrt(a * b).sum()))))
+    return float(np.mean(d)) if d else unknown
+
+
+def camera_motion(
+    prev: np.ndarray, cur: np.ndarray, people: np.ndarray, max_corners: int = 200
+) -> np.ndarray:
+    """The camera's own image motion between two grey frames, from the background.
+
+    Args:
+        prev, cur: (H, W) uint8 grey frames t-1 and t.
+        people: (N, 4) boxes (pixels of ``prev``) left out: people move on their own.
+
+    Returns:
+        (2, 3) similarity taking pixels of ``prev`` to ``cur`` (rotation, scale, shift; RANSAC
+        over Lucas-Kanade-tracked corners); the identity when fewer than 12 corners agree.
+    """
+    eye = np.eye(2, 3)
+    mask = np.full(prev.shape, 255, np.uint8)
+    for x0, y0, x1, y1 in np.asarray(people, dtype=float).reshape(-1, 4):
+        if np.isfinite([x0, y0, x1, y1]).all():
+            mask[max(int(y0), 0) : max(int(y1) + 1, 0), max(int(x0), 0) : max(int(x1) + 1, 0)] = 0
+    p0 = cv2.goodFeaturesToTrack(prev, max_corners, 0.01, 8, mask=mask)
+    if p0 is None or len(p0) < 12:
+        return eye
+    p1, status, _err = cv2.calcOpticalFlowPyrLK(prev, cur, p0, None, winSize=(15, 15), maxLevel=3)
+    good = status.ravel() == 1
+    if good.sum() < 12:
+        return eye
+    a, inliers = cv2.estimateAffinePartial2D(p0[good], p1[good], method=cv2.RANSAC, ransacReprojThreshold=1.5)
+    if a is None or inliers is None or inliers.sum() < 12:
+        return eye
+    return a
+
+
+def warp_box(box: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """(4,) box moved by a (2, 3) similarity: its centre mapped, its size scaled."""
+    c = a[:, :2] @ ((box[:2] + box[2:]) / 2) + a[:, 2]
+    half = (box[2:] - box[:2]) / 2 * np.sqrt(abs(np.linalg.det(a[:, :2])))
+    return np.concatenate([c - half, c + half])
 
 
 class _Track:
-    def __init__(self, tid: int, box: np.ndarray, hist: np.ndarray, t: int) -> None:
-        self.id, self.box, self.hist = tid, box.astype(float), hist
-        self.velocity = np.zeros(4)
-        self.hits, self.last_t, self.pose, self.anchored, self.duplicate = 1, t, None, True, False
+    """One person: box (pixels of the current frame), velocity (px/frame) of the torso's centre
+    (of the box's where the torso is not seen: a kicking leg moves the box, not the person), look."""
+
+    def __init__(self, tid: int, box: np.ndarray, t: int) -> None:
+        self.id, self.box, self.last_t = tid, np.asarray(box, dtype=float), t
+        self.velocity = np.zeros(2)
+        self.torso = np.full(2, np.nan)
+        self.look: np.ndarray | None = None
+        self.kp: np.ndarray | None = None  # (17, 3) last keypoints: the ROI's rotation
+        self.seen = 0
         self.frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # t -> (box, (17, 3) keypoints)
 
     def predict(self, t: int) -> np.ndarray:
-        return self.box + self.velocity * (t - self.last_t)
+        shift = self.velocity * (t - self.last_t)
+        return self.box + np.concatenate([shift, shift])
 
-    def update(self, box: np.ndarray, hist: np.ndarray, t: int, size_only_from_prediction: bool) -> None:
-        pred = self.predict(t)
-        self.anchored = not size_only_from_prediction
-        if size_only_from_prediction:  # a blob of two people, or a piece of one: keep the prediction
-            box = pred
-        self._move(box, t)
-        self.hits += 1
-        self.hist = 0.9 * self.hist + 0.1 * hist
+    def warp(self, a: np.ndarray) -> None:
+        self.box = warp_box(self.box, a)
+        self.velocity = a[:, :2] @ self.velocity
+        self.torso = a[:, :2] @ self.torso + a[:, 2]
 
-    def _move(self, box: np.ndarray, t: int) -> None:
-        dt = max(t - self.last_t, 1)
-        shift = (
-            ((box[:2] + box[2:]) - (self.box[:2] + self.box[2:])) / 2 / dt
-        )  # centre only: sizes never flip
-        self.velocity = 0.6 * self.velocity + 0.4 * np.concatenate([shift, shift])
-        self.box, self.last_t = np.asarray(box, dtype=float), t
-
-    def follow_pose(self, kp: np.ndarray, t: int) -> bool:
-        """No proposal this frame but the pose model still sees the person: move the box (same
-        size) onto the confident keypoints' centre, and stay alive."""
-        ok = kp[:, 2] > 0.5
-        if ok.sum() < 8 or (self.last_t == t and self.anchored):
-            return False
-        centre = 0.5 * (kp[ok, :2].min(0) + kp[ok, :2].max(0))
-        half = (self.box[2:] - self.box[:2]) / 2
-        self._move(np.concatenate([centre - half, centre + half]), t)
-        return True
-
-
-def _reidentify(box, hist, t, tracks, finished, cfg: PeopleConfig, fps: float) -> _Track | None:
-    """A track lost a moment ago (coasting, or ended up to ``reid_seconds`` back) that looks like
-    this new box (colour) and could have walked there: continue it instead of a new id."""
-    best, best_cost = None, cfg.reid_colour
-    for tr in [x for x in tracks if x.last_t < t] + [x for x in finished if not x.duplicate]:
-        gap = t - tr.last_t
-        if gap > cfg.reid_seconds * fps:
-            continue
-        h = max(tr.box[3] - tr.box[1], 1.0)
-        reach = 0.75 + 2.0 * gap / fps  # body heights: a walker covers about one per second
-        if centre_distance(tr.box[None], box[None])[0, 0] > reach or not 0.5 < (box[3] - box[1]) / h < 2.0:
-            continue
-        cost = _bhattacharyya(tr.hist, hist)
-        if cost < best_cost:
-            best, best_cost = tr, cost
-    return best
+    def accept(self, box: np.ndarray, t: int, look: np.ndarray | None, clear: bool, kp=None) -> None:
+        torso = np.full(2, np.nan)
+        if kp is not None and (kp[[5, 6, 11, 12], 2] > 0.5).all():
+            torso = kp[[5, 6, 11, 12], :2].mean(0)
+        if self.seen:
+            if np.isfinite(torso).all() and np.isfinite(self.torso).all():
+                shift = torso - self.torso
+            else:
+                shift = ((box[:2] + box[2:]) - (self.box[:2] + self.box[2:])) / 2
+            self.velocity = 0.6 * self.velocity + 0.4 * shift / max(t - self.last_t, 1)
+        self.box, self.last_t, self.torso = np.asarray(box, dtype=float), t, torso
+        self.seen += 1
+        if look is not None and (clear or self.look is None):
+            if self.look is None:
+                self.look = look.copy()
+            else:
+                blend = 0.85 * self.look + 0.15 * look
+                self.look = np.where(
+                    np.isfinite(self.look), np.where(np.isfinite(look), blend, self.look), look
+                )
 
 
-def _on_box(kp: np.ndarray, box: np.ndarray, tolerance: float = 0.35) -> bool:
-    """Whether confident keypoints (17, 3) are centred within ``tolerance`` box heights of ``box``."""
-    ok = kp[:, 2] > 0.5
-    if ok.sum() < 4:
-        return True  # too little to judge; the score filter deals with it
-    centre = 0.5 * (kp[ok, :2].min(0) + kp[ok, :2].max(0))
-    h = max(box[3] - box[1], 1.0)
-    return bool(np.linalg.norm(centre - 0.5 * (box[:2] + box[2:])) <= tolerance * h)
+class Tracker:
+    """Who is who, apart from the image models (the pose model, the proposals): testable alone.
 
+    Per frame: :meth:`begin` (camera motion, lost tracks put aside), :meth:`claim` (what each
+    track's own pose model saw this frame), :meth:`add` (a body found elsewhere: re-identified
+    or new). Boxes ``x0, y0, x1, y1`` pixels; looks from :func:`body_colours`.
+    """
 
-def _drop_duplicates(tracks: list[_Track], t: int, finished: list[_Track]) -> list[_Track]:
-    """Two tracks on the same person (boxes overlapping > 0.6 IoU this frame): keep the older; the
-    younger ends here (its earlier frames stay a track of their own, this frame is dropped)."""
-    keep: list[_Track] = []
-    for tr in sorted(tracks, key=lambda x: x.id):
-        if tr.last_t == t and any(k.last_t == t and iou(tr.box[None], k.box[None])[0, 0] > 0.6 for k in keep):
-            if tr.pose is not None:
-                tr.pose.close()
-                tr.pose = None
-            tr.frames.pop(t, None)
-            tr.duplicate = True
-            finished.append(tr)
-            continue
-        keep.append(tr)
-    return keep
+    def __init__(self, fps: float, config: PeopleConfig | None = None) -> None:
+        self.cfg = config or PeopleConfig()
+        self.fps = float(fps)
+        self.tracks: list[_Track] = []  # live: seen within max_lost_seconds
+        self.lost: list[_Track] = []
+        self._next_id = 1
+
+    def begin(self, t: int, motion: np.ndarray | None = None) -> list[_Track]:
+        """Move every track by the camera's (2, 3) ``motion`` since t-1; returns the live ones."""
+        max_lost = max(1, round(self.cfg.max_lost_seconds * self.fps))
+        for tr in self.tracks + self.lost:
+            if motion is not None:
+                tr.warp(motion)
+        for tr in [x for x in self.tracks if t - x.last_t > max_lost]:
+            self.tracks.remove(tr)
+            self.lost.append(tr)
+        return list(self.tracks)
+
+    @staticmethod
+    def _distance(tr: _Track, t: int, box: np.ndarray) -> float:
+        """Body heights from where the track should be: its prediction, or where it was last seen
+        (a person who stopped while unseen)."""
+        return float(centre_distance(np.array([tr.predict(t), tr.box]), np.asarray(box)[None]).min())
+
+    def _cost(self, tr: _Track, t: int, box: np.ndarray, look: np.ndarray | None) -> float:
+        return self._distance(tr, t, box) + self.cfg.colour_weight * colour_distance(tr.look, look)
+
+    def claim(
+        self, t: int, seen: dict[int, tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]
+    ) -> list[_Track]:
+        """Each live track's own observation this frame -> the tracks that keep theirs.
+
+        Args:
+            seen: track id -> (box (4,), look (64,) or None, (17, 3) keypoints or None) its pose
+                model found in its region.
+
+        A track never takes a body that looks like someone else (colour distance over
+        ``max_colour``) or lies beyond ``gate`` body heights of its prediction; when several
+        tracks saw the same body (boxes overlapping more than 0.5 IoU), the one it fits best
+        (distance + colour) keeps it and the others coast - except that a young track (seen in
+        fewer than ``min_frames`` frames) that took the body of an older one that lost it a
+        moment ago (and looks like it) was that person all along: it is merged into the older.
+        """
+        cands = []
+        for tr in self.tracks:
+            if tr.id not in seen:
+                continue
+            box, look, kp = seen[tr.id]
+            if tr.seen >= 3 and colour_distance(tr.look, look, unknown=0.0) > self.cfg.max_colour:
+                continue
+            if self._distance(tr, t, box) > self.cfg.gate:
+                continue
+            cands.append((self._cost(tr, t, box, look), tr, np.asarray(box, dtype=float), look, kp))
+        cands.sort(key=lambda c: (c[0], c[1].id))
+        kept: list[list] = []
+        for _c, tr, box, look, kp in cands:
+            overlap = [k for k in kept if iou(box[None], k[1][None])[0, 0] > 0.5]
+            if not overlap:
+                kept.append([tr, box, look, kp])
+                continue
+            k = overlap[0]
+            young, old = (k[0], tr) if k[0].id > tr.id else (tr, k[0])
+            if young.seen < self.cfg.min_frames and colour_distance(old.look, look) < self.cfg.reid_colour:
+                self._merge(young, old)
+                k[0] = old
+        boxes = [k[1] for k in kept] + [tr.predict(t) for tr in self.tracks if tr not in [k[0] for k in kept]]
+        for i, (tr, box, look, kp) in enumerate(kept):
+            others = np.array([b for j, b in enumerate(boxes) if j != i]).reshape(-1, 4)
+            tr.accept(box, t, look, clear=covered(box, others) < 0.1, kp=kp)
+        return [k[0] for k in kept]
+
+    def _merge(self, young: _Track, old: _Track) -> None:
+        """``young`` was ``old`` all along: its frames go to ``old`` and it ends."""
+        for f, v in young.frames.items():
+            old.frames.setdefault(f, v)
+        self.tracks.remove(young)
+
+    def add(self, t: int, box: np.ndarray, look: np.ndarray | None, kp: np.ndarray | None = None) -> _Track:
+        """A body found this frame outside the tracks: a lost track's if it looks like one that
+        could have walked here (within ``reid_seconds``), else a new id."""
+        box = np.asarray(box, dtype=float)
+        best, best_cost = None, self.cfg.reid_colour
+        h = max(box[3] - box[1], 1.0)
+        for tr in [x for x in self.tracks if x.last_t < t] + self.lost:
+            gap = t - tr.last_t
+            if gap > self.cfg.reid_seconds * self.fps or tr.look is None or look is None:
+                continue
+            reach = 0.75 + 1.5 * gap / self.fps  # body heights: a walker covers about one a second
+            size = h / max(tr.box[3] - tr.box[1], 1.0)
+            if centre_distance(tr.predict(t)[None], box[None])[0, 0] > reach or not 0.6 < size < 1.7:
+                continue
+            cost = colour_distance(tr.look, look)
+            if cost < best_cost:
+                best, best_cost = tr, cost
+        if best is None:
+            best = _Track(self._next_id, box, t)
+            self._next_id += 1
+            self.tracks.append(best)
+        elif best in self.lost:
+            self.lost.remove(best)
+            self.tracks.append(best)
+        others = np.array([x.box for x in self.tracks if x is not best]).reshape(-1, 4)
+        best.accept(box, t, look, clear=covered(box, others) < 0.1, kp=kp)
+        return best
+
+    def all_tracks(self) -> list[_Track]:
+        return self.lost + self.tracks
 
 
 def _crop(frame: np.ndarray, box: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
@@ -228,6 +412,115 @@ def _crop(frame: np.ndarray, box: np.ndarray, size: int) -> tuple[np.ndarray, fl
     return crop, x0, y0, s
 
 
+def _on_box(kp: np.ndarray, box: np.ndarray, tolerance: float = 0.5) -> bool:
+    """Whether confident keypoints (17, 3) are centred within ``tolerance`` box heights of ``box``."""
+    ok = kp[:, 2] > 0.5
+    if ok.sum() < 4:
+        return False
+    centre = 0.5 * (kp[ok, :2].min(0) + kp[ok, :2].max(0))
+    h = max(box[3] - box[1], 1.0)
+    return bool(np.linalg.norm(centre - 0.5 * (box[:2] + box[2:])) <= tolerance * h)
+
+
+_ROI_GRAPH = """
+input_stream: "image"
+input_stream: "roi"
+output_stream: "landmarks"
+node {
+  calculator: "PoseLandmarkByRoiCpu"
+  input_side_packet: "MODEL_COMPLEXITY:model_complexity"
+  input_side_packet: "ENABLE_SEGMENTATION:enable_segmentation"
+  input_stream: "IMAGE:image"
+  input_stream: "ROI:roi"
+  output_stream: "LANDMARKS:landmarks"
+}
+"""
+
+
+def roi_rotation(kp: np.ndarray | None) -> float:
+    """Rotation (radians, MediaPipe's convention) that makes a body's hips-to-shoulders axis point
+    up in its region: 0 for an upright person, pi upside down; 0 when the torso is not seen."""
+    if kp is None or not (kp[[5, 6, 11, 12], 2] > 0.5).all():
+        return 0.0
+    hip, shoulder = kp[[11, 12], :2].mean(0), kp[[5, 6], :2].mean(0)
+    angle = np.pi / 2 - np.arctan2(-(shoulder[1] - hip[1]), shoulder[0] - hip[0])
+    return float((angle + np.pi) % (2 * np.pi) - np.pi)
+
+
+class RoiPose:
+    """MediaPipe Pose's landmark model on a given region of the frame (its ``PoseLandmarkByRoiCpu``
+    graph, shipped in the wheel): no person detector (which looks for faces and misses small,
+    turned-away people), no state between calls, one instance for every track."""
+
+    def __init__(self) -> None:
+        from google.protobuf import text_format
+        from mediapipe.framework import calculator_pb2
+        from mediapipe.framework.formats import rect_pb2
+        from mediapipe.python.solution_base import SolutionBase
+
+        self._rect = rect_pb2.NormalizedRect
+        graph = text_format.Parse(_ROI_GRAPH, calculator_pb2.CalculatorGraphConfig())
+        with quiet_native_logs():
+            self._graph = SolutionBase(
+                graph_config=graph,
+                side_inputs={"model_complexity": 1, "enable_segmentation": False},
+                outputs=["landmarks"],
+            )
+        self._first = True
+
+    def __call__(self, rgb: np.ndarray, box: np.ndarray, rotation: float = 0.0) -> np.ndarray | None:
+        """(H, W, 3) RGB frame, region ``box`` (4,) pixels -> (17, 3) COCO-17 pixels, or None when
+        the model finds no person there. The region is the square 1.25x the box's longer side."""
+        h, w = rgb.shape[:2]
+        side = 1.25 * max(box[2] - box[0], box[3] - box[1], 8.0)
+        roi = self._rect(x_center=(box[0] + box[2]) / 2 / w, y_center=(box[1] + box[3]) / 2 / h,
+                         width=side / w, height=side / h, rotation=rotation)  # fmt: skip
+        with quiet_native_logs() if self._first else contextlib.nullcontext():
+            res = self._graph.process({"image": rgb, "roi": roi})
+        self._first = False
+        if res.landmarks is None:
+            return None
+        lm = np.array([(p.x, p.y, p.visibility) for p in res.landmarks.landmark])
+        return mediapipe_to_coco17(lm, (w, h))
+
+    def close(self) -> None:
+        self._graph.close()
+
+
+def _pose_on(pose, frame: np.ndarray, box: np.ndarray, size: int) -> np.ndarray | None:
+    """MediaPipe Pose on the upscaled crop around ``box`` -> (17, 3) COCO-17 frame pixels or None."""
+    crop, x0, y0, s = _crop(frame, box, size)
+    res = pose.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+    if res.pose_landmarks is None:
+        return None
+    lm = np.array([(p.x, p.y, p.visibility) for p in res.pose_landmarks.landmark])
+    kp = mediapipe_to_coco17(lm, (size, size))
+    kp[:, 0] = kp[:, 0] / s + x0
+    kp[:, 1] = kp[:, 1] / s + y0
+    return kp
+
+
+def scan_tiles(image_size: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """Overlapping square tiles ``(x0, y0, side)`` covering a (W, H) frame: side two thirds of
+    the shorter edge (a person 80 px tall at 360p fills a third of one), half-tile steps."""
+    w, h = image_size
+    side = max(int(2 * min(w, h) / 3), 32)
+    xs = np.linspace(0, max(w - side, 0), int(np.ceil(max(w - side, 0) / (side / 2))) + 1)
+    ys = np.linspace(0, max(h - side, 0), int(np.ceil(max(h - side, 0) / (side / 2))) + 1)
+    return [(int(x), int(y), side) for y in ys for x in xs]
+
+
+def _scaled(box: np.ndarray, factor: float) -> np.ndarray:
+    """(4,) box scaled about its centre."""
+    c, half = (box[:2] + box[2:]) / 2, (box[2:] - box[:2]) / 2 * factor
+    return np.concatenate([c - half, c + half])
+
+
+def _inside(box: np.ndarray, image_size: tuple[int, int]) -> float:
+    """Share of ``box`` inside the (W, H) image."""
+    return covered(box, np.array([[0.0, 0.0, image_size[0], image_size[1]]]))
+
+
 def detect_people(
     video: str | os.PathLike,
     *,
@@ -235,8 +528,14 @@ def detect_people(
     config: PeopleConfig | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    timings: dict[str, float] | None = None,
 ) -> People:
     """Every person of a video (movie file or image folder), tracked, COCO-17 keypoints.
+
+    Args:
+        timings: filled (when given) with seconds spent per step: ``decode``, ``camera motion``,
+            ``proposals``, ``pose`` (the tracks' own crops), ``find`` (new people: proposals'
+            crops and the tile scan), ``clean``.
 
     Returns:
         :class:`~anylift.io.people.People`: one :class:`~anylift.io.people.PersonTrack` per person
@@ -247,121 +546,139 @@ def detect_people(
     """
     cfg = config or PeopleConfig()
     try:
+        from mediapipe.python.solutions import pose as mp_pose
         from mediapipe.python.solutions import selfie_segmentation
     except ImportError:
         _mediapipe_pose(cfg.detect)  # raises the clear "install the video extra" error
         raise
+    clock = timings if timings is not None else {}
+    for k in ("decode", "camera motion", "proposals", "pose", "find", "clean"):
+        clock[k] = 0.0
     reader = open_video(video, fps=fps)
     size = reader.image_size
     total = len(reader)
+    rate = reader.fps
     with quiet_native_logs():
         seg = selfie_segmentation.SelfieSegmentation(model_selection=1)
-    hog = cv2.HOGDescriptor()
-    hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        finder = mp_pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False,
+                              min_detection_confidence=cfg.detect.min_detection_confidence)  # fmt: skip
+    roi_pose = RoiPose()
     background = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
-    tracks: list[_Track] = []
-    finished: list[_Track] = []
-    next_id = 1
+    tracker = Tracker(rate, cfg)
+    scan_every = max(1, round(cfg.scan_seconds * rate))
+    find_every = max(1, round(cfg.find_seconds * rate))
+    tiles = scan_tiles(size)
+    small = min(1.0, 320.0 / max(size[0], 1))  # camera motion at about 320 px wide
+    prev_grey = None
     t = -1
+    frames = iter(reader)
     try:
         report(progress, STAGE, 0, total)
-        for t, frame in enumerate(reader):
+        while True:
+            tick = time.perf_counter()
+            frame = next(frames, None)
+            clock["decode"] += time.perf_counter() - tick
+            if frame is None:
+                break
+            t += 1
             check_cancel(cancel)
+            tick = time.perf_counter()
+            grey = cv2.cvtColor(cv2.resize(frame, None, fx=small, fy=small, interpolation=cv2.INTER_AREA),
+                                cv2.COLOR_BGR2GRAY)  # fmt: skip
+            motion = None
+            if prev_grey is not None:
+                boxes_then = np.array([tr.predict(t - 1) for tr in tracker.tracks]).reshape(-1, 4) * small
+                motion = camera_motion(prev_grey, grey, boxes_then)
+                motion[:, 2] /= small
+            prev_grey = grey
+            live = tracker.begin(t, motion)
+            clock["camera motion"] += time.perf_counter() - tick
+
+            # Each track follows itself with its own pose model.
+            tick = time.perf_counter()
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            with quiet_native_logs() if t == 0 else contextlib.nullcontext():
-                mask = seg.process(rgb).segmentation_mask
-            boxes = mask_boxes(mask, cfg.mask_threshold, cfg.min_box_height)
+            seen, kps = {}, {}
+            for tr in live:
+                pred = tr.predict(t)
+                if _inside(pred, size) < 0.3:
+                    continue
+                # The predicted region; then a wider one (a turn, a jump, a wrong guess of the
+                # motion); and for a track unseen for a while, where it was last seen (it stopped).
+                regions = [pred, _scaled(pred, 1.6)] + ([tr.box] if t - tr.last_t > 1 else [])
+                for region in regions:
+                    kp = roi_pose(rgb, region, roi_rotation(tr.kp))
+                    box = None if kp is None else keypoint_box(kp)
+                    if box is not None and _on_box(kp, region):
+                        break
+                else:
+                    continue
+                seen[tr.id], kps[tr.id] = (box, body_colours(frame, kp), kp), kp
+            for tr in tracker.claim(t, seen):
+                tr.frames[t], tr.kp = (tr.box.copy(), kps[tr.id]), kps[tr.id]
+            kept = [tr for tr in live if tr.last_t == t]
+            taken = [tr.box.copy() for tr in kept]
+            clock["pose"] += time.perf_counter() - tick
+
+            # Proposals for people not tracked yet.
+            tick = time.perf_counter()
+            finding = t % find_every == 0
+            boxes = np.zeros((0, 4))
+            if finding:
+                with quiet_native_logs() if t == 0 else contextlib.nullcontext():
+                    mask = seg.process(rgb).segmentation_mask
+                boxes = mask_boxes(mask, cfg.mask_threshold, cfg.min_box_height)
             if cfg.motion_proposals:
                 moving = (background.apply(frame) > 200).astype(np.float32)  # 127: shadows
-                if t >= 2 and moving.mean() < cfg.max_foreground:
-                    fg = mask_boxes(moving, 0.5, cfg.min_box_height)
-                    boxes = merge_boxes(np.concatenate([boxes, fg]), 0.3)
-                    mask = np.maximum(mask, moving)
-            if cfg.hog_every and t % cfg.hog_every == 0:
-                found, weights = hog.detectMultiScale(frame, winStride=(8, 8), padding=(8, 8), scale=1.1)
-                found = [f for f, wgt in zip(found, np.ravel(weights)) if wgt > 0.5]
-                if len(found):
-                    hb = np.array([[x, y, x + w, y + h] for x, y, w, h in found], dtype=np.float64)
-                    boxes = merge_boxes(np.concatenate([boxes, hb]), 0.3)
-            hists = [colour_histogram(frame, b, mask) for b in boxes]
-            live = [tr for tr in tracks if t - tr.last_t <= cfg.max_age]
-            for tr in tracks:
-                if tr not in live:
-                    finished.append(tr)
-                    if tr.pose is not None:
-                        tr.pose.close()
-                        tr.pose = None
-            tracks = live
-            matched_boxes: set[int] = set()
-            if tracks and len(boxes):
-                pred = np.array([tr.predict(t) for tr in tracks])
-                dist = centre_distance(pred, boxes)
-                col = np.array([[_bhattacharyya(tr.hist, h) for h in hists] for tr in tracks])
-                cost = dist + cfg.colour_weight * col
-                cost[dist > cfg.gate] = 1e6
-                # An established track never takes a box that looks like someone else.
-                est = np.array([tr.hits > 5 for tr in tracks])
-                cost[est[:, None] & (col > cfg.max_colour)] = 1e6
-                rows, cols = linear_sum_assignment(cost)
-                for r, c in zip(rows, cols):
-                    if cost[r, c] >= 1e6:
-                        continue
-                    area_p = (pred[r, 2] - pred[r, 0]) * (pred[r, 3] - pred[r, 1])
-                    area_b = (boxes[c, 2] - boxes[c, 0]) * (boxes[c, 3] - boxes[c, 1])
-                    odd = not 0.55 < area_b / max(area_p, 1e-9) < 1.8 and tracks[r].hits > 3
-                    tracks[r].update(boxes[c], hists[c], t, odd)
-                    matched_boxes.add(c)
-            for c in range(len(boxes)):
-                pred = np.array([tr.predict(t) for tr in tracks]).reshape(-1, 4)
-                if c not in matched_boxes and covered(boxes[c], pred) < 0.4:
-                    back = _reidentify(boxes[c], hists[c], t, tracks, finished, cfg, reader.fps)
-                    if back is not None:
-                        if back not in tracks:
-                            finished.remove(back)
-                            tracks.append(back)
-                        back.update(boxes[c], hists[c], t, False)
-                        continue
-                    tracks.append(_Track(next_id, boxes[c], hists[c], t))
-                    next_id += 1
-            for tr in tracks:
-                if tr.hits < cfg.min_hits and tr.last_t != t:
+                still = motion is None or np.abs(motion - np.eye(2, 3)).max() < 0.5
+                if finding and t >= 2 and still and moving.mean() < cfg.max_foreground:
+                    boxes = merge_boxes(
+                        np.concatenate([boxes, mask_boxes(moving, 0.5, cfg.min_box_height)]), 0.3
+                    )
+            clock["proposals"] += time.perf_counter() - tick
+
+            tick = time.perf_counter()
+            regions = [("box", b) for b in boxes if covered(b, np.array(taken).reshape(-1, 4)) < 0.4]
+            if t % scan_every == 0:
+                regions += [("tile", tile) for tile in tiles]
+            masked = None
+            for kind, region in regions:
+                if kind == "box":
+                    kp = roi_pose(rgb, region)
+                    if kp is None:  # a blob of part of a person (arms, legs): a wider region
+                        kp = roi_pose(rgb, _scaled(region, 1.8))
+                else:
+                    if masked is None:
+                        masked = frame.copy()
+                        for b in taken:  # the people tracked already: grey, so others are found
+                            x0, y0, x1, y1 = (max(int(v), 0) for v in b)
+                            masked[y0:y1, x0:x1] = 127
+                    x0, y0, side = region
+                    c, half = np.array([x0, y0, x0, y0]) + side / 2, (side - 8) / 3  # _crop: 1.5x + 8
+                    kp = _pose_on(finder, masked, c + np.array([-half, -half, half, half]), cfg.crop_size)
+                box = None if kp is None else keypoint_box(kp)
+                if box is None or (box[3] - box[1]) < cfg.min_box_height:
                     continue
-                box = tr.box if tr.last_t == t else tr.predict(t)
-                crop, x0, y0, s = _crop(frame, box, cfg.crop_size)
-                with quiet_native_logs() if tr.pose is None else contextlib.nullcontext():
-                    if tr.pose is None:
-                        tr.pose = _mediapipe_pose(cfg.detect)
-                    res = tr.pose.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
-                if res.pose_landmarks is None:
+                if taken and (
+                    covered(box, np.array(taken)) > 0.5 or iou(box[None], np.array(taken)).max() > 0.3
+                ):
                     continue
-                lm = np.array([(p.x, p.y, p.visibility) for p in res.pose_landmarks.landmark])
-                kp = mediapipe_to_coco17(lm, (cfg.crop_size, cfg.crop_size))
-                kp[:, 0] = kp[:, 0] / s + x0
-                kp[:, 1] = kp[:, 1] / s + y0
-                if not _on_box(kp, box):
-                    # The crop's pose model locked onto someone else (a crossing): not ours, and
-                    # restart it so it detects afresh in the next crop.
-                    tr.pose.close()
-                    tr.pose = None
-                    continue
-                if tr.follow_pose(kp, t):
-                    box = tr.box
-                if tr.hits >= cfg.min_hits:
-                    tr.frames[t] = (np.array(box, dtype=np.float64), kp)
-            tracks = _drop_duplicates(tracks, t, finished)
+                tr = tracker.add(t, box, body_colours(frame, kp), kp)
+                tr.frames[t], tr.kp = (tr.box.copy(), kp), kp
+                taken.append(tr.box.copy())
+            clock["find"] += time.perf_counter() - tick
             report(progress, STAGE, t + 1, max(total, t + 1))
     finally:
         seg.close()
-        for tr in tracks:
-            if tr.pose is not None:
-                tr.pose.close()
+        finder.close()
+        roi_pose.close()
     t_len = t + 1
     if t_len <= 0:
         raise InputError("holds no frames", path=video, expected="a video with at least one frame")
+    tick = time.perf_counter()
+    found = sorted((tr for tr in tracker.all_tracks() if len(tr.frames) >= cfg.min_frames),
+                   key=lambda tr: (min(tr.frames), tr.id))  # fmt: skip
     people = []
-    for tr in finished + tracks:
-        if len(tr.frames) < cfg.min_frames:
-            continue
+    for tr in found:
         kp = np.full((t_len, 17, 3), np.nan)
         kp[..., 2] = 0.0
         bx = np.full((t_len, 4), np.nan)
@@ -371,11 +688,11 @@ def detect_people(
         kp = tracking.drop_low_confidence(kp, d.min_score)
         kp = tracking.fill_gaps(kp, d.max_gap)
         if d.smoothing:
-            kp = tracking.one_euro_smooth(kp, reader.fps, min_cutoff=d.min_cutoff, beta=d.beta)
+            kp = tracking.one_euro_smooth(kp, rate, min_cutoff=d.min_cutoff, beta=d.beta)
         if (kp[..., 2] > 0).any():
-            people.append(PersonTrack(tr.id, kp, bx))
+            people.append(PersonTrack(len(people) + 1, kp, bx))
+    clock["clean"] += time.perf_counter() - tick
     if not people:
         raise InputError(f"no person was found in any of its {t_len} frames", path=video,
                          expected="a video showing a person")  # fmt: skip
-    people.sort(key=lambda p: p.id)
-    return People(people, reader.fps, size, path=None)
+    return People(people, rate, size, path=None)

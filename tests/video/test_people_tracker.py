@@ -1,0 +1,233 @@
+"""Who is who (anylift.video.people.Tracker) on synthetic boxes: crossings, a panning camera,
+re-identification; the camera's own motion and the body's colours on synthetic images."""
+
+import cv2
+import numpy as np
+
+from anylift.video.people import PeopleConfig, Tracker, body_colours, camera_motion, colour_distance
+
+FPS = 10.0
+
+
+def _look(hue_bin: int) -> np.ndarray:
+    """A (64,) look: torso and legs all in one hue-saturation bin."""
+    look = np.zeros(64)
+    look[hue_bin] = 1.0
+    look[32 + hue_bin] = 1.0
+    return look
+
+
+def _box(cx, cy=150.0, h=100.0):
+    return np.array([cx - 0.2 * h, cy - h / 2, cx + 0.2 * h, cy + h / 2])
+
+
+def _run(people, t_len, pan=None, pan_known=True, front=None, miss=()):
+    """Drive a Tracker as detect_people does, with a perfect pose model that sees, in each
+    track's predicted region, the nearest visible body (the front one when bodies overlap) and
+    finds every body no track took.
+
+    people: name -> (look, fn t -> world centre x or None when hidden); pan: (T,) camera x
+    shift of the image per frame (image x = world x - pan[t]); miss: (t, name) pairs where the
+    pose model of the track that had ``name`` at t-1 finds nothing. Returns name -> (T,) ids (None:
+    hidden or not tracked).
+    """
+    pan = np.zeros(t_len) if pan is None else pan
+    tracker = Tracker(FPS, PeopleConfig())
+    ids = {name: [] for name in people}
+    for t in range(t_len):
+        motion = None
+        if t and pan_known:
+            motion = np.array([[1.0, 0, -(pan[t] - pan[t - 1])], [0, 1.0, 0]])
+        live = tracker.begin(t, motion)
+        bodies = {n: _box(fx(t) - pan[t]) for n, (_, fx) in people.items() if fx(t) is not None}
+        seen = {}
+        for tr in live:
+            if any(t == tm and ids[n] and ids[n][-1] == tr.id for tm, n in miss):
+                continue
+            pred = tr.predict(t)
+            cp = (pred[0] + pred[2]) / 2
+            near = [n for n, b in bodies.items() if abs((b[0] + b[2]) / 2 - cp) < 50]
+            if front in near:
+                near = [front]
+            if near:
+                n = min(near, key=lambda n: abs((bodies[n][0] + bodies[n][2]) / 2 - cp))
+                seen[tr.id] = (bodies[n], people[n][0], None)
+        kept = tracker.claim(t, seen)
+        taken = [tr.box for tr in kept]
+        for n, b in bodies.items():
+            if not any(abs(b[0] - x[0]) < 10 for x in taken):
+                taken.append(tracker.add(t, b, people[n][0]).box)
+        for n in people:
+            b = bodies.get(n)
+            owner = (
+                []
+                if b is None
+                else [tr.id for tr in tracker.tracks if tr.last_t == t and abs(tr.box[0] - b[0]) < 1]
+            )
+            ids[n].append(owner[0] if owner else None)
+    return ids
+
+
+def _ids(seq):
+    return {i for i in seq if i is not None}
+
+
+def test_crossing_behind_someone_keeps_both_ids():
+    # A walks right behind B (who walks left): A is hidden for 5 frames (0.5 s) in the middle;
+    # both pose models see B then, and once only A's does. A's track must not take B's body (it
+    # looks different), and A coming out on the other side is A again.
+    people = {
+        "A": (_look(0), lambda t: 100 + 12 * t if not 13 <= t <= 17 else None),
+        "B": (_look(20), lambda t: 460 - 12 * t),
+    }
+    ids = _run(people, 30, front="B", miss=[(15, "B")])  # B's own model misses B once, too
+    assert len(_ids(ids["A"])) == 1 and len(_ids(ids["B"])) == 1, ids
+    assert _ids(ids["A"]) != _ids(ids["B"])
+    assert ids["A"][20] is not None  # found again after the crossing
+
+
+def test_crossing_of_look_alikes_is_where_the_motion_says():
+    # Same look: only the motion tells them apart; each keeps its id through the crossing.
+    people = {"A": (_look(3), lambda t: 100 + 12 * t), "B": (_look(3), lambda t: 460 - 12 * t)}
+    ids = _run(people, 30, front="B")
+    assert ids["A"][0] != ids["B"][0]
+    assert ids["A"][-1] == ids["A"][0] and ids["B"][-1] == ids["B"][0], ids
+
+
+def test_panning_camera_is_taken_out_of_the_prediction():
+    # Someone walking slowly while the camera pans fast and unevenly (a hand-held phone), out of
+    # view of the pose model for 4 frames: with the camera's motion taken out, their track is
+    # where they are when they come back; from image motion alone it has run off.
+    rng = np.random.default_rng(0)
+    pan = np.cumsum(rng.choice([-40.0, 40.0], 24))
+    people = {"A": (_look(0), lambda t: 400 + 5 * t if not 8 <= t <= 11 else None)}
+    ids = _run(people, 24, pan=pan)
+    assert len(_ids(ids["A"])) == 1, ids
+    unknown = _run(people, 24, pan=pan, pan_known=False)
+    assert len(_ids(unknown["A"])) > 1  # the uncompensated tracker loses them (the principle matters)
+
+
+def test_reidentified_after_leaving_view_new_look_gets_new_id():
+    people = {
+        # A stranger arrives (and is found first) where A could have walked.
+        "C": (_look(20), lambda t: 330 + 3 * t if t >= 30 else None),
+        "A": (_look(0), lambda t: 300 + 3 * t if t < 10 or t >= 30 else None),  # 2 s away
+    }
+    ids = _run(people, 40)
+    assert len(_ids(ids["A"])) == 1 and ids["A"][0] == ids["A"][35], ids
+    assert _ids(ids["C"]) and _ids(ids["C"]) != _ids(ids["A"])
+
+
+def test_young_track_on_an_old_ones_body_is_merged():
+    tracker = Tracker(FPS, PeopleConfig())
+    look = _look(5)
+    for t in range(6):
+        tracker.begin(t)
+        if t == 0:
+            old = tracker.add(t, _box(200), look)
+        else:
+            tracker.claim(t, {old.id: (_box(200), look, None)})
+    tracker.begin(6)
+    tracker.claim(6, {})  # the old track misses a frame
+    young = tracker.add(6, _box(200), None)  # ... and its body starts a new track (look unknown)
+    assert young is not old
+    tracker.begin(7)
+    kept = tracker.claim(7, {old.id: (_box(200), look, None), young.id: (_box(200), look, None)})
+    assert kept == [old] and young not in tracker.tracks
+    assert 6 in old.frames or young.frames == {}  # the young track's frames are the old one's
+
+
+def test_camera_motion_ignores_people_and_recovers_the_shift(tmp_path):
+    from tests.video.conftest import textured_panorama
+
+    pano = cv2.cvtColor(textured_panorama(3, (700, 500)), cv2.COLOR_BGR2GRAY)
+    prev = pano[100:340, 100:420].copy()
+    # The camera moves 6 px right and 3 px down (the image moves the other way), rotating 1 deg.
+    m = cv2.getRotationMatrix2D((160, 120), 1.0, 1.0)
+    m[:, 2] += [-6.0, -3.0]
+    cur = cv2.warpAffine(pano[100:340, 100:420], m, (320, 240), borderMode=cv2.BORDER_REFLECT)
+    person = np.array([[120, 60, 180, 200]])
+    cur[60:200, 120:180] = np.roll(prev[60:200, 120:180], 25, axis=1)  # someone moving on their own
+    est = camera_motion(prev, cur, person)
+    pts = np.array([[40.0, 30.0], [280.0, 200.0], [160.0, 120.0]])
+    want = pts @ m[:, :2].T + m[:, 2]
+    got = pts @ est[:, :2].T + est[:, 2]
+    assert np.abs(got - want).max() < 0.5, (got, want)
+    np.testing.assert_allclose(camera_motion(prev, prev, person), np.eye(2, 3), atol=0.05)
+
+
+def test_body_colours_see_the_clothes_not_the_background():
+    img = np.zeros((200, 120, 3), np.uint8)
+    img[:] = (40, 200, 40)  # green background (BGR)
+    kp = np.zeros((17, 3))
+    kp[:, 2] = 0.9
+    kp[[5, 6], :2] = [[45, 50], [75, 50]]  # shoulders
+    kp[[11, 12], :2] = [[48, 110], [72, 110]]  # hips
+    kp[[13, 14], :2] = [[48, 150], [72, 150]]
+    kp[[15, 16], :2] = [[48, 190], [72, 190]]
+    kp[:5, :2] = [60, 35]
+    kp[[7, 8, 9, 10], :2] = kp[[5, 6, 5, 6], :2]
+    cv2.rectangle(img, (40, 45), (80, 112), (30, 30, 220), -1)  # red shirt
+    cv2.rectangle(img, (42, 112), (78, 195), (220, 60, 30), -1)  # blue trousers
+    look = body_colours(img, kp)
+    red = cv2.cvtColor(np.uint8([[[30, 30, 220]]]), cv2.COLOR_BGR2HSV)[0, 0]
+    blue = cv2.cvtColor(np.uint8([[[220, 60, 30]]]), cv2.COLOR_BGR2HSV)[0, 0]
+    bin_of = lambda hsv: int(hsv[0]) * 8 // 180 * 4 + int(hsv[1]) * 4 // 256  # noqa: E731
+    assert look[bin_of(red)] > 0.9 and look[32 + bin_of(blue)] > 0.9, look
+    swapped = np.concatenate([look[32:], look[:32]])  # blue shirt, red trousers: someone else
+    assert colour_distance(look, look) < 0.01 and colour_distance(look, swapped) > 0.9
+    assert body_colours(img, np.where(np.arange(17)[:, None] == 5, 0.0, kp)) is None  # no torso
+
+
+def test_roi_rotation_and_keypoint_box():
+    from anylift.video.people import keypoint_box, roi_rotation
+
+    kp = np.zeros((17, 3))
+    kp[:, 2] = 0.9
+    kp[[5, 6], :2] = [[90, 100], [110, 100]]  # shoulders above the hips: upright
+    kp[[11, 12], :2] = [[92, 160], [108, 160]]
+    kp[[13, 14, 15, 16], :2] = [[92, 200], [108, 200], [92, 240], [108, 240]]
+    kp[:5, :2] = [100, 80]
+    kp[7:11, :2] = kp[[5, 6, 5, 6], :2]
+    assert abs(roi_rotation(kp)) < 1e-9
+    flipped = kp.copy()
+    flipped[:, 1] = 400 - kp[:, 1]  # a handstand
+    assert abs(abs(roi_rotation(flipped)) - np.pi) < 1e-9
+    leaning = kp.copy()
+    leaning[[5, 6], 0] += 60  # shoulders 60 px right of the hips, 60 px up: 45 deg
+    assert abs(roi_rotation(leaning) - np.pi / 4) < 1e-9
+    box = keypoint_box(kp)
+    s = 160.0  # the joints span 80..240 vertically
+    np.testing.assert_allclose(box, [90 - 0.1 * s, 80 - 0.12 * s, 110 + 0.1 * s, 240 + 0.06 * s])
+    unsure = kp.copy()
+    unsure[11:, 2] = 0.2  # legs placed but not confident: still in the box (no shrinking)
+    np.testing.assert_allclose(keypoint_box(unsure), box)
+    unsure[:, 2] = 0.2
+    assert keypoint_box(unsure) is None
+
+
+def test_roi_pose_finds_the_body_in_its_region_and_nothing_elsewhere(rendered_clip):
+    from anylift.video.people import RoiPose
+
+    truth = np.load(rendered_clip / "truth.npz")
+    cap = cv2.VideoCapture(str(rendered_clip / "video.mp4"))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    kp2 = truth["keypoints2d"][0]
+    seen = truth["in_image"][0]
+    lo, hi = kp2[seen].min(0), kp2[seen].max(0)
+    pose = RoiPose()
+    try:
+        kp = pose(rgb, np.concatenate([lo, hi]))
+        assert kp is not None
+        ok = kp[:, 2] > 0.5
+        err = np.linalg.norm(kp[ok, :2] - kp2[ok], axis=-1)
+        assert ok.sum() >= 10 and np.median(err) < 8.0, (ok.sum(), np.median(err))
+        # A region of floor and sky away from the body: no one there.
+        w = rgb.shape[1]
+        far_x = 0.0 if (lo[0] + hi[0]) / 2 > w / 2 else w - 60.0
+        assert pose(rgb, np.array([far_x, 0.0, far_x + 60.0, 60.0])) is None
+    finally:
+        pose.close()
