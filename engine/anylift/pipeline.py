@@ -300,7 +300,7 @@ def lift_with_report(
         **hoi.motion_fields(plan, object_fit),
         person=keypoints.person, up=world.rotation.T[:, 2], up_source=grav.source,
     )  # fmt: skip
-    motion = framerate.back_to_input(motion, rate_plan)
+    motion = framerate.back_to_input(motion, rate_plan, body)
     clock.total()
     return LiftReport(
         motion=motion, world=world, timings=clock.timings, scale_determined=determined,

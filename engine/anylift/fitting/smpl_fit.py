@@ -164,6 +164,18 @@ class KeypointLayer(torch.nn.Module):
         return joints, keypoints
 
 
+def posed_joints(body: BodyModel, betas, global_orient, body_pose, transl) -> np.ndarray:
+    """(T, 24, 3) float64 joints of SMPL parameters (numpy (10,), (T, 3), (T, 69), (T, 3))."""
+    layer = KeypointLayer(body).to(dtype=torch.float64)
+    with torch.no_grad():
+        b, go, bp, tr = (
+            torch.as_tensor(np.asarray(a, dtype=np.float64))
+            for a in (betas, global_orient, body_pose, transl)
+        )
+        joints, _ = layer(b.reshape(1, -1), go, bp, tr)
+    return joints.numpy()
+
+
 def _kabsch_orient(model_pts: np.ndarray, target_pts: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Per-frame rotation taking the rest torso (4, 3) onto the targets (T, 4, 3).
 

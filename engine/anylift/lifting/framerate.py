@@ -165,8 +165,14 @@ def to_model_rate(
     return kp, cam, RatePlan(src, dst, float(input_fps), True)
 
 
-def back_to_input(motion: Motion, plan: RatePlan) -> Motion:
-    """The ``motion`` lifted at the model's rate, sampled at the input's frame times (T frames)."""
+def back_to_input(motion: Motion, plan: RatePlan, body=None) -> Motion:
+    """The ``motion`` lifted at the model's rate, sampled at the input's frame times (T frames).
+
+    Positions are interpolated linearly and rotations by slerp; with ``body`` (the
+    :class:`~anylift.body.model.BodyModel` the motion was fitted with) the joints are then the
+    body's forward kinematics of the resampled parameters, as in every result (a linear blend of
+    joints would leave them centimetres off the rotations' skeleton).
+    """
     if not plan.resampled:
         return motion
     src, dst = plan.model_times, plan.input_times
@@ -181,7 +187,7 @@ def back_to_input(motion: Motion, plan: RatePlan) -> Motion:
     if motion.object_names is not None:
         obj_rot = np.moveaxis(resample_rotations(np.moveaxis(motion.object_rotation, 1, 0), src, dst), 0, 1)
         obj_tr = np.moveaxis(resample_linear(np.moveaxis(motion.object_translation, 1, 0), src, dst), 0, 1)
-    return replace(
+    out = replace(
         motion,
         fps=float(plan.input_fps),
         joints=lin(motion.joints),
@@ -197,3 +203,8 @@ def back_to_input(motion: Motion, plan: RatePlan) -> Motion:
         object_rotation=obj_rot,
         object_translation=obj_tr,
     )
+    if body is not None:
+        from anylift.fitting.smpl_fit import posed_joints
+
+        out.joints = posed_joints(body, out.betas, out.global_orient, out.body_pose, out.transl)
+    return out
