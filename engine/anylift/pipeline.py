@@ -15,7 +15,8 @@ The stages, in order (progress stage names in brackets); each lives in its own m
 3. **Sampling** [diffusion]: windows, input + virtual ring views, DDIM with the consistency hooks,
    robust triangulation, window blend (:mod:`anylift.lifting.sampling`).
 4. **Placement** [triangulate]: up-to-scale worlds rescaled to the body's proportions; each frame's
-   depth from the body's known size (:mod:`anylift.lifting.placement`); samples fused by their
+   depth from the body's known size, then (once the world is level) the resting feet put on one
+   level floor (:mod:`anylift.lifting.placement`); samples fused by their
    median, ``keypoints3d_std`` their spread.
 5. **SMPL fit** [fit SMPL]: :func:`anylift.fitting.smpl_fit.fit_smpl` in the result world.
 6. **Ground** (``ground=True``): the feet's contact level to z = 0 (translation along Z).
@@ -55,7 +56,13 @@ from anylift.lifting.denoiser import (  # noqa: F401  (LiftCondition: the denois
     injected_denoiser,
 )
 from anylift.lifting.options import DEFAULT_STEPS, METHODS, LiftOptions  # noqa: F401  (public names)
-from anylift.lifting.placement import depth_scales, floor_shift, rescale_about_centres, rest_keypoints
+from anylift.lifting.placement import (
+    depth_scales,
+    floor_scales,
+    floor_shift,
+    rescale_about_centres,
+    rest_keypoints,
+)
 from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: F401
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.world import ResultWorld, camera_is_metric, result_world, translate_cameras
@@ -243,7 +250,7 @@ def lift_with_report(
             world = world.rescaled(proportion)
             samples_world = samples_world * proportion
         # 6. Placement: the body's known size sets each frame's depth.
-        if opts.placement == "body_size":
+        if opts.placement in ("body_size", "size_only"):
             centres = invert_rigid(world.camera.world_to_camera)[:, :3, 3]
             for s in range(len(samples_world)):
                 scales = depth_scales(samples_world[s, :, : hoi.NUM_BODY], centres, rest, fps=keypoints.fps)
@@ -265,6 +272,13 @@ def lift_with_report(
                 f"the camera's tilt could not be measured (confidence {grav.confidence:.2f}), so the result "
                 "may lean; give the world's up with --up X,Y,Z or a camera file with 'up'"
             )
+        if opts.placement == "body_size":  # the resting feet on one level floor
+            centres = invert_rigid(world.camera.world_to_camera)[:, :3, 3]
+            scales = floor_scales(fused, centres, gravity.contacts(fused, keypoints.fps), fps=keypoints.fps)
+            if scales is not None:
+                fused = rescale_about_centres(fused, centres, scales)
+                samples_world = rescale_about_centres(samples_world, centres, scales)
+                obj_world = None if obj_world is None else rescale_about_centres(obj_world, centres, scales)
         grav, fused, world, (samples_world, obj_world) = gravity.to_floor(
             grav, fused, world, keypoints.fps, gravity.ankle_height(body), (samples_world, obj_world)
         )

@@ -150,7 +150,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
-def _contacts(points: np.ndarray, fps: float) -> np.ndarray:
+def contacts(points: np.ndarray, fps: float) -> np.ndarray:
     """(T, 2) bool: ankles slower than :data:`CONTACT_SPEED` (central differences)."""
     ank = points[:, list(ANKLES)]
     vel = np.gradient(ank, axis=0) * fps if len(ank) > 1 else np.zeros_like(ank)
@@ -183,7 +183,7 @@ def estimate_up(
     """
     p = np.asarray(points, dtype=np.float64)
     prior = _unit(np.asarray(prior_up, dtype=np.float64))
-    contact = _contacts(p, fps)
+    contact = contacts(p, fps)
     ankles = p[:, list(ANKLES)]
     stand_axis = _unit(p[:, list(SHOULDERS)].mean(1) - ankles.mean(1))  # (T, 3)
     up = prior
@@ -246,7 +246,7 @@ def floor_level(points: np.ndarray, fps: float, ankle: float) -> float | None:
     their 20th percentile: not a foot resting on a step or held still in the air). None when
     fewer than 3 contact samples.
     """
-    z = np.asarray(points)[:, list(ANKLES), 2][_contacts(np.asarray(points), fps)]
+    z = np.asarray(points)[:, list(ANKLES), 2][contacts(np.asarray(points), fps)]
     if len(z) < 3:
         return None
     return float(np.median(z[z <= np.percentile(z, 20) + 0.05]) - ankle)

@@ -26,8 +26,9 @@ model (10, 25, 50, 100 steps: MPJPE 139, 142, 143, 144 mm on 8 training-clip cas
 cameras), so the cheapest setting is the default: 10 steps lift 300 frames in a few seconds."""
 METHODS = ("anylift", "smplify")
 DEVICES = ("cpu", "cuda")
-PLACEMENTS = ("body_size", "prior")
-"""``body_size``: each frame's depth from the body's known size (:mod:`anylift.lifting.placement`);
+PLACEMENTS = ("body_size", "size_only", "prior")
+"""``body_size``: each frame's depth from the body's known size, then the resting feet put on one
+level floor (:mod:`anylift.lifting.placement`); ``size_only``: without the floor (ablation);
 ``prior``: the depth the multi-view prior triangulated (exact with a perfect prior; tests)."""
 
 

@@ -1,0 +1,45 @@
+"""Floor placement (anylift.lifting.placement.floor_scales): resting feet on one level floor."""
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from anylift.data.mocap import load_clip
+from anylift.lifting.gravity import contacts
+from anylift.lifting.placement import floor_scales, rescale_about_centres
+
+
+def _walk_seen_from(height: float, seed: int = 0):
+    """Four walk cycles (Z-up, floor z = 0), a static camera ``height`` m up 6 m away, and the
+    same points with a depth error of several percent about the camera that changes over about a
+    second, as the body-size placement's (smoothed over 1 s) does."""
+    clip = load_clip("walk", fps=30.0)
+    pts = np.concatenate([clip.keypoints3d + np.array([1.27 * k, 0, 0]) for k in range(4)])
+    pts = pts - np.array([pts[..., 0].mean(), pts[..., 1].mean(), 0.0])
+    centres = np.tile([0.0, -6.0, height], (len(pts), 1))
+    rng = np.random.default_rng(seed)
+    err = np.exp(gaussian_filter1d(rng.normal(size=len(pts)), 30) * 0.5)
+    return pts, centres, rescale_about_centres(pts, centres, err)
+
+
+def test_floor_puts_a_wandering_depth_back_on_the_floor():
+    pts, centres, wrong = _walk_seen_from(4.0)
+    scales = floor_scales(wrong, centres, contacts(wrong, 30.0), fps=30.0)
+    fixed = rescale_about_centres(wrong, centres, scales)
+    before = np.linalg.norm(wrong[:, [11, 12]].mean(1) - pts[:, [11, 12]].mean(1), axis=-1)
+    after = np.linalg.norm(fixed[:, [11, 12]].mean(1) - pts[:, [11, 12]].mean(1), axis=-1)
+    # The wandering part goes (the whole clip's mean depth stays the body size's: T_root-like).
+    spread_before = np.std(before - before.mean())
+    assert np.std(after - after.mean()) < 0.5 * spread_before, (np.std(after - after.mean()), spread_before)
+    rest = contacts(pts, 30.0)
+    heights_after = fixed[:, [15, 16], 2][rest]
+    heights_before = wrong[:, [15, 16], 2][rest]
+    assert np.std(heights_after) < 0.5 * np.std(heights_before)
+
+
+def test_floor_leaves_a_right_depth_alone_and_needs_feet_seen_from_above():
+    pts, centres, _ = _walk_seen_from(4.0)
+    scales = floor_scales(pts, centres, contacts(pts, 30.0), fps=30.0)
+    assert np.abs(np.log(scales)).max() < 0.01
+    # A camera on the floor sees no ankle from above: no floor cue.
+    _, low, wrong = _walk_seen_from(0.02)
+    assert floor_scales(wrong, low, contacts(wrong, 30.0), fps=30.0) is None
