@@ -194,6 +194,7 @@ def lift_with_report(
     messages: list[str] = check_inputs(keypoints, camera, seed=opts.seed)  # plausibility (one-line warnings)
     # Frame rate: lift at the model's rate, back to the input's frame times at the end.
     keypoints, camera, rate_plan = framerate.to_model_rate(keypoints, camera, times=frame_times)
+    camera_given = camera is not None
     # Gravity, part 1: an up from the camera file or the user, else estimated (part 2).
     camera, up_source = gravity.prepare_camera(
         camera, opts.up, keypoints.num_frames, image_size_of(keypoints, camera)
@@ -216,6 +217,8 @@ def lift_with_report(
     body = load_body_model(opts.body_model, device="cpu")
     # 2. World and scale.
     world, determined = _world(keypoints, camera, image_size, opts.metric_camera)
+    if not camera_given:  # a static camera made here (for an up) is no camera file
+        world = replace(world, from_file=False)
     check_cancel(cancel)
     info: dict[str, Any] = {}
     proportion, samples_world, std = 1.0, None, None

@@ -47,7 +47,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
     write_people(args.out, people)
     kp = people.keypoints2d()
     print(people.table())
-    print(f"{kp.num_frames} frames, {kp.image_size[0]}x{kp.image_size[1]}, {len(people.tracks)} people; "
+    n = f"{len(people.tracks)} {'person' if len(people.tracks) == 1 else 'people'}"
+    print(f"{kp.num_frames} frames, {kp.image_size[0]}x{kp.image_size[1]}, {n}; "
           f"default person {people.default} (longest and largest; 'anylift lift --person ID' picks another) "
           f"-> {args.out}")  # fmt: skip
     return 0

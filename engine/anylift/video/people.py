@@ -654,7 +654,8 @@ def detect_people(
                             masked[y0:y1, x0:x1] = 127
                     x0, y0, side = region
                     c, half = np.array([x0, y0, x0, y0]) + side / 2, (side - 8) / 3  # _crop: 1.5x + 8
-                    kp = _pose_on(finder, masked, c + np.array([-half, -half, half, half]), cfg.crop_size)
+                    with quiet_native_logs() if t == 0 else contextlib.nullcontext():  # its first run
+                        kp = _pose_on(finder, masked, c + np.array([-half, -half, half, half]), cfg.crop_size)
                 box = None if kp is None else keypoint_box(kp)
                 if box is None or (box[3] - box[1]) < cfg.min_box_height:
                     continue
