@@ -43,3 +43,22 @@ def test_floor_leaves_a_right_depth_alone_and_needs_feet_seen_from_above():
     # A camera on the floor sees no ankle from above: no floor cue.
     _, low, wrong = _walk_seen_from(0.02)
     assert floor_scales(wrong, low, contacts(wrong, 30.0), fps=30.0) is None
+
+
+def test_resting_feet_are_found_through_the_jitter_of_a_small_persons_lift():
+    """Frame-to-frame depth jitter (a lift of a 100 px person) hides the resting feet from the
+    lifted ankles' speed; their rays meeting the floor still show them, so the wander still goes."""
+    pts, centres, wrong = _walk_seen_from(4.0)
+    jitter = np.exp(np.random.default_rng(1).normal(size=len(pts)) * 0.02)
+    wrong = rescale_about_centres(wrong, centres, jitter)
+    lifted_rest = contacts(wrong, 30.0)
+    assert lifted_rest.sum() < 0.5 * contacts(pts, 30.0).sum()  # the jitter hides most of them
+    fixed = rescale_about_centres(wrong, centres, floor_scales(wrong, centres, lifted_rest, fps=30.0))
+
+    def wander(p):  # the slow part of the depth error (the floor cue pools over half a second)
+        depth = np.linalg.norm(p[:, [11, 12]].mean(1) - centres, axis=-1)
+        truth = np.linalg.norm(pts[:, [11, 12]].mean(1) - centres, axis=-1)
+        return np.std(gaussian_filter1d(np.log(depth / truth), 8))
+
+    # Measured: 0.028 -> 0.012; from the lifted ankles' 5 resting samples alone only to 0.027.
+    assert wander(fixed) < 0.6 * wander(wrong), (wander(fixed), wander(wrong))

@@ -19,7 +19,9 @@ The body's size leaves a few percent of depth error that wanders from frame to f
 centimetres off the floor in footage from a raised camera). Once the world is level,
 :func:`floor_scales` moves each frame along the same rays so that the resting ankles lie on one
 horizontal plane: a camera that looks down sees an ankle's depth from its height to within
-centimetres.
+centimetres. The resting feet are those the lift shows still, then - once the floor is known -
+those whose rays meet the floor at a still point (the lift's depth jitter hides a small person's
+resting feet from the first test).
 """
 
 from __future__ import annotations
@@ -124,6 +126,38 @@ FLOOR_SECONDS = 0.5
 ANKLES = (15, 16)
 
 
+REST_SPEED = 0.25
+"""m/s: an ankle whose ray meets the floor at a point slower than this rests on it."""
+FOOT_LIFT_M = 0.3
+"""An ankle this far above the floor is not resting on it, however still."""
+
+
+def _floor_fit(c: np.ndarray, below: np.ndarray, use: np.ndarray):
+    """The floor level and each resting ankle's log-scale to it: (frame index, weight, log-scale,
+    level) over the ``use`` ankles (:func:`floor_scales`)."""
+    from scipy.optimize import minimize_scalar
+
+    t_idx, k_idx = np.nonzero(use)
+    cz, drop = c[t_idx, 2], below[t_idx, k_idx]
+    precision = (drop / FLOOR_NOISE_M) ** 2  # 1 / var of log s from a height error of FLOOR_NOISE_M
+
+    def log_s(level: float) -> np.ndarray:  # the scale that puts the ankle at z = level
+        return np.log((cz - level) / drop)
+
+    robust = np.ones_like(drop)
+    level = float(np.median(cz - drop))
+    for _ in range(3):  # Huber-like reweighting: a foot on a step or a false contact counts less
+        w = precision * robust
+        res = minimize_scalar(
+            lambda h, w=w: float(np.sum(w * log_s(h) ** 2)),
+            bounds=(level - 2.0, min(float(cz.min()) - 0.05, level + 2.0)), method="bounded",
+        )  # fmt: skip
+        level = float(res.x)
+        err = np.abs(log_s(level)) * np.sqrt(precision)  # in units of its own noise
+        robust = np.minimum(1.0, 3.0 / np.maximum(err, 1e-9))
+    return t_idx, precision * robust, log_s(level), level
+
+
 def floor_scales(points: np.ndarray, centres: np.ndarray, contacts: np.ndarray, *, fps: float = 30.0):
     """(T,) per-frame factors about the camera centres that put the resting ankles on one level floor.
 
@@ -144,35 +178,26 @@ def floor_scales(points: np.ndarray, centres: np.ndarray, contacts: np.ndarray, 
     Returns:
         (T,) scales, or None when fewer than 5 resting ankles are seen from above.
     """
-    from scipy.optimize import minimize_scalar
-
     pts = np.asarray(points, dtype=np.float64)
     c = np.asarray(centres, dtype=np.float64)
     ank = pts[:, list(ANKLES)]
     below = c[:, None, 2] - ank[..., 2]  # > 0: the ankle is seen from above
     dist = np.linalg.norm(ank - c[:, None], axis=-1)
-    use = np.asarray(contacts, bool) & np.isfinite(below) & (below > 0.05 * dist)
+    seen = np.isfinite(below) & (below > 0.05 * dist)
+    use = np.asarray(contacts, bool) & seen
     if use.sum() < 5:
         return None
-    t_idx, k_idx = np.nonzero(use)
-    cz, drop = c[t_idx, 2], below[t_idx, k_idx]
-    precision = (drop / FLOOR_NOISE_M) ** 2  # 1 / var of log s from a height error of FLOOR_NOISE_M
-
-    def log_s(level: float) -> np.ndarray:  # the scale that puts the ankle at z = level
-        return np.log((cz - level) / drop)
-
-    robust = np.ones_like(drop)
-    level = float(np.median(ank[..., 2][use]))
-    for _ in range(3):  # Huber-like reweighting: a foot on a step or a false contact counts less
-        w = precision * robust
-        res = minimize_scalar(
-            lambda h, w=w: float(np.sum(w * log_s(h) ** 2)),
-            bounds=(level - 2.0, min(float(cz.min()) - 0.05, level + 2.0)), method="bounded",
-        )  # fmt: skip
-        level = float(res.x)
-        err = np.abs(log_s(level)) * np.sqrt(precision)  # in units of its own noise
-        robust = np.minimum(1.0, 3.0 / np.maximum(err, 1e-9))
-    w, f = precision * robust, log_s(level)
+    t_idx, w, f, level = _floor_fit(c, below, use)
+    # Resting feet again, now from the ankles' rays meeting that floor: the lift's depth jitter
+    # (which hides resting feet of small people) is gone from those points.
+    reach = (c[:, None, 2] - level) / np.maximum(below, 1e-9)
+    on_floor = c[:, None] + reach[..., None] * (ank - c[:, None])
+    speed = np.full(below.shape, np.inf)
+    if len(pts) > 1:
+        speed = np.linalg.norm(np.gradient(on_floor, axis=0), axis=-1) * fps
+    rest = seen & (speed < REST_SPEED) & (ank[..., 2] - level < FOOT_LIFT_M)
+    if rest.sum() >= 5:
+        t_idx, w, f, level = _floor_fit(c, below, rest)
     num, den = np.zeros(len(pts)), np.zeros(len(pts))
     np.add.at(num, t_idx, w * f)
     np.add.at(den, t_idx, w)
