@@ -243,12 +243,17 @@ def floor_level(points: np.ndarray, fps: float, ankle: float) -> float | None:
     """The floor's z (metres) under a Z-up body: ankles at rest on it, ``ankle`` above the sole.
 
     Contacts are ankles slower than :data:`CONTACT_SPEED`; of those the lowest (within 5 cm of
-    their 20th percentile: not a foot resting on a step or held still in the air). None when
-    fewer than 3 contact samples.
+    their 20th percentile: not a foot resting on a step or held still in the air). With fewer
+    than 3 contact samples (a short clip, or a lift whose ankles jitter faster than a resting foot
+    moves) the lowest ankles of the clip (their 10th percentile) stand on it. None when no ankle
+    is known.
     """
-    z = np.asarray(points)[:, list(ANKLES), 2][contacts(np.asarray(points), fps)]
+    p = np.asarray(points)
+    z = p[:, list(ANKLES), 2][contacts(p, fps)]
     if len(z) < 3:
-        return None
+        every = p[:, list(ANKLES), 2]
+        every = every[np.isfinite(every)]
+        return float(np.percentile(every, 10) - ankle) if len(every) else None
     return float(np.median(z[z <= np.percentile(z, 20) + 0.05]) - ankle)
 
 
