@@ -200,14 +200,6 @@ def lift_with_report(
         camera, opts.up, keypoints.num_frames, image_size_of(keypoints, camera)
     )
     image_size = image_size_of(keypoints, camera)
-    up_fit = None  # gravity from a 2D fit (the prior lifts upright in whatever world it is given)
-    if up_source == "estimated" and opts.method == "anylift":
-        up_fit = _up_from_2d_fit(keypoints, camera, image_size, opts)
-        if up_fit.confidence >= UP_FIT_CONFIDENCE:
-            # Gravity.rotation: from the world of the assumed-level first camera to the levelled one.
-            assumed = world_zup_from_camera(camera or static_camera(keypoints.num_frames, image_size))
-            camera, _ = gravity.prepare_camera(camera, up_fit.up, keypoints.num_frames, image_size)
-            up_fit = replace(up_fit, rotation=world_zup_from_camera(camera) @ assumed.T)
     den, schedule = _load_denoiser(keypoints, opts, denoiser) if opts.method == "anylift" else (None, None)
     plan = hoi.plan_objects(
         keypoints, den.num_object_keypoints if den else 0, den.object_category if den else None,
@@ -215,6 +207,15 @@ def lift_with_report(
         messages=messages,
     )  # fmt: skip
     body = load_body_model(opts.body_model, device="cpu")
+    # Gravity from a 2D fit when nothing fixes it (the prior lifts upright in whatever world it is given).
+    up_fit = None
+    if up_source == "estimated" and opts.method == "anylift":
+        up_fit = _up_from_2d_fit(keypoints, camera, image_size, body, opts.metric_camera)
+        if up_fit.confidence >= UP_FIT_CONFIDENCE:
+            # Gravity.rotation: from the world of the assumed-level first camera to the levelled one.
+            assumed = world_zup_from_camera(camera or static_camera(keypoints.num_frames, image_size))
+            camera, _ = gravity.prepare_camera(camera, up_fit.up, keypoints.num_frames, image_size)
+            up_fit = replace(up_fit, rotation=world_zup_from_camera(camera) @ assumed.T)
     # 2. World and scale.
     world, determined = _world(keypoints, camera, image_size, opts.metric_camera)
     if not camera_given:  # a static camera made here (for an up) is no camera file
@@ -267,7 +268,8 @@ def lift_with_report(
             fused, world, keypoints.fps, "given" if _used(up_fit) else up_source, (samples_world, obj_world)
         )
         if _used(up_fit):
-            grav = replace(up_fit, pitch_deg=grav.pitch_deg, roll_deg=grav.roll_deg)
+            # Gravity.up in the world it was found in: there the 2D fit's up already is +Z.
+            grav = replace(up_fit, up=grav.up, pitch_deg=grav.pitch_deg, roll_deg=grav.roll_deg)
         elif up_fit is not None:  # the lifted body's own estimate: it mostly echoes the assumed level camera
             grav = replace(grav, confidence=min(grav.confidence, up_fit.confidence))
         if grav.source == "estimated" and grav.confidence < UP_FIT_CONFIDENCE:
@@ -357,7 +359,7 @@ UP_FIT_CONFIDENCE = 0.5
 """Below this the 2D fit's up is not used (the body's own estimate from the lift is)."""
 
 
-def _up_from_2d_fit(keypoints: Keypoints2D, camera, image_size, opts: LiftOptions) -> gravity.Gravity | None:
+def _up_from_2d_fit(keypoints: Keypoints2D, camera, image_size, body, metric_camera) -> gravity.Gravity:
     """Gravity when nothing fixes it, from the SMPLify baseline on the best-seen stretch of the clip.
 
     The multi-view prior lifts a body upright in whatever world it is given (measured: a static
@@ -376,8 +378,8 @@ def _up_from_2d_fit(keypoints: Keypoints2D, camera, image_size, opts: LiftOption
     kp = replace(keypoints, keypoints=keypoints.keypoints[frames], fps=keypoints.fps / step, objects=[])
     cam = camera if camera is not None else static_camera(t_len, image_size)
     cam = replace(cam, world_to_camera=cam.world_to_camera[frames])
-    world, _ = _world(kp, cam, image_size, opts.metric_camera)
-    fit = _smplify(kp, world, load_body_model(opts.body_model, device="cpu"), None, None)
+    world, _ = _world(kp, cam, image_size, metric_camera)
+    fit = _smplify(kp, world, body, None, None)
     grav, *_ = gravity.level(fit.keypoints3d, world, kp.fps, "estimated")
     return replace(grav, up=world.rotation.T @ grav.up)
 

@@ -40,10 +40,8 @@ def files(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _env(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("ANYLIFT_CACHE", str(tmp_path_factory.getbasetemp() / "anylift_cache"))
-    monkeypatch.delenv("ANYLIFT_SMPL_MODEL", raising=False)
-    torch.set_num_threads(1)
+def _env(isolated_engine):
+    """Private cache, proxy body, one torch thread (tests/conftest.py)."""
 
 
 def test_lift_writes_a_result_and_eval_scores_it(files, tmp_path, capsys):

@@ -34,10 +34,8 @@ def files(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _env(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("ANYLIFT_CACHE", str(tmp_path_factory.getbasetemp() / "anylift_cache"))
-    monkeypatch.delenv("ANYLIFT_SMPL_MODEL", raising=False)
-    torch.set_num_threads(1)
+def _env(isolated_engine):
+    """Private cache, proxy body, one torch thread (tests/conftest.py)."""
 
 
 def _lift(files, tmp_path, *extra):

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _bench():
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("accuracy_bench", REPO / "benchmarks" / "accuracy.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.benchmark_modules import load_benchmark
 
 
 def test_plan_alternates_orientations_and_level_two_reuses_the_quick_cases():
-    bench = _bench()
+    bench = load_benchmark("accuracy")
     plan = bench.case_plan(["walk", "run"], ["orbit", "elevated"], 1)
     assert plan == [("walk", "orbit", 0), ("walk", "elevated", 1), ("run", "orbit", 1),
                     ("run", "elevated", 0)]  # fmt: skip
@@ -32,7 +21,7 @@ def test_plan_alternates_orientations_and_level_two_reuses_the_quick_cases():
 
 
 def test_harness_reports_per_family_and_clip_group(tmp_path, capsys, isolated_engine):
-    bench = _bench()
+    bench = load_benchmark("accuracy")
     out = tmp_path / "acc.json"
     args = ["--untrained-tiny", "--clips", "run", "walk", "--families", "orbit", "--noise", "1",
             "--seeds", "1", "--steps", "2", "--out", str(out)]  # fmt: skip

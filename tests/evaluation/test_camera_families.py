@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,21 +11,12 @@ from anylift.data import mocap
 from anylift.errors import InputError
 from anylift.fitting.smpl_fit import SmplFitConfig
 from anylift.geometry.camera import project
+from tests.benchmark_modules import load_benchmark
 
-REPO = Path(__file__).resolve().parents[2]
 FAST_FIT = SmplFitConfig(stage1_iterations=5, stage2_iterations=20)
 
 
-def _load():
-    path = REPO / "benchmarks" / "camera_families.py"
-    spec = importlib.util.spec_from_file_location("camera_families", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks itself up there
-    spec.loader.exec_module(module)
-    return module
-
-
-cf = _load()
+cf = load_benchmark("camera_families")
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +111,7 @@ def test_family_case_is_make_case_with_the_family_camera():
 
 
 def test_noise_level_two_uses_the_cached_detections(tmp_path, monkeypatch):
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    import detected_2d
-
+    detected_2d = load_benchmark("detected_2d")
     monkeypatch.setattr(detected_2d, "CACHE", tmp_path)
     case = cf.family_case("run", "orbit", 0, fit_config=FAST_FIT)
     t = case.num_frames

@@ -1,9 +1,7 @@
 """benchmarks/hoi.py: its object metrics, and the harness end to end on one short sequence."""
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,19 +10,11 @@ from anylift.data.hoi import make_hoi_sequence
 from anylift.geometry.camera import project
 from anylift.models import DenoiserConfig, build_model, save_checkpoint
 from anylift.object_templates import get_template
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("hoi_bench", REPO / "benchmarks" / "hoi.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.benchmark_modules import load_benchmark
 
 
 def test_object_metrics_align_by_the_human_root_and_forgive_symmetries():
-    bench = _bench()
+    bench = load_benchmark("hoi")
     box = get_template("box")
     t = 5
     body = np.random.default_rng(0).normal(size=(t, 17, 3))
@@ -45,7 +35,7 @@ def test_object_metrics_align_by_the_human_root_and_forgive_symmetries():
 
 
 def test_harness_runs_on_one_short_sequence(tmp_path, capsys):
-    bench = _bench()
+    bench = load_benchmark("hoi")
     torch.manual_seed(0)
     model = build_model(DenoiserConfig.tiny("multi_view", num_object_keypoints=8))
     ckpt = save_checkpoint(tmp_path / "hoi.pt", model, extra={"object_category": "box"})

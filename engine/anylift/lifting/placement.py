@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
+from anylift.lifting.gravity import ANKLES, CONTACT_SPEED
 from anylift.lifting.scale import BONES, bone_lengths
 
 MEDIAN_SECONDS = 1.0
@@ -123,11 +124,8 @@ SIZE_LOG_NOISE = 0.05
 """The body-size cue's per-frame error in log-scale (measured 2-5 % biases per clip)."""
 FLOOR_SECONDS = 0.5
 """Each frame's floor correction pools the resting ankles within about this (Gaussian sigma)."""
-ANKLES = (15, 16)
 
 
-REST_SPEED = 0.25
-"""m/s: an ankle whose ray meets the floor at a point slower than this rests on it."""
 FOOT_LIFT_M = 0.3
 """An ankle this far above the floor is not resting on it, however still."""
 
@@ -195,7 +193,7 @@ def floor_scales(points: np.ndarray, centres: np.ndarray, contacts: np.ndarray, 
     speed = np.full(below.shape, np.inf)
     if len(pts) > 1:
         speed = np.linalg.norm(np.gradient(on_floor, axis=0), axis=-1) * fps
-    rest = seen & (speed < REST_SPEED) & (ank[..., 2] - level < FOOT_LIFT_M)
+    rest = seen & (speed < CONTACT_SPEED) & (ank[..., 2] - level < FOOT_LIFT_M)
     if rest.sum() >= 5:
         t_idx, w, f, level = _floor_fit(c, below, rest)
     num, den = np.zeros(len(pts)), np.zeros(len(pts))
