@@ -67,6 +67,7 @@ from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: 
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.world import ResultWorld, camera_is_metric, result_world, translate_cameras
 from anylift.progress import ProgressFn, check_cancel, report
+from anylift.representation import HIPS
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "multiview.pt"
 """The shipped multi-view checkpoint (used when ``checkpoint`` is None)."""
@@ -206,6 +207,7 @@ def lift_with_report(
         method=opts.method, checkpoint=None if opts.checkpoint is None else str(opts.checkpoint),
         messages=messages,
     )  # fmt: skip
+    body_den = _body_denoiser(plan, opts, denoiser, messages)
     body = load_body_model(opts.body_model, device="cpu")
     # Gravity from a 2D fit when nothing fixes it (the prior lifts upright in whatever world it is given).
     up_fit = None
@@ -240,25 +242,38 @@ def lift_with_report(
         # 3-4. Windows, views, sampling; 5. triangulation into the result world.
         report(progress, "prepare", 1, 1)
         clock.lap("prepare")
-        pts, info = sample_points(
-            hoi.appended_keypoints(keypoints, plan), world, image_size, den, schedule,
+        sampling = dict(
             samples=opts.samples, steps=opts.num_steps, seed=opts.seed, device=opts.device,
             bone_lengths=opts.bone_lengths, progress=progress, cancel=cancel,
         )  # fmt: skip
+        appended = hoi.appended_keypoints(keypoints, plan)
+        pts, info = sample_points(appended, world, image_size, den, schedule, **sampling)
+        # An HOI lift's person from the body-only model (LiftOptions.hoi_body); the HOI model's body
+        # then only carries the object to its depth.
+        body_pts = None
+        if body_den is not None:
+            body_pts, _ = sample_points(keypoints.keypoints, world, image_size, *body_den, **sampling)
         clock.lap("diffusion")
         info.update(steps=opts.num_steps, samples=opts.samples)
         samples_world = _to_world(pts, world)
+        lifts = [samples_world] if body_pts is None else [samples_world, _to_world(body_pts, world)]
         rest = rest_keypoints(body)
         if not world.metric:
-            proportion = body_proportion_scale(np.median(samples_world[..., : hoi.NUM_BODY, :], axis=0), rest)
+            proportion = body_proportion_scale(np.median(lifts[-1][..., : hoi.NUM_BODY, :], axis=0), rest)
             world = world.rescaled(proportion)
-            samples_world = samples_world * proportion
+            lifts = [lift_points * proportion for lift_points in lifts]
         # 6. Placement: the body's known size sets each frame's depth.
+        centres = invert_rigid(world.camera.world_to_camera)[:, :3, 3]
         if opts.placement in ("body_size", "size_only"):
-            centres = invert_rigid(world.camera.world_to_camera)[:, :3, 3]
-            for s in range(len(samples_world)):
-                scales = depth_scales(samples_world[s, :, : hoi.NUM_BODY], centres, rest, fps=keypoints.fps)
-                samples_world[s] = rescale_about_centres(samples_world[s], centres, scales)
+            for lift_points in lifts:
+                for s in range(len(lift_points)):
+                    scales = depth_scales(lift_points[s, :, : hoi.NUM_BODY], centres, rest, fps=keypoints.fps)
+                    lift_points[s] = rescale_about_centres(lift_points[s], centres, scales)
+        samples_world = lifts[0]
+        if len(lifts) == 2:  # the object moves in depth with the HOI model's person onto the body model's
+            ratio = _hip_distances(lifts[1], centres) / _hip_distances(samples_world, centres)
+            obj = rescale_about_centres(samples_world[..., hoi.NUM_BODY :, :], centres, ratio)
+            samples_world = np.concatenate([lifts[1], obj], axis=-2)
         if plan is not None:
             obj_world, obj_spread = _fuse(samples_world[..., hoi.NUM_BODY :, :])
             samples_world = samples_world[..., : hoi.NUM_BODY, :]
@@ -321,9 +336,10 @@ def lift_with_report(
     )  # fmt: skip
     motion = framerate.back_to_input(motion, rate_plan, body)
     clock.total()
+    dens = [d for d in (den, body_den[0] if body_den else None) if d is not None]
     return LiftReport(
         motion=motion, world=world, timings=clock.timings, scale_determined=determined,
-        denoiser_seconds=den.seconds if den else 0.0, denoiser_calls=den.calls if den else 0,
+        denoiser_seconds=sum(d.seconds for d in dens), denoiser_calls=sum(d.calls for d in dens),
         proportion_scale=float(proportion), ground_offset=offset, warnings=messages, object_fit=object_fit,
         gravity=grav, **info,
     )  # fmt: skip
@@ -343,6 +359,25 @@ def _load_denoiser(keypoints: Keypoints2D, opts: LiftOptions, denoiser) -> tuple
             fix="Pass a trained multi-view checkpoint with --checkpoint PATH (or checkpoint=...)",
         )
     return checkpoint_denoiser(path, opts.device)
+
+
+def _body_denoiser(plan, opts: LiftOptions, denoiser, messages: list[str]):
+    """(denoiser, schedule) of the body-only model for an HOI lift's person, or None (module doc)."""
+    if plan is None or opts.hoi_body != "body" or denoiser is not None:
+        return None
+    if not DEFAULT_CHECKPOINT.is_file():
+        messages.append(
+            f"the body-only checkpoint {DEFAULT_CHECKPOINT} is not installed, so the person comes from "
+            "the HOI model (less accurate); reinstall the engine to restore it"
+        )
+        return None
+    return checkpoint_denoiser(DEFAULT_CHECKPOINT, opts.device)
+
+
+def _hip_distances(samples: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """(T,) distance from each camera centre to the samples' median hip midpoint."""
+    hips = np.median(samples[:, :, list(HIPS)].mean(2), axis=0)
+    return np.linalg.norm(hips - centres, axis=-1)
 
 
 def _world(keypoints, camera, image_size, metric_camera) -> tuple[ResultWorld, bool | None]:

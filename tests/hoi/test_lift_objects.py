@@ -117,3 +117,35 @@ def test_shipped_box_checkpoint_is_used_for_a_box(hoi_walk):
     m = rep.motion
     assert len(m.object_names) == 1 and m.object_rotation.shape == (1, seq.keypoints2d.num_frames, 3, 3)
     assert np.isfinite(m.object_translation).all() and m.object_scale[0] > 0
+
+
+def test_person_comes_from_the_body_model_and_the_object_keeps_its_place(hoi_walk, tmp_path, monkeypatch):
+    """hoi_body="body" (default): the person is the body-only model's lift of the same 2D; the
+    object is moved along its camera rays only (its image position stays the HOI model's)."""
+    from anylift import pipeline
+    from anylift.geometry.camera import project
+
+    seq = hoi_walk
+    torch.manual_seed(0)
+    model = build_model(DenoiserConfig.tiny("multi_view", num_object_keypoints=8))
+    path = save_checkpoint(tmp_path / "hoi.pt", model, extra={"object_category": "box"})
+    lifted_objects = []
+    fit_object = pipeline.hoi.fit_object
+    monkeypatch.setattr(pipeline.hoi, "fit_object", lambda points, *a, **k: (
+        lifted_objects.append(points), fit_object(points, *a, **k))[1])  # fmt: skip
+    run = dict(steps=2, samples=2, fit_config=FAST_FIT)
+    both = lift_with_report(seq.keypoints2d, seq.camera, checkpoint=path, **run)
+    body_only = lift(dataclasses.replace(seq.keypoints2d, objects=[]), seq.camera, **run)
+    own = lift_with_report(seq.keypoints2d, seq.camera, checkpoint=path, hoi_body="hoi", **run)
+    assert both.warnings == [] and both.denoiser_calls > own.denoiser_calls
+    np.testing.assert_allclose(both.motion.keypoints3d, body_only.keypoints3d, atol=1e-6)
+    assert np.abs(own.motion.keypoints3d - body_only.keypoints3d).mean() > 0.01
+    pixels = [
+        project(p, m.intrinsics, m.world_to_camera) for p, m in zip(lifted_objects, (both.motion, own.motion))
+    ]
+    np.testing.assert_allclose(pixels[0], pixels[1], atol=1e-3)
+
+
+def test_unknown_hoi_body_is_a_user_error(hoi_walk):
+    with pytest.raises(InputError, match="hoi_body"):
+        lift(hoi_walk.keypoints2d, hoi_walk.camera, hoi_body="both")
