@@ -1,5 +1,6 @@
 """Training data builders: augmentation, single-view hybrid windows, multi-view windows and files."""
 
+import itertools
 import math
 
 import numpy as np
@@ -234,3 +235,35 @@ def test_time_warp_and_tumble_keep_the_motion_whole():
     assert flipped[..., 2].min() == pytest.approx(kp[..., 2].min())  # back on the floor
     # Upside down: the head is now below the pelvis.
     assert np.mean(flipped[:, 0, 2] < hip_mid(flipped)[:, 2]) > 0.9
+
+
+def test_recombined_arms_follow_the_donor_on_the_base_body():
+    from anylift.data import mocap
+    from anylift.data.augment import ARMS, AugmentConfig, _torso_frames, recombine_arms
+
+    base = mocap.load_clip("walk", fps=30.0).keypoints3d
+    donor = rotate_yaw(mocap.load_clip("punch", fps=30.0).keypoints3d[: len(base)], 1.0)  # any heading
+    mixed = recombine_arms(base, donor)
+    arms = [j for chain in ARMS for j in chain[1:]]
+    rest = [j for j in range(17) if j not in arms]
+    np.testing.assert_array_equal(mixed[:, rest], base[:, rest])  # torso, head, legs: the base's
+
+    def length(x, parent, joint):
+        return np.linalg.norm(x[:, joint] - x[:, parent], axis=-1)
+
+    def local(x, parent, joint):  # the bone's direction in the torso's own axes
+        v = np.einsum("tji,tj->ti", _torso_frames(x), x[:, joint] - x[:, parent])
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+    for chain in ARMS:
+        for bone in itertools.pairwise(chain):
+            np.testing.assert_allclose(length(mixed, *bone), length(base, *bone), atol=1e-9)  # the base's
+            np.testing.assert_allclose(local(mixed, *bone), local(donor, *bone), atol=1e-9)  # donor motion
+            assert np.abs(local(mixed, *bone) - local(base, *bone)).max() > 0.3  # which is not the base's
+    # The bank draws donors only when asked: recombine_prob = 0 keeps the earlier windows exactly.
+    bank = MotionBank(CLIPS)
+    plain = bank.window(np.random.default_rng(3), 60, AugmentConfig())
+    again = bank.window(np.random.default_rng(3), 60, AugmentConfig())
+    mixed_window = bank.window(np.random.default_rng(3), 60, AugmentConfig(recombine_prob=1.0))
+    np.testing.assert_array_equal(plain, again)
+    assert not np.allclose(plain, mixed_window)

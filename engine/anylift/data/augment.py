@@ -13,11 +13,14 @@ given.
 - :func:`mirror`: reflect left/right (world y -> -y) and swap the left/right joints.
 - :func:`rotate_yaw`: turn the motion about the vertical axis through its mean pelvis.
 - :func:`body_shape`: a global scale plus per-limb length jitter along COCO-17's kinematic chain.
+- :func:`recombine_arms`: one window's arm motion on another window's body (motion diversity beyond
+  the clips: a kick with a punch's arms); :class:`~anylift.data.windows.MotionBank` draws the donor.
 - :func:`augment_motion`: all of them with the probabilities/ranges of :class:`AugmentConfig`.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,6 +187,8 @@ class AugmentConfig:
             0.3 = the local speed varies by about +-30%).
         tumble_prob: probability of turning the whole motion about a random horizontal axis by
             up to 180 degrees (tumbling, inverted poses), feet-or-whatever-is-lowest on the floor.
+        recombine_prob: probability of giving a window the arm motion of another augmented window
+            (:func:`recombine_arms`; drawn by :meth:`anylift.data.windows.MotionBank.window`).
     """
 
     mirror_prob: float = 0.5
@@ -193,6 +198,7 @@ class AugmentConfig:
     bone_jitter: float = 0.08
     time_warp: float = 0.0
     tumble_prob: float = 0.0
+    recombine_prob: float = 0.0
 
 
 def time_warp(keypoints3d: np.ndarray, strength: float, rng: np.random.Generator) -> np.ndarray:
@@ -229,6 +235,36 @@ def tumble(keypoints3d: np.ndarray, angle: float, axis_azimuth: float) -> np.nda
     centre = hip_mid(kp).mean(0)
     out = (kp - centre) @ rot.T + centre
     out[..., 2] += kp[..., 2].min() - out[..., 2].min()
+    return out
+
+
+ARMS: tuple[tuple[int, int, int], ...] = ((5, 7, 9), (6, 8, 10))
+"""COCO-17 (shoulder, elbow, wrist) of the left and the right arm."""
+
+
+def _torso_frames(kp: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) orthonormal torso axes per frame (columns: across the shoulders, up the spine, forward)."""
+    across = kp[:, R_SHOULDER] - kp[:, L_SHOULDER]
+    up = 0.5 * (kp[:, L_SHOULDER] + kp[:, R_SHOULDER]) - hip_mid(kp)
+    x = across / np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), 1e-9)
+    y = up - (up * x).sum(-1, keepdims=True) * x
+    y /= np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-9)
+    return np.stack([x, y, np.cross(x, y)], axis=-1)
+
+
+def recombine_arms(body: np.ndarray, donor: np.ndarray) -> np.ndarray:
+    """``body`` with the arm motion of ``donor``: each arm's bone directions relative to the donor's
+    torso, turned into ``body``'s torso and given ``body``'s bone lengths (the torso, head and legs,
+    and so the contacts with the floor, stay ``body``'s). (T, 17, 3) x 2 -> (T, 17, 3)."""
+    base = np.asarray(body, dtype=np.float64)
+    out, src = base.copy(), np.asarray(donor, dtype=np.float64)
+    to_body = _torso_frames(out) @ np.swapaxes(_torso_frames(src), 1, 2)  # donor torso -> body torso
+    for chain in ARMS:
+        for parent, joint in itertools.pairwise(chain):
+            length = np.linalg.norm(base[:, joint] - base[:, parent], axis=-1, keepdims=True)
+            direction = np.einsum("tij,tj->ti", to_body, src[:, joint] - src[:, parent])
+            direction /= np.maximum(np.linalg.norm(direction, axis=-1, keepdims=True), 1e-9)
+            out[:, joint] = out[:, parent] + length * direction
     return out
 
 

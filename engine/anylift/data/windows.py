@@ -32,7 +32,7 @@ import numpy as np
 
 from anylift import representation as rep
 from anylift.data import trajectories
-from anylift.data.augment import AugmentConfig, augment_motion, heading, hip_mid
+from anylift.data.augment import AugmentConfig, augment_motion, heading, hip_mid, recombine_arms
 from anylift.data.mocap import HELDOUT_CLIPS, TRAIN_CLIPS, load_clip
 from anylift.errors import InputError
 from anylift.geometry.camera import project, relative_to_first
@@ -76,9 +76,17 @@ class MotionBank:
         self.loops = [c.loop for c in loaded]
 
     def window(self, rng: np.random.Generator, num_frames: int, augment: AugmentConfig) -> np.ndarray:
-        """(num_frames, 17, 3) an augmented window of a uniformly chosen clip (Z-up metres)."""
+        """(num_frames, 17, 3) an augmented window of a uniformly chosen clip (Z-up metres); with
+        probability ``augment.recombine_prob`` it gets the arms of a second one (any clip)."""
         i = int(rng.integers(len(self.names)))
-        return augment_motion(self.keypoints[i], self.loops[i], num_frames, rng, augment)
+        kp = augment_motion(self.keypoints[i], self.loops[i], num_frames, rng, augment)
+        if augment.recombine_prob > 0 and rng.random() < augment.recombine_prob:
+            k = int(rng.integers(len(self.names)))
+            donor = augment_motion(self.keypoints[k], self.loops[k], num_frames, rng, augment)
+            mixed = recombine_arms(kp, donor)
+            if mixed[..., 2].min() >= kp[..., 2].min() - 0.02:  # no arm through the floor
+                kp = mixed
+        return kp
 
 
 @dataclass(frozen=True)
