@@ -231,3 +231,46 @@ def test_roi_pose_finds_the_body_in_its_region_and_nothing_elsewhere(rendered_cl
         assert pose(rgb, np.array([far_x, 0.0, far_x + 60.0, 60.0])) is None
     finally:
         pose.close()
+
+
+def _body(cx, cy=150.0, h=100.0):
+    """(17, 3) COCO-17 keypoints of an upright body centred at (cx, cy), all confident."""
+    kp = np.zeros((17, 3))
+    kp[:, 0] = cx + np.linspace(-0.15, 0.15, 17) * h
+    kp[:, 1] = cy + np.linspace(-0.45, 0.45, 17) * h
+    kp[:, 2] = 0.9
+    return kp
+
+
+def test_looking_back_fills_the_frames_before_a_person_was_found():
+    from anylift.video.people import keypoint_box, look_back
+
+    # Frames 0-9 (their index in every pixel); the person walks right 5 px a frame and the pose
+    # model finds them from frame 3 on; the track first sees them at frame 9.
+    x = lambda t: 200.0 + 5 * t  # noqa: E731
+    recent = [(t, np.full((4, 4, 3), t, np.uint8)) for t in range(9)]
+    calls = []
+
+    def pose(rgb, region, rotation=0.0):
+        t = int(rgb[0, 0, 0])
+        calls.append(t)
+        return _body(x(t)) if t >= 3 else None
+
+    tracker = Tracker(FPS, PeopleConfig())
+    tr = tracker.add(9, keypoint_box(_body(x(9))), _look(0), _body(x(9)))
+    tr.frames[9] = (tr.box.copy(), _body(x(9)))
+    look_back(tracker, 9, recent, pose)
+    assert sorted(tr.frames) == [3, 4, 5, 6, 7, 8, 9]
+    np.testing.assert_allclose(tr.frames[5][1], _body(x(5)))
+    # A track seen in the frame before is not looked back for; nor past where it was last seen.
+    calls.clear()
+    look_back(tracker, 9, recent, pose)
+    assert calls == []
+    # Someone else's body in a frame (another track holds it) stops the look back there.
+    tracker = Tracker(FPS, PeopleConfig())
+    other = tracker.add(9, np.array([0.0, 0, 10, 10]), _look(5))
+    other.frames[6] = (keypoint_box(_body(x(6))), _body(x(6)))
+    tr = tracker.add(9, keypoint_box(_body(x(9))), _look(0))
+    tr.frames[9] = (tr.box.copy(), _body(x(9)))
+    look_back(tracker, 9, recent, pose)
+    assert sorted(tr.frames) == [7, 8, 9]
