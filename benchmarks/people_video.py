@@ -46,13 +46,15 @@ HEIGHT_BINS = (0, 60, 80, 120, 10_000)
 def match_tracks(truth, people) -> np.ndarray:
     """(P, T) matched track id per true person and frame (-1: none).
 
-    Every person at least 30 % visible takes part in the per-frame assignment, so that a correct
-    track of someone mostly hidden behind another is not credited to the one in front; the
-    metrics then count the frames where a person is at least 70 % visible.
+    Every person with a joint in view takes part in the per-frame assignment, so that a correct
+    track of someone mostly hidden behind another is not credited to the one in front (measured:
+    a track that followed a walker 94 % hidden behind a dancer, its box within 4 px of the
+    walker's, was counted as a switch of the dancer while the assignment left out people under
+    30 % visible); the metrics then count the frames where a person is at least 70 % visible.
     """
     from anylift.video.people import iou
 
-    boxes, visible = truth["boxes"], truth["visible"].mean(-1) >= 0.3
+    boxes, visible = truth["boxes"], truth["visible"].any(-1)
     p_len, t_len = visible.shape
     out = np.full((p_len, t_len), -1)
     for t in range(t_len):
