@@ -21,7 +21,11 @@ The stages, in order (progress stage names in brackets); each lives in its own m
 5. **SMPL fit** [fit SMPL]: :func:`anylift.fitting.smpl_fit.fit_smpl` in the result world.
 6. **Ground** (``ground=True``): the feet's contact level to z = 0 (translation along Z).
 7. **Objects** [object pose] (HOI checkpoints, :mod:`anylift.lifting.objects`): the object's 2D
-   keypoints ride along as points 17.. through 3-4, then get a pose fit.
+   keypoints ride along as points 17.. through 3-4, then get a pose fit. The person of an HOI
+   lift comes from the body-only model (``LiftOptions.hoi_body``, sampled in 3 as well): it was
+   trained on more motion and cameras; the object is then moved along its camera rays by the
+   ratio of the two persons' depths (placed in 4), keeping its image position and its depth
+   relative to the person.
 
 ``method="smplify"`` replaces 3-5 by the single-view baseline (:func:`anylift.baselines.smplify`),
 in the same result world.
