@@ -15,7 +15,7 @@ The stages, in order (progress stage names in brackets); each lives in its own m
 3. **Sampling** [diffusion]: windows, input + virtual ring views, DDIM with the consistency hooks,
    robust triangulation, window blend (:mod:`anylift.lifting.sampling`).
 4. **Placement** [triangulate]: up-to-scale worlds rescaled to the body's proportions; each frame's
-   depth from the body's known size, then (once the world is level) the resting feet put on one
+   depth from the body's known size, then (once the world is level) the lower foot put on one
    level floor (:mod:`anylift.lifting.placement`); samples fused by their
    median, ``keypoints3d_std`` their spread.
 5. **SMPL fit** [fit SMPL]: :func:`anylift.fitting.smpl_fit.fit_smpl` in the result world.
@@ -296,15 +296,18 @@ def lift_with_report(
                 f"the camera's tilt could not be measured (confidence {grav.confidence:.2f}), so the result "
                 "may lean; give the world's up with --up X,Y,Z or a camera file with 'up'"
             )
-        if opts.placement == "body_size":  # the resting feet on one level floor
+        ankle, floor = gravity.ankle_height(body), None
+        if opts.placement == "body_size":  # each sample on one level floor (as each got its size)
             centres = invert_rigid(world.camera.world_to_camera)[:, :3, 3]
-            scales = floor_scales(fused, centres, gravity.contacts(fused, keypoints.fps), fps=keypoints.fps)
-            if scales is not None:
-                fused = rescale_about_centres(fused, centres, scales)
+            placed = [floor_scales(one, centres, fps=keypoints.fps, ankle=ankle) for one in samples_world]
+            if any(p is not None for p in placed):
+                scales = np.stack([np.ones(len(centres)) if p is None else p[0] for p in placed])
                 samples_world = rescale_about_centres(samples_world, centres, scales)
-                obj_world = None if obj_world is None else rescale_about_centres(obj_world, centres, scales)
+                fused, std = _fuse(samples_world)
+                obj_world = None if obj_world is None else rescale_about_centres(obj_world, centres, np.median(scales, 0))
+                floor = float(np.median([p[1] for p in placed if p is not None])) - ankle
         grav, fused, world, (samples_world, obj_world) = gravity.to_floor(
-            grav, fused, world, keypoints.fps, gravity.ankle_height(body), (samples_world, obj_world)
+            grav, fused, world, keypoints.fps, ankle, (samples_world, obj_world), floor=floor
         )
         report(progress, "triangulate", 1, 1)
         clock.lap("triangulate")

@@ -71,12 +71,15 @@ class Gravity:
     floor_offset: float | None = None
 
 
-def to_floor(grav: Gravity, points, world: ResultWorld, fps: float, ankle: float, extra=()):
+def to_floor(grav: Gravity, points, world: ResultWorld, fps: float, ankle: float, extra=(), floor=None):
     """When the world has no floor of its own (:func:`needs_floor`), move it so the feet's contact
-    level (:func:`floor_level`) is z = 0: (Gravity with ``floor_offset``, points, world, extra)."""
+    level is z = 0: (Gravity with ``floor_offset``, points, world, extra). ``floor``: the floor's z
+    when already known (:func:`anylift.lifting.placement.floor_scales`), else :func:`floor_level`."""
     from anylift.lifting.world import translate_cameras
 
-    level = floor_level(points, fps, ankle) if needs_floor(world, grav.source) else None
+    if not needs_floor(world, grav.source):
+        return grav, points, world, extra
+    level = floor_level(points, fps, ankle) if floor is None else float(floor)
     if level is None:
         return grav, points, world, extra
     shift = np.array([0.0, 0.0, level])
