@@ -230,11 +230,13 @@ def main(argv=None) -> int:
                     continue
                 other = lift_metrics(folder, truth, people, r["matched"], kp_path, pid)
                 every.append(other)
-                print(f"  lift of person {pid} (true {other['true_person']}, {other['clip']}): torso tilt error "
-                      f"{other['tilt_err_deg']:.1f} deg, feet in contact {100 * other['floor_err_m']:.1f} cm", flush=True)  # fmt: skip
+                who = f"person {pid} (true {other['true_person']}, {other['clip']})"
+                print(f"  lift of {who}: torso tilt error {other['tilt_err_deg']:.1f} deg, "
+                      f"feet in contact {100 * other['floor_err_m']:.1f} cm", flush=True)  # fmt: skip
     if len(every) > 1:
-        print(f"all {len(every)} lifts: torso tilt error mean {np.nanmean([m['tilt_err_deg'] for m in every]):.1f} deg, "
-              f"feet in contact mean {100 * np.nanmean([m['floor_err_m'] for m in every]):.1f} cm")  # fmt: skip
+        tilt = np.nanmean([m["tilt_err_deg"] for m in every])
+        feet = 100 * np.nanmean([m["floor_err_m"] for m in every])
+        print(f"all {len(every)} lifts: torso tilt error mean {tilt:.1f} deg, feet in contact {feet:.1f} cm")
     return 0
 
 

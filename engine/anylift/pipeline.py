@@ -304,7 +304,8 @@ def lift_with_report(
                 scales = np.stack([np.ones(len(centres)) if p is None else p[0] for p in placed])
                 samples_world = rescale_about_centres(samples_world, centres, scales)
                 fused, std = _fuse(samples_world)
-                obj_world = None if obj_world is None else rescale_about_centres(obj_world, centres, np.median(scales, 0))
+                if obj_world is not None:
+                    obj_world = rescale_about_centres(obj_world, centres, np.median(scales, axis=0))
                 floor = float(np.median([p[1] for p in placed if p is not None])) - ankle
         grav, fused, world, (samples_world, obj_world) = gravity.to_floor(
             grav, fused, world, keypoints.fps, ankle, (samples_world, obj_world), floor=floor

@@ -97,3 +97,13 @@ def test_a_jump_stays_in_the_air_and_a_lift_that_floats_comes_down():
     after = np.abs(fixed[:, [11, 12], 2].mean(1) - pelvis)[60:105].mean()
     assert after < 0.25 * before, (after, before)
 
+
+def test_flights_are_short_runs_off_the_floor_joined_across_a_dip():
+    from anylift.lifting.placement import _flights
+
+    air = np.zeros(100, dtype=bool)
+    air[10:15] = air[17:22] = True  # one flight whose height dips for 2 frames
+    air[50:90] = True  # 40 frames off the floor: no flight
+    flight = _flights(air, max_frames=30, gap_frames=3)
+    assert flight[10:22].all() and not flight[:10].any() and not flight[22:].any()
+    assert not _flights(air, max_frames=30, gap_frames=1)[15:17].any()

@@ -134,7 +134,11 @@ AIRBORNE_M = 0.08
 MAX_FLIGHT_SECONDS = 1.0
 """Longer than this off the floor is not a flight (a human jump lasts well under a second) but a
 depth error of the lift, and is put back on the floor."""
-TOUCH_HEIGHTS = {9: 0.04, 10: 0.04, 7: 0.05, 8: 0.05, 13: 0.06, 14: 0.06, 5: 0.08, 6: 0.08, 11: 0.09, 12: 0.09}
+FLIGHT_GAP_SECONDS = 0.1
+"""Two stretches off the floor this close are one flight (the lift's height of a flying body wavers)."""
+TOUCH_HEIGHTS = {
+    9: 0.04, 10: 0.04, 7: 0.05, 8: 0.05, 13: 0.06, 14: 0.06, 5: 0.08, 6: 0.08, 11: 0.09, 12: 0.09,
+}  # fmt: skip
 """Metres above the floor of the COCO-17 keypoints other than the ankles when they touch it (wrists
 and elbows on the floor, kneeling, lying on the back or side): a hand stand, a crawl or a roll
 rests on these."""
@@ -166,10 +170,16 @@ def _floor_fit(c: np.ndarray, below: np.ndarray, use: np.ndarray):
     return t_idx, precision * robust, log_s(level), level
 
 
-def _flights(airborne: np.ndarray, max_frames: float) -> np.ndarray:
-    """(T,) bool: the runs of ``airborne`` frames no longer than ``max_frames``."""
-    out = np.zeros_like(airborne)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], airborne.astype(int), [0]])))
+def _flights(airborne: np.ndarray, max_frames: float, gap_frames: float = 0.0) -> np.ndarray:
+    """(T,) bool: the runs of ``airborne`` frames no longer than ``max_frames``, after joining runs
+    at most ``gap_frames`` apart (a flight whose lifted height dips under the threshold once)."""
+    air = np.asarray(airborne, dtype=bool).copy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], air.astype(int), [0]])))
+    for b, a in zip(edges[1:-1:2], edges[2::2]):  # gaps between runs: [b, a)
+        if a - b <= gap_frames:
+            air[b:a] = True
+    out = np.zeros_like(air)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], air.astype(int), [0]])))
     for a, b in zip(edges[::2], edges[1::2]):
         out[a:b] = b - a <= max_frames
     return out
@@ -227,7 +237,7 @@ def floor_scales(points: np.ndarray, centres: np.ndarray, *, fps: float = 30.0, 
     lowest[np.flatnonzero(has), low[has]] = True
     # The ankles' plane through all lowest points (they stand ``lift`` higher than an ankle would).
     c_low = c - np.stack([np.zeros(n), np.zeros(n), lift[low]], axis=-1)
-    _, _, _, level = _floor_fit(c_low, below - lift[None], lowest)
+    _, _, _, level = _floor_fit(c_low, below, lowest)  # robust: flights and glitches count less
     drop = np.where(has, below[np.arange(n), low], 1.0)
     height = np.where(has, c[:, 2] - lift[low], 0.0)  # the camera's height over the point's plane
     precision = np.where(has, (drop / FLOOR_NOISE_M) ** 2, 0.0)
@@ -237,14 +247,12 @@ def floor_scales(points: np.ndarray, centres: np.ndarray, *, fps: float = 30.0, 
     g = np.zeros(n)
     long_off = np.zeros(n, dtype=bool)  # once seen off the floor too long, a frame stays on it
     for _ in range(6):
-        f = np.where(has, np.log(np.maximum(height - level, 1e-6) / drop), 0.0)
         off = has & ((height - drop * np.exp(g)) - level > AIRBORNE_M)  # off the floor as corrected so far
-        flight = _flights(off, MAX_FLIGHT_SECONDS * fps)
+        flight = _flights(off, MAX_FLIGHT_SECONDS * fps, FLIGHT_GAP_SECONDS * fps)
         long_off |= off & ~flight
         w = (has & (~flight | long_off)).astype(float)
+        if (w > 0).sum() >= 5:  # the level from the frames on the floor only (not the flights)
+            _, _, _, level = _floor_fit(c_low, below, lowest & (w > 0)[:, None])
+        f = np.where(has, np.log(np.maximum(height - level, 1e-6) / drop), 0.0)
         g = spsolve((system + diags(precision * w)).tocsc(), precision * w * f)
-        if (w > 0).sum() >= 5:  # the level again: where the grounded points now stand
-            z = height - drop * np.exp(g)
-            level = float(np.average(z[w > 0], weights=precision[w > 0]))
     return np.exp(g), level
-
