@@ -17,9 +17,10 @@ of 0.5 s, chosen on training-motion cases of the camera-family benchmark).
 
 The body's size leaves a few percent of depth error that wanders from frame to frame (feet tens of
 centimetres off the floor in footage from a raised camera). Once the world is level,
-:func:`floor_scales` moves each frame along the same rays so that its lower foot stands on one
-horizontal plane - unless that foot is clearly in the air: a camera that looks down sees an
-ankle's depth from its height to within centimetres.
+:func:`floor_scales` moves each frame along the same rays so that its lowest point (the lower
+foot, else hands, knees or back) lies on one horizontal plane - unless the body is in the air for
+less than a second (a jump, a flip): a camera that looks down sees a foot's depth from its height
+to within centimetres.
 """
 
 from __future__ import annotations
@@ -145,8 +146,8 @@ rests on these."""
 
 
 def _floor_fit(c: np.ndarray, below: np.ndarray, use: np.ndarray):
-    """The floor level and each ankle's log-scale to it: (frame index, weight, log-scale,
-    level) over the ``use`` ankles (:func:`floor_scales`)."""
+    """The floor level and each point's log-scale to it: (frame index, weight, log-scale,
+    level) over the ``use`` points (:func:`floor_scales`)."""
     from scipy.optimize import minimize_scalar
 
     t_idx, k_idx = np.nonzero(use)
@@ -186,7 +187,7 @@ def _flights(airborne: np.ndarray, max_frames: float, gap_frames: float = 0.0) -
 
 
 def floor_scales(points: np.ndarray, centres: np.ndarray, *, fps: float = 30.0, ankle: float = 0.07):
-    """(T,) per-frame factors about the camera centres that put the body on one level floor.
+    """Per-frame factors about the camera centres that put the body on one level floor, and that floor.
 
     In a Z-up world, a point on a flat floor lies where its camera ray meets the floor: the depth
     that the body's size gives only roughly (a few percent), a camera that looks down gives within
