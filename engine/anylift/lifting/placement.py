@@ -25,6 +25,8 @@ to within centimetres.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
@@ -171,17 +173,22 @@ def _floor_fit(c: np.ndarray, below: np.ndarray, use: np.ndarray):
     return t_idx, precision * robust, log_s(level), level
 
 
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` of each run of True in a (T,) bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
 def _flights(airborne: np.ndarray, max_frames: float, gap_frames: float = 0.0) -> np.ndarray:
     """(T,) bool: the runs of ``airborne`` frames no longer than ``max_frames``, after joining runs
     at most ``gap_frames`` apart (a flight whose lifted height dips under the threshold once)."""
     air = np.asarray(airborne, dtype=bool).copy()
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], air.astype(int), [0]])))
-    for b, a in zip(edges[1:-1:2], edges[2::2]):  # gaps between runs: [b, a)
+    runs = _runs(air)
+    for (_, b), (a, _) in itertools.pairwise(runs):  # the gap [b, a) between two runs
         if a - b <= gap_frames:
             air[b:a] = True
     out = np.zeros_like(air)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], air.astype(int), [0]])))
-    for a, b in zip(edges[::2], edges[1::2]):
+    for a, b in _runs(air):
         out[a:b] = b - a <= max_frames
     return out
 
@@ -236,11 +243,13 @@ def floor_scales(points: np.ndarray, centres: np.ndarray, *, fps: float = 30.0, 
     low = np.argmin(np.where(seen, cand[..., 2] - lift, np.inf), axis=1)  # each frame's lowest point
     lowest = np.zeros_like(seen)
     lowest[np.flatnonzero(has), low[has]] = True
-    # The ankles' plane through all lowest points (they stand ``lift`` higher than an ankle would).
-    c_low = c - np.stack([np.zeros(n), np.zeros(n), lift[low]], axis=-1)
+    # The ankles' plane through all lowest points (they stand ``lift`` higher than an ankle would):
+    # each camera as high over the lowest point's own plane as over that.
+    c_low = c.copy()
+    c_low[:, 2] -= lift[low]
+    height = c_low[:, 2]
     _, _, _, level = _floor_fit(c_low, below, lowest)  # robust: flights and glitches count less
     drop = np.where(has, below[np.arange(n), low], 1.0)
-    height = np.where(has, c[:, 2] - lift[low], 0.0)  # the camera's height over the point's plane
     precision = np.where(has, (drop / FLOOR_NOISE_M) ** 2, 0.0)
     smooth = float(np.median(precision[has])) * (FLOOR_SECONDS * fps) ** 2
     step = diags([np.ones(n - 1), -np.ones(n - 1)], [0, 1], shape=(n - 1, n))
