@@ -29,7 +29,7 @@ from anylift.data.multiview import (
     world_down,
     write_multiview_dataset,
 )
-from anylift.data.windows import MotionBank, SingleViewWindows, WindowConfig, video_like_camera
+from anylift.data.windows import MotionBank, SingleViewWindows, WindowConfig, detector_errors, video_like_camera
 from anylift.errors import InputError
 from anylift.geometry.camera import project, relative_to_first, to_camera
 from anylift.geometry.epipolar import point_line_distance
@@ -186,6 +186,33 @@ def test_multiview_window_targets_triangulate_to_the_motion():
     np.testing.assert_allclose(out["camera"][0, 0, :12], np.eye(3, 4).ravel(), atol=1e-6)
     assert np.ptp(out["camera"][1:, :, :12], axis=1).max() < 1e-6
     assert not np.allclose(out["camera"][1, 0, :12], out["camera"][2, 0, :12])
+
+
+def test_detector_errors_are_sized_by_the_person_and_leave_the_targets_exact():
+    kp, K, w2c = _static_scene()
+    clean = multiview_window(kp, w2c, K, (1280, 720), 4, np.random.default_rng(0), down=world_down(w2c[0]),
+                             keypoint_drop=0.0)  # fmt: skip
+    noisy = multiview_window(kp, w2c, K, (1280, 720), 4, np.random.default_rng(0), down=world_down(w2c[0]),
+                             keypoint_drop=0.0, keypoint_noise=0.05, outlier_rate=0.1)  # fmt: skip
+    assert not np.allclose(noisy["observed"], clean["observed"], atol=1e-3)
+    # The targets are the true motion: view 0's target is the clean observation (up to the
+    # normalisation's scale, which comes from the noisy input), not the noisy one.
+    target, exact = noisy["x0"][0].ravel(), clean["observed"].ravel()
+    factor = (target @ exact) / (exact @ exact)
+    np.testing.assert_allclose(target, factor * exact, atol=1e-4)
+    assert np.abs(noisy["observed"].ravel() - factor * exact).max() > 1e-2
+    # Error size follows the person's image size: the same pose 4x larger gets 4x larger errors.
+    rng_px = np.random.default_rng(1)
+    px = np.cumsum(rng_px.normal(size=(60, 17, 2)), axis=0) + np.linspace(0, 100, 17)[None, :, None]
+    small = detector_errors(px, np.random.default_rng(2), 0.04, 0.05) - px
+    large = detector_errors(4 * px, np.random.default_rng(2), 0.04, 0.05) - 4 * px
+    np.testing.assert_allclose(large, 4 * small, rtol=1e-9, atol=1e-9)
+    big = np.linalg.norm(small, axis=-1) > 0.05 * 100  # gross errors: 5-30 % of the size
+    assert 0 < big.mean() < 0.1
+    # Missing keypoints stay missing, and no errors means the exact projections.
+    px[3, 4] = np.nan
+    assert np.isnan(detector_errors(px, np.random.default_rng(3), 0.04, 0.05)[3, 4]).all()
+    np.testing.assert_array_equal(detector_errors(px, np.random.default_rng(3), 0.0, 0.0), px)
 
 
 def test_dataset_file_round_trips_into_multiview_windows(tmp_path):

@@ -50,6 +50,8 @@ def multiview_window(
     *,
     down: np.ndarray | None,
     keypoint_drop: float = 0.05,
+    keypoint_noise: float = 0.0,
+    outlier_rate: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """One multi-view training example from a 3D window seen by an input camera.
 
@@ -63,13 +65,15 @@ def multiview_window(
             HOI). world_to_camera: (T, 4, 4) input camera.
         K: (3, 3); image_size: (W, H).
         down: (3,) world down in frame-0 camera coordinates (:func:`world_down`), or None.
+        keypoint_drop, keypoint_noise, outlier_rate: the input view's detector misses and errors
+            (:func:`anylift.data.windows.observe`); the targets stay exact.
 
     Returns:
         ``x0`` (V, T, J, 2) root/local targets, ``target_mask`` (V, T, J), ``camera``
         (V, T, CAMERA_DIM), ``observed`` (T, J, 2), ``observed_mask`` (T, J); float32.
     """
     w2c = np.asarray(world_to_camera, dtype=np.float64)
-    px = observe(keypoints3d, K, w2c, rng, keypoint_drop)
+    px = observe(keypoints3d, K, w2c, rng, keypoint_drop, noise=keypoint_noise, outliers=outlier_rate)
     # The scale is the body's alone (an object must not change how big the person looks).
     scale = rep.normalise_keypoints(px[:, :NUM_BODY], K).normalisation.scale
     nk = rep.normalise_keypoints(px, K, scale=scale)
@@ -251,6 +255,8 @@ class MultiViewWindows:
             rng,
             down=world_down(cam.world_to_camera[0]),
             keypoint_drop=wc.keypoint_drop,
+            keypoint_noise=wc.keypoint_noise,
+            outlier_rate=wc.outlier_rate,
         )
 
     def example_dataset(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -267,6 +273,8 @@ class MultiViewWindows:
             rng,
             down=ds.down[i],
             keypoint_drop=self.config.windows.keypoint_drop,
+            keypoint_noise=self.config.windows.keypoint_noise,
+            outlier_rate=self.config.windows.outlier_rate,
         )
 
     def _examples(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:

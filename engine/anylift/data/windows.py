@@ -16,7 +16,9 @@ kinds, mixed 2 : 1 (AnyLift's hybrid data source, ``local_fraction = 1/3``):
   camera condition (zeros) and no lines; the loss ignores the hips (``local_only``).
 
 Keypoints are dropped at random (``keypoint_drop``, NaN before normalisation) so the model sees
-filled values with mask 0, as at inference.
+filled values with mask 0, as at inference. The observed input can also carry a detector's errors
+(``keypoint_noise``, ``outlier_rate``; :func:`detector_errors`) while the targets stay exact, so the
+model learns to read through jitter and misplaced joints instead of lifting them into motion.
 
 Batches are pure functions of ``(seed, rank, step)`` (:meth:`SingleViewWindows.batch`), so a
 resumed or distributed run draws exactly the data an uninterrupted one would. Only
@@ -29,6 +31,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from anylift import representation as rep
 from anylift.data import trajectories
@@ -100,6 +103,9 @@ class WindowConfig:
         local_fraction: share of projected-local windows in a batch (hybrid 2 : 1 -> 1/3).
         frontal_azimuth_deg: video-like cameras sit within this angle of the subject's facing.
         keypoint_drop: probability of dropping each keypoint (detector misses).
+        keypoint_noise: largest standard deviation of the observed keypoints' errors, as a fraction
+            of the person's image size (each window draws its own in [0, this]); 0 = exact.
+        outlier_rate: largest fraction of observed joint-frames given a gross error; 0 = none.
         line_drop: probability of giving a video-like window no lines.
         local_elevation_deg: elevation range of the projected-local cameras.
         camera_range: ranges of the training camera trajectories
@@ -114,6 +120,8 @@ class WindowConfig:
     local_fraction: float = 1.0 / 3.0
     frontal_azimuth_deg: float = 45.0
     keypoint_drop: float = 0.05
+    keypoint_noise: float = 0.0
+    outlier_rate: float = 0.0
     line_drop: float = 0.1
     local_elevation_deg: tuple[float, float] = (-10.0, 45.0)
     camera_range: str = "standard"
@@ -136,17 +144,58 @@ class WindowConfig:
 
 
 def observe(
-    keypoints3d: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray, rng: np.random.Generator, drop: float
+    keypoints3d: np.ndarray,
+    K: np.ndarray,
+    world_to_camera: np.ndarray,
+    rng: np.random.Generator,
+    drop: float,
+    *,
+    noise: float = 0.0,
+    outliers: float = 0.0,
 ) -> np.ndarray:
     """Pixels (T, 17, 2) of 3D keypoints seen by a camera; NaN where dropped or behind the camera.
 
     Args:
         keypoints3d: (T, 17, 3) world metres. K: (3, 3). world_to_camera: (T, 4, 4).
         drop: probability of dropping each keypoint.
+        noise, outliers: detector errors (:func:`detector_errors`); 0, 0 = exact projections
+            (and no random numbers drawn for them).
     """
     px, depth = project(keypoints3d, K, world_to_camera, return_depth=True)
     hidden = (depth < 0.05) | (rng.random(depth.shape) < drop)
-    return np.where(hidden[..., None], np.nan, px)
+    px = np.where(hidden[..., None], np.nan, px)
+    return detector_errors(px, rng, noise, outliers) if noise > 0 or outliers > 0 else px
+
+
+def detector_errors(px: np.ndarray, rng: np.random.Generator, noise: float, outliers: float) -> np.ndarray:
+    """Keypoints (T, J, 2) with a 2D detector's kinds of error, sized by the person's image size.
+
+    - jitter: half white, half smooth over ~3 frames (a detector's errors persist a little), with
+      a standard deviation drawn per window in ``[0, noise]`` x the person's size (the median over
+      frames of the visible keypoints' bounding-box side);
+    - gross errors: bursts of 1-6 frames in which a joint sits 5-30 % of the person's size away (a
+      detector latching onto the wrong limb or a background shape), on a fraction drawn per window
+      in ``[0, outliers]`` of the joint-frames.
+    """
+    seen = np.isfinite(px).all(-1)
+    rows = seen.sum(1) >= 2
+    if not rows.any():
+        return px
+    pts = np.where(seen[..., None], px, np.nan)[rows]
+    size = float(np.median((np.nanmax(pts, 1) - np.nanmin(pts, 1)).max(-1)))
+    t, j = px.shape[:2]
+    sigma = rng.uniform(0.0, noise) * size
+    smooth = gaussian_filter1d(rng.standard_normal(px.shape), 3.0, axis=0)
+    smooth /= max(float(smooth.std()), 1e-9)
+    out = px + sigma * np.sqrt(0.5) * (rng.standard_normal(px.shape) + smooth)
+    rate = rng.uniform(0.0, outliers)
+    lengths = rng.integers(1, 7, (t, j))
+    starts = rng.random((t, j)) < rate / 3.5  # 3.5 frames per burst on average
+    for f, k in zip(*np.nonzero(starts)):
+        angle = rng.uniform(0.0, 2.0 * np.pi)
+        jump = rng.uniform(0.05, 0.3) * size * np.array([np.cos(angle), np.sin(angle)])
+        out[f : f + lengths[f, k], k] += jump
+    return out
 
 
 def video_like_camera(keypoints3d: np.ndarray, rng: np.random.Generator, config: WindowConfig):
@@ -193,7 +242,9 @@ def single_view_window(
     else:
         cam = video_like_camera(keypoints3d, rng, config)
         K, w2c, size = cam.K, cam.world_to_camera, cam.image_size
-    px = observe(keypoints3d, K, w2c, rng, config.keypoint_drop)
+    px = observe(
+        keypoints3d, K, w2c, rng, config.keypoint_drop, noise=config.keypoint_noise, outliers=config.outlier_rate
+    )
     nk = rep.normalise_keypoints(px, K)
     scale = nk.normalisation.scale
     if local_only:
