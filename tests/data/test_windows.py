@@ -29,7 +29,13 @@ from anylift.data.multiview import (
     world_down,
     write_multiview_dataset,
 )
-from anylift.data.windows import MotionBank, SingleViewWindows, WindowConfig, detector_errors, video_like_camera
+from anylift.data.windows import (
+    MotionBank,
+    SingleViewWindows,
+    WindowConfig,
+    detector_errors,
+    video_like_camera,
+)
 from anylift.errors import InputError
 from anylift.geometry.camera import project, relative_to_first, to_camera
 from anylift.geometry.epipolar import point_line_distance

@@ -242,9 +242,8 @@ def single_view_window(
     else:
         cam = video_like_camera(keypoints3d, rng, config)
         K, w2c, size = cam.K, cam.world_to_camera, cam.image_size
-    px = observe(
-        keypoints3d, K, w2c, rng, config.keypoint_drop, noise=config.keypoint_noise, outliers=config.outlier_rate
-    )
+    errors = dict(noise=config.keypoint_noise, outliers=config.outlier_rate)
+    px = observe(keypoints3d, K, w2c, rng, config.keypoint_drop, **errors)
     nk = rep.normalise_keypoints(px, K)
     scale = nk.normalisation.scale
     if local_only:
