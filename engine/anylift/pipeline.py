@@ -65,6 +65,7 @@ from anylift.lifting.placement import (
     floor_scales,
     floor_shift,
     rescale_about_centres,
+    reference_bone_lengths,
     rest_keypoints,
 )
 from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: F401
@@ -267,11 +268,12 @@ def lift_with_report(
             world = world.rescaled(proportion)
             lifts = [lift_points * proportion for lift_points in lifts]
         # 6. Placement: the body's known size sets each frame's depth.
+        reference = reference_bone_lengths(body)
         centres = invert_rigid(world.camera.world_to_camera)[:, :3, 3]
         if opts.placement in ("body_size", "size_only"):
             for lift_points in lifts:
                 for s in range(len(lift_points)):
-                    scales = depth_scales(lift_points[s, :, : hoi.NUM_BODY], centres, rest, fps=keypoints.fps)
+                    scales = depth_scales(lift_points[s, :, : hoi.NUM_BODY], centres, reference, fps=keypoints.fps)
                     lift_points[s] = rescale_about_centres(lift_points[s], centres, scales)
         samples_world = lifts[0]
         if len(lifts) == 2:  # the object moves in depth with the HOI model's person onto the body model's

@@ -170,12 +170,12 @@ def test_body_size_placement_puts_a_wrongly_sized_prior_at_the_right_depth(walk_
     """A prior whose body is 25 % too small (or 30 % too big), projecting exactly onto the input, is
     placed by the body's known size: a person of the body model's size lands where the camera saw them."""
     from anylift.geometry.camera import invert_rigid
-    from anylift.lifting.placement import rest_keypoints
-    from anylift.lifting.scale import body_proportion_scale
+    from anylift.lifting.placement import reference_bone_lengths
+    from anylift.lifting.scale import bone_lengths
 
     sc = walk_scene
-    # The person has the body model's proportions (size is the depth cue), on the same floor.
-    size = body_proportion_scale(sc.truth, rest_keypoints(body))
+    # The person has the body model's size (size is the depth cue), on the same floor.
+    size = reference_bone_lengths(body).sum() / bone_lengths(sc.truth).sum()
     floor = np.array([*sc.truth[..., :2].reshape(-1, 2).mean(0), sc.truth[..., 2].min()])
     truth = floor + size * (sc.truth - floor)
     scene = make_scene(truth, sc.camera)

@@ -9,7 +9,11 @@ uses, so the lifted points are rescaled per frame about that frame's camera cent
     X'_t = c_t + s_t (X_t - c_t),
 
 which keeps every projection in the input view exactly and changes only depth and size. ``s_t`` is
-the weighted median over rigid bones of ``reference length / lifted length``; a bone counts in
+the weighted median over rigid bones of ``reference length / lifted length``. The reference has the
+proportions of the keypoints the prior lifts (:data:`~anylift.lifting.scale.KEYPOINT_BONE_LENGTHS`)
+at the body model's size (:func:`reference_bone_lengths`): measured against the body model's own
+joints, whose proportions differ by up to 21 % per bone, the scale followed whichever bones a
+motion shows side-on (a clip-wide depth bias of 2-6 % that changed with the motion). A bone counts in
 proportion to ``sin^2`` of its angle to the viewing ray (a bone seen side-on has its length fixed
 by the image, one pointing at the camera by the prior's depth guess), and the log-scales are
 smoothed over time (the prior's size error changes slowly: a median over 1 s, then a Gaussian
@@ -31,7 +35,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
 from anylift.lifting.gravity import ANKLES
-from anylift.lifting.scale import BONES, bone_lengths
+from anylift.lifting.scale import BONES, KEYPOINT_BONE_LENGTHS, bone_lengths
 
 MEDIAN_SECONDS = 1.0
 SMOOTH_SECONDS = 0.5
@@ -40,7 +44,7 @@ SMOOTH_SECONDS = 0.5
 def depth_scales(
     points: np.ndarray,
     centres: np.ndarray,
-    reference_keypoints: np.ndarray,
+    reference: np.ndarray,
     *,
     fps: float = 30.0,
 ) -> np.ndarray:
@@ -49,12 +53,12 @@ def depth_scales(
     Args:
         points: (T, 17, 3) lifted COCO-17 keypoints, world metres (NaN where unknown).
         centres: (T, 3) camera centres in the same world.
-        reference_keypoints: (17, 3) a body of the expected size (the body model's mean shape).
+        reference: (len(BONES),) the expected bone lengths, metres (:func:`reference_bone_lengths`).
         fps: frame rate (the smoothing windows are in seconds).
     """
     pts = np.asarray(points, dtype=np.float64)
     i, j = np.array(BONES).T
-    ref = bone_lengths(np.asarray(reference_keypoints, dtype=np.float64)[None])
+    ref = np.asarray(reference, dtype=np.float64)
     bone = pts[:, i] - pts[:, j]  # (T, B, 3)
     length = np.linalg.norm(bone, axis=-1)
     mid = 0.5 * (pts[:, i] + pts[:, j])
@@ -86,6 +90,15 @@ def rescale_about_centres(points: np.ndarray, centres: np.ndarray, scales: np.nd
     (..., T): one row per leading index of ``points``, e.g. per sample)."""
     c = np.asarray(centres, dtype=np.float64)[:, None]
     return c + np.asarray(scales, dtype=np.float64)[..., None, None] * (np.asarray(points) - c)
+
+
+def reference_bone_lengths(body) -> np.ndarray:
+    """(len(BONES),) the bone lengths :func:`depth_scales` expects: the proportions of the keypoints
+    the prior lifts (:data:`~anylift.lifting.scale.KEYPOINT_BONE_LENGTHS`), scaled to the summed
+    bone length of ``body``'s mean shape (the body model still sets the person's size)."""
+    rest = bone_lengths(rest_keypoints(body)[None])
+    proportions = np.asarray(KEYPOINT_BONE_LENGTHS, dtype=np.float64)
+    return proportions * (rest.sum() / proportions.sum())
 
 
 def rest_keypoints(body) -> np.ndarray:
