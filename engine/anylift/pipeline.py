@@ -64,8 +64,8 @@ from anylift.lifting.placement import (
     depth_scales,
     floor_scales,
     floor_shift,
-    rescale_about_centres,
     reference_bone_lengths,
+    rescale_about_centres,
     rest_keypoints,
 )
 from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: F401
@@ -273,7 +273,8 @@ def lift_with_report(
         if opts.placement in ("body_size", "size_only"):
             for lift_points in lifts:
                 for s in range(len(lift_points)):
-                    scales = depth_scales(lift_points[s, :, : hoi.NUM_BODY], centres, reference, fps=keypoints.fps)
+                    body_points = lift_points[s, :, : hoi.NUM_BODY]
+                    scales = depth_scales(body_points, centres, reference, fps=keypoints.fps)
                     lift_points[s] = rescale_about_centres(lift_points[s], centres, scales)
         samples_world = lifts[0]
         if len(lifts) == 2:  # the object moves in depth with the HOI model's person onto the body model's
