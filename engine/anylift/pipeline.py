@@ -66,7 +66,6 @@ from anylift.lifting.placement import (
     floor_shift,
     reference_bone_lengths,
     rescale_about_centres,
-    rest_keypoints,
 )
 from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: F401
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
@@ -262,13 +261,13 @@ def lift_with_report(
         info.update(steps=opts.num_steps, samples=opts.samples)
         samples_world = _to_world(pts, world)
         lifts = [samples_world] if body_pts is None else [samples_world, _to_world(body_pts, world)]
-        rest = rest_keypoints(body)
+        reference = reference_bone_lengths(body)
         if not world.metric:
-            proportion = body_proportion_scale(np.median(lifts[-1][..., : hoi.NUM_BODY, :], axis=0), rest)
+            median_body = np.median(lifts[-1][..., : hoi.NUM_BODY, :], axis=0)
+            proportion = body_proportion_scale(median_body, reference)
             world = world.rescaled(proportion)
             lifts = [lift_points * proportion for lift_points in lifts]
         # 6. Placement: the body's known size sets each frame's depth.
-        reference = reference_bone_lengths(body)
         centres = invert_rigid(world.camera.world_to_camera)[:, :3, 3]
         if opts.placement in ("body_size", "size_only"):
             for lift_points in lifts:

@@ -79,10 +79,16 @@ def test_oracle_without_camera_uses_first_frame_zup(walk_scene):
     assert m.keypoints3d[..., 2].max() > m.keypoints3d[..., 2].min() + 1.0  # standing up in Z
 
 
-def test_up_to_scale_camera_gets_metric_from_body_proportions(body):
-    """Truth from the proxy body (mean shape): its proportions are what the scale is resolved to."""
+def test_up_to_scale_camera_gets_metric_from_body_proportions(body, monkeypatch):
+    """Truth from the proxy body (mean shape), taken here as the reference the scale is resolved to
+    (the pipeline's reference has the training keypoints' proportions, which this body lacks)."""
+    import anylift.pipeline as pipeline
     from anylift.body.model import ZUP_REST_GLOBAL_ORIENT
     from anylift.data.trajectories import predefined_trajectory
+    from anylift.lifting.placement import rest_keypoints
+    from anylift.lifting.scale import bone_lengths
+
+    monkeypatch.setattr(pipeline, "reference_bone_lengths", lambda b: bone_lengths(rest_keypoints(b)[None]))
 
     t = 40
     pose = np.zeros((t, 69))

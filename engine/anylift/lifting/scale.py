@@ -12,11 +12,11 @@ Two estimates, used in this order by :func:`anylift.pipeline.lift`:
    moves; ``velocity_weight``), ``lambda``, ``X0`` and ``v`` solve one linear least squares. The
    camera's own translation is what makes ``lambda`` observable: a static (or purely rotating)
    camera leaves it undetermined and the estimate falls back to 1.
-2. **After lifting** - :func:`body_proportion_scale`: the ratio between the bone lengths of the
-   body model's mean shape and those of the lifted keypoints. Multiplying the lifted world by it
-   gives the body adult proportions; it corrects what the body-size prior of step 1 and of the
-   virtual cameras got wrong. Only used when the camera is not metric (a metric camera is
-   trusted).
+2. **After lifting** - :func:`body_proportion_scale`: the ratio between the reference bone lengths
+   (:func:`anylift.lifting.placement.reference_bone_lengths`) and those of the lifted keypoints.
+   Multiplying the lifted world by it gives the body adult proportions; it corrects what the
+   body-size prior of step 1 and of the virtual cameras got wrong. Only used when the camera is
+   not metric (a metric camera is trusted).
 """
 
 from __future__ import annotations
@@ -135,19 +135,17 @@ def bone_lengths(keypoints3d: np.ndarray) -> np.ndarray:
     return np.nanmedian(lengths, axis=0)
 
 
-def body_proportion_scale(keypoints3d: np.ndarray, reference_keypoints: np.ndarray) -> float:
-    """Factor that gives ``keypoints3d`` the bone lengths of ``reference_keypoints``.
+def body_proportion_scale(keypoints3d: np.ndarray, reference: np.ndarray) -> float:
+    """Factor that gives ``keypoints3d`` the bone lengths ``reference``.
 
     Args:
         keypoints3d: (T, 17, 3) lifted keypoints in some length unit.
-        reference_keypoints: (17, 3) or (T', 17, 3) a body of known size (e.g. the body model's
-            mean shape at rest), metres.
+        reference: (len(BONES),) bone lengths of a body of known size, metres
+            (:func:`anylift.lifting.placement.reference_bone_lengths`).
 
     Returns:
         The median over bones of ``reference length / lifted length`` (metres per unit).
     """
-    ref = np.asarray(reference_keypoints, dtype=np.float64)
-    ref = ref[None] if ref.ndim == 2 else ref
-    ratio = bone_lengths(ref) / bone_lengths(keypoints3d)
+    ratio = np.asarray(reference, dtype=np.float64) / bone_lengths(keypoints3d)
     ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
     return float(np.median(ratio)) if ratio.size else 1.0
