@@ -153,7 +153,9 @@ def with_detected_keypoints(case, family: str, seed: int, scale: float = RENDER_
     dropped = kp[..., 2] <= 0
     if (~dropped).any(axis=1).mean() < 1 / 3:
         return None
-    keypoints = Keypoints2D(keypoints=kp, fps=case.keypoints.fps, image_size=case.keypoints.image_size)
+    keypoints = Keypoints2D(
+        keypoints=kp, fps=case.keypoints.fps, image_size=case.keypoints.image_size, detector="mediapipe"
+    )
     return dataclasses.replace(
         case, name=f"{case.name}/detected", keypoints=keypoints, dropped=dropped,
         outliers=np.zeros_like(dropped), noise_px=float("nan"), dropout=float(dropped.mean()),

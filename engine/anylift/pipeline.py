@@ -261,7 +261,7 @@ def lift_with_report(
         info.update(steps=opts.num_steps, samples=opts.samples)
         samples_world = _to_world(pts, world)
         lifts = [samples_world] if body_pts is None else [samples_world, _to_world(body_pts, world)]
-        reference = reference_bone_lengths(body)
+        reference = reference_bone_lengths(body, keypoints.detector)
         if not world.metric:
             median_body = np.median(lifts[-1][..., : hoi.NUM_BODY, :], axis=0)
             proportion = body_proportion_scale(median_body, reference)

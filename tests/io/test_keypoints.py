@@ -89,6 +89,8 @@ def test_construction_sets_nan_for_undetected_and_stays_float64():
         ({"image_size": (640, -1)}, "image_size[1]"),
         ({"image_size": (640.5, 480)}, "image_size[0]"),
         ({"source_skeleton": "coco19"}, "skeleton"),
+        ({"detector": ""}, "detector"),
+        ({"detector": 3}, "detector"),
         ({"objects": [make_object(t=4)]}, "objects[0].keypoints"),
     ],
 )
@@ -145,6 +147,14 @@ def test_anylift_json_without_image_size_round_trips(tmp_path):
     write_keypoints(tmp_path / "a.json", kp)
     back = read_keypoints(tmp_path / "a.json")
     assert back.image_size is None and back.fps == 24.0
+    assert back.detector is None and "detector" not in json.loads((tmp_path / "a.json").read_text())
+
+
+def test_anylift_json_keeps_the_detector(tmp_path):
+    kp = Keypoints2D(random_keypoints(2), fps=24.0, image_size=(640, 480), detector="mediapipe")
+    write_keypoints(tmp_path / "a.json", kp)
+    assert json.loads((tmp_path / "a.json").read_text())["detector"] == "mediapipe"
+    assert read_keypoints(tmp_path / "a.json").detector == "mediapipe"
 
 
 def test_anylift_json_other_skeletons_are_converted(tmp_path):

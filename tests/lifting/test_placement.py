@@ -113,7 +113,7 @@ def test_reference_bones_are_the_training_keypoints_at_the_body_models_size():
     from anylift.body.model import load_body_model
     from anylift.data.mocap import TRAIN_CLIPS
     from anylift.lifting.placement import reference_bone_lengths, rest_keypoints
-    from anylift.lifting.scale import KEYPOINT_BONE_LENGTHS, bone_lengths
+    from anylift.lifting.scale import DETECTOR_BONE_FACTORS, KEYPOINT_BONE_LENGTHS, bone_lengths
 
     trained = np.mean([bone_lengths(load_clip(c).keypoints3d) for c in TRAIN_CLIPS], axis=0)
     np.testing.assert_allclose(KEYPOINT_BONE_LENGTHS, trained, atol=1e-4)
@@ -121,6 +121,11 @@ def test_reference_bones_are_the_training_keypoints_at_the_body_models_size():
     ref = reference_bone_lengths(body)
     assert ref.sum() == pytest.approx(bone_lengths(rest_keypoints(body)[None]).sum())
     np.testing.assert_allclose(ref / ref.sum(), trained / trained.sum(), atol=1e-4)
+    # MediaPipe draws the bones shorter (shoulders much closer together): the reference follows.
+    mp = reference_bone_lengths(body, "mediapipe")
+    np.testing.assert_allclose(mp / ref, DETECTOR_BONE_FACTORS["mediapipe"])
+    assert 0.9 < mp[:10].sum() / ref[:10].sum() < 0.96 and mp[10] < 0.85 * ref[10]
+    np.testing.assert_array_equal(reference_bone_lengths(body, "some other detector"), ref)
 
 
 @pytest.mark.parametrize("clip", ["walk", "dance_a", "crawl", "kick", "spin"])

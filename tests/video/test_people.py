@@ -29,7 +29,9 @@ def test_people_file_round_trip_and_default(tmp_path):
         _track(7, 12, 300, 150, range(4, 9)),
         _track(9, 12, 500, 60, [1]),
     ]
-    people = People(tracks, fps=25.0, image_size=(640, 360), frame_times=np.arange(12) * 0.04)
+    people = People(
+        tracks, fps=25.0, image_size=(640, 360), frame_times=np.arange(12) * 0.04, detector="mediapipe"
+    )
     # Prominence = frames seen x mean height: 12 x 80 beats 5 x 150.
     assert people.default == 3
     path = tmp_path / "kp.json"
@@ -47,6 +49,7 @@ def test_people_file_round_trip_and_default(tmp_path):
     np.testing.assert_allclose(single.keypoints, tracks[0].keypoints, atol=1e-3)
     back = read_people(path)
     assert back.ids() == [3, 7, 9] and back.default == 3
+    assert data["detector"] == "mediapipe" and single.detector == back.keypoints2d(7).detector == "mediapipe"
     np.testing.assert_allclose(back.frame_times, np.arange(12) * 0.04)
     np.testing.assert_allclose(back.track(7).keypoints, tracks[1].keypoints, atol=1e-3)
     kp, pid, _ = select_person(path, 7)

@@ -150,6 +150,9 @@ class Keypoints2D:
         source_skeleton: the joint set the file used before conversion to COCO-17.
         path: the file it was read from (named in error messages), or None.
         person: the track id of these keypoints in a several-people file (formats.md), or None.
+        detector: the 2D detector that found them (``"mediapipe"`` from ``anylift detect``), or None
+            when unknown; the placement allows for how that detector draws the body's bones
+            (:data:`anylift.lifting.scale.DETECTOR_BONE_FACTORS`).
     """
 
     keypoints: np.ndarray
@@ -159,10 +162,18 @@ class Keypoints2D:
     source_skeleton: str = "coco17"
     path: str | None = None
     person: int | None = None
+    detector: str | None = None
 
     def __post_init__(self) -> None:
         self.path = None if self.path is None else os.fspath(self.path)
         path = self.path
+        if self.detector is not None and (not isinstance(self.detector, str) or not self.detector):
+            raise InputError(
+                f"is {self.detector!r}",
+                path=path,
+                field="detector",
+                expected='a name such as "mediapipe", or null',
+            )
         kp = np.asarray(self.keypoints, dtype=np.float64)
         _check_shape(kp, (None, 17, 3), path=path, field="keypoints")
         if kp.shape[0] == 0:
@@ -306,6 +317,7 @@ def _read_anylift(path: Path, data: Any, fps, image_size) -> Keypoints2D:
         objects=objects,
         source_skeleton=skeleton.name,
         path=str(path),
+        detector=data.get("detector"),
     )
 
 
@@ -417,6 +429,8 @@ def keypoints_to_json_text(kp: Keypoints2D) -> str:
         "fps": check_fps(kp.fps, path=kp.path),
         "image_size": None if kp.image_size is None else list(check_image_size(kp.image_size, path=kp.path)),
     }
+    if kp.detector is not None:
+        head["detector"] = kp.detector
     parts = [f'  "{k}": {json.dumps(v, allow_nan=False)}' for k, v in head.items()]
     parts.append(f'  "keypoints": {_frames_text(body, "  ")}')
     if kp.objects:

@@ -65,6 +65,7 @@ class People:
     frame_times: np.ndarray | None = None
     path: str | None = None
     source_skeleton: str = field(default="coco17")
+    detector: str | None = None
 
     def __post_init__(self) -> None:
         if self.default is None and self.tracks:
@@ -85,7 +86,8 @@ class People:
         """The :class:`Keypoints2D` of ``person`` (default: the default person)."""
         pid = self.default if person is None else int(person)
         return Keypoints2D(keypoints=self.track(pid).keypoints, fps=self.fps, image_size=self.image_size,
-                           source_skeleton=self.source_skeleton, path=self.path, person=pid)  # fmt: skip
+                           source_skeleton=self.source_skeleton, path=self.path, person=pid,
+                           detector=self.detector)  # fmt: skip
 
     def table(self) -> str:
         """id, first-last frame, frames seen, mean height (px): one line per track."""
@@ -104,7 +106,7 @@ def read_people(path: str | os.PathLike) -> People:
     data = load_json(path) if path.suffix.lower() == ".json" and path.is_file() else None
     if not isinstance(data, dict) or "people" not in data or "format" not in data:
         track = PersonTrack(0, kp.keypoints, _boxes_of(kp.keypoints))
-        return People([track], kp.fps, kp.image_size, 0, None, str(path), kp.source_skeleton)
+        return People([track], kp.fps, kp.image_size, 0, None, str(path), kp.source_skeleton, kp.detector)
     raw = data["people"]
     if not isinstance(raw, list) or not raw:
         raise InputError(f"is {type(raw).__name__}", path=path, field="people", expected="a non-empty list")
@@ -147,7 +149,7 @@ def read_people(path: str | os.PathLike) -> People:
 
         times = frame_times(t_len, kp.fps, json_array(times, path=path, field="frame_times", shape=(t_len,)),
                             path=path)  # fmt: skip
-    return People(tracks, kp.fps, kp.image_size, default, times, str(path))
+    return People(tracks, kp.fps, kp.image_size, default, times, str(path), detector=kp.detector)
 
 
 def _boxes_of(keypoints: np.ndarray) -> np.ndarray:

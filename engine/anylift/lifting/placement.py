@@ -35,7 +35,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
 from anylift.lifting.gravity import ANKLES
-from anylift.lifting.scale import BONES, KEYPOINT_BONE_LENGTHS, bone_lengths
+from anylift.lifting.scale import BONES, DETECTOR_BONE_FACTORS, KEYPOINT_BONE_LENGTHS, bone_lengths
 
 MEDIAN_SECONDS = 1.0
 SMOOTH_SECONDS = 0.5
@@ -92,13 +92,16 @@ def rescale_about_centres(points: np.ndarray, centres: np.ndarray, scales: np.nd
     return c + np.asarray(scales, dtype=np.float64)[..., None, None] * (np.asarray(points) - c)
 
 
-def reference_bone_lengths(body) -> np.ndarray:
+def reference_bone_lengths(body, detector: str | None = None) -> np.ndarray:
     """(len(BONES),) the bone lengths :func:`depth_scales` expects: the proportions of the keypoints
     the prior lifts (:data:`~anylift.lifting.scale.KEYPOINT_BONE_LENGTHS`), scaled to the summed
-    bone length of ``body``'s mean shape (the body model still sets the person's size)."""
+    bone length of ``body``'s mean shape (the body model still sets the person's size), then
+    drawn as ``detector`` draws them (:data:`~anylift.lifting.scale.DETECTOR_BONE_FACTORS`; an
+    unknown or None detector: as the keypoints are)."""
     rest = bone_lengths(rest_keypoints(body)[None])
     proportions = np.asarray(KEYPOINT_BONE_LENGTHS, dtype=np.float64)
-    return proportions * (rest.sum() / proportions.sum())
+    factors = np.asarray(DETECTOR_BONE_FACTORS.get(detector or "", np.ones(len(BONES))), dtype=np.float64)
+    return proportions * (rest.sum() / proportions.sum()) * factors
 
 
 def rest_keypoints(body) -> np.ndarray:

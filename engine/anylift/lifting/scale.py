@@ -47,6 +47,22 @@ landmarks; a body model's joints sit elsewhere (SMPL's hip joints lie high insid
 proxy's mean shape has torso sides of 0.556 m and thighs of 0.382 m), so a lift and a body model
 disagree bone by bone, by -13 % to +21 %."""
 
+DETECTOR_BONE_FACTORS: dict[str, tuple[float, ...]] = {
+    "mediapipe": (
+        0.924, 0.944, 0.924, 0.944,  # arms
+        0.946, 0.949, 0.946, 0.949,  # legs
+        0.944, 0.944,  # torso sides
+        0.818, 1.036,  # shoulder and hip widths
+    ),
+}  # fmt: skip
+"""How long a 2D detector draws each bone (:data:`BONES` order) relative to the keypoints of
+:data:`KEYPOINT_BONE_LENGTHS`: for MediaPipe 0.10.14 (``anylift detect``) the median, over the
+frames where the bone shows at least 70 % of its longest 2D length, of detected / true 2D length
+on Blender renders of the training clips walk and kick under the seven camera families (14 cases,
+250-450 frames per bone; ``benchmarks/detected_2d.py``), left and right averaged. MediaPipe marks
+shoulders 18 % closer together and every limb 5-8 % shorter; left uncorrected, footage was placed
+about 6 % too far from the camera."""
+
 
 def estimate_camera_scale(
     keypoints: np.ndarray,

@@ -165,4 +165,6 @@ def detect_keypoints(
             path=video,
             expected="a video showing a person",
         )
-    return Keypoints2D(keypoints=kp, fps=rate, image_size=size, source_skeleton="mediapipe33")
+    return Keypoints2D(
+        keypoints=kp, fps=rate, image_size=size, source_skeleton="mediapipe33", detector="mediapipe"
+    )

@@ -736,4 +736,4 @@ def detect_people(
     if not people:
         raise InputError(f"no person was found in any of its {t_len} frames", path=video,
                          expected="a video showing a person")  # fmt: skip
-    return People(people, rate, size, path=None)
+    return People(people, rate, size, path=None, detector="mediapipe")
