@@ -88,7 +88,10 @@ def test_up_to_scale_camera_gets_metric_from_body_proportions(body, monkeypatch)
     from anylift.lifting.placement import rest_keypoints
     from anylift.lifting.scale import bone_lengths
 
-    monkeypatch.setattr(pipeline, "reference_bone_lengths", lambda b: bone_lengths(rest_keypoints(b)[None]))
+    def own_joints(b, detector=None):
+        return bone_lengths(rest_keypoints(b)[None])
+
+    monkeypatch.setattr(pipeline, "reference_bone_lengths", own_joints)
 
     t = 40
     pose = np.zeros((t, 69))
