@@ -27,8 +27,8 @@ cameras), so the cheapest setting is the default: 10 steps lift 300 frames in a 
 METHODS = ("anylift", "smplify")
 DEVICES = ("cpu", "cuda")
 PLACEMENTS = ("body_size", "size_only", "prior")
-"""``body_size``: each frame's depth from the body's known size, then the resting feet put on one
-level floor (:mod:`anylift.lifting.placement`); ``size_only``: without the floor (ablation);
+"""``body_size``: each frame's depth from the body's known size, then each frame's lowest point put
+on one level floor (:mod:`anylift.lifting.placement`); ``size_only``: without the floor (ablation);
 ``prior``: the depth the multi-view prior triangulated (exact with a perfect prior; tests)."""
 HOI_BODIES = ("body", "hoi")
 """Where an HOI lift's person comes from. ``body``: the shipped body-only multi-view model (the
