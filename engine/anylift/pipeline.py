@@ -281,7 +281,8 @@ def lift_with_report(
             obj = rescale_about_centres(samples_world[..., hoi.NUM_BODY :, :], centres, ratio)
             samples_world = np.concatenate([lifts[1], obj], axis=-2)
         if plan is not None:
-            obj_world, obj_spread = _fuse(samples_world[..., hoi.NUM_BODY :, :], centres, samples_world)
+            obj_samples = samples_world[..., hoi.NUM_BODY :, :]
+            obj_world, obj_spread = _fuse(obj_samples, centres, np.nanmean(obj_samples, axis=2))
             samples_world = samples_world[..., : hoi.NUM_BODY, :]
         fused, std = _fuse(samples_world, centres)
         # Gravity, part 2: up from the lifted body when nothing fixed it; a floor-less world's floor at 0.
@@ -435,11 +436,13 @@ def _used(up_fit: gravity.Gravity | None) -> bool:
 
 
 def _fuse(
-    samples_world: np.ndarray, centres: np.ndarray, body: np.ndarray | None = None
+    samples_world: np.ndarray, centres: np.ndarray, anchor: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(S, T, J, 3) -> median at one depth (T, J, 3) and spread (T, J) (None for one sample);
     :func:`anylift.lifting.spread.fuse`."""
-    return (samples_world[0], None) if len(samples_world) == 1 else spread.fuse(samples_world, centres, body)
+    if len(samples_world) == 1:
+        return samples_world[0], None
+    return spread.fuse(samples_world, centres, anchor)
 
 
 def _to_world(points_lift: np.ndarray, world: ResultWorld) -> np.ndarray:

@@ -6,6 +6,8 @@ import pytest
 from anylift import pipeline
 from anylift.errors import CheckpointError, InputError
 from anylift.fitting.smpl_fit import SmplFitConfig
+from anylift.geometry.camera import invert_rigid
+from anylift.lifting import spread
 from anylift.models import DenoiserConfig, build_model, load_checkpoint, save_checkpoint
 from anylift.pipeline import DEFAULT_CHECKPOINT, lift, lift_with_report, reprojection_pixels
 
@@ -43,7 +45,10 @@ def test_samples_give_spread(walk_scene, tiny_checkpoint):
     m = lift(sc.keypoints, sc.camera, checkpoint=tiny_checkpoint, steps=3, samples=3, fit_config=FAST_FIT)
     assert m.samples_keypoints3d.shape == (3, len(sc.truth), 17, 3)
     assert m.keypoints3d_std.shape == (len(sc.truth), 17) and (m.keypoints3d_std > 0).any()
-    np.testing.assert_allclose(m.keypoints3d, np.median(m.samples_keypoints3d, axis=0))
+    # The median of the samples brought to one depth along the camera rays (anylift.lifting.spread.fuse).
+    centres = invert_rigid(m.world_to_camera)[:, :3, 3]
+    np.testing.assert_allclose(m.keypoints3d, spread.fuse(m.samples_keypoints3d, centres)[0])
+    np.testing.assert_allclose(reprojection_pixels(m), sc.keypoints.keypoints[..., :2], atol=1e-3)
     one = lift(sc.keypoints, sc.camera, checkpoint=tiny_checkpoint, steps=3, samples=1, fit_config=FAST_FIT)
     # Sample 0 comes from the seed alone, whatever S (up to float32 batching).
     np.testing.assert_allclose(m.samples_keypoints3d[0], one.keypoints3d, atol=1e-5)  # batch float32

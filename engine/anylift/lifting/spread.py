@@ -57,25 +57,24 @@ def sample_spread(samples: np.ndarray) -> Spread:
 
 
 def fuse(
-    samples: np.ndarray, centres: np.ndarray | None = None, body: np.ndarray | None = None
+    samples: np.ndarray, centres: np.ndarray | None = None, anchor: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(S, T, K, 3) samples -> (fused (T, K, 3), total spread (T, K)), metres; any K.
 
     With ``centres`` (T, 3), the camera centres, the samples are brought to one depth before the
-    median: each is scaled about the centres (its image unchanged) so that its hips (those of
-    ``body``, (S, T, >= 13, 3), when given: an object's samples follow their person) lie at the
-    samples' median distance. The median then takes one pose at one depth; across samples at
-    different depths a per-coordinate median mixed joints of different depths, which a camera
-    looking down turns into lean and sliding feet (70 training-motion camera-family cases: foot
-    sliding 23.1 vs 26.8 mm/frame, MPJPE 82.8 vs 83.2 mm). The spread stays the samples' own
+    median: each is scaled about the centres (its image unchanged) so that its ``anchor`` (S, T, 3)
+    (default: the hip centre, COCO-17 11 and 12) lies at the samples' median distance. The median
+    then takes one pose at one depth; across samples at different depths a per-coordinate median
+    mixed joints of different depths, which a camera looking down turns into lean (70
+    training-motion camera-family cases: MPJPE 82.8 vs 83.2 mm). The spread stays the samples' own
     distance from the fused points.
     """
     samples = np.asarray(samples, dtype=np.float64)
     if centres is None:
         return _rms_from_median(samples)
     c = np.asarray(centres, dtype=np.float64)
-    hips = (samples if body is None else np.asarray(body, dtype=np.float64))[:, :, list(HIPS)].mean(2)
-    distance = np.linalg.norm(hips - c, axis=-1)  # (S, T)
+    anchor = samples[:, :, list(HIPS)].mean(2) if anchor is None else np.asarray(anchor, dtype=np.float64)
+    distance = np.linalg.norm(anchor - c, axis=-1)  # (S, T)
     fused = np.median(rescale_about_centres(samples, c, np.median(distance, axis=0) / distance), axis=0)
     return fused, np.sqrt((np.linalg.norm(samples - fused, axis=-1) ** 2).mean(0))
 
