@@ -15,10 +15,11 @@ The stages, in order (progress stage names in brackets); each lives in its own m
 3. **Sampling** [diffusion]: windows, input + virtual ring views, DDIM with the consistency hooks,
    robust triangulation, window blend (:mod:`anylift.lifting.sampling`).
 4. **Placement** [triangulate]: up-to-scale worlds rescaled to the body's proportions; each frame's
-   depth from the body's known size, then (once the world is level) the lower foot put on one
-   level floor (:mod:`anylift.lifting.placement`); samples fused by their
-   median, ``keypoints3d_std`` their spread.
-5. **SMPL fit** [fit SMPL]: :func:`anylift.fitting.smpl_fit.fit_smpl` in the result world.
+   depth from the body's known size, then (once the world is level) each frame's lowest point put
+   on one level floor (:mod:`anylift.lifting.placement`); samples fused by their median at one
+   depth (:func:`anylift.lifting.spread.fuse`), ``keypoints3d_std`` their spread.
+5. **SMPL fit** [fit SMPL]: :func:`anylift.fitting.smpl_fit.fit_smpl` in the result world, joints
+   weighed by the samples' pose spread.
 6. **Ground** (``ground=True``): the feet's contact level to z = 0 (translation along Z).
 7. **Objects** [object pose] (HOI checkpoints, :mod:`anylift.lifting.objects`): the object's 2D
    keypoints ride along as points 17.. through 3-4, then get a pose fit. The person of an HOI
