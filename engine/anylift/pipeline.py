@@ -230,6 +230,7 @@ def lift_with_report(
     check_cancel(cancel)
     info: dict[str, Any] = {}
     proportion, samples_world, std = 1.0, None, None
+    sample_fields: dict[str, np.ndarray] = {}  # the samples' root and pose spread (several samples)
     obj_world = obj_spread = None  # (T, M, 3) fused object keypoints, (T, M) sample spread
     if opts.method == "smplify":
         report(progress, "prepare", 1, 1)
@@ -317,8 +318,8 @@ def lift_with_report(
         report(progress, "triangulate", 1, 1)
         clock.lap("triangulate")
         # 7. SMPL fit.
-        pose_std = None if std is None else spread.sample_spread(samples_world).pose_std
-        fit = _fit(fused, pose_std, keypoints, body, opts, progress, cancel)
+        sample_fields = spread.motion_fields(samples_world if std is not None else None)
+        fit = _fit(fused, sample_fields.get("keypoints3d_pose_std"), keypoints, body, opts, progress, cancel)
         clock.lap("fit SMPL")
 
     # 8. Ground: the floor at z = 0.
@@ -343,7 +344,7 @@ def lift_with_report(
         body_pose=fit.body_pose, transl=transl, betas=fit.betas, body_model=body.kind,
         world_to_camera=w2c, intrinsics=world.camera.K, keypoints3d_std=std,
         samples_keypoints3d=samples_world if std is not None else None,
-        **spread.motion_fields(samples_world if std is not None else None),
+        **sample_fields,  # spreads: the ground shift (a translation) leaves them as they are
         **hoi.motion_fields(plan, object_fit),
         person=keypoints.person, up=world.rotation.T[:, 2], up_source=grav.source,
     )  # fmt: skip
