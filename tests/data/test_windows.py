@@ -30,6 +30,8 @@ from anylift.data.multiview import (
     write_multiview_dataset,
 )
 from anylift.data.windows import (
+    SWAPPED_ARMS,
+    SWAPPED_LEGS,
     MotionBank,
     SingleViewWindows,
     WindowConfig,
@@ -219,6 +221,29 @@ def test_detector_errors_are_sized_by_the_person_and_leave_the_targets_exact():
     px[3, 4] = np.nan
     assert np.isnan(detector_errors(px, np.random.default_rng(3), 0.04, 0.05)[3, 4]).all()
     np.testing.assert_array_equal(detector_errors(px, np.random.default_rng(3), 0.0, 0.0), px)
+
+
+def test_detector_swaps_exchange_left_and_right_labels_in_bursts():
+    rng_px = np.random.default_rng(1)
+    px = np.cumsum(rng_px.normal(size=(300, 17, 2)), axis=0) + np.linspace(0, 100, 17)[None, :, None]
+    out = detector_errors(px, np.random.default_rng(0), 0.0, 0.0, swaps=0.3)
+    moved = ~np.isclose(out, px).all(-1)  # (T, 17)
+    # Only the limbs a detector confuses move, and only onto their partner's place: each frame
+    # holds the same points, relabelled.
+    assert not moved[:, [0, 1, 2, 3, 4, 5, 6]].any()
+    assert moved.any(1).mean() > 0.02
+    for t in np.flatnonzero(moved.any(1)):
+        np.testing.assert_allclose(np.sort(out[t], axis=0), np.sort(px[t], axis=0))
+        pairs = [(a, b) for a, b in SWAPPED_LEGS + SWAPPED_ARMS + ((11, 12),) if moved[t, a]]
+        assert pairs and all(np.allclose(out[t, a], px[t, b]) for a, b in pairs)
+    # Swaps come in bursts of consecutive frames, not single flickers only.
+    runs = np.diff(np.flatnonzero(np.diff(np.r_[0, moved.any(1).astype(int), 0])))[::2]
+    assert runs.max() > 1
+    # No swaps without a rate, and existing seeds unchanged by the option.
+    np.testing.assert_array_equal(
+        detector_errors(px, np.random.default_rng(3), 0.04, 0.05),
+        detector_errors(px, np.random.default_rng(3), 0.04, 0.05, swaps=0.0),
+    )
 
 
 def test_dataset_file_round_trips_into_multiview_windows(tmp_path):

@@ -52,6 +52,7 @@ def multiview_window(
     keypoint_drop: float = 0.05,
     keypoint_noise: float = 0.0,
     outlier_rate: float = 0.0,
+    swap_rate: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """One multi-view training example from a 3D window seen by an input camera.
 
@@ -65,7 +66,7 @@ def multiview_window(
             HOI). world_to_camera: (T, 4, 4) input camera.
         K: (3, 3); image_size: (W, H).
         down: (3,) world down in frame-0 camera coordinates (:func:`world_down`), or None.
-        keypoint_drop, keypoint_noise, outlier_rate: the input view's detector misses and errors
+        keypoint_drop, keypoint_noise, outlier_rate, swap_rate: the input view's detector misses and errors
             (:func:`anylift.data.windows.observe`); the targets stay exact.
 
     Returns:
@@ -73,7 +74,9 @@ def multiview_window(
         (V, T, CAMERA_DIM), ``observed`` (T, J, 2), ``observed_mask`` (T, J); float32.
     """
     w2c = np.asarray(world_to_camera, dtype=np.float64)
-    px = observe(keypoints3d, K, w2c, rng, keypoint_drop, noise=keypoint_noise, outliers=outlier_rate)
+    px = observe(
+        keypoints3d, K, w2c, rng, keypoint_drop, noise=keypoint_noise, outliers=outlier_rate, swaps=swap_rate
+    )
     # The scale is the body's alone (an object must not change how big the person looks).
     scale = rep.normalise_keypoints(px[:, :NUM_BODY], K).normalisation.scale
     nk = rep.normalise_keypoints(px, K, scale=scale)
@@ -257,6 +260,7 @@ class MultiViewWindows:
             keypoint_drop=wc.keypoint_drop,
             keypoint_noise=wc.keypoint_noise,
             outlier_rate=wc.outlier_rate,
+            swap_rate=wc.swap_rate,
         )
 
     def example_dataset(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -275,6 +279,7 @@ class MultiViewWindows:
             keypoint_drop=self.config.windows.keypoint_drop,
             keypoint_noise=self.config.windows.keypoint_noise,
             outlier_rate=self.config.windows.outlier_rate,
+            swap_rate=self.config.windows.swap_rate,
         )
 
     def _examples(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:

@@ -17,8 +17,9 @@ kinds, mixed 2 : 1 (AnyLift's hybrid data source, ``local_fraction = 1/3``):
 
 Keypoints are dropped at random (``keypoint_drop``, NaN before normalisation) so the model sees
 filled values with mask 0, as at inference. The observed input can also carry a detector's errors
-(``keypoint_noise``, ``outlier_rate``; :func:`detector_errors`) while the targets stay exact, so the
-model learns to read through jitter and misplaced joints instead of lifting them into motion.
+(``keypoint_noise``, ``outlier_rate``, ``swap_rate``; :func:`detector_errors`) while the targets stay
+exact, so the model learns to read through jitter, misplaced joints and left/right swaps instead of
+lifting them into motion.
 
 Batches are pure functions of ``(seed, rank, step)`` (:meth:`SingleViewWindows.batch`), so a
 resumed or distributed run draws exactly the data an uninterrupted one would. Only
@@ -106,6 +107,8 @@ class WindowConfig:
         keypoint_noise: largest standard deviation of the observed keypoints' errors, as a fraction
             of the person's image size (each window draws its own in [0, this]); 0 = exact.
         outlier_rate: largest fraction of observed joint-frames given a gross error; 0 = none.
+        swap_rate: largest fraction of observed frames whose left and right legs (or arms) are
+            swapped; 0 = none.
         line_drop: probability of giving a video-like window no lines.
         local_elevation_deg: elevation range of the projected-local cameras.
         camera_range: ranges of the training camera trajectories
@@ -122,6 +125,7 @@ class WindowConfig:
     keypoint_drop: float = 0.05
     keypoint_noise: float = 0.0
     outlier_rate: float = 0.0
+    swap_rate: float = 0.0
     line_drop: float = 0.1
     local_elevation_deg: tuple[float, float] = (-10.0, 45.0)
     camera_range: str = "standard"
@@ -152,22 +156,33 @@ def observe(
     *,
     noise: float = 0.0,
     outliers: float = 0.0,
+    swaps: float = 0.0,
 ) -> np.ndarray:
     """Pixels (T, 17, 2) of 3D keypoints seen by a camera; NaN where dropped or behind the camera.
 
     Args:
         keypoints3d: (T, 17, 3) world metres. K: (3, 3). world_to_camera: (T, 4, 4).
         drop: probability of dropping each keypoint.
-        noise, outliers: detector errors (:func:`detector_errors`); 0, 0 = exact projections
-            (and no random numbers drawn for them).
+        noise, outliers, swaps: detector errors (:func:`detector_errors`); all 0 = exact
+            projections (and no random numbers drawn for them).
     """
     px, depth = project(keypoints3d, K, world_to_camera, return_depth=True)
     hidden = (depth < 0.05) | (rng.random(depth.shape) < drop)
     px = np.where(hidden[..., None], np.nan, px)
-    return detector_errors(px, rng, noise, outliers) if noise > 0 or outliers > 0 else px
+    return detector_errors(px, rng, noise, outliers, swaps) if noise > 0 or outliers > 0 or swaps > 0 else px
 
 
-def detector_errors(px: np.ndarray, rng: np.random.Generator, noise: float, outliers: float) -> np.ndarray:
+SWAPPED_LEGS = ((13, 14), (15, 16))
+"""COCO-17 left/right pairs a detector swaps when the legs cross or the body is seen side-on (knees,
+ankles; the hips with them half the time)."""
+SWAPPED_ARMS = ((7, 8), (9, 10))
+"""... and the arms (elbows, wrists): on MediaPipe's renders of the training clips (walk, kick x 7
+camera families) 4 % of the frames had their legs swapped, 0.4 % their arms."""
+
+
+def detector_errors(
+    px: np.ndarray, rng: np.random.Generator, noise: float, outliers: float, swaps: float = 0.0
+) -> np.ndarray:
     """Keypoints (T, J, 2) with a 2D detector's kinds of error, sized by the person's image size.
 
     - jitter: half white, half smooth over ~3 frames (a detector's errors persist a little), with
@@ -175,7 +190,10 @@ def detector_errors(px: np.ndarray, rng: np.random.Generator, noise: float, outl
       frames of the visible keypoints' bounding-box side);
     - gross errors: bursts of 1-6 frames in which a joint sits 5-30 % of the person's size away (a
       detector latching onto the wrong limb or a background shape), on a fraction drawn per window
-      in ``[0, outliers]`` of the joint-frames.
+      in ``[0, outliers]`` of the joint-frames;
+    - left/right swaps: bursts of 1-10 frames in which the legs (4 in 5 bursts; the hips too half
+      the time) or the arms carry each other's labels, on a fraction drawn per window in
+      ``[0, swaps]`` of the frames (:data:`SWAPPED_LEGS`, :data:`SWAPPED_ARMS`).
     """
     seen = np.isfinite(px).all(-1)
     rows = seen.sum(1) >= 2
@@ -195,6 +213,17 @@ def detector_errors(px: np.ndarray, rng: np.random.Generator, noise: float, outl
         angle = rng.uniform(0.0, 2.0 * np.pi)
         jump = rng.uniform(0.05, 0.3) * size * np.array([np.cos(angle), np.sin(angle)])
         out[f : f + lengths[f, k], k] += jump
+    if swaps > 0 and j >= 17:
+        rate = rng.uniform(0.0, swaps)
+        spans = rng.integers(1, 11, t)
+        for f in np.flatnonzero(rng.random(t) < rate / 5.5):  # 5.5 frames per burst on average
+            if rng.random() < 0.8:
+                pairs = SWAPPED_LEGS + (((11, 12),) if rng.random() < 0.5 else ())
+            else:
+                pairs = SWAPPED_ARMS
+            a, b = np.array(pairs).T
+            span = slice(f, f + spans[f])
+            out[span, a], out[span, b] = out[span, b].copy(), out[span, a].copy()
     return out
 
 
@@ -242,7 +271,7 @@ def single_view_window(
     else:
         cam = video_like_camera(keypoints3d, rng, config)
         K, w2c, size = cam.K, cam.world_to_camera, cam.image_size
-    errors = dict(noise=config.keypoint_noise, outliers=config.outlier_rate)
+    errors = dict(noise=config.keypoint_noise, outliers=config.outlier_rate, swaps=config.swap_rate)
     px = observe(keypoints3d, K, w2c, rng, config.keypoint_drop, **errors)
     nk = rep.normalise_keypoints(px, K)
     scale = nk.normalisation.scale
