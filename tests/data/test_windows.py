@@ -196,6 +196,19 @@ def test_multiview_window_targets_triangulate_to_the_motion():
     assert not np.allclose(out["camera"][1, 0, :12], out["camera"][2, 0, :12])
 
 
+def test_epipolar_lines_hold_each_observed_joint_in_every_virtual_view():
+    kp, K, w2c = _static_scene()
+    out = multiview_window(kp, w2c, K, (1280, 720), 4, np.random.default_rng(0), down=world_down(w2c[0]))
+    lines, seen = out["lines"].astype(np.float64), out["observed_mask"] > 0
+    target = rep.from_root_local(out["x0"].astype(np.float64))  # (V, T, J, 2) the true views
+    assert (lines[0] == 0).all() and (lines[1:][:, ~seen] == 0).all() and seen.mean() > 0.8
+    np.testing.assert_allclose(np.hypot(lines[1:, ..., 0], lines[1:, ..., 1])[:, seen], 1.0, atol=1e-5)
+    dist = point_line_distance(target[1:], lines[1:])[:, seen]
+    assert np.abs(dist).max() < 1e-4
+    # Not a line through everything: another joint's true position is off the line.
+    assert np.median(np.abs(point_line_distance(target[1:, :, ::-1], lines[1:])[:, seen])) > 1e-2
+
+
 def test_detector_errors_are_sized_by_the_person_and_leave_the_targets_exact():
     kp, K, w2c = _static_scene()
     clean = multiview_window(kp, w2c, K, (1280, 720), 4, np.random.default_rng(0), down=world_down(w2c[0]),

@@ -17,6 +17,7 @@ from anylift.models import (
     SingleViewCondition,
     SingleViewDenoiser,
     denoising_losses,
+    init_from_multi_view,
     init_from_single_view,
     random_observation_mask,
 )
@@ -181,6 +182,41 @@ def test_init_multi_view_from_single_view():
     assert "net.embed.mlp.0.weight" not in copied and not any("attn_v" in k for k in copied)
     assert torch.equal(mv.net.blocks[1].ff.net[0].weight, sv.net.blocks[1].ff.net[0].weight)
     assert torch.equal(mv.net.step.mlp[2].weight, sv.net.step.mlp[2].weight)
+
+
+def test_epipolar_model_widens_a_trained_one_and_reads_its_lines():
+    torch.manual_seed(2)
+    x0, cond = _multi_view_batch(2, 12, 4)
+    lines = torch.randn((*x0.shape[:-1], 3))
+    lines[:, 0] = 0.0
+    with_lines = MultiViewCondition(cond.camera, cond.observed, cond.observed_mask, lines)
+    plain = MultiViewDenoiser(DenoiserConfig.tiny("multi_view")).eval()
+    epi = MultiViewDenoiser(DenoiserConfig.tiny("multi_view", epipolar=True)).eval()
+    init_from_multi_view(epi, plain.state_dict())
+    x_n, n = x0 + torch.randn_like(x0), torch.tensor([100, 800])
+    with torch.no_grad():
+        # Widened: the new input columns start at zero, so the outputs are the trained model's.
+        assert torch.allclose(epi(x_n, n, with_lines), plain(x_n, n, cond), atol=1e-6)
+        epi.net.embed.mlp[0].weight.normal_()
+        out = epi(x_n, n, with_lines)
+        # The lines matter, but only where the input view observes the joint.
+        assert not torch.allclose(out, epi(x_n, n, cond), atol=1e-4)
+        hidden = cond.observed_mask[:, 0] == 0
+        assert hidden.any()
+        moved = with_lines.lines.clone()
+        moved[hidden[:, None].expand(-1, 4, -1, -1)] += 5.0
+        changed = MultiViewCondition(cond.camera, cond.observed, cond.observed_mask, moved)
+        assert torch.allclose(epi(x_n, n, changed), out, atol=1e-5)
+        # ... and permute with their views.
+        order = [0, 3, 1, 2]
+        assert torch.allclose(
+            epi(x_n[:, order], n, with_lines.permute_views(order)), out[:, order], atol=1e-5
+        )
+    # Other differences are refused.
+    with pytest.raises(ValueError):
+        init_from_multi_view(
+            MultiViewDenoiser(DenoiserConfig.tiny("multi_view", width=64, heads=4)), plain.state_dict()
+        )
 
 
 def test_centre_root_removes_global_translation():

@@ -42,7 +42,9 @@ def batch_views(
     def stack(name, dtype=torch.float32):
         return torch.as_tensor(np.stack([getattr(v, name) for v in order])).to(device=device, dtype=dtype)
 
-    cond = MultiViewCondition.from_input(stack("camera"), stack("observed"), stack("observed_mask"))
+    cond = MultiViewCondition.from_input(
+        stack("camera"), stack("observed"), stack("observed_mask"), stack("lines")
+    )
     model_k = np.stack([np.broadcast_to(v.model_K, (v.camera.shape[0], 3, 3)) for v in order])
     lift_cond = LiftCondition(
         model=cond,

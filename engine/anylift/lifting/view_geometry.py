@@ -14,9 +14,10 @@ both build their views here, so a window is presented to the model exactly as in
   camera's own vertical); passing the world's down direction (known from a camera file's ``up``,
   or :func:`anylift.geometry.camera.up_vector`) keeps the ring horizontal.
 - :func:`model_points`: model coordinates of 3D points in every view.
-- :func:`multiview_condition`: per-view camera features relative to the input camera's frame 0
-  and the input view's observation (root/local), the way :class:`anylift.models.MultiViewCondition`
-  wants them (``MultiViewCondition.from_input(camera, observed, observed_mask)``).
+- :func:`multiview_condition`: per-view camera features relative to the input camera's frame 0,
+  the input view's observation (root/local) and, in every virtual view, the epipolar line of each
+  observed keypoint (:func:`observed_lines`), the way :class:`anylift.models.MultiViewCondition`
+  wants them (``MultiViewCondition.from_input(camera, observed, observed_mask, lines)``).
 
 All views share the input view's intrinsics, image size and per-sequence ``scale``: model
 coordinates of view v are ``(X/Z) / scale`` of the camera-frame point, i.e. the projection through
@@ -136,8 +137,9 @@ def multiview_condition(
     Returns:
         ``camera`` (V, T, CAMERA_DIM) float32 (:func:`~anylift.representation.camera_condition`
         with ``reference`` = the input camera's frame 0), ``observed`` (T, J, 2) float32
-        root/local, zero where unobserved, and ``observed_mask`` (T, J) float32. Batch them and
-        call ``MultiViewCondition.from_input(camera, observed, observed_mask)``.
+        root/local, zero where unobserved, ``observed_mask`` (T, J) float32 and ``lines``
+        (V, T, J, 3) float32 (:func:`observed_lines`). Batch them and call
+        ``MultiViewCondition.from_input(camera, observed, observed_mask, lines)``.
     """
     cams = np.asarray(cameras, dtype=np.float64)
     reference = cams[0, 0]
@@ -153,4 +155,26 @@ def multiview_condition(
         "camera": camera.astype(np.float32),
         "observed": observed.astype(np.float32),
         "observed_mask": mask,
+        "lines": observed_lines(cams, scale, observed_points, mask),
     }
+
+
+def observed_lines(
+    cameras: np.ndarray, scale: float, observed_points: np.ndarray, observed_mask: np.ndarray
+) -> np.ndarray:
+    """(V, T, J, 3) float32 AnyLift's epipolar condition: in each virtual view, the epipolar line of
+    every observed input keypoint (the joint lies on it), normalised (``a^2 + b^2 = 1``) in the
+    view's model coordinates; zeros in view 0 and where the keypoint is unobserved.
+
+    Args:
+        cameras: (V, T, 4, 4) from :func:`multiview_cameras`; scale: the views' shared scale.
+        observed_points: (T, J, 2) the input view's global model coordinates; observed_mask: (T, J).
+    """
+    cams = np.asarray(cameras, dtype=np.float64)
+    pts = np.asarray(observed_points, dtype=np.float64)
+    out = np.zeros((len(cams), *pts.shape[:-1], 3))
+    for v in range(1, len(cams)):
+        f = rep.fundamental_matrices(cams[0], scale, cams[v], scale)
+        out[v] = rep.lines_between_views(pts, f)
+    out *= np.asarray(observed_mask, dtype=np.float64)[None, ..., None]
+    return np.nan_to_num(out).astype(np.float32)

@@ -49,6 +49,8 @@ class WindowViews:
         points_mask: (W, K) bool visible input keypoints.
         scores: (W, K) float64 detector scores (0 where not visible).
         camera: (V, W, CAMERA_DIM) float32 camera conditions.
+        lines: (V, W, K, 3) float32 epipolar lines of the input keypoints in every view
+            (:func:`anylift.lifting.view_geometry.observed_lines`).
         world_to_camera: (V, W, 4, 4) float64 every view in the lift frame (metres).
         model_K: (3, 3) ``diag(1/scale, 1/scale, 1)``: camera frame -> model coordinates.
         ray_origin: (W, 3) input camera centre per frame, lift frame.
@@ -66,6 +68,7 @@ class WindowViews:
     points_mask: np.ndarray
     scores: np.ndarray
     camera: np.ndarray
+    lines: np.ndarray
     world_to_camera: np.ndarray
     model_K: np.ndarray
     ray_origin: np.ndarray
@@ -157,6 +160,7 @@ def build_window_views(
         points_mask=mask,
         scores=np.where(mask, np.nan_to_num(kp[..., 2]), 0.0),
         camera=cameras,
+        lines=cond["lines"],
         world_to_camera=w2c,
         model_K=np.diag([1.0 / scale, 1.0 / scale, 1.0]),
         ray_origin=c2w[:, :3, 3].copy(),

@@ -40,6 +40,7 @@ from anylift.models.losses import denoising_losses, line_loss, masked_l1, target
 from anylift.models.multi_view import (
     MultiViewCondition,
     MultiViewDenoiser,
+    init_from_multi_view,
     init_from_single_view,
     random_observation_mask,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "build_model",
     "denoising_losses",
     "export_checkpoint",
+    "init_from_multi_view",
     "init_from_single_view",
     "line_loss",
     "load_checkpoint",

@@ -29,6 +29,8 @@ class DenoiserConfig:
         camera_dim: per-frame camera features (:data:`anylift.representation.CAMERA_DIM`).
         schedule: noise schedule name; diffusion_steps: N training steps.
         skeleton: joint order of the keypoints (``"coco17"``).
+        epipolar: multi-view models: also conditioned on the epipolar lines of the observed
+            keypoints in every virtual view (AnyLift; :class:`~anylift.models.MultiViewCondition`).
     """
 
     kind: str = "single_view"
@@ -45,6 +47,7 @@ class DenoiserConfig:
     schedule: str = "cosine"
     diffusion_steps: int = 1000
     skeleton: str = "coco17"
+    epipolar: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:

@@ -12,6 +12,11 @@ frame the token is ``[x_n (J*2), camera (camera_dim), observed (J*2), observed_m
   the input view; by convention view 0 carries them and the other views carry zeros. Training
   drops observations at random (:func:`random_observation_mask`) so the model also completes
   occluded joints and object keypoints.
+- ``lines`` (models with ``config.epipolar``; AnyLift's epipolar condition): in each virtual view,
+  the epipolar line of each observed input keypoint (:func:`anylift.lifting.view_geometry.observed_lines`),
+  zero where the keypoint is unobserved (masked with view 0's ``observed_mask``, so training's
+  random drops hide a joint's line too). Appended last, so a model without them widens into one
+  with them (:func:`init_from_multi_view`).
 
 J = num_joints + num_object_keypoints: HOI models append M object keypoints per frame.
 """
@@ -35,15 +40,22 @@ class MultiViewCondition:
         camera: (B, V, T, camera_dim) per-view camera features.
         observed: (B, V, T, J, 2) observed keypoints per view (zeros where not observed).
         observed_mask: (B, V, T, J) 1 where ``observed`` holds an observation.
+        lines: (B, V, T, J, 3) epipolar lines of the input view's keypoints in every view (zeros
+            in view 0), or None (zeros).
     """
 
     camera: torch.Tensor
     observed: torch.Tensor
     observed_mask: torch.Tensor
+    lines: torch.Tensor | None = None
 
     @classmethod
     def from_input(
-        cls, camera: torch.Tensor, observed: torch.Tensor, observed_mask: torch.Tensor
+        cls,
+        camera: torch.Tensor,
+        observed: torch.Tensor,
+        observed_mask: torch.Tensor,
+        lines: torch.Tensor | None = None,
     ) -> MultiViewCondition:
         """Put the input view's observations in view 0 and zeros in the others.
 
@@ -51,23 +63,26 @@ class MultiViewCondition:
             camera: (B, V, T, camera_dim), view 0 = the input camera.
             observed: (B, T, J, 2) the input view's keypoints, root/local model coordinates.
             observed_mask: (B, T, J) 1 = observed.
+            lines: (B, V, T, J, 3) or None (:func:`anylift.lifting.view_geometry.observed_lines`).
         """
         b, v = camera.shape[:2]
         obs = observed.new_zeros((b, v, *observed.shape[1:]))
         obs[:, 0] = observed
         mask = observed_mask.new_zeros((b, v, *observed_mask.shape[1:]))
         mask[:, 0] = observed_mask
-        return cls(camera, obs * mask[..., None].to(obs), mask)
+        return cls(camera, obs * mask[..., None].to(obs), mask, lines)
 
     def to(self, device: torch.device | str) -> MultiViewCondition:
+        lines = None if self.lines is None else self.lines.to(device)
         return MultiViewCondition(
-            self.camera.to(device), self.observed.to(device), self.observed_mask.to(device)
+            self.camera.to(device), self.observed.to(device), self.observed_mask.to(device), lines
         )
 
     def permute_views(self, order: torch.Tensor | list[int]) -> MultiViewCondition:
         """The same condition with views reordered (``order``: (V,) view indices)."""
+        lines = None if self.lines is None else self.lines[:, order]
         return MultiViewCondition(
-            self.camera[:, order], self.observed[:, order], self.observed_mask[:, order]
+            self.camera[:, order], self.observed[:, order], self.observed_mask[:, order], lines
         )
 
 
@@ -81,7 +96,7 @@ class MultiViewDenoiser(nn.Module):
         self.config = config
         j = config.num_points
         self.net = MotionTransformer(
-            j * 2 + config.camera_dim + j * 2 + j,
+            j * 2 + config.camera_dim + j * 2 + j + (j * 3 if config.epipolar else 0),
             j * 2,
             layers=config.layers,
             width=config.width,
@@ -96,16 +111,18 @@ class MultiViewDenoiser(nn.Module):
         if j != self.config.num_points:
             raise ValueError(f"expected {self.config.num_points} points per frame, got {j}")
         mask = cond.observed_mask.to(x_n)
-        tokens = torch.cat(
-            [
-                x_n.reshape(b, v, t, j * 2),
-                cond.camera.to(x_n),
-                (cond.observed.to(x_n) * mask[..., None]).reshape(b, v, t, j * 2),
-                mask,
-            ],
-            dim=-1,
-        )
-        return self.net(tokens, n).reshape(b, v, t, j, 2)
+        parts = [
+            x_n.reshape(b, v, t, j * 2),
+            cond.camera.to(x_n),
+            (cond.observed.to(x_n) * mask[..., None]).reshape(b, v, t, j * 2),
+            mask,
+        ]
+        if self.config.epipolar:
+            if cond.lines is None:
+                parts.append(x_n.new_zeros((b, v, t, j * 3)))
+            else:  # a joint's line only where the input view observes it (view 0's mask)
+                parts.append((cond.lines.to(x_n) * mask[:, :1, ..., None]).reshape(b, v, t, j * 3))
+        return self.net(torch.cat(parts, dim=-1), n).reshape(b, v, t, j, 2)
 
 
 def init_from_single_view(
@@ -128,6 +145,35 @@ def init_from_single_view(
     copied = [k for k, v in single_view_weights.items() if k in own and own[k].shape == v.shape]
     model.load_state_dict({**own, **{k: single_view_weights[k] for k in copied}})
     return copied
+
+
+def init_from_multi_view(model: MultiViewDenoiser, weights: dict[str, torch.Tensor]) -> None:
+    """Start a multi-view model from a trained multi-view one: every weight, and where the model
+    takes more condition features (the epipolar lines, appended last), the input layer's extra
+    columns start at zero, so the widened model computes exactly what the trained one did.
+
+    Raises:
+        ValueError: the two differ in anything else (width, layers, points).
+    """
+    own = model.state_dict()
+    first = next(k for k in own if k.endswith("embed.mlp.0.weight"))
+    mismatched = [k for k in own if k not in weights or own[k].shape != weights[k].shape]
+    old = weights.get(first)
+    widens = (
+        mismatched == [first]
+        and old is not None
+        and old.shape[0] == own[first].shape[0]
+        and old.shape[1] < own[first].shape[1]
+    )
+    if mismatched and not widens:
+        raise ValueError(f"the weights differ in {', '.join(mismatched[:3]) or 'their names'}")
+    if set(weights) - set(own):
+        raise ValueError(f"unexpected weights {sorted(set(weights) - set(own))[:3]}")
+    merged = dict(weights)
+    if widens:
+        merged[first] = torch.zeros_like(own[first])
+        merged[first][:, : old.shape[1]] = old
+    model.load_state_dict(merged)
 
 
 def random_observation_mask(

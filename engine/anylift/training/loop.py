@@ -31,7 +31,14 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from anylift.diffusion import make_schedule
 from anylift.errors import CheckpointError
 from anylift.io.atomic import atomic_path, write_text_atomic
-from anylift.models import EMA, build_model, init_from_single_view, load_checkpoint, save_checkpoint
+from anylift.models import (
+    EMA,
+    build_model,
+    init_from_multi_view,
+    init_from_single_view,
+    load_checkpoint,
+    save_checkpoint,
+)
 from anylift.training.config import TrainConfig
 from anylift.training.distributed import (
     DistributedContext,
@@ -185,9 +192,9 @@ def _train(
                 raise CheckpointError("init_from is for multi-view runs", field="init_from")
             start_from = load_checkpoint(config.init_from)
             if start_from.config.kind == "multi_view":
-                try:
-                    model.load_state_dict(start_from.inference_model.state_dict())
-                except RuntimeError as exc:
+                try:  # all weights; a model with the epipolar condition widens one without
+                    init_from_multi_view(model, start_from.inference_model.state_dict())
+                except (RuntimeError, ValueError) as exc:
                     raise CheckpointError(
                         "the multi-view checkpoint's model differs from this config's",
                         path=config.init_from,

@@ -115,7 +115,9 @@ class MultiViewTask:
     def losses(self, model, batch: dict[str, torch.Tensor], schedule, generator) -> dict[str, torch.Tensor]:
         num_joints = NUM_BODY if self.windows.num_object_keypoints else None
         observed_mask = random_observation_mask(batch["observed_mask"], generator, num_joints=num_joints)
-        cond = MultiViewCondition.from_input(batch["camera"], batch["observed"], observed_mask)
+        cond = MultiViewCondition.from_input(
+            batch["camera"], batch["observed"], observed_mask, batch.get("lines")
+        )
         return denoising_losses(model, schedule, batch["x0"], cond, batch["target_mask"], generator=generator)
 
     def summary(self) -> dict[str, Any]:
