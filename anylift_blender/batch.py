@@ -11,9 +11,10 @@ folders holding files with the clip's name. A bad clip is reported and skipped; 
 then non-zero. Lifting writes its result beside the scene as ``<clip>.npz``.
 
 ``--video`` alone (no KEYPOINTS, no --motion; one video file) runs the whole chain: keypoints
-(``anylift.video.detect``) -> camera (``anylift.video.camera_estimation``) -> lift -> bake; the
-keypoints and camera are written beside the scene as ``<scene>_keypoints.json`` and
-``<scene>_camera.json``. ``--checkpoint`` (an addition) names the lifting model file.
+(``anylift.video.people``: every person; the default one is lifted) -> camera
+(``anylift.video.camera_estimation``) -> lift -> bake; the keypoints and camera are written beside
+the scene as ``<scene>_keypoints.json`` and ``<scene>_camera.json``. ``--checkpoint`` (an
+addition) names the lifting model file.
 
 ``--rig FILE[:Armature]`` (an addition to formats.md): the .blend or .fbx holding the armature that
 ``--retarget`` keys with the preset's bone map (``mixamo``, ``rigify``, ``auto``): a generated Rigify
@@ -218,16 +219,17 @@ def clips_from_args(ns: argparse.Namespace) -> list[Clip]:
 def _detect(clip: Clip):
     """Keypoints and camera from ``clip.video``, written beside the scene; returns both."""
     from anylift.io.cameras import write_camera
-    from anylift.io.keypoints import write_keypoints
+    from anylift.io.people import write_people
     from anylift.progress import make_progress
     from anylift.video.camera_estimation import estimate_camera
-    from anylift.video.detect import detect_keypoints
+    from anylift.video.people import detect_people
 
     progress = make_progress("auto")
-    keypoints = detect_keypoints(clip.video, progress=progress)
+    people = detect_people(clip.video, progress=progress)  # as `anylift detect`; lifts the default person
+    keypoints = people.keypoints2d()
     camera = estimate_camera(clip.video, keypoints, progress=progress).camera
     clip.out.parent.mkdir(parents=True, exist_ok=True)
-    write_keypoints(clip.out.with_name(f"{clip.out.stem}_keypoints.json"), keypoints)
+    write_people(clip.out.with_name(f"{clip.out.stem}_keypoints.json"), people)
     write_camera(clip.out.with_name(f"{clip.out.stem}_camera.json"), camera)
     return keypoints, camera
 

@@ -1,6 +1,7 @@
 """Detect Keypoints: MediaPipe on the imported footage (background job), drawn over it.
 
-The engine's :func:`anylift.video.detect.detect_keypoints` runs in a worker thread when
+The engine's :func:`anylift.video.people.detect_people` (every person, tracked: what ``anylift
+detect`` runs) runs in a worker thread when
 ``anylift.video`` and MediaPipe import inside this Blender, else as ``<Engine Python> -m
 anylift.video.cli detect VIDEO --out FILE --progress jsonl`` (preferences, as for Lift), both
 through :mod:`anylift_blender.engine`. The
@@ -66,13 +67,14 @@ class ANYLIFT_OT_detect_keypoints(bpy.types.Operator):
         out = output_path(video, "_keypoints.json")
 
         def in_process(progress, cancel) -> str:
-            from anylift.io.keypoints import write_keypoints
-            from anylift.video.detect import detect_keypoints
+            from anylift.io.people import write_people
+            from anylift.video.people import detect_people
 
-            kp = detect_keypoints(video, progress=progress, cancel=cancel)
+            # What `anylift detect` runs (the subprocess path): every person, tracked.
+            people = detect_people(video, progress=progress, cancel=cancel)
             if cancel.is_set():
                 raise jobs.JobCancelled("Detect Keypoints")
-            write_keypoints(out, kp)
+            write_people(out, people)
             return out
 
         argv = ["-m", "anylift.video.cli", "detect", video, "--out", out, "--progress", "jsonl"]

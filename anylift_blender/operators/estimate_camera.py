@@ -61,12 +61,12 @@ class ANYLIFT_OT_estimate_camera(bpy.types.Operator):
             from anylift.io.cameras import write_camera
             from anylift.io.keypoints import read_keypoints
             from anylift.video.camera_estimation import estimate_camera
-            from anylift.video.detect import detect_keypoints
+            from anylift.video.people import detect_people
 
             if keypoints:
                 kp = read_keypoints(keypoints)
-            else:
-                kp = detect_keypoints(video, progress=progress, cancel=cancel)
+            else:  # as `anylift camera` does
+                kp = detect_people(video, progress=progress, cancel=cancel).keypoints2d()
             est = estimate_camera(video, kp, focal=focal, progress=progress, cancel=cancel)
             write_camera(out, est.camera)
             return out

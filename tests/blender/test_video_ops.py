@@ -28,6 +28,7 @@ def clip_folder():
 def test_detect_then_estimate_camera(addon, clip_folder, tmp_path):
     from anylift.io.cameras import read_camera
     from anylift.io.keypoints import read_keypoints
+    from anylift.io.people import read_people
     from anylift_blender.operators.import_video import import_video
 
     scene = bpy.context.scene
@@ -45,6 +46,7 @@ def test_detect_then_estimate_camera(addon, clip_folder, tmp_path):
     kp = read_keypoints(path)
     truth = np.load(clip_folder / "truth.npz")
     assert kp.num_frames == 16
+    assert len(read_people(path).tracks) == 1  # every person, tracked, as `anylift detect` writes
     ok = (kp.scores > 0) & truth["in_image"]
     assert np.median(np.linalg.norm(kp.keypoints[..., :2] - truth["keypoints2d"], axis=-1)[ok]) < 8.0
     overlays = [o for o in bpy.data.objects if o.get("anylift_role") == "keypoints"]

@@ -15,7 +15,7 @@ from anylift.video.detect import detect_keypoints
 
 def test_detect_against_projected_truth(rendered_clip, tmp_path):
     truth = np.load(rendered_clip / "truth.npz")
-    # The whole-frame single-person detector (``anylift detect`` is multi-person: tests/video/test_people.py).
+    # The main person of ``anylift detect``'s tracks (every track: tests/video/test_people.py).
     out = tmp_path / "kp.json"
     write_keypoints(out, detect_keypoints(rendered_clip / "video.mp4"))
     kp = read_keypoints(out)

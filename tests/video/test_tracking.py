@@ -1,25 +1,6 @@
 import numpy as np
 
-from anylift.video.tracking import drop_low_confidence, fill_gaps, follow_person, one_euro_smooth
-
-
-def _person(centre, score=0.9, spread=40.0, seed=0):
-    rng = np.random.default_rng(seed)
-    kp = np.zeros((17, 3))
-    kp[:, :2] = np.asarray(centre) + rng.uniform(-spread, spread, (17, 2))
-    kp[:, 2] = score
-    return kp
-
-
-def test_follow_person_keeps_the_consistent_track():
-    T = 30
-    a = [_person((100 + 2 * t, 200), seed=1) for t in range(T)]  # walks steadily, seen in all frames
-    b = [_person((400, 200), seed=2) for t in range(T)]  # someone else, seen in frames 10-14 only
-    detections = [[a[t]] + ([b[t]] if 10 <= t < 15 else []) for t in range(T)]
-    detections[20] = [b[20]]  # the detector jumps to the other person for one frame
-    out = follow_person(detections)
-    assert np.allclose(out[5], a[5]) and np.allclose(out[12], a[12]) and np.allclose(out[25], a[25])
-    assert (out[20, :, 2] == 0).all() and np.isnan(out[20, :, :2]).all()
+from anylift.video.tracking import drop_low_confidence, fill_gaps, one_euro_smooth
 
 
 def test_drop_and_fill_gaps():

@@ -1,19 +1,12 @@
-"""Following one person through a clip, and cleaning their keypoint tracks.
+"""Cleaning a person's keypoint tracks (:func:`anylift.video.people.detect_people` links them).
 
-Per-frame detections (any number of people per frame, COCO-17 ``[x, y, score]``) become one
-(T, 17, 3) track:
+A tracked person's (T, 17, 3) ``[x, y, score]`` keypoints are cleaned in three steps:
 
-1. :func:`follow_person` links detections frame to frame into tracks (Hungarian matching on
-   the mean joint distance relative to the person's size, gated at half a body; a track may
-   skip up to ``max_age`` frames) and keeps the most consistent one: the track with the
-   largest sum of per-frame mean scores, i.e. long and confidently seen. A detector that
-   jumps to another person (MediaPipe re-detecting after losing its subject) thereby starts
-   a new track instead of teleporting the chosen one.
-2. :func:`drop_low_confidence`: joints scored below ``min_score`` become undetected (score 0).
-3. :func:`fill_gaps`: runs of at most ``max_gap`` missing frames between two detections of a
+1. :func:`drop_low_confidence`: joints scored below ``min_score`` become undetected (score 0).
+2. :func:`fill_gaps`: runs of at most ``max_gap`` missing frames between two detections of a
    joint are interpolated linearly; a filled joint's score is half the lower of its two
    neighbours' (it is a guess, and the lifting weighs it less).
-4. :func:`one_euro_smooth`: One-Euro filter (Casiez et al. 2012) whose update weight is
+3. :func:`one_euro_smooth`: One-Euro filter (Casiez et al. 2012) whose update weight is
    scaled by the joint's score, run forwards and backwards and averaged so that smoothing
    adds no lag (the whole clip is known offline). Undetected joints are left undetected.
 """
@@ -21,72 +14,8 @@ Per-frame detections (any number of people per frame, COCO-17 ``[x, y, score]``)
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-
-# Below this many visible joints a detection says too little to compare positions.
-_MIN_SHARED = 3
-
-
-def _scale(kp: np.ndarray) -> float:
-    """Person size in pixels: the diagonal of the visible joints' box (at least 1)."""
-    seen = kp[kp[:, 2] > 0, :2]
-    if len(seen) < 2:
-        return 1.0
-    return max(float(np.linalg.norm(seen.max(0) - seen.min(0))), 1.0)
-
-
-def _distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean pixel distance over joints seen in both (17, 3) detections, relative to their size."""
-    both = (a[:, 2] > 0) & (b[:, 2] > 0)
-    if both.sum() < _MIN_SHARED:
-        return math.inf
-    d = np.linalg.norm(a[both, :2] - b[both, :2], axis=-1).mean()
-    return float(d / max(_scale(a), _scale(b)))
-
-
-def follow_person(detections: list[list[np.ndarray]], *, gate: float = 0.5, max_age: int = 15) -> np.ndarray:
-    """Link per-frame detections into tracks and return the most consistent one.
-
-    Args:
-        detections: T lists of (17, 3) ``[x px, y px, score]`` arrays (people in that frame).
-        gate: largest linking distance, in units of the person's size (box diagonal).
-        max_age: frames a track may go unseen and still be continued.
-
-    Returns:
-        (T, 17, 3) float64: the chosen person's keypoints; score 0 and x = y = NaN in frames
-        where it was not seen.
-    """
-    tracks: list[dict] = []  # {"last": (17,3), "last_t": int, "frames": {t: (17,3)}, "score": float}
-    for t, people in enumerate(detections):
-        people = [np.asarray(p, dtype=np.float64) for p in people if np.any(np.asarray(p)[:, 2] > 0)]
-        live = [i for i, tr in enumerate(tracks) if t - tr["last_t"] <= max_age]
-        matched: set[int] = set()
-        if live and people:
-            cost = np.array([[_distance(tracks[i]["last"], p) for p in people] for i in live])
-            cost_finite = np.where(np.isfinite(cost), cost, 1e6)
-            rows, cols = linear_sum_assignment(cost_finite)
-            for r, c in zip(rows, cols):
-                if cost[r, c] <= gate:
-                    tr = tracks[live[r]]
-                    tr["last"], tr["last_t"] = people[c], t
-                    tr["frames"][t] = people[c]
-                    tr["score"] += float(people[c][:, 2].mean())
-                    matched.add(c)
-        for c, p in enumerate(people):
-            if c not in matched:
-                tracks.append({"last": p, "last_t": t, "frames": {t: p}, "score": float(p[:, 2].mean())})
-    out = np.full((len(detections), 17, 3), np.nan)
-    out[..., 2] = 0.0
-    if tracks:
-        best = max(tracks, key=lambda tr: tr["score"])
-        for t, p in best["frames"].items():
-            out[t] = p
-    out[out[..., 2] <= 0, :2] = np.nan
-    out[out[..., 2] <= 0, 2] = 0.0
-    return out
 
 
 def drop_low_confidence(keypoints: np.ndarray, min_score: float) -> np.ndarray:
