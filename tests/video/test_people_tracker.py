@@ -206,6 +206,20 @@ def test_roi_rotation_and_keypoint_box():
     assert keypoint_box(unsure) is None
 
 
+def test_track_region_keeps_the_size_the_body_had_lately():
+    from anylift.video.people import _Track
+
+    tr = _Track(1, _box(100.0, h=120.0), 0)
+    tr.accept(_box(100.0, h=120.0), 0, None, clear=True)
+    tr.accept(_box(100.0, h=60.0), 1, None, clear=True)  # the model's keypoints shrank onto part of it
+    region = tr.region(tr.box, 2, frames=5)
+    np.testing.assert_allclose(region[3] - region[1], 120.0)  # as tall as lately, about the same centre
+    np.testing.assert_allclose((region[:2] + region[2:]) / 2, (tr.box[:2] + tr.box[2:]) / 2)
+    np.testing.assert_allclose(tr.region(tr.box, 9, frames=5), tr.box)  # the memory is short
+    tr.accept(_box(100.0, h=200.0), 2, None, clear=True)  # a region never shrinks a bigger box
+    np.testing.assert_allclose(tr.region(tr.box, 2, frames=5), tr.box)
+
+
 def test_roi_pose_finds_the_body_in_its_region_and_nothing_elsewhere(rendered_clip):
     from anylift.video.people import RoiPose
 
