@@ -9,8 +9,6 @@ score), each track cleaned by :mod:`anylift.video.tracking`. Up to the eighth se
 function ran MediaPipe's own whole-frame detector and tracker instead: on fresh renders of the
 accuracy benchmark's 28 noise-2 cases it found the person in under a third of the frames in 7
 (a walker 150 px tall in a 640x360 frame among them), where the tracker finds 72-100 %.
-
-MediaPipe's own landmark smoothing is off: it ignores confidences and is causal (it lags).
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ class DetectConfig:
     min_score: joints below it are marked undetected (score 0).
     max_gap: longest dropout (frames) filled by interpolation.
     smoothing: run the One-Euro filter; ``min_cutoff`` (Hz) and ``beta`` (per px/s) tune it.
-    min_detection_confidence, min_tracking_confidence: MediaPipe's person thresholds.
+    min_detection_confidence: MediaPipe's person threshold (its pose detector finding new people).
     """
 
     min_score: float = 0.3
@@ -45,28 +43,16 @@ class DetectConfig:
     min_cutoff: float = 2.0
     beta: float = 0.02
     min_detection_confidence: float = 0.5
-    min_tracking_confidence: float = 0.5
 
 
-def _mediapipe_pose(cfg: DetectConfig):
-    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ log chatter
-    try:
-        from mediapipe.python.solutions import pose as mp_pose
-    except ImportError as exc:
-        raise InputError(
-            f"MediaPipe is not installed ({exc})",
-            field="mediapipe",
-            expected="mediapipe 0.10.14",
-            fix="Install the video extra: bash scripts/venv.sh dev,video "
-            "(or pip install --no-deps mediapipe==0.10.14 plus absl-py attrs flatbuffers 'protobuf<5')",
-        ) from exc
-    return mp_pose.Pose(
-        static_image_mode=False,
-        model_complexity=1,  # the only landmark model shipped in the wheel
-        smooth_landmarks=False,
-        enable_segmentation=False,
-        min_detection_confidence=cfg.min_detection_confidence,
-        min_tracking_confidence=cfg.min_tracking_confidence,
+def mediapipe_missing(exc: ImportError) -> InputError:
+    """The error to raise when MediaPipe does not import: what to install."""
+    return InputError(
+        f"MediaPipe is not installed ({exc})",
+        field="mediapipe",
+        expected="mediapipe 0.10.14",
+        fix="Install the video extra: bash scripts/venv.sh dev,video "
+        "(or pip install --no-deps mediapipe==0.10.14 plus absl-py attrs flatbuffers 'protobuf<5')",
     )
 
 

@@ -7,7 +7,7 @@ Only what ships in the installed wheels (nothing is downloaded):
    velocity into the new frame first, so a panning or shaking camera does not look like people
    running (a static camera gives the identity).
 2. **Each track follows itself** (top-down): MediaPipe Pose's landmark model runs on the track's
-   predicted region of the frame, else on one as large as the body was over the last
+   predicted region of the frame, at least as large as the body was over the last
    ``size_memory_seconds`` (a body bending down to crawl or roll: :meth:`_Track.region`)
    (:class:`RoiPose`: the wheel's ``PoseLandmarkByRoiCpu`` graph,
    at the model's 256 px input however small the person; turned like the body's last torso), with
@@ -52,7 +52,7 @@ from anylift.errors import InputError
 from anylift.io.people import People, PersonTrack
 from anylift.progress import ProgressFn, check_cancel, report
 from anylift.video import tracking
-from anylift.video.detect import STAGE, DetectConfig, _mediapipe_pose, mediapipe_to_coco17
+from anylift.video.detect import STAGE, DetectConfig, mediapipe_missing, mediapipe_to_coco17
 from anylift.video.native_logs import quiet_native_logs
 from anylift.video.reader import open_video
 
@@ -267,7 +267,7 @@ class _Track:
 
     def recent_side(self, t: int, frames: int) -> float:
         """The longest side its box had over the ``frames`` frames up to ``t`` (0 if unseen)."""
-        return max((v for f, v in self.sides.items() if t - frames <= f <= t), default=0.0)
+        return max((self.sides.get(f, 0.0) for f in range(t - frames, t + 1)), default=0.0)
 
     def region(self, box: np.ndarray, t: int, frames: int) -> np.ndarray:
         """``box`` widened about its centre to the :meth:`recent_side`: the model's keypoints of
@@ -602,9 +602,8 @@ def detect_people(
     try:
         from mediapipe.python.solutions import pose as mp_pose
         from mediapipe.python.solutions import selfie_segmentation
-    except ImportError:
-        _mediapipe_pose(cfg.detect)  # raises the clear "install the video extra" error
-        raise
+    except ImportError as exc:
+        raise mediapipe_missing(exc) from exc
     clock = timings if timings is not None else {}
     for k in ("decode", "camera motion", "proposals", "pose", "find", "clean"):
         clock[k] = 0.0
