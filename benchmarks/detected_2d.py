@@ -53,47 +53,63 @@ def cache_path(clip: str, family: str, seed: int, scale: float = RENDER_SCALE) -
     return CACHE / f"{clip}_{family}_{int(seed)}_s{round(scale * 1000)}_v{CACHE_VERSION}.npz"
 
 
-def _scaled_camera(clip: str, family: str, seed: int, scale: float):
-    """(the case's Camera, the render camera: K scaled by ``scale``, same poses)."""
-    from anylift.data.mocap import load_clip
+def scaled_camera(camera, scale: float):
+    """``camera`` rendered at ``scale`` of its image size: K scaled, same poses."""
     from anylift.io.cameras import Camera
 
-    motion = load_clip(clip, fps=FPS, allow_heldout=True)
-    camera, _ = camera_families.build_family_camera(family, seed, motion.keypoints3d, FPS)
     w, h = camera.image_size
     size = (round(w * scale), round(h * scale))
     K = camera.K.copy()
     K[0] *= size[0] / w
     K[1] *= size[1] / h
-    render_camera = Camera(K=K, world_to_camera=camera.world_to_camera, up=camera.up, image_size=size)
-    return camera, render_camera
+    return Camera(K=K, world_to_camera=camera.world_to_camera, up=camera.up, image_size=size)
+
+
+def _scaled_camera(clip: str, family: str, seed: int, scale: float):
+    """(the case's Camera, the render camera: :func:`scaled_camera`)."""
+    from anylift.data.mocap import load_clip
+
+    motion = load_clip(clip, fps=FPS, allow_heldout=True)
+    camera, _ = camera_families.build_family_camera(family, seed, motion.keypoints3d, FPS)
+    return camera, scaled_camera(camera, scale)
 
 
 def _render(clip: str, pairs: list[tuple[str, int]], scale: float, out: Path) -> None:
     """Render each (family, seed) of ``clip`` into ``out/<family>_<seed>/frames`` (the subprocess's job)."""
-    import functools
-
     import render_test_video
 
-    # One body fit for all the renders of this clip.
-    render_test_video.body_motion = functools.lru_cache(maxsize=2)(render_test_video.body_motion)
     for family, seed in pairs:
         _, render_camera = _scaled_camera(clip, family, seed, scale)
-        # render() draws its camera from make_camera(); hand it the family camera instead.
-        render_test_video.make_camera = lambda *args, camera=render_camera, **kwargs: camera
         render_test_video.render(
             out / f"{family}_{seed}", clip=clip, frames=render_camera.num_frames,
-            size=render_camera.image_size, seed=seed, trajectory="static", fps=FPS, write_mp4=False,
+            size=render_camera.image_size, seed=seed, fps=FPS, write_mp4=False, camera=render_camera,
         )  # fmt: skip
+
+
+def detect_frames(frames: Path, camera, render_camera) -> np.ndarray:
+    """(T, 17, 3) the default person :func:`anylift.video.people.detect_people` finds in the
+    rendered ``frames`` folder, ``[x px, y px, score]`` in ``camera``'s pixels (NaN, 0 where
+    undetected)."""
+    from anylift.errors import InputError
+    from anylift.video.people import detect_people
+
+    try:
+        kp = detect_people(frames, fps=FPS).keypoints2d().keypoints.copy()
+    except InputError:  # nobody found in any frame: every joint undetected
+        kp = np.zeros((camera.num_frames, 17, 3))
+    w, h = camera.image_size
+    rw, rh = render_camera.image_size
+    kp[..., 0] *= w / rw
+    kp[..., 1] *= h / rh
+    kp[kp[..., 2] <= 0, :2] = np.nan
+    kp[kp[..., 2] <= 0, 2] = 0.0
+    return kp
 
 
 def build(clip: str, pairs: list[tuple[str, int]], scale: float = RENDER_SCALE) -> list[Path]:
     """Render, detect and cache the detected 2D of ``clip`` under each (family, seed) (module
     docs), in one Blender subprocess; returns the cache files."""
     import tempfile
-
-    from anylift.errors import InputError
-    from anylift.video.people import detect_people
 
     paths = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,18 +125,9 @@ def build(clip: str, pairs: list[tuple[str, int]], scale: float = RENDER_SCALE) 
         for family, seed in pairs:
             camera, render_camera = _scaled_camera(clip, family, seed, scale)
             start = time.perf_counter()
-            try:
-                people = detect_people(Path(tmp) / f"{family}_{seed}" / "frames", fps=FPS)
-                kp = people.keypoints2d().keypoints.copy()
-            except InputError:  # nobody found in any frame: every joint undetected
-                kp = np.zeros((camera.num_frames, 17, 3))
+            kp = detect_frames(Path(tmp) / f"{family}_{seed}" / "frames", camera, render_camera)
             detect_seconds = time.perf_counter() - start
-            w, h = camera.image_size
             rw, rh = render_camera.image_size
-            kp[..., 0] *= w / rw
-            kp[..., 1] *= h / rh
-            kp[kp[..., 2] <= 0, :2] = np.nan
-            kp[kp[..., 2] <= 0, 2] = 0.0
             path = cache_path(clip, family, seed, scale)
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(

@@ -110,17 +110,24 @@ def body_motion(clip_name: str, start: int, frames: int, fps: float = 30.0, fit_
 
 def body_fit(clip_name: str, start: int, frames: int, fps: float = 30.0, fit_iterations: int = 120):
     """:func:`body_motion` plus the SMPL fit (``SmplFit``) and the body model's kind."""
-    import torch
-
-    from anylift.body.model import load_body_model
     from anylift.data.mocap import load_clip
-    from anylift.fitting.smpl_fit import SmplFitConfig, fit_smpl
 
-    torch.set_num_threads(2)
     clip = load_clip(clip_name, fps=fps, allow_heldout=True)
     kp3d = clip.keypoints3d[start : start + frames]
     if len(kp3d) < frames:
         raise SystemExit(f"clip {clip_name} has {clip.num_frames} frames; asked for {start}+{frames}")
+    return fit_keypoints(kp3d, fps, fit_iterations)
+
+
+def fit_keypoints(kp3d: np.ndarray, fps: float = 30.0, fit_iterations: int = 120):
+    """:func:`body_fit` of any (T, 17, 3) Z-up mocap keypoints (floor at z = 0)."""
+    import torch
+
+    from anylift.body.model import load_body_model
+    from anylift.fitting.smpl_fit import SmplFitConfig, fit_smpl
+
+    torch.set_num_threads(2)
+    frames = len(kp3d)
     body = load_body_model()
     fit = fit_smpl(kp3d, body, fps=fps, floor_z=0.0, config=SmplFitConfig(stage2_iterations=fit_iterations))
     with torch.no_grad():
@@ -180,8 +187,13 @@ def camera_and_render(scene, K: np.ndarray, size: tuple[int, int], fps: float):
 def render(
     out: Path, *, clip: str = "dance_b", start: int = 0, frames: int = 75, size=(640, 360), seed: int = 0,
     trajectory: str = "real_like", fps: float = 30.0, write_mp4: bool = True, fit_iterations: int = 120,
+    keypoints3d: np.ndarray | None = None, camera=None,
 ) -> dict:  # fmt: skip
-    """Render the test video into ``out`` (see the module docs); returns the truth dict."""
+    """Render the test video into ``out`` (see the module docs); returns the truth dict.
+
+    ``keypoints3d`` (T, 17, 3): render the body fitted to these instead of ``clip``'s frames
+    ``start``..; ``camera`` (``anylift.io.cameras.Camera`` of ``size`` and ``frames``): film
+    through it instead of ``trajectory``'s."""
     import bpy
     import cv2
     from mathutils import Matrix
@@ -192,9 +204,12 @@ def render(
 
     out = Path(out)
     (out / "frames").mkdir(parents=True, exist_ok=True)
-    verts, kp3d, faces, fit, body_kind = body_fit(clip, start, frames, fps, fit_iterations)
+    if keypoints3d is None:
+        verts, kp3d, faces, fit, body_kind = body_fit(clip, start, frames, fps, fit_iterations)
+    else:
+        verts, kp3d, faces, fit, body_kind = fit_keypoints(np.asarray(keypoints3d), fps, fit_iterations)
     pelvis = kp3d[:, 11:13].mean(1)
-    cam = make_camera(trajectory, seed, frames, pelvis, size, fps)
+    cam = make_camera(trajectory, seed, frames, pelvis, size, fps) if camera is None else camera
     K, w2c = cam.K, cam.world_to_camera
     kp2d, depth = project(kp3d, K, w2c, return_depth=True)
     w, h = size

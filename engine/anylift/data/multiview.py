@@ -53,6 +53,7 @@ def multiview_window(
     keypoint_noise: float = 0.0,
     outlier_rate: float = 0.0,
     swap_rate: float = 0.0,
+    observed: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """One multi-view training example from a 3D window seen by an input camera.
 
@@ -68,15 +69,27 @@ def multiview_window(
         down: (3,) world down in frame-0 camera coordinates (:func:`world_down`), or None.
         keypoint_drop, keypoint_noise, outlier_rate, swap_rate: the input view's detector misses and errors
             (:func:`anylift.data.windows.observe`); the targets stay exact.
+        observed: (T, J, 2) the input view's pixels as a real detector gave them (NaN where
+            missed) instead of the simulated ones.
 
     Returns:
         ``x0`` (V, T, J, 2) root/local targets, ``target_mask`` (V, T, J), ``camera``
         (V, T, CAMERA_DIM), ``observed`` (T, J, 2), ``observed_mask`` (T, J); float32.
     """
     w2c = np.asarray(world_to_camera, dtype=np.float64)
-    px = observe(
-        keypoints3d, K, w2c, rng, keypoint_drop, noise=keypoint_noise, outliers=outlier_rate, swaps=swap_rate
-    )
+    if observed is None:
+        px = observe(
+            keypoints3d,
+            K,
+            w2c,
+            rng,
+            keypoint_drop,
+            noise=keypoint_noise,
+            outliers=outlier_rate,
+            swaps=swap_rate,
+        )
+    else:
+        px = np.asarray(observed, dtype=np.float64)
     # The scale is the body's alone (an object must not change how big the person looks).
     scale = rep.normalise_keypoints(px[:, :NUM_BODY], K).normalisation.scale
     nk = rep.normalise_keypoints(px, K, scale=scale)
@@ -171,6 +184,44 @@ def read_multiview_dataset(path) -> MultiViewDataset:
     return MultiViewDataset(**fields, fps=fps, info=info, path=str(path))
 
 
+class DetectedBank:
+    """Training windows whose input view is a real detector's: the files
+    ``training/build_detected_bank.py`` writes (one ``entry_*.npz`` each: a training-clip window's
+    3D keypoints, the training camera that filmed its render, and what ``anylift detect``'s
+    tracker found, in that camera's pixels).
+
+    Raises:
+        InputError: no entries in ``folder``, or an entry of another window length, or one built
+            from a held-out clip.
+    """
+
+    def __init__(self, folder, window: int) -> None:
+        from pathlib import Path
+
+        from anylift.data.mocap import HELDOUT_CLIPS
+
+        self.paths = sorted(Path(folder).glob("entry_*[0-9].npz"))
+        if not self.paths:
+            raise InputError(
+                "no detected-2D windows", path=str(folder), field="data.detected_bank",
+                expected="a folder built by training/build_detected_bank.py",
+            )  # fmt: skip
+        self.entries = []
+        for path in self.paths:
+            with np.load(path) as data:
+                entry = {k: data[k] for k in data.files}
+            clips = {part.split(" ")[0] for part in str(entry["clip"]).split("+")}
+            if clips & set(HELDOUT_CLIPS) or len(entry["keypoints3d"]) != window:
+                raise InputError(
+                    f"entry of clip {entry['clip']}, {len(entry['keypoints3d'])} frames", path=str(path),
+                    expected=f"training clips only, {window} frames (rebuild the bank for this window)",
+                )  # fmt: skip
+            self.entries.append(entry)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
 @dataclass(frozen=True)
 class MultiViewConfig:
     """How multi-view windows are made.
@@ -184,6 +235,8 @@ class MultiViewConfig:
         object_category: HOI: a built-in category (:data:`anylift.object_templates.CATEGORIES`) whose
             object is attached to every 3D-path window (M keypoints after the body's); None:
             body only. HOI runs have no "2D only" path (synthesized datasets hold no objects).
+        detected_bank: folder of detected-2D windows (:class:`DetectedBank`), or None.
+        detected_fraction: share of a batch whose input view is a detector's (from the bank).
     """
 
     num_views: int = 4
@@ -191,6 +244,8 @@ class MultiViewConfig:
     dataset_fraction: float = 0.5
     windows: WindowConfig = field(default_factory=WindowConfig)
     object_category: str | None = None
+    detected_bank: str | None = None
+    detected_fraction: float = 0.25
 
     @classmethod
     def from_dict(cls, data: dict) -> MultiViewConfig:
@@ -230,6 +285,9 @@ class MultiViewWindows:
         else:
             self.bank = MotionBank(config.windows.clips, config.windows.fps) if use_3d else None
         self.dataset = None if config.dataset is None else read_multiview_dataset(config.dataset)
+        self.detected = (
+            None if config.detected_bank is None else DetectedBank(config.detected_bank, self.window)
+        )
         if self.dataset is not None and self.dataset.keypoints3d.shape[1] < self.window:
             raise InputError(
                 f"sequences of {self.dataset.keypoints3d.shape[1]} frames",
@@ -282,13 +340,23 @@ class MultiViewWindows:
             swap_rate=self.config.windows.swap_rate,
         )
 
+    def example_detected(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """A detected-bank window: the input view as the detector saw it, the targets exact."""
+        e = self.detected.entries[int(rng.integers(len(self.detected)))]
+        kp = e["detected"]
+        return multiview_window(
+            e["keypoints3d"], e["world_to_camera"], e["K"], tuple(int(v) for v in e["image_size"]),
+            self.config.num_views, rng, down=world_down(e["world_to_camera"][0]),
+            observed=np.where(kp[..., 2:] > 0, kp[..., :2], np.nan),
+        )  # fmt: skip
+
     def _examples(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+        n_det = 0 if self.detected is None else round(size * self.config.detected_fraction)
         n_ds = 0
         if self.dataset is not None:
-            n_ds = size if self.bank is None else round(size * self.config.dataset_fraction)
-        return stack_examples(
-            [self.example_dataset(rng) if i < n_ds else self.example_3d(rng) for i in range(size)]
-        )
+            n_ds = size - n_det if self.bank is None else round((size - n_det) * self.config.dataset_fraction)
+        makers = [self.example_detected] * n_det + [self.example_dataset] * n_ds
+        return stack_examples([(makers[i] if i < len(makers) else self.example_3d)(rng) for i in range(size)])
 
     def batch(self, step: int, rank: int, size: int) -> dict[str, np.ndarray]:
         return self._examples(step_rng(self.seed, rank, step), size)

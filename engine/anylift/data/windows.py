@@ -79,18 +79,22 @@ class MotionBank:
         self.keypoints = [c.keypoints3d for c in loaded]
         self.loops = [c.loop for c in loaded]
 
-    def window(self, rng: np.random.Generator, num_frames: int, augment: AugmentConfig) -> np.ndarray:
+    def window(
+        self, rng: np.random.Generator, num_frames: int, augment: AugmentConfig, *, with_name: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, str]:
         """(num_frames, 17, 3) an augmented window of a uniformly chosen clip (Z-up metres); with
-        probability ``augment.recombine_prob`` it gets the arms of a second one (any clip)."""
+        probability ``augment.recombine_prob`` it gets the arms of a second one (any clip).
+        ``with_name``: also the clip's name (``"kick+walk arms"`` when recombined)."""
         i = int(rng.integers(len(self.names)))
+        name = self.names[i]
         kp = augment_motion(self.keypoints[i], self.loops[i], num_frames, rng, augment)
         if augment.recombine_prob > 0 and rng.random() < augment.recombine_prob:
             k = int(rng.integers(len(self.names)))
             donor = augment_motion(self.keypoints[k], self.loops[k], num_frames, rng, augment)
             mixed = recombine_arms(kp, donor)
             if mixed[..., 2].min() >= kp[..., 2].min() - 0.02:  # no arm through the floor
-                kp = mixed
-        return kp
+                kp, name = mixed, f"{name}+{self.names[k]} arms"
+        return (kp, name) if with_name else kp
 
 
 @dataclass(frozen=True)
