@@ -75,6 +75,13 @@ def test_detected_bank_refuses_held_out_clips_other_windows_and_empty_folders(tm
         DetectedBank(tmp_path, WINDOW)
     _entry(tmp_path / "entry_00000.npz")
     assert len(DetectedBank(tmp_path, WINDOW)) == 1
+    entry = _entry(tmp_path / "entry_00001.npz")  # the person found in 5 of 16 frames: left out
+    entry["detected"][5:] = [np.nan, np.nan, 0.0]
+    np.savez(tmp_path / "entry_00001.npz", **entry)
+    assert len(DetectedBank(tmp_path, WINDOW)) == 1
+    entry["detected"][5] = entry["detected"][4]  # 6 of 16: in
+    np.savez(tmp_path / "entry_00001.npz", **entry)
+    assert len(DetectedBank(tmp_path, WINDOW)) == 2
 
 
 def test_bank_entries_are_training_clips_drawn_from_seed_and_index():

@@ -184,15 +184,21 @@ def read_multiview_dataset(path) -> MultiViewDataset:
     return MultiViewDataset(**fields, fps=fps, info=info, path=str(path))
 
 
+MIN_DETECTED_FRAMES = 1 / 3
+"""A detected-bank window whose person the tracker found in fewer of its frames is left out (the
+camera-family benchmark skips such cases too): a lift of nothing teaches nothing."""
+
+
 class DetectedBank:
     """Training windows whose input view is a real detector's: the files
     ``training/build_detected_bank.py`` writes (one ``entry_*.npz`` each: a training-clip window's
     3D keypoints, the training camera that filmed its render, and what ``anylift detect``'s
-    tracker found, in that camera's pixels).
+    tracker found, in that camera's pixels). Windows with the person found in fewer than
+    :data:`MIN_DETECTED_FRAMES` of the frames are left out.
 
     Raises:
-        InputError: no entries in ``folder``, or an entry of another window length, or one built
-            from a held-out clip.
+        InputError: no usable entries in ``folder``, or an entry of another window length, or one
+            built from a held-out clip.
     """
 
     def __init__(self, folder, window: int) -> None:
@@ -216,7 +222,13 @@ class DetectedBank:
                     f"entry of clip {entry['clip']}, {len(entry['keypoints3d'])} frames", path=str(path),
                     expected=f"training clips only, {window} frames (rebuild the bank for this window)",
                 )  # fmt: skip
-            self.entries.append(entry)
+            if (entry["detected"][..., 2] > 0).any(axis=1).mean() >= MIN_DETECTED_FRAMES:
+                self.entries.append(entry)
+        if not self.entries:
+            raise InputError(
+                f"no window of the {len(self.paths)} has a person detected in a third of its frames",
+                path=str(folder), field="data.detected_bank", expected="a bank with people found",
+            )  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.entries)
