@@ -1,7 +1,7 @@
 """Footage benchmark: several people, small people, unknown camera tilt, 10/25/60 fps.
 
     .venv/bin/python benchmarks/people_video.py [--scenes elevated25,handheld10,elevated60,single25]
-                                                [--no-lift] [--lift-all]
+                                                [--no-lift] [--lift-all] [--checkpoint PATH]
 
 Renders (once, cached under ``out/test_videos``; see render_people_video.py, TRAINING clips
 only) and prints per scene:
@@ -106,9 +106,17 @@ def _tilt(points: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(torso[:, 2] / np.linalg.norm(torso, axis=-1), -1, 1)))
 
 
-def lift_metrics(folder: Path, truth, people, matched, kp_path: Path, pid: int | None = None) -> dict:
-    """Camera + lift of person ``pid`` (default: the default person); torso tilt and floor error
-    against its true person."""
+def lift_metrics(
+    folder: Path,
+    truth,
+    people,
+    matched,
+    kp_path: Path,
+    pid: int | None = None,
+    checkpoint: Path | None = None,
+) -> dict:
+    """Camera + lift of person ``pid`` (default: the default person; ``checkpoint``: the multi-view
+    model, None: the shipped one); torso tilt and floor error against its true person."""
     from anylift.io.cameras import write_camera
     from anylift.pipeline import lift_with_report
     from anylift.video.camera_estimation import estimate_camera
@@ -122,7 +130,7 @@ def lift_metrics(folder: Path, truth, people, matched, kp_path: Path, pid: int |
     t_cam = time.perf_counter() - t0
     write_camera(kp_path.with_name("camera.json"), cam)
     t0 = time.perf_counter()
-    rep = lift_with_report(kp, cam, frame_times=people.frame_times)
+    rep = lift_with_report(kp, cam, frame_times=people.frame_times, checkpoint=checkpoint)
     t_lift = time.perf_counter() - t0
     m = rep.motion
     t_bake = bake_seconds(m, kp_path.with_name("bench_result.npz"))
@@ -181,6 +189,9 @@ def main(argv=None) -> int:
     parser.add_argument("--lift-all", action="store_true",
                         help="also lift every other track that follows a true person (20+ frames) and "
                              "print its tilt and floor errors, and their means over all lifts")  # fmt: skip
+    parser.add_argument(
+        "--checkpoint", type=Path, help="multi-view checkpoint to lift with (default: the shipped one)"
+    )
     args = parser.parse_args(argv)
     from anylift.io.people import write_people
     from anylift.video.people import detect_people
@@ -208,7 +219,7 @@ def main(argv=None) -> int:
               f"({r['switches_per_person_minute']:.2f} per person per minute)")  # fmt: skip
         line = f"  time: detect {t_detect:.1f} s"
         if not args.no_lift:
-            lm = lift_metrics(folder, truth, people, r["matched"], kp_path)
+            lm = lift_metrics(folder, truth, people, r["matched"], kp_path, checkpoint=args.checkpoint)
             who = f"person {lm['person']} (true {lm['true_person']}, {lm['clip']})"
             print(f"  lift of {who}: torso tilt error "
                   f"{lm['tilt_err_deg']:.1f} deg (median), feet in contact {100 * lm['floor_err_m']:.1f} cm "
@@ -228,7 +239,7 @@ def main(argv=None) -> int:
             for pid in people.ids():
                 if pid == people.default or max((r["matched"] == pid).sum(1)) < 20:
                     continue
-                other = lift_metrics(folder, truth, people, r["matched"], kp_path, pid)
+                other = lift_metrics(folder, truth, people, r["matched"], kp_path, pid, args.checkpoint)
                 every.append(other)
                 who = f"person {pid} (true {other['true_person']}, {other['clip']})"
                 print(f"  lift of {who}: torso tilt error {other['tilt_err_deg']:.1f} deg, "
