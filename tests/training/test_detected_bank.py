@@ -33,6 +33,7 @@ def _entry(path: Path, clip: str = "walk", frames: int = WINDOW, seed: int = 0) 
     detected = np.concatenate([project(motion, cam.K, cam.world_to_camera), np.ones((frames, 17, 1))], -1)
     detected[..., 0] += 12.0
     detected[3, 5] = [np.nan, np.nan, 0.0]
+    detected[4, 6, 2] = 0.2  # under the inference threshold (0.3): a lift would not use it
     entry = dict(keypoints3d=motion, world_to_camera=cam.world_to_camera, K=cam.K,
                  image_size=np.array(cam.image_size), detected=detected, clip=np.str_(clip))  # fmt: skip
     np.savez(path, **entry)
@@ -50,12 +51,15 @@ def test_detected_windows_feed_the_detections_and_keep_exact_targets(tmp_path):
     args = (entry["keypoints3d"], entry["world_to_camera"], entry["K"], tuple(entry["image_size"]), 4)
     kwargs = dict(down=world_down(entry["world_to_camera"][0]))
     rng = np.random.default_rng(0)
-    seen = multiview_window(*args, rng, **kwargs, observed=np.where(det[..., 2:] > 0, det[..., :2], np.nan))
+    seen = multiview_window(
+        *args, rng, **kwargs, observed=np.where(det[..., 2:] >= 0.3, det[..., :2], np.nan)
+    )
     exact = multiview_window(*args, rng, **kwargs, keypoint_drop=0.0)
     for i in range(2):  # the batch's detected share: the bank's entry as the detector saw it
         for key in ("observed", "observed_mask", "x0", "target_mask", "camera"):
             np.testing.assert_allclose(batch[key][i], seen[key], atol=1e-5, err_msg=key)
-    assert batch["observed_mask"][0, 3, 5] == 0 and batch["observed_mask"][0].sum() == WINDOW * 17 - 1
+    assert batch["observed_mask"][0, 3, 5] == 0 and batch["observed_mask"][0, 4, 6] == 0
+    assert batch["observed_mask"][0].sum() == WINDOW * 17 - 2
     # The detector's 12 px shift reaches the input but not the targets (the views are re-derived
     # from the input view, so the ring moves with it a little: compare with the exact window's).
     assert np.abs(seen["observed"] - exact["observed"])[seen["observed_mask"] > 0].max() > 1e-3

@@ -353,13 +353,15 @@ class MultiViewWindows:
         )
 
     def example_detected(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """A detected-bank window: the input view as the detector saw it, the targets exact."""
+        """A detected-bank window: the input view as the detector saw it (joints scored under the
+        inference threshold missing, as :mod:`anylift.lifting.sampling` treats them), the targets exact."""
         e = self.detected.entries[int(rng.integers(len(self.detected)))]
         kp = e["detected"]
+        seen = rep.visibility_mask(kp, rep.DEFAULT_SCORE_THRESHOLD)
         return multiview_window(
             e["keypoints3d"], e["world_to_camera"], e["K"], tuple(int(v) for v in e["image_size"]),
             self.config.num_views, rng, down=world_down(e["world_to_camera"][0]),
-            observed=np.where(kp[..., 2:] > 0, kp[..., :2], np.nan),
+            observed=np.where(seen[..., None], kp[..., :2], np.nan),
         )  # fmt: skip
 
     def _examples(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
