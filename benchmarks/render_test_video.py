@@ -271,8 +271,9 @@ def render(
     )  # fmt: skip
     truth = {
         **motion.to_arrays(), "K": K, "keypoints2d": kp2d, "in_image": in_image,
-        "image_size": np.array(size), "clip": np.str_(clip),
-        "trajectory": np.str_(trajectory), "render_seconds": np.float64(elapsed),
+        "image_size": np.array(size), "clip": np.str_(clip if keypoints3d is None else "given"),
+        "trajectory": np.str_(trajectory if camera is None else "given"),
+        "render_seconds": np.float64(elapsed),
     }  # fmt: skip
     np.savez(out / "truth.npz", **truth)
     write_camera(out / "truth_camera.json", cam)
