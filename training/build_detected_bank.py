@@ -68,14 +68,16 @@ def entry(windows, bank, seed: int, index: int):
     return clip, motion, camera
 
 
-def _render_scale(camera) -> float:
-    return RENDER_LONG_SIDE / max(camera.image_size)
+def _render_camera(camera):
+    """``camera`` at :data:`RENDER_LONG_SIDE` pixels on the long side (what Blender renders)."""
+    from detected_2d import scaled_camera
+
+    return scaled_camera(camera, RENDER_LONG_SIDE / max(camera.image_size))
 
 
 def _render(config_path: Path, seed: int, indices: list[int], into: Path) -> None:
     """Render entries ``indices`` into ``into/<index>/frames`` (the Blender subprocess's job)."""
     import render_test_video
-    from detected_2d import scaled_camera
 
     from anylift.data.windows import MotionBank
 
@@ -83,7 +85,7 @@ def _render(config_path: Path, seed: int, indices: list[int], into: Path) -> Non
     bank = MotionBank(windows.clips, windows.fps)
     for index in indices:
         _, motion, camera = entry(windows, bank, seed, index)
-        small = scaled_camera(camera, _render_scale(camera))
+        small = _render_camera(camera)
         render_test_video.render(
             into / str(index), frames=len(motion), size=small.image_size, seed=index, fps=windows.fps,
             write_mp4=False, keypoints3d=motion, camera=small,
@@ -92,7 +94,7 @@ def _render(config_path: Path, seed: int, indices: list[int], into: Path) -> Non
 
 def build(config_path: Path, out: Path, seed: int, indices: list[int]) -> None:
     """Render, detect and write the entries ``indices`` that ``out`` lacks."""
-    from detected_2d import detect_frames, scaled_camera
+    from detected_2d import detect_frames
 
     from anylift.data.windows import MotionBank
 
@@ -104,9 +106,9 @@ def build(config_path: Path, out: Path, seed: int, indices: list[int]) -> None:
         chunk = todo[at : at + CHUNK]
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            indices = ",".join(map(str, chunk))
+            listed = ",".join(map(str, chunk))
             argv = [sys.executable, str(Path(__file__).resolve()), "--config", str(config_path),
-                    "--seed", str(seed), "--render-into", tmp, "--indices", indices]  # fmt: skip
+                    "--seed", str(seed), "--render-into", tmp, "--indices", listed]  # fmt: skip
             done = subprocess.run(
                 argv, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True
             )
@@ -114,8 +116,7 @@ def build(config_path: Path, out: Path, seed: int, indices: list[int]) -> None:
                 raise RuntimeError(f"rendering entries {chunk} failed:\n{done.stderr[-2000:]}")
             for index in chunk:
                 clip, motion, camera = entry(windows, bank, seed, index)
-                detected = detect_frames(Path(tmp) / str(index) / "frames", camera,
-                                         scaled_camera(camera, _render_scale(camera)))  # fmt: skip
+                detected = detect_frames(Path(tmp) / str(index) / "frames", camera, _render_camera(camera))
                 path = out / f"entry_{index:05d}.npz"
                 part = path.with_suffix(".part.npz")
                 np.savez(

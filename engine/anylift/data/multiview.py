@@ -194,7 +194,8 @@ class DetectedBank:
     ``training/build_detected_bank.py`` writes (one ``entry_*.npz`` each: a training-clip window's
     3D keypoints, the training camera that filmed its render, and what ``anylift detect``'s
     tracker found, in that camera's pixels). Windows with the person found in fewer than
-    :data:`MIN_DETECTED_FRAMES` of the frames are left out.
+    :data:`MIN_DETECTED_FRAMES` of the frames are left out; each kept one gets ``observed``
+    (T, 17, 2), its detections with the joints scored under the inference threshold missing.
 
     Raises:
         InputError: no usable entries in ``folder``, or an entry of another window length, or one
@@ -223,6 +224,10 @@ class DetectedBank:
                     expected=f"training clips only, {window} frames (rebuild the bank for this window)",
                 )  # fmt: skip
             if (entry["detected"][..., 2] > 0).any(axis=1).mean() >= MIN_DETECTED_FRAMES:
+                # The input view as a lift sees it: joints scored under the inference threshold
+                # missing, as :mod:`anylift.lifting.sampling` treats them.
+                seen = rep.visibility_mask(entry["detected"], rep.DEFAULT_SCORE_THRESHOLD)
+                entry["observed"] = np.where(seen[..., None], entry["detected"][..., :2], np.nan)
                 self.entries.append(entry)
         if not self.entries:
             raise InputError(
@@ -353,15 +358,12 @@ class MultiViewWindows:
         )
 
     def example_detected(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """A detected-bank window: the input view as the detector saw it (joints scored under the
-        inference threshold missing, as :mod:`anylift.lifting.sampling` treats them), the targets exact."""
+        """A detected-bank window: the input view as the detector saw it (:class:`DetectedBank`), the
+        targets exact."""
         e = self.detected.entries[int(rng.integers(len(self.detected)))]
-        kp = e["detected"]
-        seen = rep.visibility_mask(kp, rep.DEFAULT_SCORE_THRESHOLD)
         return multiview_window(
             e["keypoints3d"], e["world_to_camera"], e["K"], tuple(int(v) for v in e["image_size"]),
-            self.config.num_views, rng, down=world_down(e["world_to_camera"][0]),
-            observed=np.where(seen[..., None], kp[..., :2], np.nan),
+            self.config.num_views, rng, down=world_down(e["world_to_camera"][0]), observed=e["observed"],
         )  # fmt: skip
 
     def _examples(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
