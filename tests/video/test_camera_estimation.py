@@ -110,6 +110,33 @@ def test_static_video(tmp_path):
     assert np.allclose(est.camera.world_to_camera, est.camera.world_to_camera[0])
 
 
+def test_static_video_focal_and_tilt_from_the_scene(tmp_path):
+    """A static camera over a floor with poles (verticals): the focal length from the scene's
+    vanishing points (not the max(W, H) guess), and with it the camera's true tilt."""
+    import cv2
+
+    from anylift.data.trajectories import look_at
+    from anylift.geometry.camera import rotate_world, world_zup_from_camera
+    from anylift.lifting.gravity import camera_tilt
+
+    from .test_vanishing import _floor_and_poles
+
+    focal, size = 1500.0, (640, 360)
+    eye = np.array([0.0, 8.0, 0.0]) + 14.0 * np.array([-np.sin(0.4), -np.cos(0.4), 0.0]) + [0, 0, 5.0]
+    w2c = look_at(eye, np.array([0.0, 8.0, 0.0]))
+    ring = [(3.0 * np.cos(a), 8.0 + 3.0 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 12, endpoint=False)]
+    img = _floor_and_poles(w2c, intrinsics(size, focal), size, poles=ring)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t in range(6):
+        cv2.imwrite(str(folder / f"{t:04d}.png"), img)
+    est = estimate_camera(folder, None)
+    assert est.motion == "static" and est.focal_estimated
+    assert est.focal == pytest.approx(focal, rel=0.05)
+    level = rotate_world(est.camera.world_to_camera[:1], world_zup_from_camera(est.camera))[0]
+    assert camera_tilt(level)[0] == pytest.approx(camera_tilt(w2c)[0], abs=1.0)
+
+
 def test_cli_camera_writes_a_readable_file(panning_video, tmp_path, capsys):
     path, R, focal = panning_video
     out = tmp_path / "cam.json"

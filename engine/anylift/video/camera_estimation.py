@@ -12,8 +12,10 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
 2. **Focal length** (when none is given, :func:`estimate_focal`): a search over
    f in [0.35, 3] x the long side, scoring each f by how well the best rotation-only model and
    the best essential matrix explain the pairs with the most motion (truncated squared
-   errors, MSAC). Falls back to ``max(W, H)`` (``static_camera``'s choice) when the video
-   does not constrain it (static camera).
+   errors, MSAC). A static camera does not constrain it: then the scene's vertical lines and a
+   horizontal family of lines, perpendicular in the world, give it where they agree over a few
+   frames (:func:`anylift.video.vanishing.focal_from_images`); else it falls back to
+   ``max(W, H)`` (``static_camera``'s choice).
 3. **Motion per frame** relative to its keyframe (:func:`relative_pose`):
    static (median motion under 0.3 px) -> identity; else a rotation-only model (pan, tilt,
    roll, with a zoom factor) fitted by RANSAC on bearing vectors and an essential matrix
@@ -102,7 +104,8 @@ class CameraEstimate:
     camera: the trajectory (anylift world, see module docs); focal: fx = fy (px);
     focal_estimated: False when given; models: (T,) per-frame model, one of "first", "static",
     "rotation", "general", "lost"; person_depth: (T,) metres or None without keypoints;
-    up_support: segments of the vanishing lines that gave ``camera.up`` (0: none, up unset).
+    up_support: segments of the vanishing lines that gave ``camera.up`` (0: none, up unset);
+    focal_source: "given", "camera motion", "scene lines" (vanishing points) or "guess" (max(W, H)).
     """
 
     camera: Camera
@@ -111,6 +114,7 @@ class CameraEstimate:
     models: list[str]
     person_depth: np.ndarray | None
     up_support: int = 0  # line segments behind ``camera.up`` (0: no up from the image)
+    focal_source: str = "given"
 
     @property
     def motion(self) -> str:
@@ -515,9 +519,13 @@ def estimate_camera(
             field="keypoints",
             expected=f"{T} frames (keypoints detected from this video)",
         )
-    estimated = focal is None
+    source = "given"
     if focal is None:
-        focal = estimate_focal(tracks, cfg, seed=seed) or float(max(tracks.image_size))
+        focal, source = estimate_focal(tracks, cfg, seed=seed), "camera motion"
+    if focal is None:
+        focal, source = _scene_focal(video, fps, T, seed), "scene lines"
+    if focal is None:
+        focal, source = float(max(tracks.image_size)), "guess"
     w2c, models, depth = solve_camera(
         tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
     )
@@ -525,7 +533,21 @@ def estimate_camera(
     up, support = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed)
     # Without vanishing lines frame 0 was only assumed level: the lift then estimates gravity.
     cam = Camera(K=K, world_to_camera=w2c, up=up, image_size=tracks.image_size)
-    return CameraEstimate(cam, float(focal), estimated, models, depth, support)
+    return CameraEstimate(cam, float(focal), source != "given", models, depth, support, source)
+
+
+SCENE_FOCAL_FRAMES = 8
+"""Frames (spread over the video) whose vanishing points give a static camera's focal length."""
+
+
+def _scene_focal(video, fps, num_frames: int, seed: int) -> float | None:
+    """A static camera's focal length from the scene's vertical and horizontal lines
+    (:func:`anylift.video.vanishing.focal_from_images`), or None when they do not tell it."""
+    from anylift.video.vanishing import focal_from_images
+
+    wanted = set(np.linspace(0, max(num_frames - 1, 0), SCENE_FOCAL_FRAMES).round().astype(int).tolist())
+    frames = [f for t, f in enumerate(open_video(video, fps=fps)) if t in wanted]
+    return focal_from_images(frames, seed=seed)
 
 
 def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int):

@@ -75,7 +75,11 @@ def cmd_camera(args: argparse.Namespace) -> int:
     finally:
         _close(progress)
     write_camera(args.out, est.camera)
-    how = "estimated" if est.focal_estimated else "given"
+    how = {
+        "camera motion": "estimated from the camera's motion",
+        "scene lines": "estimated from the scene's lines",
+        "guess": "not measurable here, guessed as the image's long side: give --focal if known",
+    }.get(est.focal_source, est.focal_source)
     print(f"{est.camera.num_frames} frames, {est.motion} camera motion, focal {est.focal:.1f} px ({how}) "
           f"-> {args.out}")  # fmt: skip
     if est.camera.up is not None:
