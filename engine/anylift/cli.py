@@ -218,8 +218,9 @@ def cmd_lift(args: argparse.Namespace) -> int:
         return 0
     if person is not None:
         how = "as asked" if args.person is not None else "the default: longest and largest"
-        ids = ", ".join(map(str, people.ids()))
-        print(f"person {person} ({how}; {len(people.tracks)} in the file: {ids})")
+        ids = people.ids()
+        listed = ", ".join(map(str, ids[:12])) + (f", ... {ids[-1]}" if len(ids) > 12 else "")
+        print(f"person {person} ({how}; {len(ids)} in the file: {listed})")
     # torch comes in only now: a bad file is reported in a fraction of a second.
     from anylift.lifting.checks import check_result
     from anylift.lifting.objects import ObjectsIgnoredWarning
