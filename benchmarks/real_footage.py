@@ -94,8 +94,8 @@ def main(argv=None) -> int:
     t_detect = time.perf_counter() - t0
     fig = tracking_figures(people)
     w, h = people.image_size
-    print(f"{Path(args.video).name}: {len(people.tracks[0].seen)} frames, {w}x{h}, {people.fps:g} fps; "
-          f"detect {t_detect:.0f} s")  # fmt: skip
+    how = f"keypoints from {args.keypoints}" if args.keypoints else f"detect {t_detect:.0f} s"
+    print(f"{Path(args.video).name}: {len(people.tracks[0].seen)} frames, {w}x{h}, {people.fps:g} fps; {how}")
     print(f"  tracks {fig['tracks']}, seen >= 3 s: {fig['long']}, breaks that look like one person "
           f"resumed: {fig['breaks']}")  # fmt: skip
     longest = sorted(people.tracks, key=lambda tr: -int(tr.seen.sum()))[: args.people]
