@@ -28,7 +28,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+from people_video import _tilt as torso_tilt  # the footage benchmark's torso angle to +Z
 
 
 def tracking_figures(people) -> dict:
@@ -58,8 +61,7 @@ def lean_and_floor(motion, track) -> dict:
     """Torso lean off +Z and the lowest point's height spread over the frames the person is seen."""
     seen = (track.keypoints[..., 2] > 0.3).sum(-1) >= 8
     kp = motion.keypoints3d[seen]
-    torso = kp[:, [5, 6]].mean(1) - kp[:, [11, 12]].mean(1)
-    lean = np.degrees(np.arccos(np.clip(torso[:, 2] / np.linalg.norm(torso, axis=-1), -1, 1)))
+    lean = torso_tilt(kp)
     low = np.nanmin(kp[..., 2], axis=1)
     q1, q3 = np.nanpercentile(low, [25, 75])
     return {
@@ -78,7 +80,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from anylift.io.people import read_people, write_people
-    from anylift.lifting.gravity import camera_tilt
     from anylift.pipeline import lift_with_report
     from anylift.video.camera_estimation import estimate_camera
     from anylift.video.people import detect_people
@@ -102,11 +103,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     est = estimate_camera(args.video, people.keypoints2d(longest[0].id))
     cam = est.camera
-    pitch = float("nan")
-    if cam.up is not None:
-        from anylift.geometry.camera import rotate_world, world_zup_from_camera
-
-        pitch = camera_tilt(rotate_world(cam.world_to_camera[:1], world_zup_from_camera(cam))[0])[0]
+    pitch = est.scene_tilt[0] if est.scene_tilt is not None else float("nan")
     print(f"  camera: {est.motion}, focal {est.focal:.0f} px ({est.focal_source}), tilt from the scene "
           f"{pitch:.1f} deg down; {time.perf_counter() - t0:.0f} s")  # fmt: skip
     for tr in longest:

@@ -117,6 +117,19 @@ class CameraEstimate:
     focal_source: str = "given"
 
     @property
+    def scene_tilt(self) -> tuple[float, float] | None:
+        """(pitch, roll) degrees of the first frame's camera in the world whose up the scene's
+        lines gave (:func:`anylift.lifting.gravity.camera_tilt`), or None without that up."""
+        if self.camera.up is None:
+            return None
+        from anylift.geometry.camera import rotate_world, world_zup_from_camera
+        from anylift.lifting.gravity import camera_tilt
+
+        return camera_tilt(
+            rotate_world(self.camera.world_to_camera[:1], world_zup_from_camera(self.camera))[0]
+        )
+
+    @property
     def motion(self) -> str:
         """The clip's kind of motion: "static", "rotation" or "general" (the most general seen)."""
         kinds = set(self.models)

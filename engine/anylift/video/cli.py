@@ -82,12 +82,8 @@ def cmd_camera(args: argparse.Namespace) -> int:
     }.get(est.focal_source, est.focal_source)
     print(f"{est.camera.num_frames} frames, {est.motion} camera motion, focal {est.focal:.1f} px ({how}) "
           f"-> {args.out}")  # fmt: skip
-    if est.camera.up is not None:
-        from anylift.geometry.camera import rotate_world, world_zup_from_camera
-        from anylift.lifting.gravity import camera_tilt
-
-        level = rotate_world(est.camera.world_to_camera[:1], world_zup_from_camera(est.camera))[0]
-        pitch, roll = camera_tilt(level)
+    if est.scene_tilt is not None:
+        pitch, roll = est.scene_tilt
         print(f"up from the scene's vanishing lines ({est.up_support} segments): camera tilt {pitch:.1f} "
               f"deg down, roll {roll:.1f} deg")  # fmt: skip
     else:

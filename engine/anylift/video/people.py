@@ -368,11 +368,11 @@ class Tracker:
 
         A track never takes a body that lies beyond ``gate`` body heights of its prediction, nor one
         that looks unlike it (colour distance over ``max_colour``) where another track is near
-        (:meth:`_contested`); when several
-        tracks saw the same body (boxes overlapping more than 0.5 IoU), the one it fits best
-        (distance + colour) keeps it and the others coast - except that a young track (seen in
-        fewer than ``min_frames`` frames) that took the body of an older one that lost it a
-        moment ago (and looks like it) was that person all along: it is merged into the older.
+        (:meth:`_contested`); when several tracks saw the same body (boxes overlapping more than 0.5
+        IoU), the one it fits best (distance + colour) keeps it and the others coast - except that a
+        young track (seen in fewer than ``min_frames`` frames) that took the body of an older one that
+        lost it a moment ago (and looks like it) was that person all along: it is merged into the
+        older.
         """
         cands = []
         for tr in self.tracks:

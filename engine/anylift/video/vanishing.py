@@ -12,14 +12,13 @@ the people's standing axis...) with the most supporting segments wins.
 The focal length, when the video does not tell it (a static camera): the directions of the
 verticals' vanishing point and of a horizontal family's (a wall's verticals and the floor's
 lines) are perpendicular, ``(v1 - p) . (v2 - p) + f^2 = 0`` for the principal point
-``p`` (:func:`focal_from_vanishing_points`). Each such pair gives a candidate; the focal is
+``p`` (:func:`focal_candidates`). Each such pair gives a candidate; the focal is
 taken only where several candidates (pairs, over a few frames) agree: :func:`focal_from_images`
 (two horizontal families need not be perpendicular, and a family of lines parallel to the image
 leaves f undetermined). Measured on footage from a courtyard camera 768x576 px (OpenCV's
-``vtest.avi``): the verticals and two horizontal families gave 1484 and 1499 px, against the
-``max(W, H)`` = 768 px guess; with that guess the tilt read from the verticals was 7.6 degrees
-instead of 14.4, and the lifted walker's lowest point wandered by 0.88 m (inter-quartile range)
-instead of 0.16 m.
+``vtest.avi``): 1506 px against the ``max(W, H)`` = 768 px guess; with that guess the tilt read
+from the verticals was 7.6 degrees instead of 14.6, and the lifted walker's lowest point wandered
+by 0.88 m (inter-quartile range) instead of 0.15 m.
 """
 
 from __future__ import annotations
