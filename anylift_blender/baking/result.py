@@ -15,7 +15,7 @@ import numpy as np
 
 from . import armature as armature_baking
 from . import camera as camera_baking
-from . import filters
+from . import filters, keys
 from .body import BodyRest, build_body_mesh
 from .objects import bake_objects
 from .transaction import scene_transaction
@@ -119,6 +119,22 @@ def _rename(obj: bpy.types.Object, name: str) -> None:
         obj.animation_data.action.name = f"{name}Action"
 
 
+def _hide_where_unseen(objs: list[bpy.types.Object], motion, frames: np.ndarray) -> None:
+    """Hide ``objs`` (viewport and render) before the first and after the last frame whose footage
+    shows the person (the result's ``seen``; the result holds still there). Gaps in between stay
+    visible: the lift filled them in."""
+    seen = getattr(motion, "seen", None)
+    shown = np.flatnonzero(seen) if seen is not None else np.array([], dtype=int)
+    if len(shown) == 0 or (shown[0] == 0 and shown[-1] == len(frames) - 1):
+        return
+    index = np.arange(len(frames))
+    hidden = ((index < shown[0]) | (index > shown[-1])).astype(np.float64)
+    for obj in objs:
+        bag = keys.channelbag_of(obj) or keys.new_action(obj)
+        for path in ("hide_viewport", "hide_render"):
+            keys.write_fcurve(bag, path, 0, frames, hidden, interpolation="CONSTANT")
+
+
 def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOptions | None = None) -> Baked:
     """Bake ``motion`` (:class:`anylift.io.motion.Motion` or anything with its fields) into ``scene``.
 
@@ -193,6 +209,7 @@ def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOpt
             )
             for obj in made_objects:
                 obj["anylift_role"] = "object"
+        _hide_where_unseen([o for o in (arm, body_obj) if o is not None], motion, frames)
         set_scene_timing(scene, float(motion.fps), T)
 
     # Only now that the new bake is complete does the old one go, and the names become free.

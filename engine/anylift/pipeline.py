@@ -4,7 +4,9 @@ The stages, in order (progress stage names in brackets); each lives in its own m
 
 1. **Validate** [prepare]: keypoints, camera (same frame count), :class:`LiftOptions`; the
    checkpoint (:mod:`anylift.lifting.denoiser`) and the body model load first, so a user error
-   surfaces before any long computation.
+   surfaces before any long computation. Only the frames from the person's first to last
+   sighting are lifted; the result holds still outside them and says which frames showed the
+   person (``seen``, :mod:`anylift.lifting.span`).
 2. **World and scale** [prepare]: :mod:`anylift.lifting.world` (the camera file's world, Z-up,
    metres); up-to-scale cameras get a metric scale from the body's image size
    (:mod:`anylift.lifting.scale`). **Gravity** (:mod:`anylift.lifting.gravity`): when neither the
@@ -51,7 +53,7 @@ from anylift.geometry.camera import invert_rigid, project, world_zup_from_camera
 from anylift.io.cameras import Camera, static_camera
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
-from anylift.lifting import framerate, gravity, spread
+from anylift.lifting import framerate, gravity, span, spread
 from anylift.lifting import objects as hoi
 from anylift.lifting.checks import check_inputs, image_size_of, validate_inputs
 from anylift.lifting.denoiser import (  # noqa: F401  (LiftCondition: the denoiser hook's type)
@@ -197,13 +199,24 @@ def lift_with_report(
     # 1. Validate: inputs and options, then everything loaded before any long computation.
     validate_inputs(keypoints, camera)
     opts.check()
+    up = opts.up
+    if isinstance(up, str) and up == "camera" and camera is not None:  # the clip's frame 0, not the span's
+        up = -camera.world_to_camera[0, 1, :3]
     messages: list[str] = check_inputs(keypoints, camera, seed=opts.seed)  # plausibility (one-line warnings)
+    # The frames from the person's first to last sighting (the rest is held, module span).
+    num_frames = keypoints.num_frames
+    keypoints, camera, frame_times, span_plan = span.crop(keypoints, camera, frame_times)
+    if span_plan.cropped:
+        messages.append(
+            f"{keypoints.path or 'the keypoints'}: the person is seen from frame {span_plan.first} to "
+            f"{span_plan.last} of {num_frames}; lifted there, held still outside (the result's 'seen')"
+        )
     # Frame rate: lift at the model's rate, back to the input's frame times at the end.
     keypoints, camera, rate_plan = framerate.to_model_rate(keypoints, camera, times=frame_times)
     camera_given = camera is not None
     # Gravity, part 1: an up from the camera file or the user, else estimated (part 2).
     camera, up_source = gravity.prepare_camera(
-        camera, opts.up, keypoints.num_frames, image_size_of(keypoints, camera)
+        camera, up, keypoints.num_frames, image_size_of(keypoints, camera)
     )
     image_size = image_size_of(keypoints, camera)
     den, schedule = _load_denoiser(keypoints, opts, denoiser) if opts.method == "anylift" else (None, None)
@@ -349,6 +362,7 @@ def lift_with_report(
         person=keypoints.person, up=world.rotation.T[:, 2], up_source=grav.source,
     )  # fmt: skip
     motion = framerate.back_to_input(motion, rate_plan, body)
+    motion = span.restore(motion, span_plan, world.scale)
     clock.total()
     dens = [d for d in (den, body_den[0] if body_den else None) if d is not None]
     return LiftReport(

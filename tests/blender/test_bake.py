@@ -183,3 +183,33 @@ def test_foot_lock_stops_a_sliding_planted_foot():
     assert slide_before > 0.3
     assert slide_after < 0.05 * slide_before
     assert np.allclose(locked[:, 2], root[:, 2])
+
+
+def test_the_body_is_hidden_where_the_footage_does_not_show_the_person(addon, tmp_path):
+    """A result whose person enters at frame 5 and leaves after frame 17 (``seen``): armature and
+    mesh are hidden before and after (viewport and render), shown in between, gaps included."""
+    import dataclasses
+
+    from anylift.io.motion import write_motion
+
+    from .conftest import build_motion
+
+    seen = np.zeros(24, bool)
+    seen[5:18] = True
+    seen[10] = False  # an occlusion: the lift filled it in, the body stays
+    path = tmp_path / "partial.npz"
+    write_motion(path, dataclasses.replace(build_motion(), seen=seen))
+    assert bpy.ops.anylift.import_result(filepath=str(path)) == {"FINISHED"}
+    scene = bpy.context.scene
+    for name in ("SMPL", "SMPL Body"):
+        obj = bpy.data.objects[name]
+        for t, hidden in ((0, True), (4, True), (5, False), (10, False), (17, False), (18, True), (23, True)):
+            scene.frame_set(t + 1)
+            assert (obj.hide_viewport, obj.hide_render) == (hidden, hidden), (name, t)
+    # A result seen throughout gets no visibility keys at all.
+    full = tmp_path / "full.npz"
+    write_motion(full, dataclasses.replace(build_motion(), seen=np.ones(24, bool)))
+    assert bpy.ops.anylift.import_result(filepath=str(full)) == {"FINISHED"}
+    bag = keys.channelbag_of(bpy.data.objects["SMPL"])
+    assert bag.fcurves.find("hide_viewport") is None
+    assert bpy.data.objects["SMPL Body"].animation_data is None

@@ -287,8 +287,9 @@ def test_eval_rejects_non_utf8_and_forged_results(workspace, tmp_path):
 
 
 def test_doubtful_input_lifts_with_one_line_warnings(workspace, tmp_path):
-    """A person seen in 4 of 12 frames: the lift runs, and says so in one line."""
-    few = [_pose(t) if t < 4 else [[0, 0, 0.0]] * 17 for t in range(T)]
+    """A person seen in 4 of 12 frames (the first two and the last two): the lift runs, and says so
+    in one line."""
+    few = [_pose(t) if t < 2 or t >= T - 2 else [[0, 0, 0.0]] * 17 for t in range(T)]
     (tmp_path / "kp.json").write_text(_json(keypoints_doc(keypoints=few)))
     args, out_dir = _case_args(workspace, tmp_path, "seed -1")
     args = [str(tmp_path / "kp.json") if a.endswith("kp.json") else a for a in args[:-2]]

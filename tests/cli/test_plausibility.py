@@ -28,8 +28,15 @@ def test_an_ordinary_clip_passes_quietly():
 
 
 def test_few_frames_with_a_person_warn_and_one_frame_is_refused():
-    (warning,) = check_inputs(person(12, 200.0, seen=3), None)
+    # Seen in frames 0-2 only: the lift covers those (anylift.lifting.span), no warning.
+    assert check_inputs(person(12, 200.0, seen=3), None) == []
+    gappy = person(12, 200.0)
+    gappy.keypoints[2:11, :, 2] = 0.0
+    (warning,) = check_inputs(gappy, None)
     assert "seen in only 3 of 12 frames" in warning
+    gappy.keypoints[0, :, 2] = 0.0
+    (warning,) = check_inputs(gappy, None)
+    assert "seen in only 2 of 11 frames (frames 1 to 11)" in warning
     with pytest.raises(InputError, match="seen in only 1 of 12 frames"):
         check_inputs(person(12, 200.0, seen=1), None)
     assert check_inputs(person(1, 200.0), None) == []  # a one-frame clip is fine

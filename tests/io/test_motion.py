@@ -35,6 +35,7 @@ TABLE = {
     "person": (),
     "up": (3,),
     "up_source": (),
+    "seen": (T,),
 }
 STRING_KEYS = {"format", "body_model", "object_names", "up_source"}
 
@@ -69,6 +70,7 @@ def make_motion(optional=True, seed=0, **changes):
             person=7,
             up=np.array([0.0, -1.0, 0.0]),
             up_source="estimated",
+            seen=np.array([False, True, True, False, True, False]),
         )
     kw.update(changes)
     return Motion(**kw)
@@ -106,7 +108,7 @@ def test_round_trip(tmp_path, optional):
     for f in dataclasses.fields(Motion):
         a, b = getattr(m, f.name), getattr(back, f.name)
         if isinstance(a, np.ndarray):
-            assert b.dtype == np.float64
+            assert b.dtype == (bool if f.name == "seen" else np.float64)
             np.testing.assert_array_equal(a, b)
         else:
             assert a == b, f.name
@@ -158,6 +160,8 @@ def test_construction_converts_to_float64_and_copies():
         ({"up": np.ones(2)}, "up", "(3,)"),
         ({"up_source": None}, "up", "together"),
         ({"up_source": "guessed"}, "up_source", "estimated"),
+        ({"seen": np.ones(T + 1, bool)}, "seen", "(6,) array of booleans"),
+        ({"seen": np.full(T, 0.5)}, "seen", "booleans (0 or 1)"),
     ],
 )
 def test_construction_rejects(changes, field, word):
@@ -191,6 +195,8 @@ def _save(path, **arrays):
         (lambda a: a.pop("up_source"), "up", "together"),
         (lambda a: a.update(up_source=np.array("sky")), "up_source", "given"),
         (lambda a: a.update(up=np.zeros(3)), "up", "non-zero"),
+        (lambda a: a.update(seen=np.ones((T, 2), bool)), "seen", "shape"),
+        (lambda a: a.update(seen=np.full(T, 2)), "seen", "booleans"),
     ],
 )
 def test_bad_files(tmp_path, edit, field, word):
@@ -252,3 +258,9 @@ def test_failed_write_leaves_destination_untouched(tmp_path, monkeypatch):
     assert dest.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["result.npz"]
     np.testing.assert_array_equal(read_motion(dest).joints, make_motion(optional=False).joints)
+
+
+def test_seen_span_is_first_to_last_seen_frame_or_the_whole_clip():
+    assert make_motion().seen_span() == (1, 4)
+    assert make_motion(optional=False).seen_span() == (0, T - 1)
+    assert make_motion(seen=np.zeros(T, bool)).seen_span() == (0, T - 1)

@@ -2,8 +2,8 @@
 
 The file holds exactly the keys of ``docs/formats.md``'s motion table: the required ones
 always, the optional ones (``keypoints3d_std``, ``samples_keypoints3d``, ``root_std``,
-``keypoints3d_pose_std``, the four ``object_*``, ``person``, ``up`` and ``up_source``) only when
-present (every lift writes ``up`` and ``up_source``). Strings (``format``, ``body_model``,
+``keypoints3d_pose_std``, the four ``object_*``, ``person``, ``up``, ``up_source`` and ``seen``)
+only when present (every lift writes ``up``, ``up_source`` and ``seen``). Strings (``format``, ``body_model``,
 ``object_names``, ``up_source``) are numpy unicode arrays, so ``np.load(path, allow_pickle=False)``
 opens every file we write.
 Readers ignore keys they do not know (newer files may add some).
@@ -64,6 +64,7 @@ OPTIONAL_KEYS = (
     "person",
     "up",
     "up_source",
+    "seen",
 )
 UP_SOURCES = ("file", "estimated", "given")
 """Where a result's ``up`` came from: the camera file, estimated from the body and footage, ``--up``."""
@@ -98,6 +99,10 @@ class Motion:
         up: optional (3,) unit up direction used, in the camera file's world (the static
             camera's frame without one); +Z of this result's world.
         up_source: optional, with ``up``: one of :data:`UP_SOURCES`.
+        seen: optional (T,) bool: the frames whose input shows the person (4 or more keypoints with
+            score >= 0.3). Before the first and after the last such frame the result holds the
+            nearest lifted frame (the person is not in the footage there); gaps between them are
+            filled in by the lift.
         path: (init only, not stored) the file named in validation errors.
     """
 
@@ -122,6 +127,7 @@ class Motion:
     person: int | None = None
     up: np.ndarray | None = None
     up_source: str | None = None
+    seen: np.ndarray | None = None
     path: InitVar[str | os.PathLike | None] = None
 
     def __post_init__(self, path: str | os.PathLike | None) -> None:
@@ -224,6 +230,15 @@ class Motion:
                                  expected=" or ".join(f'"{s}"' for s in UP_SOURCES))  # fmt: skip
             self.up_source = str(self.up_source)
 
+        if self.seen is not None:
+            seen = np.asarray(self.seen)
+            if seen.shape != (t,) or (seen.dtype != bool and not np.isin(seen, (0, 1)).all()):
+                raise InputError(
+                    f"is a {seen.dtype} array of shape {seen.shape}", path=path, field="seen",
+                    expected=f"a ({t},) array of booleans (0 or 1)",
+                )  # fmt: skip
+            self.seen = seen.astype(bool)
+
         given = [k for k in _OBJECT_KEYS if getattr(self, k) is not None]
         if given and len(given) != len(_OBJECT_KEYS):
             missing = [k for k in _OBJECT_KEYS if k not in given]
@@ -298,7 +313,17 @@ class Motion:
         if self.up is not None:
             out["up"] = self.up
             out["up_source"] = np.array(self.up_source)
+        if self.seen is not None:
+            out["seen"] = self.seen
         return out
+
+    def seen_span(self) -> tuple[int, int]:
+        """(first, last) frame indices between which the person is in the footage (both seen);
+        the whole clip when ``seen`` is absent or no frame is seen."""
+        frames = np.flatnonzero(self.seen) if self.seen is not None else np.array([], dtype=int)
+        if len(frames) == 0:
+            return 0, self.num_frames - 1
+        return int(frames[0]), int(frames[-1])
 
 
 def read_motion(path: str | os.PathLike) -> Motion:
@@ -341,6 +366,8 @@ def read_motion(path: str | os.PathLike) -> Motion:
     if "up" in arrays or "up_source" in arrays:
         kw["up"] = npz_array(arrays, "up", path=path, shape=(3,), required=False)
         kw["up_source"] = npz_string(arrays, "up_source", path=path, required=False)
+    if "seen" in arrays:
+        kw["seen"] = npz_array(arrays, "seen", path=path, shape=(t,))
     if "object_names" in arrays:
         names = arrays["object_names"]
         if names.dtype.kind not in "US" or names.ndim != 1:

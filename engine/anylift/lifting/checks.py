@@ -15,6 +15,7 @@ from anylift.errors import InputError
 from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
+from anylift.lifting.span import seen_frames
 from anylift.representation import BODY_SIZE_M, DEFAULT_SCORE_THRESHOLD, HIPS, visibility_mask
 
 MIN_FPS, MAX_FPS = 1.0, 1000.0
@@ -56,7 +57,8 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
             :data:`MAX_BODY_IMAGES` image sizes.
 
     Returns:
-        one-line warnings: a person seen in under half the frames; a person whose size in
+        one-line warnings: a person seen in under half the frames from their first to their last
+        sighting (the frames a lift covers, :mod:`anylift.lifting.span`); a person whose size in
         pixels puts them under :data:`NEAR_M` or over :data:`FAR_M` metres from the camera;
         a person mostly outside the image.
     """
@@ -91,7 +93,7 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
     warnings: list[str] = []
     kp = keypoints.keypoints
     total = kp.shape[0]
-    seen = visibility_mask(kp).sum(axis=1) >= 4
+    seen = seen_frames(kp)
     count = int(seen.sum())
     if total > 1 and count < 2:
         raise InputError(
@@ -101,10 +103,13 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
             expected="a person (4 or more keypoints) in at least 2 frames",
             fix="Trim the clip to the frames where the person is seen",
         )
-    if count < SEEN_FRACTION_WARNING * total:
+    first, last = np.flatnonzero(seen)[[0, -1]] if count else (0, total - 1)
+    span = int(last - first + 1)  # only these are lifted (anylift.lifting.span)
+    if count < SEEN_FRACTION_WARNING * span:
+        within = f" (frames {first} to {last})" if span < total else ""
         warnings.append(
-            f"{name}: a person is seen in only {count} of {total} frames ({100 * count / total:.0f} %); "
-            "the model fills in the rest"
+            f"{name}: a person is seen in only {count} of {span} frames{within} "
+            f"({100 * count / span:.0f} %); the model fills in the rest"
         )
     visible = np.where(visibility_mask(kp)[..., None], kp[..., :2], np.nan)[seen]  # (n, 17, 2)
     with np.errstate(invalid="ignore"):
