@@ -89,3 +89,32 @@ def test_user_errors(walk_scene, tiny_checkpoint, tmp_path, monkeypatch):
     short = Camera(K=sc.camera.K, world_to_camera=sc.camera.world_to_camera[:10])
     with pytest.raises(InputError, match="frames"):
         lift(sc.keypoints, short, checkpoint=tiny_checkpoint)
+
+
+def test_a_small_person_far_off_the_image_centre_is_lifted_upright():
+    """A walker 45 m away, 50 px tall, 9 m off the optical axis of a long lens looking 15 deg down
+    (a courtyard's far corner): the model's input used to hold the person six body sizes off
+    centre, where no training window put them, and the lift lay the body 57 deg over along the
+    camera ray. Each window's input camera is now turned about its centre towards the person."""
+    from anylift.data.mocap import load_clip
+    from anylift.data.trajectories import look_at
+    from anylift.geometry.camera import project
+    from anylift.io.cameras import Camera
+    from anylift.io.keypoints import Keypoints2D
+
+    pts = load_clip("walk", fps=10.0).keypoints3d
+    pts = pts - np.array([pts[..., 0].mean() - 9.0, pts[..., 1].mean(), 0.0])
+    pitch = np.radians(14.6)
+    eye = np.array([0.0, -45.0 * np.cos(pitch), 1.0 + 45.0 * np.sin(pitch)])
+    w2c = np.tile(look_at(eye, np.array([0.0, 0.0, 1.0])), (len(pts), 1, 1))
+    k = np.array([[1324.0, 0, 384], [0, 1324.0, 288], [0, 0, 1]])
+    cam = Camera(K=k, world_to_camera=w2c, up=np.array([0.0, 0.0, 1.0]), image_size=(768, 576))
+    uv = project(pts, k, w2c) + np.random.default_rng(0).normal(scale=1.0, size=(*pts.shape[:2], 2))
+    assert uv[..., 0].min() > 600  # the far right of the frame
+    kp = Keypoints2D(np.concatenate([uv, np.full_like(uv[..., :1], 0.9)], -1), 10.0, (768, 576))
+    m = lift(kp, cam, fit_config=FAST_FIT)
+    torso = m.keypoints3d[:, [5, 6]].mean(1) - m.keypoints3d[:, [11, 12]].mean(1)
+    lean = np.degrees(np.arccos(torso[:, 2] / np.linalg.norm(torso, axis=-1)))
+    assert np.median(lean) < 10.0  # measured 4 (57 before)
+    height = np.ptp(m.keypoints3d[..., 2], axis=1)
+    assert np.median(height) == pytest.approx(1.4, abs=0.15)

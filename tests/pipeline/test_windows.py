@@ -37,3 +37,24 @@ def test_blend_hands_over_smoothly():
     assert out[0] == 0 and out[-1] == len(starts) - 1
     # Constant input stays constant (weights sum to one).
     np.testing.assert_allclose(blend(np.ones((len(starts), w, 3)), starts, t), 1.0)
+
+
+def test_the_subject_turn_centres_the_hips_and_keeps_every_ray():
+    from anylift.lifting.views import subject_turn, turned_coordinates
+
+    rng = np.random.default_rng(0)
+    unit = np.array([0.3, -0.15]) + 0.02 * rng.normal(size=(16, 17, 2))
+    mask = np.ones((16, 17), bool)
+    turn = subject_turn(unit, mask)
+    np.testing.assert_allclose(turn @ turn.T, np.eye(3), atol=1e-12)
+    turned = turned_coordinates(unit, turn)
+    assert np.abs(turned[:, [11, 12]].mean(axis=(0, 1))).max() < 0.01
+    rays = np.concatenate([unit, np.ones_like(unit[..., :1])], -1)
+    back = np.concatenate([turned, np.ones_like(turned[..., :1])], -1) @ turn  # turned rays, camera frame
+    np.testing.assert_allclose(np.cross(back, rays), 0.0, atol=1e-12)  # the same rays
+    np.testing.assert_array_equal(subject_turn(unit, np.zeros_like(mask)), np.eye(3))
+    # A level camera looking 30 deg down stays level: its turned x axis is still horizontal.
+    down = np.array([0.0, np.cos(np.radians(30.0)), np.sin(np.radians(30.0))])
+    level = subject_turn(unit, mask, down)
+    assert abs(level[0] @ down) < 1e-12
+    assert abs(turn[0] @ down) > 0.01  # the smallest rotation would have rolled it
