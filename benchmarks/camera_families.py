@@ -4,7 +4,7 @@
 purpose): the benchmark measures how AnyLift does under camera designs it was not built
 around, and that only holds while no training data is drawn from them.
 
-Seven families of real-life camera work, each a function of the person's pelvis track, the
+Eight families of real-life camera work, each a function of the person's pelvis track, the
 frame rate and a seeded random generator:
 
 - ``tripod_locked``: a locked-off tripod at 0.9-1.8 m, framed wide enough to hold the whole
@@ -18,7 +18,11 @@ frame rate and a seeded random generator:
   sway, hand shake in pan, tilt and roll;
 - ``elevated``: a drone or stands camera 3.5-8 m high looking down 25-65 deg, still or drifting,
   panning to follow;
-- ``low_angle``: a camera 0.3-0.6 m above the floor looking up at the person, panning to follow.
+- ``low_angle``: a camera 0.3-0.6 m above the floor looking up at the person, panning to follow;
+- ``surveillance``: a static camera 3-10 m up on a wall or pole, looking over an area rather than
+  at the person: a small person (10-25 % of the image height) who walks through one side of the
+  view, 20-35 % of the image width off its centre (a courtyard, a sports hall seen from the
+  stands).
 
 Every design draws a 20-85 mm (35 mm-equivalent, on the image diagonal) focal length and how
 much of the image the person fills, and from them the distance; seed parity sets the image:
@@ -46,6 +50,7 @@ FAMILIES: tuple[str, ...] = (
     "handheld_walk",
     "elevated",
     "low_angle",
+    "surveillance",
 )
 LANDSCAPE: tuple[int, int] = (1920, 1080)
 PORTRAIT: tuple[int, int] = (1080, 1920)
@@ -257,6 +262,27 @@ def _low_angle(rng, hips, fps, size):
     return np.tile(eye, (len(hips), 1)), target, None, focal_mm, fx, details
 
 
+def _surveillance(rng, hips, fps, size):
+    height = rng.uniform(3.0, 10.0)
+    focal_mm = float(math.exp(rng.uniform(math.log(FOCAL_MM[0]), math.log(FOCAL_MM[1]))))
+    fx = focal_pixels(focal_mm, size)
+    centre = hips.mean(axis=0)
+    distance = fx * _PERSON_M / (rng.uniform(0.1, 0.25) * size[1])
+    drop = height - float(centre[2])
+    azimuth = rng.uniform(0, 2 * math.pi)
+    eye = centre + _unit(azimuth) * math.sqrt(max(distance**2 - drop**2, 1.0))
+    eye[2] = height
+    # Aimed at the area beside the person: their centre 20-35 % of the width off the image's centre.
+    ahead = (centre - eye) / np.linalg.norm(centre - eye)
+    across = np.cross(ahead, [0.0, 0.0, 1.0])
+    across /= np.linalg.norm(across)
+    side = rng.choice([-1.0, 1.0]) * rng.uniform(0.2, 0.35) * size[0] / fx
+    lift = rng.uniform(-0.15, 0.15) * size[1] / fx
+    target = eye + distance * (ahead + side * across + lift * np.cross(across, ahead))
+    details = {"pitch_deg": math.degrees(math.asin(min(1.0, drop / distance))), "side": float(side)}
+    return np.tile(eye, (len(hips), 1)), np.tile(target, (len(hips), 1)), None, focal_mm, fx, details
+
+
 _BUILDERS: dict[str, Callable] = {
     "tripod_locked": _tripod_locked,
     "tripod_pan": _tripod_pan,
@@ -265,6 +291,7 @@ _BUILDERS: dict[str, Callable] = {
     "handheld_walk": _handheld_walk,
     "elevated": _elevated,
     "low_angle": _low_angle,
+    "surveillance": _surveillance,
 }
 
 

@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=None, help="default: the pipeline's")
     parser.add_argument(
         "--families", nargs="+", choices=[*camera_families.FAMILIES, "all"],
-        help="camera families instead of the test-split trajectories ('all': the seven)",
+        help="camera families instead of the test-split trajectories ('all': every one)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=REPO / "out" / "benchmarks" / "hoi.json")
     args = parser.parse_args(argv)

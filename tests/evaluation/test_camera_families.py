@@ -51,7 +51,9 @@ def test_every_family_frames_the_person_within_the_stated_ranges(family, clips):
             hips = kp[:, [11, 12]].mean(axis=1)
             assert np.linalg.norm(eye - hips, axis=-1).min() > 1.5, (clip, seed)
             heights.append(design.height_m)
-    low, high = {"elevated": (3.5, 8.0), "low_angle": (0.3, 0.6)}.get(family, (0.9, 2.5))
+    low, high = {"elevated": (3.5, 8.0), "low_angle": (0.3, 0.6), "surveillance": (3.0, 10.0)}.get(
+        family, (0.9, 2.5)
+    )
     assert low - 0.05 <= min(heights) and max(heights) <= high + 0.05
 
 
@@ -80,6 +82,14 @@ def test_each_family_moves_as_designed(clips):
     # Elevated looks down 20+ degrees; low angle looks up.
     assert math.degrees(math.asin(-look["elevated"][0, 2])) > 20
     assert look["low_angle"][0, 2] > 0
+    # Surveillance: locked off, the person small and well off the image centre.
+    cam = cams["surveillance"]
+    assert np.ptp(cam.world_to_camera, axis=0).max() < 1e-9
+    uv = project(kp, cam.K, cam.world_to_camera)
+    w, h = cam.image_size
+    size = np.ptp(uv[..., 1], axis=1).mean()
+    assert size < 0.3 * h
+    assert abs(uv[:, [11, 12], 0].mean() - w / 2) > 0.15 * w
 
 
 def test_designs_are_seeded_and_differ_between_seeds(clips):
