@@ -155,7 +155,7 @@ def write_png(image: np.ndarray, path: str | os.PathLike) -> None:
     try:
         rgba = np.concatenate([image[::-1].astype(np.float32) / 255.0, np.ones((h, w, 1), np.float32)], -1)
         out.pixels.foreach_set(rgba.ravel())
-        out.filepath_raw = str(path)
+        out.filepath_raw = os.path.abspath(os.fspath(path))  # Blender cannot save to a relative path
         out.file_format = "PNG"
         out.save()
     finally:
@@ -227,6 +227,21 @@ def _remove(ids) -> None:
         collection.remove(block)
 
 
+def _shown_span(start: int, end: int) -> tuple[int, int]:
+    """(first, last) scene frames in which the baked body is not hidden (its ``hide_render`` keys,
+    made where the result's ``seen`` says the footage does not show the person); ``(start, end)``
+    when it never hides."""
+    from .baking.keys import channelbag_of
+
+    arm = bpy.data.objects.get(ARMATURE_NAME)
+    bag = None if arm is None else channelbag_of(arm)
+    curve = None if bag is None else bag.fcurves.find("hide_render")
+    if curve is None:
+        return start, end
+    shown = [f for f in range(start, end + 1) if curve.evaluate(f) < 0.5]
+    return (shown[0], shown[-1]) if shown else (start, end)
+
+
 def render_preview(
     scene,
     *,
@@ -242,7 +257,8 @@ def render_preview(
     Args:
         scene: a scene holding a baked result (armature ``SMPL``, mesh ``SMPL Body``) and the
             input camera (``AnyLift Camera``, else the scene camera).
-        frames: columns: frames spread evenly over the scene's frame range.
+        frames: columns: frames spread evenly over the scene's frame range (over the frames
+            that show the body, when the bake hides it where the footage does not show the person).
         width: pixels per column.
         keypoints: (T, 17, 3) 2D input ``[x, y, score]`` in the input video's pixels, or None.
         truth: (T, J, 3) true 3D keypoints (metres, the scene's world), or None.
@@ -261,7 +277,8 @@ def render_preview(
         if arr is not None and len(arr) != count:
             raise ValueError(f"{name} has {len(arr)} frames, the scene {count}")
     K, w2c_in, size = sample_camera(scene, camera, start, end)
-    columns = sorted(set(np.rint(np.linspace(start, end, frames)).astype(int).tolist()))
+    first, last = _shown_span(start, end)
+    columns = sorted(set(np.rint(np.linspace(first, last, frames)).astype(int).tolist()))
     temporary: list = []
     with _Saved(scene):
         pelvis = _pelvis_path(scene, range(start, end + 1))

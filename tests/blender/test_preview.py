@@ -74,3 +74,28 @@ def test_operator_writes_and_loads_the_preview(baked, tmp_path):
 
 def test_operator_poll_explains_without_a_bake(addon):
     assert not bpy.ops.anylift.preview.poll()
+
+
+def test_columns_cover_the_frames_that_show_the_person_and_a_relative_path_is_written(
+    addon, tmp_path, monkeypatch
+):
+    """A result whose footage shows the person only in frames 8-15 (``seen``): the preview spreads its
+    columns over those frames (elsewhere the body is hidden); ``write_png`` takes a relative path
+    (Blender alone could not save to one)."""
+    import dataclasses
+
+    from anylift.io.motion import write_motion
+
+    from .conftest import build_motion
+
+    seen = np.zeros(24, bool)
+    seen[8:16] = True
+    path = tmp_path / "partial.npz"
+    write_motion(path, dataclasses.replace(build_motion(), seen=seen))
+    assert bpy.ops.anylift.import_result(filepath=str(path)) == {"FINISHED"}
+    scene = bpy.context.scene
+    assert preview._shown_span(scene.frame_start, scene.frame_end) == (9, 16)  # scene frame 1 = result 0
+    assert preview.render_preview(scene, frames=2, width=80).shape[1] > 80  # two columns rendered
+    monkeypatch.chdir(tmp_path)
+    preview.write_png(np.zeros((4, 6, 3), np.uint8), "relative.png")
+    assert (tmp_path / "relative.png").is_file()

@@ -229,19 +229,24 @@ def test_keep_bone_lengths_gives_each_bone_one_length_and_keeps_directions(walk_
         assert float(cos.min()) > 1 - 1e-9  # same directions
 
 
-def test_a_person_seen_in_part_of_the_clip_is_lifted_there_and_held_outside(walk_scene):
+@pytest.mark.parametrize("units", [1.0, 3.0])
+def test_a_person_seen_in_part_of_the_clip_is_lifted_there_and_held_outside(walk_scene, units):
     """People enter and leave real footage: only the frames from the first to the last sighting are
     lifted (the oracle is asked about those frames only), the body holds still outside them, and the
-    camera is still the input camera at every frame (here also moved to the floor by ground=True)."""
+    camera is still the input camera at every frame (here also moved to the floor by ground=True,
+    and, with ``units`` 3, scaled from an up-to-scale camera file's world)."""
     sc = walk_scene
+    w2c = sc.camera.world_to_camera.copy()
+    w2c[:, :3, 3] *= units
+    cam = Camera(K=sc.camera.K, world_to_camera=w2c, up=sc.camera.up, image_size=sc.camera.image_size)
     kp = sc.keypoints.keypoints.copy()
     kp[:6] = [np.nan, np.nan, 0.0]
     kp[33:] = [np.nan, np.nan, 0.0]
     kp[20, :, 2] = 0.0  # an occlusion inside the span: lifted, not seen
     part = type(sc.keypoints)(kp, fps=30.0, image_size=sc.keypoints.image_size)
-    oracle = Oracle(sc.truth[6:33])
-    rep = lift_with_report(part, sc.camera, denoiser=oracle, steps=2, ground=True, fit_config=FAST_FIT,
-                           placement="prior")  # fmt: skip
+    oracle = Oracle(sc.truth[6:33] * units)
+    rep = lift_with_report(part, cam, denoiser=oracle, steps=2, ground=True, fit_config=FAST_FIT,
+                           placement="prior", metric_camera=units == 1.0)  # fmt: skip
     m = rep.motion
     assert m.num_frames == 39 and oracle.calls > 0
     seen = np.zeros(39, bool)
@@ -249,11 +254,11 @@ def test_a_person_seen_in_part_of_the_clip_is_lifted_there_and_held_outside(walk
     seen[20] = False
     np.testing.assert_array_equal(m.seen, seen)
     assert m.seen_span() == (6, 32)
-    shift = np.array([0.0, 0.0, rep.ground_offset])
-    np.testing.assert_allclose(m.keypoints3d[6:33], sc.truth[6:33] - shift, atol=0.005)
+    truth = sc.truth * units / rep.world.scale - np.array([0.0, 0.0, rep.ground_offset])  # result world
+    np.testing.assert_allclose(m.keypoints3d[6:33], truth[6:33], atol=0.005)
     np.testing.assert_array_equal(m.keypoints3d[:6], np.repeat(m.keypoints3d[6:7], 6, axis=0))
     np.testing.assert_array_equal(m.body_pose[33:], np.repeat(m.body_pose[32:33], 6, axis=0))
-    # Every frame's camera, the unseen ones too, still projects the (shifted) truth onto the input.
-    uv = project(sc.truth - shift, m.intrinsics, m.world_to_camera)
+    # Every frame's camera, the unseen ones too, still projects the truth onto the input.
+    uv = project(truth, m.intrinsics, m.world_to_camera)
     np.testing.assert_allclose(uv, sc.keypoints.keypoints[..., :2], atol=1e-3)
     assert any("seen from frame 6 to 32 of 39" in w for w in rep.warnings)
