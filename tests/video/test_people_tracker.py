@@ -330,3 +330,44 @@ def test_a_look_that_changes_with_nobody_near_keeps_the_track():
         tracker.begin(5)
         got = tracker.claim(5, {a.id: (_box(200), _look(12), None)})
         assert (a in got) == kept
+
+
+def _fragment(tid, frames, centre_x, h=100.0):
+    """A finished track seen at ``frames``, its box centre at ``centre_x(t)``."""
+    from anylift.video.people import _Track
+
+    tr = _Track(tid, _box(centre_x(frames[0]), h=h), frames[0])
+    for t in frames:
+        tr.frames[t] = (_box(centre_x(t), h=h), np.zeros((17, 3)))
+    return tr
+
+
+def test_stitching_joins_a_walker_lost_for_a_second_only_where_it_is_unambiguous():
+    from anylift.video.people import stitch_tracks
+
+    def walk(t):
+        return 100.0 + 8.0 * t  # 0.8 body heights a second at 10 fps
+
+    def fragments():
+        return _fragment(1, list(range(0, 20)), walk), _fragment(2, list(range(27, 40)), walk)
+
+    a, b = fragments()
+    kept = stitch_tracks([a, b], {}, FPS, 1.0)
+    assert kept == [a] and sorted(a.frames) == [*range(0, 20), *range(27, 40)]
+    # Back 0.7 s later but two body heights off where the walker would be: someone else.
+    a, b = fragments()
+    far = _fragment(2, list(range(27, 40)), lambda t: walk(t) + 200.0)
+    assert len(stitch_tracks([a, far], {}, FPS, 1.0)) == 2
+    # Another person right there when the new track starts: whose body is it? Left apart.
+    a, b = fragments()
+    other = _fragment(3, list(range(15, 40)), lambda t: walk(27) + 20.0)
+    assert len(stitch_tracks([a, b, other], {}, FPS, 1.0)) == 3
+    # Two tracks that could continue it: left apart.
+    a, b = fragments()
+    twin = _fragment(4, list(range(26, 40)), lambda t: walk(t) - 30.0)
+    assert len(stitch_tracks([a, b, twin], {}, FPS, 1.0)) == 3
+    # A panning camera (the image moves 15 px a frame) is taken out of the prediction.
+    pan = {t: np.array([[1.0, 0, -15.0], [0, 1.0, 0]]) for t in range(1, 40)}
+    a = _fragment(1, list(range(0, 20)), lambda t: walk(t) - 15.0 * t)
+    b = _fragment(2, list(range(27, 40)), lambda t: walk(t) - 15.0 * t)
+    assert stitch_tracks([a, b], pan, FPS, 1.0) == [a]

@@ -32,7 +32,11 @@ Only what ships in the installed wheels (nothing is downloaded):
    model on the region of the frame after, frame by frame backwards, until it finds nobody there
    or someone another track holds (proposals come every ``find_seconds`` and a turned-away person
    is often found only once they turn: measured, a spinning person's first 24 frames at 60 fps).
-5. **Cleaning** per track (:mod:`anylift.video.tracking`): low scores dropped, short gaps
+5. **Stitching** (:func:`stitch_tracks`, after the last frame): a track that ends and one that
+   starts within ``stitch_seconds`` where the first one's person would be by then, the same size,
+   become one when nothing else could be that person (on real footage the look of a small person
+   changes too much from frame to frame for step 4's re-identification).
+6. **Cleaning** per track (:mod:`anylift.video.tracking`): low scores dropped, short gaps
    filled, zero-lag One-Euro smoothing; tracks seen in fewer than ``min_frames`` frames dropped.
 """
 
@@ -83,6 +87,7 @@ class PeopleConfig:
     look_back_seconds: float = 1.0
     look_back_bytes: int = 400_000_000
     size_memory_seconds: float = 0.2
+    stitch_seconds: float = 1.0
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -600,6 +605,76 @@ def _inside(box: np.ndarray, image_size: tuple[int, int]) -> float:
     return covered(box, np.array([[0.0, 0.0, image_size[0], image_size[1]]]))
 
 
+def _carried(box: np.ndarray, velocity: np.ndarray, motions: dict, start: int, end: int) -> np.ndarray:
+    """``box`` at frame ``start`` moved on at ``velocity`` (px/frame) and with the camera to ``end``."""
+    box = box.copy()
+    for f in range(start + 1, end + 1):
+        a = motions.get(f)
+        if a is not None:
+            box, velocity = warp_box(box, a), a[:, :2] @ velocity
+        box = box + np.concatenate([velocity, velocity])
+    return box
+
+
+def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> list:
+    """Join a track that ends to one that starts at most ``seconds`` later where the first one's
+    person would be by then (its last velocity, the camera's motion: within 0.5 body heights plus
+    0.5 a second of gap), of the same size (within 25 %), when that pairing is the only one for
+    both and no other track is there at the time (a crossing: whose is the new body?). The
+    tracker's own re-identification needs the look to agree, and a small person's look changes
+    from frame to frame on real footage; this offline pass needs only the geometry to be
+    unambiguous. Returns the tracks, those joined into an earlier one removed."""
+    span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
+
+    def height(box):
+        return max(box[3] - box[1], 1.0)
+
+    def velocity(tr, end):
+        recent = [f for f in sorted(tr.frames) if f > end - fps * 0.5]
+        if len(recent) < 2:
+            return np.zeros(2)
+        a = _carried(tr.frames[recent[0]][0], np.zeros(2), motions, recent[0], recent[-1])  # camera out
+        b = tr.frames[recent[-1]][0]
+        return ((b[:2] + b[2:]) - (a[:2] + a[2:])) / 2 / (recent[-1] - recent[0])
+
+    candidates = []
+    for a in tracks:
+        a_end = span[id(a)][1]
+        box_a = a.frames[a_end][0]
+        for b in tracks:
+            b_start = span[id(b)][0]
+            gap = b_start - a_end
+            if b is a or not 0 < gap <= seconds * fps:
+                continue
+            box_b = b.frames[b_start][0]
+            guess = _carried(box_a, velocity(a, a_end), motions, a_end, b_start)
+            reach = 0.5 + 0.5 * gap / fps  # body heights
+            if centre_distance(guess[None], box_b[None])[0, 0] > reach:
+                continue
+            if not 0.8 < height(box_b) / height(box_a) < 1.25:
+                continue
+            others = [
+                c.frames[b_start][0] for c in tracks if c is not a and c is not b and b_start in c.frames
+            ]
+            crowded = bool(others) and centre_distance(np.array(others), box_b[None]).min() < reach
+            candidates.append((a, b, crowded))
+    joined: dict[int, object] = {}  # id(b) -> a
+    for a, b, crowded in candidates:
+        alone = sum(x is a for x, _, _ in candidates) == 1 and sum(y is b for _, y, _ in candidates) == 1
+        if alone and not crowded:
+            joined[id(b)] = a
+    kept = []
+    for tr in tracks:  # in order of their first frame: a chain A -> B -> C ends up in A
+        a = joined.get(id(tr))
+        while a is not None and id(a) in joined:
+            a = joined[id(a)]
+        if a is None:
+            kept.append(tr)
+        else:
+            a.frames.update(tr.frames)
+    return kept
+
+
 def detect_people(
     video: str | os.PathLike,
     *,
@@ -649,6 +724,7 @@ def detect_people(
     tiles = scan_tiles(size)
     small = min(1.0, 320.0 / max(size[0], 1))  # camera motion at about 320 px wide
     prev_grey = None
+    motions: dict[int, np.ndarray | None] = {}  # t -> the camera motion from frame t - 1
     recent: collections.deque = collections.deque()  # (t, RGB frame) of the frames before t
     t = -1
     frames = iter(reader)
@@ -671,6 +747,7 @@ def detect_people(
                 motion = camera_motion(prev_grey, grey, boxes_then)
                 motion[:, 2] /= small
             prev_grey = grey
+            motions[t] = motion
             live = tracker.begin(t, motion)
             clock["camera motion"] += time.perf_counter() - tick
 
@@ -766,6 +843,7 @@ def detect_people(
     tick = time.perf_counter()
     found = sorted((tr for tr in tracker.all_tracks() if len(tr.frames) >= cfg.min_frames),
                    key=lambda tr: (min(tr.frames), tr.id))  # fmt: skip
+    found = stitch_tracks(found, motions, rate, cfg.stitch_seconds)
     people = []
     for tr in found:
         kp = np.full((t_len, 17, 3), np.nan)
