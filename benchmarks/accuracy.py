@@ -35,7 +35,7 @@ AnyLift / SMPLify / ratio.
     .venv/bin/python benchmarks/accuracy.py --summarize RUN.json [RUN2.json ...]   # tables of saved runs
 
 ``--quick``: four clips (walk, kick; cartwheel, run) x every family x one seed each (orientations
-alternate), noise level 1: 32 cases, about 2 CPU minutes.
+alternate), noise level 1: 32 cases (45 s wall with ``--methods anylift`` on the 2-core machine).
 ``--untrained-tiny`` lifts with a freshly initialised tiny model: it only proves the harness runs;
 its numbers mean nothing and are labelled so.
 """
