@@ -149,3 +149,19 @@ def test_person_comes_from_the_body_model_and_the_object_keeps_its_place(hoi_wal
 def test_unknown_hoi_body_is_a_user_error(hoi_walk):
     with pytest.raises(InputError, match="hoi_body"):
         lift(hoi_walk.keypoints2d, hoi_walk.camera, hoi_body="both")
+
+
+def test_a_person_seen_in_part_of_the_clip_carries_the_object_there_and_holds_it_outside(hoi_walk):
+    """The span (anylift.lifting.span) crops the object's keypoints with the person's: the object's
+    pose is recovered where the person is seen and held (like the body) outside."""
+    seq = hoi_walk
+    kp = seq.keypoints2d.keypoints.copy()
+    kp[:5] = [np.nan, np.nan, 0.0]
+    part = dataclasses.replace(seq.keypoints2d, keypoints=kp)
+    oracle = HoiOracle(seq.keypoints3d[5:], 8)
+    m = lift(part, seq.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior")
+    t = len(seq.body_keypoints3d)
+    assert m.object_translation.shape == (1, t, 3) and m.seen_span() == (5, t - 1)
+    assert np.linalg.norm(m.object_translation[0, 5:] - seq.object.translation[5:], axis=-1).max() < 0.005
+    np.testing.assert_array_equal(m.object_translation[0, :5], np.repeat(m.object_translation[0, 5:6], 5, 0))
+    assert _angle_deg(m.object_rotation[0, 5:], seq.object.rotation[5:]).max() < 1.0
