@@ -640,14 +640,14 @@ def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> li
     candidates = []
     for a in tracks:
         a_end = span[id(a)][1]
-        box_a = a.frames[a_end][0]
+        box_a, speed = a.frames[a_end][0], velocity(a, a_end)
         for b in tracks:
             b_start = span[id(b)][0]
             gap = b_start - a_end
             if b is a or not 0 < gap <= seconds * fps:
                 continue
             box_b = b.frames[b_start][0]
-            guess = _carried(box_a, velocity(a, a_end), motions, a_end, b_start)
+            guess = _carried(box_a, speed, motions, a_end, b_start)
             reach = 0.5 + 0.5 * gap / fps  # body heights
             if centre_distance(guess[None], box_b[None])[0, 0] > reach:
                 continue
