@@ -109,6 +109,17 @@ def _whole(low: int, high: int):
     return parse
 
 
+def _seconds(text: str) -> float:
+    """argparse type: a duration in seconds, a finite number >= 0 (a one-line error otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds") from None
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text[:40]} is not a number of seconds >= 0")
+    return value
+
+
 def _check_out(path: str) -> Path:
     """The ``--out`` file, checked writable before the long part (a probe file is made and removed)."""
     from anylift.io.atomic import remove_stale_temporaries
@@ -195,6 +206,28 @@ def write_result(out: Path, motion) -> None:
         raise
 
 
+def _lift_all(args: argparse.Namespace, out: Path, people) -> int:
+    """``--all``: every person seen at least ``--min-seconds`` into ``RESULT_<id>.npz``; a person
+    whose lift is refused is reported and the others go on (exit code 2 if any was refused)."""
+    short = [t.id for t in people.tracks if t.seen.sum() < args.min_seconds * people.fps]
+    chosen = [pid for pid in people.ids() if pid not in short]
+    if short:
+        listed = ", ".join(map(str, short[:12])) + (", ..." if len(short) > 12 else "")
+        print(f"skipping {len(short)} of {len(people.ids())} people seen under {args.min_seconds:g} s "
+              f"({listed}; lift one with --person ID)")  # fmt: skip
+    refused = []
+    for pid in chosen:
+        name = str(out.with_name(f"{out.stem}_{pid}{out.suffix}"))
+        try:
+            cmd_lift(argparse.Namespace(**{**vars(args), "all": False, "person": pid, "out": name}))
+        except InputError as exc:
+            print(f"anylift: error: person {pid}: {' '.join(str(exc).split())}", file=sys.stderr)
+            refused.append(pid)
+    print(f"lifted {len(chosen) - len(refused)} of {len(chosen)} people"
+          + (f"; refused: {', '.join(map(str, refused))}" if refused else ""))  # fmt: skip
+    return 2 if refused else 0
+
+
 def cmd_lift(args: argparse.Namespace) -> int:
     """Lift 2D keypoints to a motion file (one person, or every person with ``--all``)."""
     from anylift.io.cameras import read_camera
@@ -212,10 +245,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
     keypoints, person, people = select_person(args.keypoints, args.person)
     camera = read_camera(args.camera) if args.camera else None
     if args.all:
-        for pid in people.ids():
-            name = str(out.with_name(f"{out.stem}_{pid}{out.suffix}"))
-            cmd_lift(argparse.Namespace(**{**vars(args), "all": False, "person": pid, "out": name}))
-        return 0
+        return _lift_all(args, out, people)
     if person is not None:
         how = "as asked" if args.person is not None else "the default: longest and largest"
         ids = people.ids()
@@ -344,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     who = p.add_mutually_exclusive_group()
     who.add_argument("--person", type=int, metavar="ID", help="the track id to lift (see 'anylift detect')")
     who.add_argument("--all", action="store_true", help="lift every person: RESULT_<id>.npz each")
+    p.add_argument("--min-seconds", type=_seconds, default=1.0, metavar="S",
+                   help="with --all: skip people seen in under S seconds of frames (default 1)")  # fmt: skip
     p.add_argument(
         "--up",
         metavar="X,Y,Z|camera",

@@ -56,6 +56,30 @@ def test_default_person_all_people_and_frame_rate(files, tmp_path, capsys):
     for pid in (2, 5):
         r = read_motion(tmp_path / f"r_{pid}.npz")
         assert r.num_frames == 12 and r.person == pid
+    assert "lifted 2 of 2 people" in capsys.readouterr().out
+
+
+def test_all_skips_people_seen_briefly_and_goes_on_past_a_refused_one(files, tmp_path, capsys):
+    """--all on footage with fragments: people seen under --min-seconds are listed and skipped; a
+    person whose lift is refused is reported, the others are lifted, and the exit code says so."""
+    from anylift.io.people import read_people
+
+    people = read_people(files / "kp.json")
+    brief = people.tracks[1].keypoints.copy()
+    brief[:9] = [np.nan, np.nan, 0.0]  # person 5 seen in 3 frames: 0.3 s
+    dot = people.tracks[0].keypoints.copy()
+    dot[..., :2] = dot[:, :1, :2]  # person 2: every keypoint on one pixel, refused
+    tracks = [PersonTrack(2, dot, people.tracks[0].boxes), PersonTrack(5, brief, people.tracks[1].boxes)]
+    write_people(tmp_path / "kp.json", People(tracks, fps=10.0, image_size=(640, 360)))
+    args = ["lift", str(tmp_path / "kp.json"), "--out", str(tmp_path / "r.npz"), "--checkpoint",
+            str(files / "tiny.pt"), "--steps", "1", "--progress", "none", "--all"]  # fmt: skip
+    assert main(args) == 2
+    cap = capsys.readouterr()
+    assert "skipping 1 of 2 people seen under 1 s (5; lift one with --person ID)" in cap.out
+    assert "anylift: error: person 2:" in cap.err and "lifted 0 of 1 people; refused: 2" in cap.out
+    assert main([*args, "--min-seconds", "0.2"]) == 2  # now 5 is lifted, 2 still refused
+    assert read_motion(tmp_path / "r_5.npz").seen.sum() == 3
+    assert main([*args, "--min-seconds", "-1"]) == 2 and "number of seconds >= 0" in capsys.readouterr().err
 
 
 def test_person_and_up_override_and_errors(files, tmp_path, capsys):
