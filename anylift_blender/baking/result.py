@@ -1,8 +1,10 @@
 """Bake a motion result into the scene: ``SMPL`` armature, body mesh, ``AnyLift Camera``, objects.
 
 Scene frame 1 is result frame 0; scene fps is the result's fps (``fps_base`` for non-integer
-rates); the frame range covers the result. A previous bake (objects tagged ``anylift_role``) is
-replaced only once the new one is complete, and a failure removes everything made so far.
+rates); the frame range covers the result. A previous bake of the same person (objects tagged
+``anylift_role`` and ``anylift_person``, the result's track id) is replaced only once the new one
+is complete, and a failure removes everything made so far; other people's bakes stay, under names
+ending in `` person <id>``.
 """
 
 from __future__ import annotations
@@ -91,8 +93,31 @@ def anylift_collection(scene: bpy.types.Scene) -> bpy.types.Collection:
     return coll
 
 
-def _previous_bake() -> list[bpy.types.Object]:
-    return [obj for obj in bpy.data.objects if obj.get("anylift_role") in {"armature", "body", "object"}]
+def _previous_bake(person: int | None = None) -> list[bpy.types.Object]:
+    """The objects of an earlier bake of the same person (``anylift_person``; -1: no track id), or of
+    everyone's when ``person`` is ``"all"``."""
+    return [
+        obj for obj in bpy.data.objects
+        if obj.get("anylift_role") in {"armature", "body", "object"}
+        and (person == "all" or obj.get("anylift_person", -1) == (-1 if person is None else int(person)))
+    ]  # fmt: skip
+
+
+def _step_aside(objs: list[bpy.types.Object]) -> None:
+    """Another person's bake keeps its objects under its own names (``"SMPL person 2"``,
+    ``"SMPL Body person 2"``, ``"box person 2"``): the plain names go to the newest bake."""
+    for obj in objs:
+        pid = obj.get("anylift_person", -1)
+        if pid >= 0 and not obj.name.endswith(f" person {pid}"):
+            _rename(obj, f"{obj.name.split('.')[0]} person {pid}")
+            if obj.get("anylift_role") == "body":
+                obj.data.name = obj.name
+
+
+def name_by_person(baked: Baked) -> None:
+    """Give a person's bake its track id in every name now (``"SMPL person 2"``...), not only once
+    the next person's bake takes the plain names: one armature per person, named by id."""
+    _step_aside([o for o in (baked.armature, baked.body, *baked.objects) if o is not None])
 
 
 def _remove_objects(objs: list[bpy.types.Object]) -> None:
@@ -151,7 +176,8 @@ def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOpt
     )
     if problem is not None:
         raise BakeError(f"cannot bake: {problem}")
-    old = _previous_bake()
+    person = getattr(motion, "person", None)
+    old = _previous_bake(person)  # a bake replaces the same person's; other people's stay
     with scene_transaction(scene):
         coll = anylift_collection(scene)
         arm = armature_baking.build_armature(coll, body.rest_joints)
@@ -209,11 +235,21 @@ def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOpt
             )
             for obj in made_objects:
                 obj["anylift_role"] = "object"
+        for obj in (arm, body_obj, *made_objects):
+            if obj is not None:
+                obj["anylift_person"] = -1 if person is None else int(person)
         _hide_where_unseen([o for o in (arm, body_obj) if o is not None], motion, frames)
         set_scene_timing(scene, float(motion.fps), T)
 
     # Only now that the new bake is complete does the old one go, and the names become free.
     _remove_objects(old)
+    _step_aside(
+        [
+            o
+            for o in _previous_bake("all")
+            if o.get("anylift_person", -1) != (-1 if person is None else person)
+        ]
+    )
     _rename(arm, armature_baking.ARMATURE_NAME)
     if body_obj is not None:
         _rename(body_obj, "SMPL Body")

@@ -22,6 +22,7 @@ from typing import Any
 import bpy
 
 from .. import engine, jobs
+from ..baking.result import name_by_person
 from ..preferences import EngineSettings, engine_settings
 from ._common import file_error, scene_ready
 
@@ -201,7 +202,7 @@ class ANYLIFT_OT_lift(bpy.types.Operator):
                 raise ValueError(f"scene '{scene_name}' was removed while lifting")
             baked = bake_lifted(target, path)
             if request.person >= 0:  # one armature per person, named by its track id
-                baked.armature.name = f"SMPL person {request.person}"
+                name_by_person(baked)
             said = "".join(f" Warning: {w}" for w in job.warnings)  # the engine's one-line warnings
             return f"Lifted and baked onto '{baked.armature.name}' ({path}).{said}"
 

@@ -213,3 +213,30 @@ def test_the_body_is_hidden_where_the_footage_does_not_show_the_person(addon, tm
     bag = keys.channelbag_of(bpy.data.objects["SMPL"])
     assert bag.fcurves.find("hide_viewport") is None
     assert bpy.data.objects["SMPL Body"].animation_data is None
+
+
+def test_bakes_of_different_people_stay_side_by_side(addon, tmp_path):
+    """Lift Selected bakes one person after another: each keeps its armature, body and objects under
+    names with its track id, and baking a person again replaces only that person's."""
+    import dataclasses
+
+    from anylift.io.motion import write_motion
+    from anylift_blender.baking.result import name_by_person
+    from anylift_blender.results import bake_result_file
+
+    from .conftest import build_motion
+
+    scene = bpy.context.scene
+    for pid in (2, 5, 2):
+        path = tmp_path / f"r_{pid}.npz"
+        write_motion(path, dataclasses.replace(build_motion(seed=pid), person=pid))
+        name_by_person(bake_result_file(scene, path))
+    names = sorted(o.name for o in bpy.data.objects)
+    assert names == sorted(["AnyLift Camera", "SMPL person 2", "SMPL Body person 2", "box person 2",
+                            "SMPL person 5", "SMPL Body person 5", "box person 5"])  # fmt: skip
+    assert bpy.data.objects["SMPL Body person 5"].modifiers["Armature"].object.name == "SMPL person 5"
+    # A result without a track id takes the plain names; the people's bakes stay.
+    path = tmp_path / "single.npz"
+    write_motion(path, build_motion())
+    bake_result_file(scene, path)
+    assert {"SMPL", "SMPL Body", "box", "SMPL person 2", "SMPL person 5"} <= set(bpy.data.objects.keys())
