@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bpy
 
+from .baking.armature import baked_armature
 from .baking.uncertainty import HIGH, LOW, ROOT_PROPERTY, SIZE_PROPERTY
 from .operators.lift import draw_job
 from .operators.object_keypoints import draw_object_keypoints
@@ -142,8 +143,8 @@ class ANYLIFT_PT_uncertainty(_AnyLiftPanel, bpy.types.Panel):
     bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 - Blender reads a set
 
     def draw(self, context):
-        armature = context.scene.objects.get("SMPL")
-        if armature is None or armature.type != "ARMATURE":
+        armature = baked_armature(context.scene)
+        if armature is None:
             self.layout.label(text="No baked SMPL armature", icon="INFO")
             return
         draw_legend(self.layout, armature)

@@ -32,7 +32,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from .baking.armature import ARMATURE_NAME
+from .baking.armature import baked_armature, skinned_body
 from .baking.camera import CAMERA_NAME, blender_camera_matrices, sample_camera
 
 BODY_NAME = "SMPL Body"
@@ -124,9 +124,9 @@ def label(image: np.ndarray, text: str, row: int = 0) -> None:
 
 def _pelvis_path(scene, frames: range) -> np.ndarray:
     """(len(frames), 3) world pelvis of the baked armature (its root bone's head) per frame."""
-    arm = bpy.data.objects.get(ARMATURE_NAME)
-    if arm is None or arm.type != "ARMATURE":
-        raise ValueError(f"the scene has no baked armature named '{ARMATURE_NAME}': bake a result first")
+    arm = baked_armature(scene)
+    if arm is None:
+        raise ValueError("the scene has no baked armature (or several: select one): bake a result first")
     root = arm.pose.bones[0]
     out = []
     for frame in frames:
@@ -227,13 +227,13 @@ def _remove(ids) -> None:
         collection.remove(block)
 
 
-def _shown_span(start: int, end: int) -> tuple[int, int]:
+def _shown_span(scene, start: int, end: int) -> tuple[int, int]:
     """(first, last) scene frames in which the baked body is not hidden (its ``hide_render`` keys,
     made where the result's ``seen`` says the footage does not show the person); ``(start, end)``
     when it never hides."""
     from .baking.keys import channelbag_of
 
-    arm = bpy.data.objects.get(ARMATURE_NAME)
+    arm = baked_armature(scene)
     bag = None if arm is None else channelbag_of(arm)
     curve = None if bag is None else bag.fcurves.find("hide_render")
     if curve is None:
@@ -277,7 +277,7 @@ def render_preview(
         if arr is not None and len(arr) != count:
             raise ValueError(f"{name} has {len(arr)} frames, the scene {count}")
     K, w2c_in, size = sample_camera(scene, camera, start, end)
-    first, last = _shown_span(start, end)
+    first, last = _shown_span(scene, start, end)
     columns = sorted(set(np.rint(np.linspace(first, last, frames)).astype(int).tolist()))
     temporary: list = []
     with _Saved(scene):
@@ -299,7 +299,8 @@ def render_preview(
         temporary.append(world)
         _, made = _floor(60.0, pelvis.mean(axis=0))
         temporary += made
-        body = bpy.data.objects.get(BODY_NAME)
+        arm = baked_armature(scene)
+        body = skinned_body(arm) if arm is not None else bpy.data.objects.get(BODY_NAME)
         body_materials = None
         if body is not None and body.type == "MESH":
             body_materials = list(body.data.materials)

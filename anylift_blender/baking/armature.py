@@ -34,6 +34,32 @@ _TAIL_CHILD = {0: 3, 1: 4, 2: 5, 3: 6, 4: 7, 5: 8, 6: 9, 7: 10, 8: 11, 9: 12, 12
 _TAIL_CHILD.update({13: 16, 14: 17, 16: 18, 17: 19, 18: 20, 19: 21, 20: 22, 21: 23})
 
 
+def baked_armature(scene: bpy.types.Scene) -> bpy.types.Object | None:
+    """The baked armature the add-on's tools act on (preview, retarget, uncertainty): the active
+    object when it is one (one person of several, ``SMPL person <id>``), else ``SMPL``, else the
+    scene's only baked armature; None when there is none to choose."""
+    layer = bpy.context.view_layer
+    active = layer.objects.active if layer is not None else None
+    if active is not None and active.type == "ARMATURE" and active.get("anylift_role") == "armature":
+        if scene.objects.get(active.name) is not None:
+            return active
+    plain = scene.objects.get(ARMATURE_NAME)
+    if plain is not None and plain.type == "ARMATURE":
+        return plain
+    baked = [o for o in scene.objects if o.type == "ARMATURE" and o.get("anylift_role") == "armature"]
+    return baked[0] if len(baked) == 1 else None
+
+
+def skinned_body(armature: bpy.types.Object) -> bpy.types.Object | None:
+    """The baked body mesh that ``armature`` deforms, or None."""
+    for obj in bpy.data.objects:
+        if obj.get("anylift_role") == "body" and any(
+            m.type == "ARMATURE" and m.object is armature for m in obj.modifiers
+        ):
+            return obj
+    return None
+
+
 def bone_tails(rest_joints: np.ndarray, parents=SMPL_PARENTS) -> np.ndarray:
     """(24, 3) rest joints -> (24, 3) tails: the main child's joint; leaves extend the parent bone."""
     tails = np.empty_like(rest_joints)

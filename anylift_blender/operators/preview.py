@@ -8,7 +8,7 @@ import tempfile
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from ..baking.armature import ARMATURE_NAME
+from ..baking.armature import baked_armature
 from ..preview import render_preview, write_png
 from ._common import report_failure, scene_ready, user_errors
 
@@ -41,9 +41,10 @@ class ANYLIFT_OT_preview(bpy.types.Operator):
     def poll(cls, context):
         if not scene_ready(cls, context, to="render a preview"):
             return False
-        arm = bpy.data.objects.get(ARMATURE_NAME)
-        if arm is None or arm.type != "ARMATURE":
-            cls.poll_message_set("Nothing baked yet: Bake or Import Result first")
+        if baked_armature(context.scene) is None:
+            cls.poll_message_set(
+                "Nothing baked yet (or several people: select one): Bake or Import Result first"
+            )
             return False
         return True
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bpy
 
 from .. import retarget
+from ..baking.armature import baked_armature
 
 
 class ANYLIFT_PG_bone_pair(bpy.types.PropertyGroup):
@@ -23,9 +24,8 @@ class ANYLIFT_PG_bone_pair(bpy.types.PropertyGroup):
 
 
 def source_armature(scene: bpy.types.Scene) -> bpy.types.Object | None:
-    """The baked armature: the scene's ``SMPL`` object."""
-    obj = scene.objects.get("SMPL")
-    return obj if obj is not None and obj.type == "ARMATURE" else None
+    """The baked armature (:func:`~anylift_blender.baking.armature.baked_armature`)."""
+    return baked_armature(scene)
 
 
 def fill_bone_map(target: bpy.types.Object, preset: str | None) -> dict[str, str]:

@@ -235,6 +235,16 @@ def test_bakes_of_different_people_stay_side_by_side(addon, tmp_path):
     assert names == sorted(["AnyLift Camera", "SMPL person 2", "SMPL Body person 2", "box person 2",
                             "SMPL person 5", "SMPL Body person 5", "box person 5"])  # fmt: skip
     assert bpy.data.objects["SMPL Body person 5"].modifiers["Armature"].object.name == "SMPL person 5"
+    # The tools (preview, retarget, uncertainty) act on the selected person's armature; with two and
+    # none selected there is nothing to choose.
+    from anylift_blender.baking.armature import baked_armature, skinned_body
+
+    layer = bpy.context.view_layer
+    layer.objects.active = None
+    assert baked_armature(scene) is None
+    layer.objects.active = bpy.data.objects["SMPL person 5"]
+    assert baked_armature(scene).name == "SMPL person 5"
+    assert skinned_body(baked_armature(scene)).name == "SMPL Body person 5"
     # A result without a track id takes the plain names; the people's bakes stay.
     path = tmp_path / "single.npz"
     write_motion(path, build_motion())

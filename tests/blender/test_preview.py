@@ -94,7 +94,7 @@ def test_columns_cover_the_frames_that_show_the_person_and_a_relative_path_is_wr
     write_motion(path, dataclasses.replace(build_motion(), seen=seen))
     assert bpy.ops.anylift.import_result(filepath=str(path)) == {"FINISHED"}
     scene = bpy.context.scene
-    assert preview._shown_span(scene.frame_start, scene.frame_end) == (9, 16)  # scene frame 1 = result 0
+    assert preview._shown_span(scene, scene.frame_start, scene.frame_end) == (9, 16)  # frame 1 = result 0
     assert preview.render_preview(scene, frames=2, width=80).shape[1] > 80  # two columns rendered
     monkeypatch.chdir(tmp_path)
     preview.write_png(np.zeros((4, 6, 3), np.uint8), "relative.png")
