@@ -93,14 +93,16 @@ def anylift_collection(scene: bpy.types.Scene) -> bpy.types.Collection:
     return coll
 
 
-def _previous_bake(person: int | None = None) -> list[bpy.types.Object]:
-    """The objects of an earlier bake of the same person (``anylift_person``; -1: no track id), or of
-    everyone's when ``person`` is ``"all"``."""
+def _baked(same: bool, person: int | None) -> list[bpy.types.Object]:
+    """The objects of earlier bakes of ``person`` (``same``) or of everyone else (``anylift_person``,
+    the result's track id; -1: none)."""
+    tag = -1 if person is None else int(person)
+    roles = {"armature", "body", "object"}
     return [
-        obj for obj in bpy.data.objects
-        if obj.get("anylift_role") in {"armature", "body", "object"}
-        and (person == "all" or obj.get("anylift_person", -1) == (-1 if person is None else int(person)))
-    ]  # fmt: skip
+        o
+        for o in bpy.data.objects
+        if o.get("anylift_role") in roles and (o.get("anylift_person", -1) == tag) == same
+    ]
 
 
 def _step_aside(objs: list[bpy.types.Object]) -> None:
@@ -177,7 +179,7 @@ def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOpt
     if problem is not None:
         raise BakeError(f"cannot bake: {problem}")
     person = getattr(motion, "person", None)
-    old = _previous_bake(person)  # a bake replaces the same person's; other people's stay
+    old = _baked(True, person)  # a bake replaces the same person's; other people's stay
     with scene_transaction(scene):
         coll = anylift_collection(scene)
         arm = armature_baking.build_armature(coll, body.rest_joints)
@@ -243,13 +245,7 @@ def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOpt
 
     # Only now that the new bake is complete does the old one go, and the names become free.
     _remove_objects(old)
-    _step_aside(
-        [
-            o
-            for o in _previous_bake("all")
-            if o.get("anylift_person", -1) != (-1 if person is None else person)
-        ]
-    )
+    _step_aside(_baked(False, person))
     _rename(arm, armature_baking.ARMATURE_NAME)
     if body_obj is not None:
         _rename(body_obj, "SMPL Body")
