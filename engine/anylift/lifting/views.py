@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from anylift import representation as rep
-from anylift.geometry.camera import invert_rigid
+from anylift.geometry.camera import invert_rigid, rotation_between
 from anylift.lifting.view_geometry import multiview_cameras, multiview_condition
 from anylift.lifting.windows import window_frames, window_valid
 
@@ -131,25 +131,11 @@ def subject_turn(
     g = np.array([0.0, 1.0, 0.0]) if down is None else np.asarray(down, dtype=np.float64)
     g = g / np.linalg.norm(g)
     z = np.array([0.0, 0.0, 1.0])
-    pan = _rotation_between(z - (z @ g) * g, d - (d @ g) * g)  # about the vertical
-    tilt = _rotation_between(pan @ z, d)  # in the vertical plane through the subject
+    z_level, d_level = z - (z @ g) * g, d - (d @ g) * g
+    level = min(np.linalg.norm(z_level), np.linalg.norm(d_level)) > 1e-12  # else nothing to pan
+    pan = rotation_between(z_level, d_level) if level else np.eye(3)  # about the vertical
+    tilt = rotation_between(pan @ z, d)  # in the vertical plane through the subject
     return (tilt @ pan).T
-
-
-def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(3, 3) the smallest rotation taking the direction of ``a`` to that of ``b`` (identity when
-    either is zero or they are parallel)."""
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na < 1e-12 or nb < 1e-12:
-        return np.eye(3)
-    a, b = a / na, b / nb
-    axis = np.cross(a, b)
-    sin, cos = np.linalg.norm(axis), float(a @ b)
-    if sin < 1e-12:
-        return np.eye(3)
-    k = axis / sin
-    cross = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-    return np.eye(3) + sin * cross + (1.0 - cos) * cross @ cross
 
 
 def turned_coordinates(unit: np.ndarray, turn: np.ndarray) -> np.ndarray:
