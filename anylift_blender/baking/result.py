@@ -150,12 +150,11 @@ def _hide_where_unseen(objs: list[bpy.types.Object], motion, frames: np.ndarray)
     """Hide ``objs`` (viewport and render) before the first and after the last frame whose footage
     shows the person (the result's ``seen``; the result holds still there). Gaps in between stay
     visible: the lift filled them in."""
-    seen = getattr(motion, "seen", None)
-    shown = np.flatnonzero(seen) if seen is not None else np.array([], dtype=int)
-    if len(shown) == 0 or (shown[0] == 0 and shown[-1] == len(frames) - 1):
+    first, last = motion.seen_span()
+    if (first, last) == (0, len(frames) - 1):
         return
     index = np.arange(len(frames))
-    hidden = ((index < shown[0]) | (index > shown[-1])).astype(np.float64)
+    hidden = ((index < first) | (index > last)).astype(np.float64)
     for obj in objs:
         bag = keys.channelbag_of(obj) or keys.new_action(obj)
         for path in ("hide_viewport", "hide_render"):
@@ -163,7 +162,7 @@ def _hide_where_unseen(objs: list[bpy.types.Object], motion, frames: np.ndarray)
 
 
 def bake_motion(scene: bpy.types.Scene, motion, body: BodyRest, options: BakeOptions | None = None) -> Baked:
-    """Bake ``motion`` (:class:`anylift.io.motion.Motion` or anything with its fields) into ``scene``.
+    """Bake ``motion`` (:class:`anylift.io.motion.Motion`) into ``scene``.
 
     ``body`` is the rest data for ``motion.betas`` (:func:`.body.load_body_rest`). Raises
     :class:`BakeError` (scene unchanged) when the result does not fit the body model.

@@ -320,10 +320,13 @@ class Motion:
     def seen_span(self) -> tuple[int, int]:
         """(first, last) frame indices between which the person is in the footage (both seen);
         the whole clip when ``seen`` is absent or no frame is seen."""
-        frames = np.flatnonzero(self.seen) if self.seen is not None else np.array([], dtype=int)
-        if len(frames) == 0:
-            return 0, self.num_frames - 1
-        return int(frames[0]), int(frames[-1])
+        return seen_span(np.ones(self.num_frames, bool) if self.seen is None else self.seen)
+
+
+def seen_span(seen: np.ndarray) -> tuple[int, int]:
+    """(first, last) indices of the true entries of a (T,) mask; ``(0, T - 1)`` when none is."""
+    frames = np.flatnonzero(seen)
+    return (int(frames[0]), int(frames[-1])) if len(frames) else (0, len(seen) - 1)
 
 
 def read_motion(path: str | os.PathLike) -> Motion:

@@ -14,7 +14,7 @@ import numpy as np
 from anylift.errors import InputError
 from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
-from anylift.io.motion import Motion
+from anylift.io.motion import Motion, seen_span
 from anylift.lifting.span import seen_frames
 from anylift.representation import BODY_SIZE_M, DEFAULT_SCORE_THRESHOLD, HIPS, visibility_mask
 
@@ -103,8 +103,8 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
             expected="a person (4 or more keypoints) in at least 2 frames",
             fix="Trim the clip to the frames where the person is seen",
         )
-    first, last = np.flatnonzero(seen)[[0, -1]] if count else (0, total - 1)
-    span = int(last - first + 1)  # only these are lifted (anylift.lifting.span)
+    first, last = seen_span(seen)
+    span = last - first + 1  # only these are lifted (anylift.lifting.span)
     if count < SEEN_FRACTION_WARNING * span:
         within = f" (frames {first} to {last})" if span < total else ""
         warnings.append(

@@ -21,7 +21,7 @@ import numpy as np
 
 from anylift.io.cameras import Camera
 from anylift.io.keypoints import Keypoints2D
-from anylift.io.motion import Motion
+from anylift.io.motion import Motion, seen_span
 from anylift.lifting.framerate import RatePlan, back_to_input, frame_times
 from anylift.representation import visibility_mask
 
@@ -56,8 +56,7 @@ def crop(
     the inputs themselves when the person is seen in the first and last frames (or nowhere)."""
     seen = seen_frames(keypoints.keypoints)
     all_times = frame_times(keypoints.num_frames, keypoints.fps, times, path=keypoints.path)
-    frames = np.flatnonzero(seen)
-    first, last = (int(frames[0]), int(frames[-1])) if len(frames) else (0, len(seen) - 1)
+    first, last = seen_span(seen)
     plan = SpanPlan(seen=seen, first=first, last=last, times=all_times, camera=camera)
     if not plan.cropped:
         return keypoints, camera, times, plan
