@@ -4,7 +4,7 @@
 purpose): the benchmark measures how AnyLift does under camera designs it was not built
 around, and that only holds while no training data is drawn from them.
 
-Eight families of real-life camera work, each a function of the person's pelvis track, the
+Twelve families of real-life camera work, each a function of the person's pelvis track, the
 frame rate and a seeded random generator:
 
 - ``tripod_locked``: a locked-off tripod at 0.9-1.8 m, framed wide enough to hold the whole
@@ -22,12 +22,23 @@ frame rate and a seeded random generator:
 - ``surveillance``: a static camera 3-10 m up on a wall or pole, looking over an area rather than
   at the person: a small person (10-25 % of the image height) who walks through one side of the
   view, 20-35 % of the image width off its centre (a courtyard, a sports hall seen from the
-  stands).
+  stands);
+- ``top_down``: a drone 6-15 m up looking down 70-85 deg, following the person through a 0.6 s lag
+  (the person seen almost from above: feet under the head);
+- ``telephoto``: a broadcast camera with a 150-600 mm lens, 1.5-10 m up, far across a stadium or
+  hall, panning to follow (nearly orthographic: almost no perspective to tell depth by);
+- ``dutch``: a panning tripod as ``tripod_pan`` with the camera rolled 10-35 deg either way (a
+  phone held at a tilt, a dutch angle);
+- ``close_wide``: an ultra-wide 14-20 mm action camera 0.8-1.6 m high, as close as 1.8 m to the
+  pelvis (the person fills up to 60-90 % of the image height), following through a 0.25 s lag
+  (strong perspective: the near limbs look much longer than the far ones).
 
-Every design draws a 20-85 mm (35 mm-equivalent, on the image diagonal) focal length and how
-much of the image the person fills, and from them the distance; seed parity sets the image:
-even seeds landscape 1920x1080, odd seeds portrait 1080x1920. Camera heights span 0.3-8 m over
-the families. The world is the mocap world: Z up, metres, floor z = 0.
+The first eight designs (and ``dutch``) draw a 20-85 mm (35 mm-equivalent, on the image diagonal)
+focal length and how much of the image the person fills, and from them the distance; ``telephoto``
+and ``close_wide`` draw their own lenses. Seed parity sets the image: even seeds landscape
+1920x1080, odd seeds portrait 1080x1920. Camera heights span 0.3-15 m over the families; the last
+four were added in the twelfth session (their indices come last, so the first eight families'
+cases and seeds are unchanged). The world is the mocap world: Z up, metres, floor z = 0.
 
 :func:`family_case` builds one evaluation case (clip x family x seed x noise) with
 :func:`anylift.data.evaluation.make_case`, so the truth and the 2D corruption are exactly those
@@ -51,6 +62,10 @@ FAMILIES: tuple[str, ...] = (
     "elevated",
     "low_angle",
     "surveillance",
+    "top_down",
+    "telephoto",
+    "dutch",
+    "close_wide",
 )
 LANDSCAPE: tuple[int, int] = (1920, 1080)
 PORTRAIT: tuple[int, int] = (1080, 1920)
@@ -283,6 +298,52 @@ def _surveillance(rng, hips, fps, size):
     return np.tile(eye, (len(hips), 1)), np.tile(target, (len(hips), 1)), None, focal_mm, fx, details
 
 
+def _top_down(rng, hips, fps, size):
+    height = rng.uniform(6.0, 15.0)
+    pitch = math.radians(rng.uniform(70, 85))
+    azimuth = rng.uniform(0, 2 * math.pi)
+    eye = lag(hips, fps, 0.6) + _unit(azimuth) * (height - hips[0, 2]) / math.tan(pitch)
+    eye[:, 2] = height
+    distance = (height - hips[0, 2]) / math.sin(pitch)
+    fx = rng.uniform(0.3, 0.5) * size[1] * distance / _PERSON_M
+    focal_mm = float(np.clip(fx * _DIAGONAL_MM / math.hypot(*size), *FOCAL_MM))
+    fx = focal_pixels(focal_mm, size)
+    details = {"pitch_deg": math.degrees(pitch)}
+    return eye, lag(hips, fps, 0.3), None, focal_mm, fx, details
+
+
+def _telephoto(rng, hips, fps, size):
+    focal_mm = float(math.exp(rng.uniform(math.log(150.0), math.log(600.0))))
+    fx = focal_pixels(focal_mm, size)
+    distance = fx * _PERSON_M / (rng.uniform(0.3, 0.6) * size[1])
+    eye = hips[0] + _unit(rng.uniform(0, 2 * math.pi)) * distance
+    eye[2] = rng.uniform(1.5, 10.0)
+    details = {"distance_m": distance}
+    return np.tile(eye, (len(hips), 1)), lag(hips, fps, 0.3), None, focal_mm, fx, details
+
+
+def _dutch(rng, hips, fps, size):
+    eye, target, _, focal_mm, fx, details = _tripod_pan(rng, hips, fps, size)
+    roll = math.radians(rng.uniform(10, 35)) * rng.choice([-1.0, 1.0])
+    details["roll_deg"] = math.degrees(roll)
+    return eye, target, np.full(len(hips), roll), focal_mm, fx, details
+
+
+def _close_wide(rng, hips, fps, size):
+    focal_mm = rng.uniform(14.0, 20.0)
+    fx = focal_pixels(focal_mm, size)
+    distance = max(_MIN_DISTANCE_M, fx * _PERSON_M / (rng.uniform(0.6, 0.9) * size[1]))
+    eye = lag(hips, fps, 0.25) + _unit(rng.uniform(0, 2 * math.pi)) * distance
+    eye[:, 2] = rng.uniform(0.8, 1.6)
+    # The operator steps back from a person who comes at them (kept 1.6 m from the pelvis).
+    away = eye[:, :2] - hips[:, :2]
+    near = np.linalg.norm(away, axis=-1, keepdims=True)
+    ground = math.sqrt(max(_MIN_DISTANCE_M**2 - 0.2**2, 1.0))
+    eye[:, :2] = np.where(near < ground, hips[:, :2] + away / np.maximum(near, 1e-6) * ground, eye[:, :2])
+    details = {"distance_m": distance}
+    return eye, lag(hips, fps, 0.2), None, focal_mm, fx, details
+
+
 _BUILDERS: dict[str, Callable] = {
     "tripod_locked": _tripod_locked,
     "tripod_pan": _tripod_pan,
@@ -292,6 +353,10 @@ _BUILDERS: dict[str, Callable] = {
     "elevated": _elevated,
     "low_angle": _low_angle,
     "surveillance": _surveillance,
+    "top_down": _top_down,
+    "telephoto": _telephoto,
+    "dutch": _dutch,
+    "close_wide": _close_wide,
 }
 
 

@@ -273,3 +273,21 @@ def test_wide_camera_range_covers_unseen_designs(walk_pelvis):
     assert tr.sample_params(5, "train") == tr.sample_params(5, "train", camera_range="standard")
     with pytest.raises(InputError, match="camera_range"):
         tr.sample_params(0, "train", camera_range="huge")
+
+
+def test_extreme_camera_range_adds_long_lenses_top_views_and_close_framing(walk_pelvis):
+    n = len(walk_pelvis)
+    params = [tr.sample_params(s, "train", camera_range="extreme") for s in range(300)]
+    fov = np.degrees([p.fov_long for p in params])
+    elev = np.degrees([p.elevation for p in params])
+    framing = np.array([p.framing for p in params])
+    assert fov.min() < 8 and fov.max() > 95  # beyond 300 mm and below 16 mm
+    assert elev.max() > 78 and framing.max() > 0.85
+    # Most draws stay in the wide ranges: each quantity is drawn extreme with probability 0.35.
+    inside = (fov >= tr.WIDE_FOV_RANGE_DEG[0]) & (fov <= tr.WIDE_FOV_RANGE_DEG[1])
+    assert 0.6 < inside.mean() < 0.9
+    for p in (min(params, key=lambda p: p.fov_long), max(params, key=lambda p: p.elevation)):
+        cam = tr.build_trajectory(p, n, walk_pelvis)
+        assert np.isfinite(cam.world_to_camera).all()
+        uv = project(cam, walk_pelvis[:, None])[:, 0]  # the pelvis in the picture (in front: local project)
+        assert (np.abs(uv - np.array(cam.image_size) / 2) < np.array(cam.image_size) / 2).all()

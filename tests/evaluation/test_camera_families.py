@@ -43,7 +43,8 @@ def test_every_family_frames_the_person_within_the_stated_ranges(family, clips):
             camera, design = cf.build_family_camera(family, seed, kp, 30.0)
             assert camera.num_frames == len(kp)
             assert camera.image_size == (cf.LANDSCAPE if seed % 2 == 0 else cf.PORTRAIT)
-            assert cf.FOCAL_MM[0] - 1e-9 <= design.focal_mm <= cf.FOCAL_MM[1] + 1e-9
+            lens = {"telephoto": (150.0, 600.0), "close_wide": (14.0, 20.0)}.get(family, cf.FOCAL_MM)
+            assert lens[0] - 1e-9 <= design.focal_mm <= lens[1] + 1e-9
             np.testing.assert_allclose(camera.K[0, 0], cf.focal_pixels(design.focal_mm, camera.image_size))
             assert _in_view(kp, camera) >= 0.9, (clip, seed)
             eye, _ = _centres(camera)
@@ -51,9 +52,10 @@ def test_every_family_frames_the_person_within_the_stated_ranges(family, clips):
             hips = kp[:, [11, 12]].mean(axis=1)
             assert np.linalg.norm(eye - hips, axis=-1).min() > 1.5, (clip, seed)
             heights.append(design.height_m)
-    low, high = {"elevated": (3.5, 8.0), "low_angle": (0.3, 0.6), "surveillance": (3.0, 10.0)}.get(
-        family, (0.9, 2.5)
-    )
+    low, high = {
+        "elevated": (3.5, 8.0), "low_angle": (0.3, 0.6), "surveillance": (3.0, 10.0), "top_down": (6.0, 15.0),
+        "telephoto": (1.5, 10.0), "close_wide": (0.8, 1.6),
+    }.get(family, (0.9, 2.5))  # fmt: skip
     assert low - 0.05 <= min(heights) and max(heights) <= high + 0.05
 
 
@@ -90,6 +92,11 @@ def test_each_family_moves_as_designed(clips):
     size = np.ptp(uv[..., 1], axis=1).mean()
     assert size < 0.3 * h
     assert abs(uv[:, [11, 12], 0].mean() - w / 2) > 0.15 * w
+    # Top-down: looks down 65+ degrees. Telephoto: far (30+ m). Dutch: the horizon rolled 10+ degrees.
+    assert math.degrees(math.asin(-look["top_down"][0, 2])) > 65
+    assert np.linalg.norm(eye["telephoto"] - hips, axis=-1).min() > 30
+    right = cams["dutch"].camera_to_world()[:, :3, 0]  # the image's x axis in the world
+    assert np.degrees(np.arcsin(np.abs(right[:, 2]))).min() > 9
 
 
 def test_designs_are_seeded_and_differ_between_seeds(clips):

@@ -77,15 +77,24 @@ WORLD_UP = np.array([0.0, 0.0, 1.0])
 BODY_HEIGHT = 1.7  # metres, used for framing only
 
 FOV_RANGE_DEG = (40.0, 80.0)  # along the image's long side
-CAMERA_RANGES: tuple[str, ...] = ("standard", "wide")
+CAMERA_RANGES: tuple[str, ...] = ("standard", "wide", "extreme")
 """``"standard"``: the ranges above. ``"wide"`` (training for unseen camera designs): field of view
 :data:`WIDE_FOV_RANGE_DEG` (20-85 mm full-frame equivalents), elevation :data:`WIDE_ELEVATION_DEG`
 (low angle near the floor to drones and stands looking down), framing down to small people,
-every image size, and a share :data:`WIDE_STATIC_PROB` of locked-off tripods."""
+every image size, and a share :data:`WIDE_STATIC_PROB` of locked-off tripods. ``"extreme"``: the
+wide ranges, with each of field of view, elevation and framing drawn instead, with probability
+:data:`EXTREME_PROB` each, from the extreme ranges: long lenses down to a 600 mm telephoto (a
+broadcast camera across a stadium: nearly orthographic) and ultra-wide 12 mm lenses (log-uniform),
+elevations up to a drone looking almost straight down, people filling nearly the whole frame
+(these draws ignore the train/test split of the bins: only training uses this range)."""
 WIDE_FOV_RANGE_DEG = (22.0, 86.0)
 WIDE_ELEVATION_DEG = (-15.0, 65.0)
 WIDE_FRAMING = (0.12, 0.75)
 WIDE_STATIC_PROB = 0.15
+EXTREME_FOV_RANGE_DEG = (3.5, 112.0)  # 600 mm to 12 mm full-frame equivalents, along the long side
+EXTREME_ELEVATION_DEG = (-20.0, 85.0)
+EXTREME_FRAMING = (0.08, 0.95)
+EXTREME_PROB = 0.35
 _SPLIT_BINS = 10
 # Maximum displacement of each predefined mode (low, high): zoom in fractions of the distance,
 # move in fractions of the view's half-width at the aim distance, rotate in radians.
@@ -301,16 +310,18 @@ def build_trajectory(params: TrajectoryParams, num_frames: int, subject_track, f
 
 def _check_range(camera_range: str) -> None:
     if camera_range not in CAMERA_RANGES:
-        raise InputError(f"= {camera_range!r}", field="camera_range", expected="'standard' or 'wide'")
+        raise InputError(
+            f"= {camera_range!r}", field="camera_range", expected=" or ".join(map(repr, CAMERA_RANGES))
+        )
 
 
 def _common(rng: np.random.Generator, split: str, *, image_size=None, camera_range: str = "standard") -> dict:
     _check_range(camera_range)
     size = tuple(IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]) if image_size is None else tuple(image_size)
-    wide = camera_range == "wide"
+    wide = camera_range in ("wide", "extreme")
     fov = split_uniform(rng, *(WIDE_FOV_RANGE_DEG if wide else FOV_RANGE_DEG), split)
     elevation = WIDE_ELEVATION_DEG if wide else (-5.0, 25.0)
-    return {
+    common = {
         "image_size": size,
         "fov_long": math.radians(fov),
         "framing": float(rng.uniform(*(WIDE_FRAMING if wide else (0.35, 0.7)))),
@@ -319,6 +330,14 @@ def _common(rng: np.random.Generator, split: str, *, image_size=None, camera_ran
         "noise_seed": int(rng.integers(2**31)),
         "split": split,
     }
+    if camera_range == "extreme":  # drawn after the wide draws, which stay as they were
+        if rng.random() < EXTREME_PROB:
+            common["fov_long"] = math.radians(math.exp(rng.uniform(*np.log(EXTREME_FOV_RANGE_DEG))))
+        if rng.random() < EXTREME_PROB:
+            common["elevation"] = float(rng.uniform(*np.radians(EXTREME_ELEVATION_DEG)))
+        if rng.random() < EXTREME_PROB:
+            common["framing"] = float(rng.uniform(*EXTREME_FRAMING))
+    return common
 
 
 def _shake(rng: np.random.Generator, probability: float) -> dict:
@@ -389,13 +408,13 @@ def sample_params(
 ) -> TrajectoryParams:  # fmt: skip
     """Real-like params with probability ``1 - mode_prob``, else a random predefined mode.
 
-    ``camera_range="wide"`` (:data:`CAMERA_RANGES`) draws from the wide ranges and makes a share
+    ``camera_range="wide"`` or ``"extreme"`` (:data:`CAMERA_RANGES`) draws from those ranges and makes a share
     :data:`WIDE_STATIC_PROB` of the cameras locked-off tripods (no motion, no shake, aimed at the
     middle of the subject's path).
     """
     rng = _rng(seed)
     _check_range(camera_range)
-    if camera_range == "wide" and rng.random() < WIDE_STATIC_PROB:
+    if camera_range != "standard" and rng.random() < WIDE_STATIC_PROB:
         return sample_predefined_params(
             rng, "zoom_in", split, camera_range, magnitude=0.0, track_pelvis=False,
             shake_rotation=0.0, shake_translation=0.0,
