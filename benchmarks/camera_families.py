@@ -335,7 +335,7 @@ def _close_wide(rng, hips, fps, size):
     distance = max(_MIN_DISTANCE_M, fx * _PERSON_M / (rng.uniform(0.6, 0.9) * size[1]))
     eye = lag(hips, fps, 0.25) + _unit(rng.uniform(0, 2 * math.pi)) * distance
     eye[:, 2] = rng.uniform(0.8, 1.6)
-    # The operator steps back from a person who comes at them (kept 1.6 m from the pelvis).
+    # The operator steps back from a person who comes at them (kept about 1.8 m from the pelvis).
     away = eye[:, :2] - hips[:, :2]
     near = np.linalg.norm(away, axis=-1, keepdims=True)
     ground = math.sqrt(max(_MIN_DISTANCE_M**2 - 0.2**2, 1.0))
