@@ -63,6 +63,25 @@ def test_off_image_person_warns():
     assert "far outside the 640 x 480 image" in warning
 
 
+def test_a_camera_looking_almost_straight_down_warns():
+    cam = static_camera(4, (640, 480))
+    level = Camera(K=cam.K, world_to_camera=cam.world_to_camera, up=np.array([0.0, -1.0, 0.0]))
+    assert check_inputs(person(4, 200.0), level) == []  # up is the camera's -y: a level camera
+
+    def pitched(deg: float) -> Camera:  # turned about the camera's x axis: looking down ``deg``
+        a = np.radians(deg)
+        turn = np.array([[1.0, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+        w2c = cam.world_to_camera.copy()
+        w2c[:, :3, :3] = turn  # viewing direction (row 2) (0, sin, cos): down is +y
+        return Camera(K=cam.K, world_to_camera=w2c, up=np.array([0.0, -1.0, 0.0]))
+
+    assert check_inputs(person(4, 200.0), pitched(75.0)) == []
+    (warning,) = check_inputs(person(4, 200.0), pitched(85.0))
+    assert "looks down 85 deg, almost straight down" in warning
+    (warning,) = check_inputs(person(4, 200.0), pitched(-85.0))
+    assert "looks up 85 deg" in warning
+
+
 @pytest.mark.parametrize("seed", [-1, 2**32, 2**70, 1.5, True])
 def test_seed_out_of_range(seed):
     with pytest.raises(InputError, match="seed"):

@@ -33,6 +33,11 @@ NEAR_M, FAR_M = 0.3, 200.0
 MAX_CAMERA_OFFSET = 1e4
 """Largest distance of a camera from the world origin (file units): the lift computes in 32-bit
 floats, whose step at 1e4 is 1 mm; farther out results lose precision, then sense."""
+OVERHEAD_DEG = 80.0
+"""Warn when a camera with a known up looks down (or up) more steeply than this (median over frames):
+the multi-view prior was trained up to 85 deg, and lifts from nearly overhead are its least accurate
+(camera-family benchmark, top_down: at 84 deg MPJPE 1.5-2x the SMPLify baseline's on backflip, getup
+and jump; at 80 deg on a par or better)."""
 HEIGHT_RANGE_M = (0.5, 2.6)
 """Warn when the lifted keypoints span less or more than this (longest side, metres)."""
 
@@ -60,7 +65,8 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
         one-line warnings: a person seen in under half the frames from their first to their last
         sighting (the frames a lift covers, :mod:`anylift.lifting.span`); a person whose size in
         pixels puts them under :data:`NEAR_M` or over :data:`FAR_M` metres from the camera;
-        a person mostly outside the image.
+        a person mostly outside the image; a camera looking almost straight down or up
+        (:data:`OVERHEAD_DEG`).
     """
     path = keypoints.path
     name = path or "the keypoints"
@@ -91,6 +97,17 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
                 fix="Move the camera file's world origin near the footage (e.g. to the first camera)",
             )
     warnings: list[str] = []
+    if camera is not None and camera.up is not None:
+        up = np.asarray(camera.up, dtype=np.float64) / np.linalg.norm(camera.up)
+        along = camera.world_to_camera[:, 2, :3] @ up  # the viewing direction's part along up
+        steep = float(np.degrees(np.arcsin(np.clip(np.median(np.abs(along)), 0.0, 1.0))))
+        if steep > OVERHEAD_DEG:
+            way = "down" if np.median(along) < 0 else "up"
+            who = f"{camera.path}: the camera" if camera.path else "the camera"
+            warnings.append(
+                f"{who} looks {way} {steep:.0f} deg, almost straight {way}: lifts from overhead are the "
+                "least accurate (the model was trained up to 85 deg); check the result from the side"
+            )
     kp = keypoints.keypoints
     total = kp.shape[0]
     seen = seen_frames(kp)
