@@ -9,7 +9,8 @@ Cases: clip x camera family x seed x noise level.
 - Camera families (``benchmarks/camera_families.py``, designed independently of
   :mod:`anylift.data.trajectories`): locked-off tripod, panning tripod, orbit, follow with lag,
   handheld walk-along, elevated, low angle, surveillance (a static camera high over an area, the
-  person small and off centre); seed parity picks landscape (even) or portrait (odd).
+  person small and off centre), top-down drone, telephoto, dutch (rolled) and close ultra-wide;
+  seed parity picks landscape (even) or portrait (odd).
   ``--families test_split`` adds the project's own test-split trajectories (the former benchmark).
 - Noise level 1: the truth projected, then 3 px Gaussian noise (scaled per joint), 2% gross
   outliers, 5% dropped joints in occlusion bursts (:func:`anylift.data.evaluation.corrupt_keypoints`).
@@ -35,7 +36,7 @@ AnyLift / SMPLify / ratio.
     .venv/bin/python benchmarks/accuracy.py --summarize RUN.json [RUN2.json ...]   # tables of saved runs
 
 ``--quick``: four clips (walk, kick; cartwheel, run) x every family x one seed each (orientations
-alternate), noise level 1: 32 cases (45 s wall with ``--methods anylift`` on the 2-core machine).
+alternate), noise level 1: 48 cases (70 s wall with ``--methods anylift`` on the 2-core machine).
 ``--untrained-tiny`` lifts with a freshly initialised tiny model: it only proves the harness runs;
 its numbers mean nothing and are labelled so.
 """
@@ -282,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few cases (module docs)")
     parser.add_argument("--clips", nargs="+", choices=ALL_CLIPS, help="default: all 15 clips")
-    parser.add_argument("--families", nargs="+", choices=families_all, help="default: the 8 camera families")
+    parser.add_argument("--families", nargs="+", choices=families_all, help="default: the 12 camera families")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per clip and family (module docs)")
     parser.add_argument("--noise", type=int, nargs="+", choices=NOISE_LEVELS, help="default: all")
     parser.add_argument(
