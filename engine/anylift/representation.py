@@ -58,6 +58,14 @@ HIPS: tuple[int, int] = (11, 12)
 BODY_SIZE_M = 1.5
 """Typical extent of the COCO-17 keypoints of a standing adult (nose to ankles), metres."""
 
+LIMB_LENGTHS_M = (
+    ((5, 11), 0.50), ((6, 12), 0.50), ((11, 13), 0.41), ((12, 14), 0.41), ((13, 15), 0.41),
+    ((14, 16), 0.41), ((5, 7), 0.29), ((6, 8), 0.29), ((7, 9), 0.25), ((8, 10), 0.25), ((5, 6), 0.35),
+)  # fmt: skip
+"""COCO-17 limbs (torso sides, thighs, shins, upper arms, forearms, shoulder width) of an adult
+whose keypoints span :data:`BODY_SIZE_M`, metres. The shoulders are the one horizontal limb of an
+upright body: seen from above, they keep their length when every other limb is foreshortened."""
+
 CAMERA_DIM = 15
 """Features per frame of :func:`camera_condition`."""
 
@@ -322,6 +330,28 @@ def lines_through_epipole(points, epipole):
     else:
         e = np.asarray(epipole, dtype=np.float64)
     return line_through_points(points, e[..., None, :])
+
+
+def limb_depths(unit: np.ndarray, mask: np.ndarray | None = None, min_length: float = 1e-6) -> np.ndarray:
+    """(T, L) the depth each limb's image length allows, ascending per frame (NaN last).
+
+    A limb ``L`` metres long (:data:`LIMB_LENGTHS_M`) that spans ``l`` normalised image units is at
+    most ``L / l`` metres away: foreshortening only shortens it. The first column is the tightest
+    bound of each frame; it is NaN where no limb is seen (an end masked, or shorter than
+    ``min_length``).
+
+    Args:
+        unit: (T, K, 2) normalised image coordinates (pixels / focal length), K >= 17.
+        mask: (T, K) bool, the keypoints seen; default all.
+    """
+    pts = np.asarray(unit, dtype=np.float64)
+    seen = np.ones(pts.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    bounds = []
+    for (a, b), length in LIMB_LENGTHS_M:
+        span = np.linalg.norm(pts[:, a] - pts[:, b], axis=-1)
+        ok = seen[:, a] & seen[:, b] & (span > min_length)
+        bounds.append(np.where(ok, length / np.maximum(span, 1e-12), np.nan))
+    return np.sort(np.stack(bounds, axis=1), axis=1)
 
 
 def subject_centre(root_px_model: np.ndarray, scale: float, body_size: float = BODY_SIZE_M) -> np.ndarray:

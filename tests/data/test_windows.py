@@ -26,6 +26,7 @@ from anylift.data.multiview import (
     multiview_cameras,
     multiview_window,
     read_multiview_dataset,
+    ring_centre,
     world_down,
     write_multiview_dataset,
 )
@@ -175,6 +176,82 @@ def test_multiview_cameras_match_the_representation_ring():
     gaps = np.mod(np.diff(np.r_[angles, angles[0]]), 360.0)
     gaps = np.minimum(gaps, 360.0 - gaps)  # either direction round the ring
     np.testing.assert_allclose(gaps, 90.0, atol=1e-6)
+
+
+def _looking_down(elevation_deg, azimuth_deg=-73.0, num_frames=30, distance=6.0):
+    """A training clip seen by a static camera from above (``elevation_deg``), on a circle round it."""
+    from anylift.data.trajectories import intrinsics, look_at
+
+    kp = load_clip("walk").keypoints3d[:num_frames]
+    target = hip_mid(kp).mean(0)
+    e, a = math.radians(elevation_deg), math.radians(azimuth_deg)
+    pos = target + distance * np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)])
+    w2c = np.tile(look_at(pos, target), (len(kp), 1, 1))
+    return kp, intrinsics((1280, 720), 900.0), w2c
+
+
+@pytest.mark.parametrize("elevation", [5.0, 45.0, 75.0, 85.0])
+def test_limbs_place_the_ring_at_the_subject_from_any_elevation(elevation):
+    for azimuth in range(0, 360, 45):  # the walker seen from every side
+        kp, K, w2c = _looking_down(elevation, azimuth)
+        nk = rep.normalise_keypoints(project(kp, K, w2c), K)
+        s, rel = nk.normalisation.scale, relative_to_first(w2c)
+        true_depth = to_camera(hip_mid(kp)[:, None], w2c)[:, 0, 2].mean()
+        limbs = ring_centre(rel, nk.points, s, mask=nk.mask, depth="limbs")
+        bbox = ring_centre(rel, nk.points, s)
+        assert abs(limbs[2] / true_depth - 1.0) < 0.15
+        if elevation >= 45.0:  # the image-size guess puts a body seen from above too far
+            assert bbox[2] / true_depth > 1.2
+        # The centre lies on the hips' mean ray whichever depth is taken.
+        np.testing.assert_allclose(limbs[:2] / limbs[2], bbox[:2] / bbox[2], atol=1e-9)
+    # Limbs in the world's units (body_size) scale the depth with them.
+    half = ring_centre(rel, nk.points, s, mask=nk.mask, depth="limbs", body_size=0.75)
+    np.testing.assert_allclose(half, 0.5 * limbs, rtol=1e-9)
+
+
+def test_limbs_ring_ignores_hidden_limbs_and_falls_back_without_any():
+    kp, K, w2c = _looking_down(60.0)
+    nk = rep.normalise_keypoints(project(kp, K, w2c), K)
+    s, rel = nk.normalisation.scale, relative_to_first(w2c)
+    seen = ring_centre(rel, nk.points, s, mask=nk.mask, depth="limbs")
+    # One wrist pulled far out but masked as unseen: the ring does not move.
+    points = nk.points.copy()
+    points[:, 9] += 3.0
+    mask = nk.mask.copy()
+    mask[:, 9] = False
+    np.testing.assert_allclose(ring_centre(rel, points, s, mask=mask, depth="limbs"), seen, rtol=1e-9)
+    # A misplaced joint in a third of the frames, seen: the median over frames keeps the ring.
+    points = nk.points.copy()
+    points[::3, 9] += 3.0
+    np.testing.assert_allclose(ring_centre(rel, points, s, mask=nk.mask, depth="limbs"), seen, rtol=0.02)
+    # No limb seen at all: the image-size guess.
+    none = np.zeros_like(nk.mask)
+    none[:, [11, 12]] = True
+    np.testing.assert_allclose(
+        ring_centre(rel, nk.points, s, mask=none, depth="limbs"), ring_centre(rel, nk.points, s)
+    )
+    with pytest.raises(ValueError, match="ring depth"):
+        ring_centre(rel, nk.points, s, depth="box")
+    with pytest.raises(InputError, match="ring depth"):
+        MultiViewConfig.from_dict({"ring_depth": "box"})
+
+
+def test_limbs_ring_windows_are_the_views_inference_builds():
+    kp, K, w2c = _looking_down(60.0, num_frames=12)
+    down = world_down(w2c[0])
+    out = multiview_window(kp, w2c, K, (1280, 720), 4, np.random.default_rng(0), down=down,
+                           keypoint_drop=0.0, ring_depth="limbs")  # fmt: skip
+    nk = rep.normalise_keypoints(project(kp, K, w2c), K)
+    s = nk.normalisation.scale
+    cams = multiview_cameras(
+        relative_to_first(w2c), nk.points, s, 4, down=down, mask=nk.mask, ring_depth="limbs"
+    )
+    glob = rep.from_root_local(out["x0"].astype(np.float64))
+    points = triangulate(glob, None, projection_matrices(np.diag([1 / s, 1 / s, 1.0]), cams))
+    np.testing.assert_allclose(points, to_camera(kp, w2c[0]), atol=2e-4)
+    # Another ring than the image-size guess gives.
+    bbox = multiview_cameras(relative_to_first(w2c), nk.points, s, 4, down=down)
+    assert np.abs(bbox[1:, :, :3, 3] - cams[1:, :, :3, 3]).max() > 0.5
 
 
 def test_multiview_window_targets_triangulate_to_the_motion():

@@ -262,3 +262,39 @@ def test_a_person_seen_in_part_of_the_clip_is_lifted_there_and_held_outside(walk
     uv = project(truth, m.intrinsics, m.world_to_camera)
     np.testing.assert_allclose(uv, sc.keypoints.keypoints[..., :2], atol=1e-3)
     assert any("seen from frame 6 to 32 of 39" in w for w in rep.warnings)
+
+
+@pytest.mark.parametrize("ring_depth", ["bbox", "limbs"])
+def test_a_model_trained_with_the_limbs_ring_gets_that_ring(walk_scene, ring_depth):
+    """The denoiser's ring_depth (a checkpoint's normalisation) places the virtual views as in training."""
+    from anylift.data.trajectories import intrinsics, look_at
+
+    # The walker seen from 60 degrees above, 6 m away.
+    truth = walk_scene.truth
+    hips = truth[:, [11, 12]].mean(1)
+    eye = hips.mean(0) + 6.0 * np.array([0.5 * np.cos(1.0), -0.5 * np.sin(1.0), np.sin(np.pi / 3)])
+    w2c = np.tile(look_at(eye, hips.mean(0)), (len(truth), 1, 1))
+    sc = make_scene(
+        truth,
+        Camera(intrinsics((1280, 720), 900.0), w2c, up=np.array([0.0, 0.0, 1.0]), image_size=(1280, 720)),
+    )
+
+    class Recording(Oracle):
+        def __call__(self, x_n, n, cond):
+            w2c = cond.world_to_camera.cpu().numpy()  # (B, V, W, 4, 4) in the lift frame
+            lift = cond.lift_from_file
+            centre = hips[cond.frames.cpu().numpy()] @ lift[:3, :3].T + lift[:3, 3]
+            eyes = -np.einsum("bvwji,bvwj->bvwi", w2c[..., :3, :3], w2c[..., :3, 3])
+            # The virtual cameras' distance to the subject over the input camera's.
+            dist = np.linalg.norm(eyes - centre[:, None], axis=-1).mean(axis=(0, 2))
+            self.ratios.append(dist[1:].mean() / dist[0])
+            return super().__call__(x_n, n, cond)
+
+    oracle = Recording(sc.truth)
+    oracle.ring_depth, oracle.ratios = ring_depth, []
+    motion = lift(sc.keypoints, sc.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior")
+    assert np.linalg.norm(motion.keypoints3d - sc.truth, axis=-1).max() < 0.005
+    ratio = float(np.median(oracle.ratios))
+    # Seen from above the body looks small: the image-size guess stands the ring much farther off
+    # than the input camera is; the limbs' guess about as far.
+    assert (ratio > 1.3) if ring_depth == "bbox" else (abs(ratio - 1.0) < 0.15)

@@ -47,7 +47,7 @@ from anylift.training.distributed import (
     setup_distributed,
     teardown_distributed,
 )
-from anylift.training.tasks import NORMALISATION, make_task, to_torch
+from anylift.training.tasks import make_task, to_torch
 
 CSV_FIELDS = ("step", "loss", "l1", "line", "lr", "val_loss", "val_l1", "val_line", "elapsed_s")
 STATE_FORMAT = "anylift.training_state/1"
@@ -265,7 +265,7 @@ def _train(
             if ctx.is_main:
                 save_state(state_path, done, model, ema, optimizer, config)
                 save_checkpoint(
-                    out / "model.pt", model, ema=ema, normalisation=NORMALISATION,
+                    out / "model.pt", model, ema=ema, normalisation=task.normalisation(),
                     extra={"step": done, "task": task.summary(), "seed": config.seed,
                            **task.checkpoint_extra()},
                 )  # fmt: skip

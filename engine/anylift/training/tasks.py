@@ -63,6 +63,10 @@ class SingleViewTask:
         """Entries for the checkpoint's ``extra`` (none)."""
         return {}
 
+    def normalisation(self) -> dict[str, Any]:
+        """The checkpoint's ``normalisation``: how the data were presented to the model."""
+        return dict(NORMALISATION)
+
     def batch(self, step: int, rank: int, size: int) -> dict[str, np.ndarray]:
         return self.windows.batch(step, rank, size)
 
@@ -105,6 +109,10 @@ class MultiViewTask:
         """``{"object_category": ...}`` for HOI runs (what :func:`anylift.pipeline.lift` reads)."""
         category = self.data_config.object_category
         return {} if category is None else {"object_category": category}
+
+    def normalisation(self) -> dict[str, Any]:
+        """The checkpoint's ``normalisation``, with how the ring of views was placed (inference reads it)."""
+        return {**NORMALISATION, "ring_depth": self.data_config.ring_depth}
 
     def batch(self, step: int, rank: int, size: int) -> dict[str, np.ndarray]:
         return self.windows.batch(step, rank, size)

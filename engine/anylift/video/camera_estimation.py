@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from anylift import representation as rep
 from anylift.errors import InputError
 from anylift.geometry.transforms import intrinsics, similarity_align
 from anylift.io.cameras import Camera
@@ -60,12 +61,6 @@ STAGE_SOLVE = "solve camera"
 
 # World-from-camera-0: OpenCV axes (x right, y down, z forward) in a Z-up world looking along +y.
 UPRIGHT_W2C = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
-
-# COCO-17 limbs and adult lengths (metres) used for the person's depth.
-_LIMBS = (
-    ((5, 11), 0.50), ((6, 12), 0.50), ((11, 13), 0.41), ((12, 14), 0.41), ((13, 15), 0.41),
-    ((14, 16), 0.41), ((5, 7), 0.29), ((6, 8), 0.29), ((7, 9), 0.25), ((8, 10), 0.25),
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -174,14 +169,7 @@ def person_depth(keypoints: Keypoints2D, focal: float, window: int = 15) -> np.n
     smallest per frame, then the 20th percentile over +-``window`` frames. NaN where unknown.
     """
     kp = keypoints.keypoints
-    per_limb = []
-    for (a, b), length in _LIMBS:
-        ok = (kp[:, a, 2] > 0) & (kp[:, b, 2] > 0)
-        px = np.linalg.norm(kp[:, a, :2] - kp[:, b, :2], axis=-1)
-        per_limb.append(np.where(ok & (px > 2.0), focal * length / np.maximum(px, 1e-6), np.nan))
-    with np.errstate(all="ignore"):
-        # fmin ignores NaN like nanmin, without its "All-NaN slice" warning for frames without limbs.
-        raw = np.fmin.reduce(np.stack(per_limb, 1), axis=1) if per_limb else np.full(len(kp), np.nan)
+    raw = rep.limb_depths(kp[..., :2] / focal, kp[..., 2] > 0, min_length=2.0 / focal)[:, 0]
     out = np.full(len(kp), np.nan)
     for t in range(len(kp)):
         seg = raw[max(0, t - window) : t + window + 1]
