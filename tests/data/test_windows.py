@@ -232,20 +232,48 @@ def test_limbs_ring_ignores_hidden_limbs_and_falls_back_without_any():
     )
     with pytest.raises(ValueError, match="ring depth"):
         ring_centre(rel, nk.points, s, depth="box")
+    with pytest.raises(ValueError, match="ring"):
+        multiview_cameras(rel, nk.points, s, 4, ring="box")
     with pytest.raises(InputError, match="ring depth"):
-        MultiViewConfig.from_dict({"ring_depth": "box"})
+        MultiViewConfig.from_dict({"ring": "box"})
+
+
+@pytest.mark.parametrize("elevation", [30.0, 75.0, 85.0])
+def test_tilted_ring_keeps_its_views_apart_from_a_camera_looking_down(elevation):
+    kp, K, w2c = _looking_down(elevation)
+    nk = rep.normalise_keypoints(project(kp, K, w2c), K)
+    s, rel, down = nk.normalisation.scale, relative_to_first(w2c), world_down(w2c[0])
+    centre = ring_centre(rel, nk.points, s, mask=nk.mask, depth="limbs")
+
+    def angles(ring):
+        cams = multiview_cameras(rel, nk.points, s, 4, down=down, mask=nk.mask, ring=ring)
+        eyes = np.stack([-c[0, :3, :3].T @ c[0, :3, 3] for c in cams]) - centre
+        eyes /= np.linalg.norm(eyes, axis=1, keepdims=True)
+        return np.degrees(np.arccos(np.clip(eyes[1:] @ eyes[0], -1.0, 1.0)))  # view v vs the input
+
+    tilted, level = angles("tilted"), angles("limbs")
+    if elevation <= 60.0:  # nothing to tilt: the same ring
+        np.testing.assert_allclose(tilted, level, atol=1e-6)
+    else:  # about the vertical the views bunch within 2 x (90 - elevation) of the input camera
+        assert level.max() < 2.0 * (90.0 - elevation) + 1.0
+        np.testing.assert_allclose(tilted, [41.4, 60.0, 41.4], atol=0.5)  # 30 deg off the axis
+    # Inference and training windows build the same tilted ring.
+    out = multiview_window(kp, w2c, K, (1280, 720), 4, np.random.default_rng(0), down=down,
+                           keypoint_drop=0.0, ring="tilted")  # fmt: skip
+    cams = multiview_cameras(rel, nk.points, s, 4, down=down, mask=nk.mask, ring="tilted")
+    glob = rep.from_root_local(out["x0"].astype(np.float64))
+    points = triangulate(glob, None, projection_matrices(np.diag([1 / s, 1 / s, 1.0]), cams))
+    np.testing.assert_allclose(points, to_camera(kp, w2c[0]), atol=2e-4)
 
 
 def test_limbs_ring_windows_are_the_views_inference_builds():
     kp, K, w2c = _looking_down(60.0, num_frames=12)
     down = world_down(w2c[0])
     out = multiview_window(kp, w2c, K, (1280, 720), 4, np.random.default_rng(0), down=down,
-                           keypoint_drop=0.0, ring_depth="limbs")  # fmt: skip
+                           keypoint_drop=0.0, ring="limbs")  # fmt: skip
     nk = rep.normalise_keypoints(project(kp, K, w2c), K)
     s = nk.normalisation.scale
-    cams = multiview_cameras(
-        relative_to_first(w2c), nk.points, s, 4, down=down, mask=nk.mask, ring_depth="limbs"
-    )
+    cams = multiview_cameras(relative_to_first(w2c), nk.points, s, 4, down=down, mask=nk.mask, ring="limbs")
     glob = rep.from_root_local(out["x0"].astype(np.float64))
     points = triangulate(glob, None, projection_matrices(np.diag([1 / s, 1 / s, 1.0]), cams))
     np.testing.assert_allclose(points, to_camera(kp, w2c[0]), atol=2e-4)

@@ -22,7 +22,7 @@ def _walk_seen_from(height: float, seed: int = 0):
     return pts, centres, rescale_about_centres(pts, centres, err)
 
 
-def test_floor_puts_a_wandering_depth_back_on_the_floor():
+def test_floor_puts_a_wandering_back_on_the_floor():
     pts, centres, wrong = _walk_seen_from(4.0)
     scales, _ = floor_scales(wrong, centres, fps=30.0)
     fixed = rescale_about_centres(wrong, centres, scales)

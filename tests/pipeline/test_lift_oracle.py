@@ -264,9 +264,9 @@ def test_a_person_seen_in_part_of_the_clip_is_lifted_there_and_held_outside(walk
     assert any("seen from frame 6 to 32 of 39" in w for w in rep.warnings)
 
 
-@pytest.mark.parametrize("ring_depth", ["bbox", "limbs"])
-def test_a_model_trained_with_the_limbs_ring_gets_that_ring(walk_scene, ring_depth):
-    """The denoiser's ring_depth (a checkpoint's normalisation) places the virtual views as in training."""
+@pytest.mark.parametrize("ring", ["bbox", "limbs", "tilted"])
+def test_a_model_trained_with_another_ring_gets_that_ring(walk_scene, ring):
+    """The denoiser's ring (a checkpoint's normalisation) places the virtual views as in training."""
     from anylift.data.trajectories import intrinsics, look_at
 
     # The walker seen from 60 degrees above, 6 m away.
@@ -291,10 +291,10 @@ def test_a_model_trained_with_the_limbs_ring_gets_that_ring(walk_scene, ring_dep
             return super().__call__(x_n, n, cond)
 
     oracle = Recording(sc.truth)
-    oracle.ring_depth, oracle.ratios = ring_depth, []
+    oracle.ring, oracle.ratios = ring, []
     motion = lift(sc.keypoints, sc.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior")
     assert np.linalg.norm(motion.keypoints3d - sc.truth, axis=-1).max() < 0.005
     ratio = float(np.median(oracle.ratios))
     # Seen from above the body looks small: the image-size guess stands the ring much farther off
     # than the input camera is; the limbs' guess about as far.
-    assert (ratio > 1.3) if ring_depth == "bbox" else (abs(ratio - 1.0) < 0.15)
+    assert (ratio > 1.3) if ring == "bbox" else (abs(ratio - 1.0) < 0.15)

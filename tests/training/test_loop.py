@@ -96,7 +96,7 @@ def test_multi_view_run_continues_a_multi_view_checkpoint_in_bf16(tmp_path):
     more = load_config(
         CONFIGS / "tiny_multi_view.toml",
         [f"out_dir={tmp_path / 'b'}", "steps=2", f"init_from={tmp_path / 'a'}/model.pt", "precision=bf16",
-         "data.ring_depth=limbs"],
+         "data.ring=tilted"],
     )  # fmt: skip
     out = train(more, stop_after=0)  # initialise only: every weight comes from the checkpoint
     for k, v in out["model"].state_dict().items():
@@ -107,9 +107,9 @@ def test_multi_view_run_continues_a_multi_view_checkpoint_in_bf16(tmp_path):
     rows = _rows(tmp_path / "b" / "log.csv")
     assert rows and all(float(r[1]) == float(r[1]) for r in rows)  # not NaN
     # The checkpoint says how its ring of views was placed; a lift with it does the same.
-    assert load_checkpoint(tmp_path / "a" / "model.pt").normalisation["ring_depth"] == "bbox"
-    assert load_checkpoint(tmp_path / "b" / "model.pt").normalisation["ring_depth"] == "limbs"
-    assert checkpoint_denoiser(tmp_path / "b" / "model.pt", "cpu")[0].ring_depth == "limbs"
+    assert load_checkpoint(tmp_path / "a" / "model.pt").normalisation["ring"] == "bbox"
+    assert load_checkpoint(tmp_path / "b" / "model.pt").normalisation["ring"] == "tilted"
+    assert checkpoint_denoiser(tmp_path / "b" / "model.pt", "cpu")[0].ring == "tilted"
     with pytest.raises(InputError, match="precision"):
         load_config(None, ["precision=fp8"])
 

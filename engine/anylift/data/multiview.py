@@ -30,7 +30,7 @@ from anylift.errors import InputError
 from anylift.geometry.camera import relative_to_first, to_camera
 from anylift.lifting.view_geometry import (  # noqa: F401  (re-exported for training code)
     NUM_BODY,
-    RING_DEPTHS,
+    RINGS,
     model_points,
     multiview_cameras,
     multiview_condition,
@@ -55,7 +55,7 @@ def multiview_window(
     outlier_rate: float = 0.0,
     swap_rate: float = 0.0,
     observed: np.ndarray | None = None,
-    ring_depth: str = "bbox",
+    ring: str = "bbox",
 ) -> dict[str, np.ndarray]:
     """One multi-view training example from a 3D window seen by an input camera.
 
@@ -73,7 +73,7 @@ def multiview_window(
             (:func:`anylift.data.windows.observe`); the targets stay exact.
         observed: (T, J, 2) the input view's pixels as a real detector gave them (NaN where
             missed) instead of the simulated ones.
-        ring_depth: how the ring's centre is placed (:data:`RING_DEPTHS`).
+        ring: how the ring's centre is placed (:data:`RINGS`).
 
     Returns:
         ``x0`` (V, T, J, 2) root/local targets, ``target_mask`` (V, T, J), ``camera``
@@ -97,7 +97,7 @@ def multiview_window(
     scale = rep.normalise_keypoints(px[:, :NUM_BODY], K).normalisation.scale
     nk = rep.normalise_keypoints(px, K, scale=scale)
     rel = relative_to_first(w2c)
-    cams = multiview_cameras(rel, nk.points, scale, num_views, down=down, mask=nk.mask, ring_depth=ring_depth)
+    cams = multiview_cameras(rel, nk.points, scale, num_views, down=down, mask=nk.mask, ring=ring)
     # The targets live in the input camera's frame-0 coordinates: move the 3D points there.
     points_rel = to_camera(np.asarray(keypoints3d, dtype=np.float64), w2c[0])
     x0, front = model_points(points_rel, cams, scale)
@@ -257,7 +257,7 @@ class MultiViewConfig:
             body only. HOI runs have no "2D only" path (synthesized datasets hold no objects).
         detected_bank: folder of detected-2D windows (:class:`DetectedBank`), or None.
         detected_fraction: share of a batch whose input view is a detector's (from the bank).
-        ring_depth: how the ring of virtual views finds the subject's depth (:data:`RING_DEPTHS`;
+        ring: how the ring of virtual views finds the subject's depth (:data:`RINGS`;
             recorded in the checkpoint, inference does the same).
     """
 
@@ -268,14 +268,14 @@ class MultiViewConfig:
     object_category: str | None = None
     detected_bank: str | None = None
     detected_fraction: float = 0.25
-    ring_depth: str = "bbox"
+    ring: str = "bbox"
 
     def __post_init__(self) -> None:
-        if self.ring_depth not in RING_DEPTHS:
+        if self.ring not in RINGS:
             raise InputError(
-                f"unknown ring depth {self.ring_depth!r}",
-                field="data.ring_depth",
-                expected=f"one of {RING_DEPTHS}",
+                f"unknown ring depth {self.ring!r}",
+                field="data.ring",
+                expected=f"one of {RINGS}",
             )
 
     @classmethod
@@ -350,7 +350,7 @@ class MultiViewWindows:
             keypoint_noise=wc.keypoint_noise,
             outlier_rate=wc.outlier_rate,
             swap_rate=wc.swap_rate,
-            ring_depth=self.config.ring_depth,
+            ring=self.config.ring,
         )
 
     def example_dataset(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -370,7 +370,7 @@ class MultiViewWindows:
             keypoint_noise=self.config.windows.keypoint_noise,
             outlier_rate=self.config.windows.outlier_rate,
             swap_rate=self.config.windows.swap_rate,
-            ring_depth=self.config.ring_depth,
+            ring=self.config.ring,
         )
 
     def example_detected(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -380,7 +380,7 @@ class MultiViewWindows:
         return multiview_window(
             e["keypoints3d"], e["world_to_camera"], e["K"], tuple(int(v) for v in e["image_size"]),
             self.config.num_views, rng, down=world_down(e["world_to_camera"][0]), observed=e["observed"],
-            ring_depth=self.config.ring_depth,
+            ring=self.config.ring,
         )  # fmt: skip
 
     def _examples(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:

@@ -50,16 +50,16 @@ class TimedDenoiser:
     """The callable the sampler uses: the model (or an injected denoiser), timed.
 
     Attributes: window, num_views, score_threshold, num_object_keypoints, object_category,
-    ring_depth (the model's; :data:`anylift.lifting.view_geometry.RING_DEPTHS`), seconds / calls
+    ring (the model's; :data:`anylift.lifting.view_geometry.RINGS`), seconds / calls
     (time spent in and number of forward calls).
     """
 
     def __init__(
         self, fn, window: int, num_views: int, score_threshold: float, wrap_model: bool,
-        num_object_keypoints: int = 0, object_category: str | None = None, ring_depth: str = "bbox",
+        num_object_keypoints: int = 0, object_category: str | None = None, ring: str = "bbox",
     ) -> None:  # fmt: skip
         self.fn = fn
-        self.ring_depth = ring_depth
+        self.ring = ring
         self.num_object_keypoints = int(num_object_keypoints)
         self.object_category = object_category
         self.window = window
@@ -88,7 +88,7 @@ def injected_denoiser(denoiser: Callable[..., torch.Tensor], device) -> tuple[Ti
     schedule = make_schedule(getattr(config, "schedule", "cosine"), getattr(config, "diffusion_steps", 1000))
     m = int(getattr(denoiser, "num_object_keypoints", getattr(config, "num_object_keypoints", 0)))
     category = getattr(denoiser, "object_category", None)
-    ring = str(getattr(denoiser, "ring_depth", "bbox"))
+    ring = str(getattr(denoiser, "ring", "bbox"))
     return TimedDenoiser(
         denoiser, window, views, rep.DEFAULT_SCORE_THRESHOLD, wrap, m, category, ring
     ), schedule
@@ -103,6 +103,6 @@ def checkpoint_denoiser(path: str | Path, device) -> tuple[TimedDenoiser, Any]:
     den = TimedDenoiser(
         ckpt.inference_model, ckpt.config.window, ckpt.config.num_views, threshold, True,
         ckpt.config.num_object_keypoints, None if category is None else str(category),
-        str(ckpt.normalisation.get("ring_depth", "bbox")),
+        str(ckpt.normalisation.get("ring", "bbox")),
     )  # fmt: skip
     return den, schedule

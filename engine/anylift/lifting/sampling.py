@@ -125,7 +125,7 @@ def sample_points(
             build_window_views(
                 kp, cam.K, image_size, lift_w2c, int(s), den.window, den.num_views,
                 fallback_scale=clip_scale, down=down, score_threshold=den.score_threshold,
-                ring_depth=den.ring_depth,
+                ring=den.ring,
             )
             for s in chunk
         ]  # fmt: skip

@@ -6,14 +6,15 @@ both build their views here, so a window is presented to the model exactly as in
 - :func:`ring_centre`: the subject centre the ring of virtual cameras turns about, guessed from
   the input view alone (depth along each frame's hip ray, through the moving input camera,
   averaged over the window); the depth comes from the body's image size (``"bbox"``) or from its
-  limbs' lengths (``"limbs"``), as the model was trained (:data:`RING_DEPTHS`).
+  limbs' lengths (``"limbs"``, ``"tilted"``), as the model was trained (:data:`RINGS`).
 - :func:`multiview_cameras`: (V, T, 4, 4) cameras in the input camera's frame-0 coordinates:
   view 0 is the input camera's (moving) trajectory, views 1..V-1 static cameras from
   :func:`anylift.representation.orbit_camera` at azimuths ``2 pi v / V`` around the centre, so
   together with the input camera at frame 0 they are evenly spaced on a ring. With
   ``down=None`` they equal ``representation.ring_cameras(centre, V)[1:]`` (ring about the input
   camera's own vertical); passing the world's down direction (known from a camera file's ``up``,
-  or :func:`anylift.geometry.camera.up_vector`) keeps the ring horizontal.
+  or :func:`anylift.geometry.camera.up_vector`) keeps the ring horizontal (``"tilted"``: tilted
+  for a camera looking almost straight down, :func:`ring_down`).
 - :func:`model_points`: model coordinates of 3D points in every view.
 - :func:`multiview_condition`: per-view camera features relative to the input camera's frame 0,
   the input view's observation (root/local) and, in every virtual view, the epipolar line of each
@@ -48,15 +49,49 @@ def world_down(world_to_camera0: np.ndarray, up: np.ndarray | None = None) -> np
     return d / np.linalg.norm(d)
 
 
-RING_DEPTHS = ("bbox", "limbs")
-"""How :func:`ring_centre` guesses the subject's depth: ``"bbox"``, the body spans
-``body_size`` (its image size is ``scale``): a body seen from above or foreshortened looks small
-and is placed too far (1.4x the true depth from 45 deg up, 1.6x from a drone); ``"limbs"``, the
-median over frames of each frame's tightest limb bound (:func:`anylift.representation.limb_depths`;
-the median, so that frames with a misplaced joint do not pull the ring in): 0.92-0.97x the true
-depth in every camera family of the benchmark, 0.83-0.91x under the training windows' detector
-errors. A checkpoint records the one it was trained with (``normalisation["ring_depth"]``;
-absent = ``"bbox"``)."""
+RINGS = ("bbox", "limbs", "tilted")
+"""How the ring of virtual views is placed (a checkpoint records the one it was trained with,
+``normalisation["ring"]``; absent = ``"bbox"``):
+
+- ``"bbox"``: the subject's depth from its image size (the body spans ``body_size``, its image
+  ``scale``): a body seen from above or foreshortened looks small and is placed too far (1.4x the
+  true depth from 45 deg up, 1.6x from a drone);
+- ``"limbs"``: the depth from the limbs, the median over frames of each frame's tightest limb
+  bound (:func:`anylift.representation.limb_depths`; the median, so that frames with a misplaced
+  joint do not pull the ring in): 0.92-0.97x the true depth in every camera family of the
+  benchmark, 0.83-0.91x under the training windows' detector errors;
+- ``"tilted"``: the limbs' depth, and the ring's axis tilted off the world's vertical so that the
+  input camera is at least :data:`RING_MIN_ANGLE_DEG` off it (:func:`ring_down`). About the
+  vertical, a camera looking almost straight down has its ring views within a few degrees of it:
+  triangulation has no baseline. (The image-size guess hid this: it put the centre far beyond
+  the subject, which widens the views' angle at the subject.)
+"""
+
+RING_MIN_ANGLE_DEG = 30.0
+"""``"tilted"`` rings: the least angle between the ring's axis and the input camera, seen from
+the ring's centre (a camera looking down more than 60 deg tilts the axis)."""
+
+
+def ring_down(centre: np.ndarray, down: np.ndarray, min_angle_deg: float = RING_MIN_ANGLE_DEG) -> np.ndarray:
+    """(3,) the down direction of a ``"tilted"`` ring: ``down`` turned away from the input camera
+    until the camera (at the origin) is ``min_angle_deg`` off the axis through ``centre``; ``down``
+    itself when it already is (also for cameras looking up)."""
+    d = np.asarray(down, dtype=np.float64)
+    d = d / np.linalg.norm(d)
+    cam = -np.asarray(centre, dtype=np.float64)
+    cam = cam / np.linalg.norm(cam)
+    cos_up = float(np.clip(cam @ -d, -1.0, 1.0))
+    near = -d if cos_up >= 0.0 else d  # the end of the axis nearer the camera
+    turn = np.radians(min_angle_deg) - np.arccos(abs(cos_up))
+    if turn <= 0.0:
+        return d
+    side = cam - (cam @ d) * d  # the camera's direction off the axis
+    if np.linalg.norm(side) < 1e-9:  # straight overhead: any side will do
+        e = np.array([1.0, 0.0, 0.0]) if abs(d[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+        side = e - (e @ d) * d
+    side /= np.linalg.norm(side)
+    near = np.cos(turn) * near - np.sin(turn) * side
+    return -near if cos_up >= 0.0 else near
 
 
 def _limb_scale(points: np.ndarray, scale: float, mask: np.ndarray | None) -> float | None:
@@ -88,10 +123,11 @@ def ring_centre(
         scale: the input view's per-sequence scale.
         body_size: the subject's keypoint extent in world units (limb lengths scale with it).
         mask: (T, J) the keypoints seen (``"limbs"`` ignores limbs with a filled-in end).
-        depth: one of :data:`RING_DEPTHS`; ``"limbs"`` falls back to ``"bbox"`` without a limb.
+        depth: ``"bbox"`` or ``"limbs"`` (:data:`RINGS`); ``"limbs"`` falls back to ``"bbox"``
+            without a limb.
     """
-    if depth not in RING_DEPTHS:
-        raise ValueError(f"ring depth {depth!r} is not one of {RING_DEPTHS}")
+    if depth not in ("bbox", "limbs"):
+        raise ValueError(f"ring depth {depth!r} is not 'bbox' or 'limbs'")
     pts = np.asarray(points, dtype=np.float64)
     root = 0.5 * (pts[:, rep.HIPS[0]] + pts[:, rep.HIPS[1]])
     limb_scale = _limb_scale(pts[:, :NUM_BODY], scale, mask) if depth == "limbs" else None
@@ -112,7 +148,7 @@ def multiview_cameras(
     down: np.ndarray | None = None,
     body_size: float = rep.BODY_SIZE_M,
     mask: np.ndarray | None = None,
-    ring_depth: str = "bbox",
+    ring: str = "bbox",
 ) -> np.ndarray:
     """(V, T, 4, 4) world-to-camera of the V views, in the input camera's frame-0 coordinates.
 
@@ -124,10 +160,16 @@ def multiview_cameras(
         down: (3,) the world's down direction in frame-0 camera coordinates; ``None`` = the
             camera's +y (``representation.ring_cameras``).
         body_size: the subject's keypoint extent in world units.
-        mask, ring_depth: how the ring's centre is found (:func:`ring_centre`'s ``mask``, ``depth``).
+        mask: (T, J) the keypoints seen (:func:`ring_centre`).
+        ring: how the ring is placed, one of :data:`RINGS`.
     """
+    if ring not in RINGS:
+        raise ValueError(f"ring {ring!r} is not one of {RINGS}")
     rel = np.asarray(relative_w2c, dtype=np.float64)
-    centre = ring_centre(rel, points, scale, body_size=body_size, mask=mask, depth=ring_depth)
+    depth = "bbox" if ring == "bbox" else "limbs"
+    centre = ring_centre(rel, points, scale, body_size=body_size, mask=mask, depth=depth)
+    if ring == "tilted" and down is not None:
+        down = ring_down(centre, down)
     views = [rel]
     for v in range(1, int(num_views)):
         w2c = rep.orbit_camera(centre, 2.0 * np.pi * v / num_views, down=down)

@@ -166,7 +166,7 @@ def build_window_views(
     down: np.ndarray | None = None,
     score_threshold: float = rep.DEFAULT_SCORE_THRESHOLD,
     body_size: float = rep.BODY_SIZE_M,
-    ring_depth: str = "bbox",
+    ring: str = "bbox",
 ) -> WindowViews:
     """Model inputs and geometry of the window starting at ``start``.
 
@@ -179,8 +179,8 @@ def build_window_views(
         fallback_scale: the clip's scale, used when the window sees no body.
         down: (3,) the world's down direction in the lift frame: the virtual ring stays
             horizontal in the world, as in training (None: the input camera's +y).
-        ring_depth: how the ring finds the subject's depth, as the model was trained
-            (:data:`anylift.lifting.view_geometry.RING_DEPTHS`).
+        ring: how the ring finds the subject's depth, as the model was trained
+            (:data:`anylift.lifting.view_geometry.RINGS`).
     """
     t_len = len(keypoints)
     frames = window_frames(np.array([start]), window, t_len)[0]
@@ -208,7 +208,7 @@ def build_window_views(
     rel = w2c_in @ invert_rigid(reference)
     down_ref = None if down is None else reference[:3, :3] @ np.asarray(down, dtype=np.float64)
     cams_ref = multiview_cameras(
-        rel, points, scale, num_views, down=down_ref, body_size=body_size, mask=mask, ring_depth=ring_depth
+        rel, points, scale, num_views, down=down_ref, body_size=body_size, mask=mask, ring=ring
     )
     w2c = cams_ref @ reference
     cond = multiview_condition(cams_ref, K, image_size, scale, points, mask, body_size=body_size)

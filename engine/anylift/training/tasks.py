@@ -112,7 +112,7 @@ class MultiViewTask:
 
     def normalisation(self) -> dict[str, Any]:
         """The checkpoint's ``normalisation``, with how the ring of views was placed (inference reads it)."""
-        return {**NORMALISATION, "ring_depth": self.data_config.ring_depth}
+        return {**NORMALISATION, "ring": self.data_config.ring}
 
     def batch(self, step: int, rank: int, size: int) -> dict[str, np.ndarray]:
         return self.windows.batch(step, rank, size)
