@@ -35,9 +35,9 @@ MAX_CAMERA_OFFSET = 1e4
 floats, whose step at 1e4 is 1 mm; farther out results lose precision, then sense."""
 OVERHEAD_DEG = 80.0
 """Warn when a camera with a known up looks down (or up) more steeply than this (median over frames):
-the multi-view prior was trained up to 85 deg, and lifts from nearly overhead are its least accurate
-(camera-family benchmark, top_down: at 84 deg MPJPE 1.5-2x the SMPLify baseline's on backflip, getup
-and jump; at 80 deg on a par or better)."""
+the multi-view prior was trained up to 85 deg, and lifts from nearly overhead are among its least
+accurate (camera-family benchmark, top_down at 84 deg: MPJPE 60-220 mm, on a par with or better than
+the SMPLify baseline's, against 60-130 mm from level cameras)."""
 HEIGHT_RANGE_M = (0.5, 2.6)
 """Warn when the lifted keypoints span less or more than this (longest side, metres)."""
 
