@@ -234,7 +234,7 @@ def test_limbs_ring_ignores_hidden_limbs_and_falls_back_without_any():
         ring_centre(rel, nk.points, s, depth="box")
     with pytest.raises(ValueError, match="ring"):
         multiview_cameras(rel, nk.points, s, 4, ring="box")
-    with pytest.raises(InputError, match="ring depth"):
+    with pytest.raises(InputError, match="unknown ring"):
         MultiViewConfig.from_dict({"ring": "box"})
 
 

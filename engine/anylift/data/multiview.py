@@ -273,7 +273,7 @@ class MultiViewConfig:
     def __post_init__(self) -> None:
         if self.ring not in RINGS:
             raise InputError(
-                f"unknown ring depth {self.ring!r}",
+                f"unknown ring {self.ring!r}",
                 field="data.ring",
                 expected=f"one of {RINGS}",
             )
