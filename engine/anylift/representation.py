@@ -332,13 +332,12 @@ def lines_through_epipole(points, epipole):
     return line_through_points(points, e[..., None, :])
 
 
-def limb_depths(unit: np.ndarray, mask: np.ndarray | None = None, min_length: float = 1e-6) -> np.ndarray:
-    """(T, L) the depth each limb's image length allows, ascending per frame (NaN last).
+def limb_depth(unit: np.ndarray, mask: np.ndarray | None = None, min_length: float = 1e-6) -> np.ndarray:
+    """(T,) per frame the tightest depth bound the limbs' image lengths give; NaN where none is seen.
 
     A limb ``L`` metres long (:data:`LIMB_LENGTHS_M`) that spans ``l`` normalised image units is at
-    most ``L / l`` metres away: foreshortening only shortens it. The first column is the tightest
-    bound of each frame; it is NaN where no limb is seen (an end masked, or shorter than
-    ``min_length``).
+    most ``L / l`` metres away: foreshortening only shortens it. A limb is not seen where an end is
+    masked or it is shorter than ``min_length``.
 
     Args:
         unit: (T, K, 2) normalised image coordinates (pixels / focal length), K >= 17.
@@ -351,7 +350,8 @@ def limb_depths(unit: np.ndarray, mask: np.ndarray | None = None, min_length: fl
         span = np.linalg.norm(pts[:, a] - pts[:, b], axis=-1)
         ok = seen[:, a] & seen[:, b] & (span > min_length)
         bounds.append(np.where(ok, length / np.maximum(span, 1e-12), np.nan))
-    return np.sort(np.stack(bounds, axis=1), axis=1)
+    # fmin ignores NaN like nanmin, without its "All-NaN slice" warning for frames without limbs.
+    return np.fmin.reduce(np.stack(bounds, axis=1), axis=1)
 
 
 def subject_centre(root_px_model: np.ndarray, scale: float, body_size: float = BODY_SIZE_M) -> np.ndarray:

@@ -57,7 +57,7 @@ RINGS = ("bbox", "limbs", "tilted")
   ``scale``): a body seen from above or foreshortened looks small and is placed too far (1.4x the
   true depth from 45 deg up, 1.6x from a drone);
 - ``"limbs"``: the depth from the limbs, the median over frames of each frame's tightest limb
-  bound (:func:`anylift.representation.limb_depths`; the median, so that frames with a misplaced
+  bound (:func:`anylift.representation.limb_depth`; the median, so that frames with a misplaced
   joint do not pull the ring in): 0.92-0.97x the true depth in every camera family of the
   benchmark, 0.83-0.91x under the training windows' detector errors;
 - ``"tilted"``: the limbs' depth, and the ring's axis tilted off the world's vertical so that the
@@ -96,7 +96,7 @@ def ring_down(centre: np.ndarray, down: np.ndarray, min_angle_deg: float = RING_
 
 def _limb_scale(points: np.ndarray, scale: float, mask: np.ndarray | None) -> float | None:
     """The scale ``s`` that puts the subject at the limbs' depth ``BODY_SIZE_M / s``, or None."""
-    per_frame = rep.limb_depths(np.asarray(points, dtype=np.float64) * scale, mask)[:, 0]
+    per_frame = rep.limb_depth(np.asarray(points, dtype=np.float64) * scale, mask)
     per_frame = per_frame[np.isfinite(per_frame)]
     return float(rep.BODY_SIZE_M / np.median(per_frame)) if len(per_frame) else None
 

@@ -179,7 +179,7 @@ def build_window_views(
         fallback_scale: the clip's scale, used when the window sees no body.
         down: (3,) the world's down direction in the lift frame: the virtual ring stays
             horizontal in the world, as in training (None: the input camera's +y).
-        ring: how the ring finds the subject's depth, as the model was trained
+        ring: how the ring of virtual views is placed, as the model was trained
             (:data:`anylift.lifting.view_geometry.RINGS`).
     """
     t_len = len(keypoints)

@@ -169,7 +169,7 @@ def person_depth(keypoints: Keypoints2D, focal: float, window: int = 15) -> np.n
     smallest per frame, then the 20th percentile over +-``window`` frames. NaN where unknown.
     """
     kp = keypoints.keypoints
-    raw = rep.limb_depths(kp[..., :2] / focal, kp[..., 2] > 0, min_length=2.0 / focal)[:, 0]
+    raw = rep.limb_depth(kp[..., :2] / focal, kp[..., 2] > 0, min_length=2.0 / focal)
     out = np.full(len(kp), np.nan)
     for t in range(len(kp)):
         seg = raw[max(0, t - window) : t + window + 1]
