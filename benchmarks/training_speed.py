@@ -1,10 +1,11 @@
 """Training speed with the real data loader, on this machine's CPU.
 
 Prints, for the single- and multi-view default configs and each ``--precision`` (fp32, bf16
-autocast: AMX on this CPU): the time to build one batch of windows (numpy, one process), and
-training steps per second of the real loop (:func:`anylift.training.train`: windows built on the
-fly in ``--workers`` loader processes, DDP off, EMA, logging), measured over ``--steps`` steps
-after a warm-up.
+autocast where the CPU has native bf16 - AVX-512/AMX; an AVX2-only CPU trains a bf16 config in
+fp32, :func:`anylift.training.loop.run_precision`, and the line says so): the time to build one
+batch of windows (numpy, one process), and training steps per second of the real loop
+(:func:`anylift.training.train`: windows built on the fly in ``--workers`` loader processes, DDP
+off, EMA, logging), measured over ``--steps`` steps after a warm-up.
 
     python benchmarks/training_speed.py [--steps 6] [--batch B] [--workers 1] [--threads 1]
         [--precision fp32 bf16]
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from anylift.training import load_config, make_task, train
+from anylift.training.loop import run_precision
 
 CONFIGS = Path(__file__).parents[1] / "training" / "configs"
 
@@ -59,8 +61,10 @@ def main() -> None:
                 elapsed = [float(row["elapsed_s"]) for row in csv.DictReader(f)]
             # Steady state: from the end of the warm-up steps to the last step (no start-up, no saving).
             rate = args.steps / (elapsed[-1] - elapsed[warm - 1])
+        ran = run_precision(config, "cpu", say=False)
+        label = precision if ran == precision else f"{precision} (ran in {ran}: no native bf16 on this CPU)"
         print(
-            f"{kind} {precision}: one batch of {size} windows built in {build:.2f} s; "
+            f"{kind} {label}: one batch of {size} windows built in {build:.2f} s; "
             f"{rate:.2f} training steps/s with the real loader "
             f"({args.workers} loader workers, {args.threads} threads; steady state after {warm} warm-up "
             "steps)"

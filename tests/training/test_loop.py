@@ -12,7 +12,7 @@ import torch
 from anylift.errors import InputError
 from anylift.lifting.denoiser import checkpoint_denoiser
 from anylift.models import load_checkpoint
-from anylift.training import load_config, make_task, train
+from anylift.training import load_config, loop, make_task, train
 from anylift.training.loop import learning_rate
 
 ROOT = Path(__file__).parents[2]
@@ -101,7 +101,8 @@ def test_multi_view_run_continues_a_multi_view_checkpoint_in_bf16(tmp_path):
     out = train(more, stop_after=0)  # initialise only: every weight comes from the checkpoint
     for k, v in out["model"].state_dict().items():
         torch.testing.assert_close(v, start[k])
-    result = train(more)  # two bf16 steps: finite losses, fp32 weights that moved
+    # Two bf16 steps (fp32 on a CPU without native bf16): finite losses, fp32 weights that moved.
+    result = train(more)
     assert all(v.dtype == torch.float32 for v in result["model"].state_dict().values())
     assert any(not torch.equal(v, start[k]) for k, v in result["model"].state_dict().items())
     rows = _rows(tmp_path / "b" / "log.csv")
@@ -112,6 +113,20 @@ def test_multi_view_run_continues_a_multi_view_checkpoint_in_bf16(tmp_path):
     assert checkpoint_denoiser(tmp_path / "b" / "model.pt", "cpu")[0].ring == "tilted"
     with pytest.raises(InputError, match="precision"):
         load_config(None, ["precision=fp8"])
+
+
+def test_bf16_trains_in_fp32_and_says_so_where_the_cpu_has_no_bf16(monkeypatch, capsys):
+    assert loop.native_bf16("cuda")  # asks nothing of the CPU
+    config = load_config(None, ["precision=bf16"])
+    monkeypatch.setattr(loop, "native_bf16", lambda device: True)
+    assert loop.run_precision(config, "cpu") == "bf16"
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(loop, "native_bf16", lambda device: False)
+    assert loop.run_precision(config, "cpu") == "fp32"
+    assert "no native bf16" in capsys.readouterr().err
+    assert loop.run_precision(config, "cpu", say=False) == "fp32"
+    assert capsys.readouterr().err == ""
+    assert loop.run_precision(load_config(None, ["precision=fp32"]), "cpu") == "fp32"
 
 
 DRIVER = """

@@ -45,7 +45,8 @@ class TrainConfig:
             weights; AnyLift's stage 1 -> 2) or a multi-view one of the same architecture (all
             weights: continue training a shipped model, e.g. with new data settings).
         precision: ``"fp32"`` or ``"bf16"`` (autocast of the forward pass and loss: about 1.4x
-            faster per step on CPUs with AMX and on recent GPUs; weights and optimiser stay fp32).
+            faster per step on CPUs with AMX and on recent GPUs; weights and optimiser stay fp32; a
+            CPU without native bf16, AVX2 only, trains in fp32 and says so).
         model: DenoiserConfig overrides; data: the task's data settings.
     """
 

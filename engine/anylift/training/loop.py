@@ -19,6 +19,7 @@ import contextlib
 import csv
 import json
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,30 @@ def autocast(device: torch.device | str, precision: str):
     if precision != "bf16":
         return contextlib.nullcontext()
     return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+
+
+def native_bf16(device: torch.device | str) -> bool:
+    """Whether ``device`` computes bf16 matrix products natively: any CUDA device, a CPU with
+    AVX-512 (oneDNN; AMX-BF16 where present). Elsewhere (an AVX2-only CPU) torch falls back to a
+    reference kernel: measured 12x slower per training step than fp32 (37 vs 3.1 s, the multi-view
+    model at batch 16, one thread) on a 2-core AMD EPYC with AVX2 only."""
+    if torch.device(device).type != "cpu":
+        return True
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def run_precision(config: TrainConfig, device: torch.device | str, *, say: bool = True) -> str:
+    """The precision a run trains in: ``config.precision``, except bf16 on a device without native
+    bf16 (:func:`native_bf16`), which trains in fp32 and (``say``) says so on stderr."""
+    if config.precision != "bf16" or native_bf16(device):
+        return config.precision
+    if say:
+        print(
+            "precision = 'bf16' asked, but this CPU has no native bf16 (AVX-512/AMX): training in fp32 "
+            "(bf16 would run about 12x slower here); set precision = 'fp32' to silence this",
+            file=sys.stderr,
+        )
+    return "fp32"
 
 
 def step_seed(seed: int, rank: int, step: int) -> int:
@@ -229,6 +254,7 @@ def _train(
         from tqdm import tqdm
 
         bar = tqdm(total=end, initial=start, desc=config.task, unit="step", dynamic_ncols=True)
+    precision = run_precision(config, ctx.device, say=ctx.is_main)
     t0 = time.perf_counter()
     last: dict[str, float] = {}
     model.train()
@@ -239,7 +265,7 @@ def _train(
         seed = step_seed(config.seed, ctx.rank, step)
         torch.manual_seed(seed)  # dropout
         gen = torch.Generator(device=ctx.device).manual_seed(seed)
-        with autocast(ctx.device, config.precision):
+        with autocast(ctx.device, precision):
             losses = task.losses(net, to_torch(batch, ctx.device), schedule, gen)
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
