@@ -198,3 +198,27 @@ def test_reprojection_error_and_input_checks(rig, rng):
         tri.triangulate(uv, -np.ones(uv.shape[:-1]), proj)
     with pytest.raises(ValueError, match="points2d"):
         tri.triangulate(uv[..., :1], None, proj)
+
+
+def test_smallest_eigenvector_matches_eigh(rig, rng):
+    # Triangulation systems (4 ring views, 2 px noise), random ones with close smallest eigenvalues
+    # (the eigh fallback), an exactly consistent one (smallest eigenvalue 0) and the invalid points'
+    # fixed matrix: eigh's vector up to sign, in numpy and in torch.
+    _, _, proj, uv = _scene(rig, rng, 4, frames=50)
+    x = np.moveaxis(uv + rng.normal(scale=2.0, size=uv.shape), 0, -2)[..., None]  # (T, K, V, 2, 1)
+    rows = [x[..., i, :] * proj[:, 2] - proj[:, i] for i in (0, 1)]  # DLT rows (T, K, V, 4)
+    rows = np.concatenate(rows, -2).reshape(-1, 8, 4)
+    noisy = rng.normal(size=(500, 8, 4))
+    exact = rng.normal(size=(3, 4))
+    point = np.append(rng.normal(size=3), 1.0)
+    exact -= (exact @ point)[:, None] * point / (point @ point)  # rows orthogonal to the point
+    a = np.concatenate([
+        np.swapaxes(rows, -1, -2) @ rows, np.swapaxes(noisy, -1, -2) @ noisy,
+        (exact.T @ exact)[None], np.diag([4.0, 3.0, 2.0, 1.0])[None],
+    ])  # fmt: skip
+    a = a / np.trace(a, axis1=-2, axis2=-1)[:, None, None]
+    want = np.linalg.eigh(a)[1][..., 0]
+    for got in (tri._smallest_eigenvector(a, np), tri._smallest_eigenvector(torch.tensor(a), torch).numpy()):
+        np.testing.assert_allclose(np.abs((got * want).sum(-1)), 1.0, atol=1e-9)
+    consistent = tri._smallest_eigenvector(a, np)[-2]
+    np.testing.assert_allclose(np.abs(consistent), np.abs(point) / np.linalg.norm(point))
