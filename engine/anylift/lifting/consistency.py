@@ -154,9 +154,9 @@ def final_points(x_root_local: np.ndarray, geometry: ViewGeometry) -> np.ndarray
     Robust weighted triangulation (IRLS, Huber in model units), then observed joints onto their
     rays so the result reprojects onto the input keypoints exactly.
     """
-    glob = rep.from_root_local(np.asarray(x_root_local, dtype=np.float64))
-    g = ViewGeometry(*(np.asarray(a.cpu() if torch.is_tensor(a) else a, dtype=np.float64)
+    glob = rep.from_root_local(torch.as_tensor(np.asarray(x_root_local), dtype=torch.float64))
+    g = ViewGeometry(*(torch.as_tensor(a, dtype=torch.float64, device="cpu")
                        for a in (geometry.projections, geometry.weights, geometry.ray_origin,
                                  geometry.ray_direction, geometry.ray_mask)))  # fmt: skip
     pts = triangulate_views(glob, g, robust=True)
-    return onto_rays(pts, g.ray_origin, g.ray_direction, g.ray_mask)
+    return onto_rays(pts, g.ray_origin, g.ray_direction, g.ray_mask).numpy()
