@@ -41,18 +41,30 @@ def line_segments(gray: np.ndarray, min_length: float) -> np.ndarray:
     return seg[length >= min_length]
 
 
-def _consistent(seg: np.ndarray, vp: np.ndarray, max_deg: float) -> np.ndarray:
-    """(N,) bool: segments whose direction points at the homogeneous point ``vp`` (3,)."""
+def _consistent(seg: np.ndarray, vps: np.ndarray, max_deg: float) -> np.ndarray:
+    """(H, N) bool: segments whose direction points at each homogeneous point ``vps`` (H, 3)."""
     mid = 0.5 * (seg[:, :2] + seg[:, 2:])
     d = seg[:, 2:] - seg[:, :2]
-    to_vp = vp[:2][None] - mid * vp[2] if abs(vp[2]) > 1e-12 else np.broadcast_to(vp[:2], mid.shape)
-    cos = np.abs((d * to_vp).sum(1)) / (np.linalg.norm(d, axis=1) * np.linalg.norm(to_vp, axis=1) + 1e-12)
+    finite = np.abs(vps[:, 2:3, None]) > 1e-12  # (H, 1, 1); a point at infinity: a direction
+    to_vp = vps[:, None, :2] - np.where(finite, mid[None] * vps[:, None, 2:3], 0.0)
+    cos = np.abs((d[None] * to_vp).sum(-1)) / (
+        np.linalg.norm(d, axis=1)[None] * np.linalg.norm(to_vp, axis=-1) + 1e-12
+    )
     return cos >= np.cos(np.radians(max_deg))
+
+
+HYPOTHESES_AT_ONCE = 100
+"""RANSAC hypotheses scored in one array operation (memory: this x segments)."""
 
 
 def vanishing_points(seg: np.ndarray, *, count: int = 3, max_deg: float = 1.5, iterations: int = 400,
                      seed: int = 0, min_support: int = 8) -> list[tuple[np.ndarray, int]]:  # fmt: skip
-    """Up to ``count`` (homogeneous point (3,), inlier count) found one after the other."""
+    """Up to ``count`` (homogeneous point (3,), inlier count) found one after the other.
+
+    Each is the best of ``iterations`` hypotheses (the intersection of two random segments'
+    lines, scored by the summed length of the segments consistent with it; the first best wins),
+    refined by least squares on its inliers.
+    """
     rng = np.random.default_rng(seed)
     lines = np.cross(np.c_[seg[:, :2], np.ones(len(seg))], np.c_[seg[:, 2:], np.ones(len(seg))])
     weight = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
@@ -60,19 +72,20 @@ def vanishing_points(seg: np.ndarray, *, count: int = 3, max_deg: float = 1.5, i
     found = []
     for _ in range(count):
         idx = np.flatnonzero(left)
-        if len(idx) < min_support:
+        if len(idx) < max(min_support, 2):
             break
+        first = rng.integers(0, len(idx), iterations)
+        second = (first + rng.integers(1, len(idx), iterations)) % len(idx)  # two different segments
+        vps = np.cross(lines[idx[first]], lines[idx[second]])
+        norm = np.linalg.norm(vps, axis=1)
+        vps = vps[norm >= 1e-12] / norm[norm >= 1e-12, None]
         best, best_score, best_in = None, 0.0, None
-        for _ in range(iterations):
-            i, j = rng.choice(idx, 2, replace=False)
-            vp = np.cross(lines[i], lines[j])
-            if np.linalg.norm(vp) < 1e-12:
-                continue
-            vp = vp / np.linalg.norm(vp)
-            inl = _consistent(seg[idx], vp, max_deg)
-            score = weight[idx][inl].sum()
-            if score > best_score:
-                best, best_score, best_in = vp, score, inl
+        for chunk in range(0, len(vps), HYPOTHESES_AT_ONCE):
+            inl = _consistent(seg[idx], vps[chunk : chunk + HYPOTHESES_AT_ONCE], max_deg)
+            score = inl.astype(np.float64) @ weight[idx]
+            k = int(np.argmax(score))
+            if score[k] > best_score:
+                best, best_score, best_in = vps[chunk + k], score[k], inl[k]
         if best is None or best_in.sum() < min_support:
             break
         # Refine: the point nearest (least squares) to every inlier's line.
