@@ -148,13 +148,13 @@ def consistency_hook(
     return hook
 
 
-def final_points(x_root_local: np.ndarray, geometry: ViewGeometry) -> np.ndarray:
+def final_points(x_root_local: np.ndarray | torch.Tensor, geometry: ViewGeometry) -> np.ndarray:
     """The sampled views (B, V, T, K, 2) root/local -> (B, T, K, 3) lift-frame keypoints.
 
     Robust weighted triangulation (IRLS, Huber in model units), then observed joints onto their
     rays so the result reprojects onto the input keypoints exactly.
     """
-    glob = rep.from_root_local(torch.as_tensor(np.asarray(x_root_local), dtype=torch.float64))
+    glob = rep.from_root_local(torch.as_tensor(x_root_local, dtype=torch.float64, device="cpu"))
     g = ViewGeometry(*(torch.as_tensor(a, dtype=torch.float64, device="cpu")
                        for a in (geometry.projections, geometry.weights, geometry.ray_origin,
                                  geometry.ray_direction, geometry.ray_mask)))  # fmt: skip

@@ -142,7 +142,7 @@ def sample_points(
                 progress=relay, cancel=cancel, stage="diffusion",
             )  # fmt: skip
         check_cancel(cancel)
-        pts = final_points(x.detach().cpu().double().numpy(), geometry)  # (S * n, W, J, 3)
+        pts = final_points(x.detach(), geometry)  # (S * n, W, J, 3)
         points[:, c0 : c0 + len(chunk)] = pts.reshape(samples, len(chunk), *pts.shape[1:])
     out = np.stack([blend(p, starts, t_len) for p in points])
     return out, {"num_windows": len(starts), "window": den.window, "num_views": den.num_views}
