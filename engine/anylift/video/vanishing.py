@@ -79,10 +79,11 @@ def vanishing_points(seg: np.ndarray, *, count: int = 3, max_deg: float = 1.5, i
         vps = np.cross(lines[idx[first]], lines[idx[second]])
         norm = np.linalg.norm(vps, axis=1)
         vps = vps[norm >= 1e-12] / norm[norm >= 1e-12, None]
+        seg_left, weight_left = seg[idx], weight[idx]
         best, best_score, best_in = None, 0.0, None
         for chunk in range(0, len(vps), HYPOTHESES_AT_ONCE):
-            inl = _consistent(seg[idx], vps[chunk : chunk + HYPOTHESES_AT_ONCE], max_deg)
-            score = inl.astype(np.float64) @ weight[idx]
+            inl = _consistent(seg_left, vps[chunk : chunk + HYPOTHESES_AT_ONCE], max_deg)
+            score = inl.astype(np.float64) @ weight_left
             k = int(np.argmax(score))
             if score[k] > best_score:
                 best, best_score, best_in = vps[chunk + k], score[k], inl[k]
@@ -91,7 +92,7 @@ def vanishing_points(seg: np.ndarray, *, count: int = 3, max_deg: float = 1.5, i
         # Refine: the point nearest (least squares) to every inlier's line.
         a = lines[idx][best_in]
         a = a / np.linalg.norm(a[:, :2], axis=1, keepdims=True)
-        vp = np.linalg.svd(a * weight[idx][best_in, None])[2][-1]
+        vp = np.linalg.svd(a * weight_left[best_in, None])[2][-1]
         found.append((vp / np.linalg.norm(vp), int(best_in.sum())))
         left[idx[best_in]] = False
     return found
