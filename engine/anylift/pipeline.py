@@ -21,7 +21,8 @@ The stages, in order (progress stage names in brackets); each lives in its own m
    on one level floor (:mod:`anylift.lifting.placement`); samples fused by their median at one
    depth (:func:`anylift.lifting.spread.fuse`), ``keypoints3d_std`` their spread.
 5. **SMPL fit** [fit SMPL]: :func:`anylift.fitting.smpl_fit.fit_smpl` in the result world, joints
-   weighed by the samples' pose spread.
+   weighed by the samples' pose spread; the result's ``keypoints3d`` are the fitted body's
+   (``LiftOptions.keypoints3d``).
 6. **Ground** (``ground=True``): the feet's contact level to z = 0 (translation along Z).
 7. **Objects** [object pose] (HOI checkpoints, :mod:`anylift.lifting.objects`): the object's 2D
    keypoints ride along as points 17.. through 3-4, then get a pose fit. The person of an HOI
@@ -334,6 +335,8 @@ def lift_with_report(
         sample_fields = spread.motion_fields(samples_world if std is not None else None)
         fit = _fit(fused, sample_fields.get("keypoints3d_pose_std"), keypoints, body, opts, progress, cancel)
         clock.lap("fit SMPL")
+        if opts.keypoints3d == "body":  # the fitted body's keypoints (LiftOptions.keypoints3d)
+            fused = fit.keypoints3d
 
     # 8. Ground: the floor at z = 0.
     w2c, joints, transl, offset = world.camera.world_to_camera, fit.joints, fit.transl, None

@@ -16,6 +16,8 @@ from anylift.pipeline import lift, lift_with_report
 from .conftest import HoiOracle
 
 FAST_FIT = SmplFitConfig(stage1_iterations=10, stage2_iterations=10)
+# The oracle's geometry is exact in the triangulated points (LiftOptions.keypoints3d).
+EXACT = dict(fit_config=FAST_FIT, keypoints3d="triangulated")
 
 
 def _angle_deg(a, b):
@@ -29,7 +31,7 @@ def test_oracle_recovers_object_pose_and_round_trips(hoi_walk, tmp_path):
     assert (~seq.object_visible).any()  # some object keypoints are masked: completed, not dropped
     oracle = HoiOracle(seq.keypoints3d, seq.template.num_keypoints)
     report = lift_with_report(
-        seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior"
+        seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, **EXACT, placement="prior"
     )
     m = report.motion
     t = len(seq.body_keypoints3d)
@@ -53,7 +55,7 @@ def test_ground_moves_the_object_with_the_body(hoi_walk):
     seq = hoi_walk
     oracle = HoiOracle(seq.keypoints3d, 8)
     rep = lift_with_report(seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, ground=True,
-                           fit_config=FAST_FIT, placement="prior")  # fmt: skip
+                           **EXACT, placement="prior")  # fmt: skip
     shift = np.array([0.0, 0.0, rep.ground_offset])
     assert abs(rep.ground_offset) > 1e-4
     err = rep.motion.object_translation[0] - (seq.object.translation - shift)
@@ -65,7 +67,7 @@ def test_body_only_model_warns_and_lifts_the_person(hoi_walk):
     oracle = HoiOracle(seq.keypoints3d, 0)
     with pytest.warns(ObjectsIgnoredWarning, match="HOI checkpoint.*--checkpoint"):
         rep = lift_with_report(
-            seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior"
+            seq.keypoints2d, seq.camera, denoiser=oracle, steps=2, **EXACT, placement="prior"
         )
     assert rep.motion.object_names is None and rep.motion.object_rotation is None
     assert oracle.shapes[0][-2] == 17
@@ -112,7 +114,7 @@ def test_shipped_box_checkpoint_is_used_for_a_box(hoi_walk):
     assert "cartwheel" not in ckpt.extra["task"]["clips"]
     assert default_checkpoint(seq.keypoints2d) == shipped
     assert default_checkpoint(dataclasses.replace(seq.keypoints2d, objects=[])) == DEFAULT_CHECKPOINT
-    rep = lift_with_report(seq.keypoints2d, seq.camera, steps=2, fit_config=FAST_FIT)
+    rep = lift_with_report(seq.keypoints2d, seq.camera, steps=2, **EXACT)
     assert rep.warnings == []
     m = rep.motion
     assert len(m.object_names) == 1 and m.object_rotation.shape == (1, seq.keypoints2d.num_frames, 3, 3)
@@ -133,7 +135,7 @@ def test_person_comes_from_the_body_model_and_the_object_keeps_its_place(hoi_wal
     fit_object = pipeline.hoi.fit_object
     monkeypatch.setattr(pipeline.hoi, "fit_object", lambda points, *a, **k: (
         lifted_objects.append(points), fit_object(points, *a, **k))[1])  # fmt: skip
-    run = dict(steps=2, samples=2, fit_config=FAST_FIT)
+    run = dict(steps=2, samples=2, **EXACT)
     both = lift_with_report(seq.keypoints2d, seq.camera, checkpoint=path, **run)
     body_only = lift(dataclasses.replace(seq.keypoints2d, objects=[]), seq.camera, **run)
     own = lift_with_report(seq.keypoints2d, seq.camera, checkpoint=path, hoi_body="hoi", **run)
@@ -159,7 +161,7 @@ def test_a_person_seen_in_part_of_the_clip_carries_the_object_there_and_holds_it
     kp[:5] = [np.nan, np.nan, 0.0]
     part = dataclasses.replace(seq.keypoints2d, keypoints=kp)
     oracle = HoiOracle(seq.keypoints3d[5:], 8)
-    m = lift(part, seq.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior")
+    m = lift(part, seq.camera, denoiser=oracle, steps=2, **EXACT, placement="prior")
     t = len(seq.body_keypoints3d)
     assert m.object_translation.shape == (1, t, 3) and m.seen_span() == (5, t - 1)
     assert np.linalg.norm(m.object_translation[0, 5:] - seq.object.translation[5:], axis=-1).max() < 0.005

@@ -26,7 +26,7 @@ def tiny_checkpoint(tmp_path_factory):
 def test_tiny_model_end_to_end_is_deterministic(walk_scene, tiny_checkpoint):
     sc = walk_scene
     stages = []
-    kw = dict(checkpoint=tiny_checkpoint, steps=4, fit_config=FAST_FIT)
+    kw = dict(checkpoint=tiny_checkpoint, steps=4, fit_config=FAST_FIT, keypoints3d="triangulated")
     rep = lift_with_report(sc.keypoints, sc.camera, progress=lambda s, d, t: stages.append(s), **kw)
     m = rep.motion
     assert m.num_frames == len(sc.truth) and m.body_model == "smpl-proxy"
@@ -42,17 +42,44 @@ def test_tiny_model_end_to_end_is_deterministic(walk_scene, tiny_checkpoint):
 
 def test_samples_give_spread(walk_scene, tiny_checkpoint):
     sc = walk_scene
-    m = lift(sc.keypoints, sc.camera, checkpoint=tiny_checkpoint, steps=3, samples=3, fit_config=FAST_FIT)
+    kw = dict(checkpoint=tiny_checkpoint, steps=3, fit_config=FAST_FIT, keypoints3d="triangulated")
+    m = lift(sc.keypoints, sc.camera, samples=3, **kw)
     assert m.samples_keypoints3d.shape == (3, len(sc.truth), 17, 3)
     assert m.keypoints3d_std.shape == (len(sc.truth), 17) and (m.keypoints3d_std > 0).any()
     # The median of the samples brought to one depth along the camera rays (anylift.lifting.spread.fuse).
     centres = invert_rigid(m.world_to_camera)[:, :3, 3]
     np.testing.assert_allclose(m.keypoints3d, spread.fuse(m.samples_keypoints3d, centres)[0])
     np.testing.assert_allclose(reprojection_pixels(m), sc.keypoints.keypoints[..., :2], atol=1e-3)
-    one = lift(sc.keypoints, sc.camera, checkpoint=tiny_checkpoint, steps=3, samples=1, fit_config=FAST_FIT)
+    one = lift(sc.keypoints, sc.camera, samples=1, **kw)
     # Sample 0 comes from the seed alone, whatever S (up to float32 batching).
     np.testing.assert_allclose(m.samples_keypoints3d[0], one.keypoints3d, atol=1e-5)  # batch float32
     assert one.keypoints3d_std is None
+
+
+def test_keypoints_are_the_fitted_bodys_unless_asked_for_the_triangulation(walk_scene, tiny_checkpoint):
+    """``keypoints3d`` by default: the fitted SMPL body's COCO-17 keypoints (the body of ``joints``
+    and of the baked armature); ``keypoints3d="triangulated"``: the samples' fused points it was
+    fitted to. Sampling and fit are the same either way."""
+    import torch
+
+    from anylift.body.model import load_body_model
+    from anylift.fitting.smpl_fit import KeypointLayer
+
+    sc = walk_scene
+    kw = dict(checkpoint=tiny_checkpoint, steps=3, samples=2, fit_config=FAST_FIT)
+    body_kp = lift(sc.keypoints, sc.camera, **kw)
+    tri = lift(sc.keypoints, sc.camera, keypoints3d="triangulated", **kw)
+    np.testing.assert_array_equal(body_kp.samples_keypoints3d, tri.samples_keypoints3d)
+    np.testing.assert_array_equal(body_kp.joints, tri.joints)
+    layer = KeypointLayer(load_body_model(None, device="cpu")).to(dtype=torch.float64)
+    params = (body_kp.betas[None], body_kp.global_orient, body_kp.body_pose, body_kp.transl)
+    with torch.no_grad():
+        joints, keypoints = layer(*(torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in params))
+    np.testing.assert_allclose(joints.numpy(), body_kp.joints, atol=1e-4)
+    np.testing.assert_allclose(keypoints.numpy(), body_kp.keypoints3d, atol=1e-4)
+    assert np.abs(body_kp.keypoints3d - tri.keypoints3d).max() > 1e-3  # not the triangulation
+    with pytest.raises(InputError, match="keypoints3d"):
+        lift(sc.keypoints, sc.camera, keypoints3d="fused", **kw)
 
 
 def test_shipped_default_checkpoint_lifts(walk_scene):

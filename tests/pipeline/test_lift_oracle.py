@@ -12,12 +12,15 @@ from anylift.pipeline import lift, lift_with_report, reprojection_pixels
 from .conftest import Oracle, make_scene
 
 FAST_FIT = SmplFitConfig(stage1_iterations=20, stage2_iterations=20)
+# The triangulated points are what these tests check (LiftOptions.keypoints3d); the fitted body's
+# keypoints (the default) add the body model's own error to the exact geometry.
+EXACT = dict(fit_config=FAST_FIT, keypoints3d="triangulated")
 
 
 def test_oracle_recovers_moving_camera_motion(walk_scene):
     sc = walk_scene
     rep = lift_with_report(
-        sc.keypoints, sc.camera, denoiser=Oracle(sc.truth), steps=3, fit_config=FAST_FIT, placement="prior"
+        sc.keypoints, sc.camera, denoiser=Oracle(sc.truth), steps=3, **EXACT, placement="prior"
     )
     m = rep.motion
     assert rep.num_windows == 3  # 39 frames, 16-frame windows
@@ -34,7 +37,7 @@ def test_oracle_short_clip_is_padded(walk_scene):
     sc = walk_scene
     kp = type(sc.keypoints)(sc.keypoints.keypoints[:5], fps=30.0, image_size=sc.keypoints.image_size)
     cam = Camera(K=sc.camera.K, world_to_camera=sc.camera.world_to_camera[:5], up=sc.camera.up)
-    m = lift(kp, cam, denoiser=Oracle(sc.truth[:5]), steps=2, fit_config=FAST_FIT, placement="prior")
+    m = lift(kp, cam, denoiser=Oracle(sc.truth[:5]), steps=2, **EXACT, placement="prior")
     assert m.num_frames == 5
     assert np.linalg.norm(m.keypoints3d - sc.truth[:5], axis=-1).max() < 0.005
 
@@ -46,7 +49,7 @@ def test_masked_keypoints_are_completed_not_zeroed(walk_scene):
     kp[30, :, 2] = 0.1  # a whole frame below the score threshold
     kp[30, :, :2] = kp[30, :, :2] + 200.0  # ... and wrong: it must be ignored
     masked = type(sc.keypoints)(kp, fps=30.0, image_size=sc.keypoints.image_size)
-    m = lift(masked, sc.camera, denoiser=Oracle(sc.truth), steps=3, fit_config=FAST_FIT, placement="prior")
+    m = lift(masked, sc.camera, denoiser=Oracle(sc.truth), steps=3, **EXACT, placement="prior")
     assert np.linalg.norm(m.keypoints3d - sc.truth, axis=-1).max() < 0.005
 
 
@@ -59,9 +62,7 @@ def test_oracle_without_camera_uses_first_frame_zup(walk_scene):
     k = np.array([[1280.0, 0, 640], [0, 1280.0, 360], [0, 0, 1]])
     uv = project(truth_cam, k, np.eye(4))
     kp = type(sc.keypoints)(np.concatenate([uv, np.ones_like(uv[..., :1])], -1), fps=30.0, image_size=size)
-    rep = lift_with_report(
-        kp, None, denoiser=Oracle(truth_cam), steps=2, fit_config=FAST_FIT, placement="prior"
-    )
+    rep = lift_with_report(kp, None, denoiser=Oracle(truth_cam), steps=2, **EXACT, placement="prior")
     m = rep.motion
     # World = first camera frame turned Z-up (x -> x, -y -> z, z -> y), then levelled by the
     # estimated gravity (from the 2D fit; this camera is level: a small turn) with the floor at z = 0.
@@ -111,7 +112,7 @@ def test_up_to_scale_camera_gets_metric_from_body_proportions(body, monkeypatch)
     # placement="size_only": the scale is this test's subject; the floor step would move this exact
     # lift by its own noise (a camera 34 m away sees the feet at 6 deg: 1 cm of foot height, 10 cm of depth).
     rep = lift_with_report(
-        sc.keypoints, slam, denoiser=Oracle(truth * units), steps=2, metric_camera=False, fit_config=FAST_FIT,
+        sc.keypoints, slam, denoiser=Oracle(truth * units), steps=2, metric_camera=False, **EXACT,
         placement="size_only",
     )  # fmt: skip
     assert not rep.world.metric
@@ -134,7 +135,7 @@ def test_ground_translates_to_floor(walk_scene):
         denoiser=Oracle(lifted),
         steps=2,
         ground=True,
-        fit_config=FAST_FIT,
+        **EXACT,
         placement="prior",
     )
     m = rep.motion
@@ -166,7 +167,7 @@ def test_windows_blend_without_a_jump_at_seams(walk_scene):
     sc = walk_scene
     oracle = ShiftedOracle(sc.truth)
     oracle.starts = plan_windows(len(sc.truth), oracle.window)
-    m = lift(sc.keypoints, sc.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior")
+    m = lift(sc.keypoints, sc.camera, denoiser=oracle, steps=2, **EXACT, placement="prior")
     err = m.keypoints3d - sc.truth
     step = np.linalg.norm(np.diff(err, axis=0), axis=-1).max()
     assert np.abs(err).max() > 0.03  # the windows really disagreed
@@ -197,7 +198,7 @@ def test_body_size_placement_puts_a_wrongly_sized_prior_at_the_right_depth(walk_
             sc.camera,
             denoiser=Oracle(prior),
             steps=2,
-            fit_config=FAST_FIT,
+            **EXACT,
             placement=placement,
         )
         for placement in ("prior", "body_size")
@@ -245,7 +246,7 @@ def test_a_person_seen_in_part_of_the_clip_is_lifted_there_and_held_outside(walk
     kp[20, :, 2] = 0.0  # an occlusion inside the span: lifted, not seen
     part = type(sc.keypoints)(kp, fps=30.0, image_size=sc.keypoints.image_size)
     oracle = Oracle(sc.truth[6:33] * units)
-    rep = lift_with_report(part, cam, denoiser=oracle, steps=2, ground=True, fit_config=FAST_FIT,
+    rep = lift_with_report(part, cam, denoiser=oracle, steps=2, ground=True, **EXACT,
                            placement="prior", metric_camera=units == 1.0)  # fmt: skip
     m = rep.motion
     assert m.num_frames == 39 and oracle.calls > 0
@@ -292,7 +293,7 @@ def test_a_model_trained_with_another_ring_gets_that_ring(walk_scene, ring):
 
     oracle = Recording(sc.truth)
     oracle.ring, oracle.ratios = ring, []
-    motion = lift(sc.keypoints, sc.camera, denoiser=oracle, steps=2, fit_config=FAST_FIT, placement="prior")
+    motion = lift(sc.keypoints, sc.camera, denoiser=oracle, steps=2, **EXACT, placement="prior")
     assert np.linalg.norm(motion.keypoints3d - sc.truth, axis=-1).max() < 0.005
     ratio = float(np.median(oracle.ratios))
     # Seen from above the body looks small: the image-size guess stands the ring much farther off
