@@ -21,7 +21,8 @@ The stages, in order (progress stage names in brackets); each lives in its own m
    on one level floor (:mod:`anylift.lifting.placement`); samples fused by their median at one
    depth (:func:`anylift.lifting.spread.fuse`), ``keypoints3d_std`` their spread.
 5. **SMPL fit** [fit SMPL]: :func:`anylift.fitting.smpl_fit.fit_smpl` in the result world, joints
-   weighed by the samples' pose spread; the result's ``keypoints3d`` are the fitted body's
+   weighed by the samples' pose spread, each keypoint also drawn (robustly) towards the camera ray
+   of its observation; the result's ``keypoints3d`` are the fitted body's
    (``LiftOptions.keypoints3d``).
 6. **Ground** (``ground=True``): the feet's contact level to z = 0 (translation along Z).
 7. **Objects** [object pose] (HOI checkpoints, :mod:`anylift.lifting.objects`): the object's 2D
@@ -50,7 +51,7 @@ import torch
 from anylift.body.model import load_body_model
 from anylift.errors import CheckpointError
 from anylift.fitting.smpl_fit import SmplFit, fit_smpl
-from anylift.geometry.camera import invert_rigid, project, world_zup_from_camera
+from anylift.geometry.camera import invert_rigid, pixel_rays, project, world_zup_from_camera
 from anylift.io.cameras import Camera, static_camera
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
@@ -333,7 +334,10 @@ def lift_with_report(
         clock.lap("triangulate")
         # 7. SMPL fit.
         sample_fields = spread.motion_fields(samples_world if std is not None else None)
-        fit = _fit(fused, sample_fields.get("keypoints3d_pose_std"), keypoints, body, opts, progress, cancel)
+        rays = _observed_rays(keypoints, world, den.score_threshold)
+        fit = _fit(
+            fused, sample_fields.get("keypoints3d_pose_std"), keypoints, rays, body, opts, progress, cancel
+        )
         clock.lap("fit SMPL")
         if opts.keypoints3d == "body":  # the fitted body's keypoints (LiftOptions.keypoints3d)
             fused = fit.keypoints3d
@@ -470,15 +474,27 @@ def _to_world(points_lift: np.ndarray, world: ResultWorld) -> np.ndarray:
     return points_lift @ c2w[:3, :3].T + c2w[:3, 3]
 
 
-def _fit(fused, std, keypoints, body, opts, progress, cancel) -> SmplFit:
+def _observed_rays(keypoints: Keypoints2D, world: ResultWorld, threshold: float):
+    """The input view's keypoints as camera rays in the result world (``fit_smpl(rays=...)``),
+    weighed by their scores; keypoints under the model's score threshold weigh 0."""
+    kp = np.asarray(keypoints.keypoints, dtype=np.float64)
+    score = np.nan_to_num(kp[..., 2])
+    seen = (score >= threshold) & np.isfinite(kp[..., :2]).all(-1)
+    origins, directions = pixel_rays(np.nan_to_num(kp[..., :2]), world.camera.K, world.camera.world_to_camera)
+    return origins, directions, np.where(seen, score, 0.0)
+
+
+def _fit(fused, std, keypoints, rays, body, opts, progress, cancel) -> SmplFit:
     """SMPL fit to the fused keypoints: joints whose pose the samples disagree on (``std``, each
     sample relative to its own hips: their depths are the placement's business) weigh less (5 cm
-    spread halves the weight)."""
+    spread halves the weight); the observed keypoints' ``rays`` keep the body on what the camera
+    saw."""
     weights = None if std is None else 1.0 / (1.0 + (std / 0.05) ** 2)
     return fit_smpl(
         fused,
         body,
         weights=weights,
+        rays=rays,
         fps=keypoints.fps,
         config=opts.fit_config,
         progress=progress,

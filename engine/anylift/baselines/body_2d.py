@@ -70,6 +70,7 @@ from scipy.spatial.transform import Rotation
 
 from anylift.body.model import NUM_BETAS, BodyModel
 from anylift.errors import InputError
+from anylift.fitting.optimize import gmof
 from anylift.fitting.smpl_fit import (
     L_HIP,
     L_SHOULDER,
@@ -130,12 +131,6 @@ class SmplifyConfig:
     init_arm_angle: float = 1.0  # radians the arms start below the T-pose in stage 2
     contact_height: float = 0.12  # metres above the lowest ankle level
     contact_speed: float = 0.25  # m/s
-
-
-def gmof(residual2: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Geman-McClure of squared residuals (px^2 -> px^2, saturates at sigma^2)."""
-    s2 = sigma * sigma
-    return s2 * residual2 / (s2 + residual2)
 
 
 def _viterbi(unary: np.ndarray, pairwise: np.ndarray) -> np.ndarray:

@@ -17,6 +17,12 @@ from scipy.optimize import minimize
 from anylift.progress import check_cancel
 
 
+def gmof(residual2: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Geman-McClure of squared residuals (units^2 -> units^2, saturates at sigma^2)."""
+    s2 = sigma * sigma
+    return s2 * residual2 / (s2 + residual2)
+
+
 def lbfgs(
     params: list[torch.Tensor],
     loss_fn: Callable[[], torch.Tensor],

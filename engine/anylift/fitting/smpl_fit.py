@@ -30,7 +30,7 @@ from scipy.spatial.transform import Rotation
 
 from anylift.body.model import NUM_BETAS, ZUP_REST_GLOBAL_ORIENT, BodyModel
 from anylift.errors import InputError
-from anylift.fitting.optimize import lbfgs
+from anylift.fitting.optimize import gmof, lbfgs
 from anylift.geometry.rotations import axis_angle_to_matrix
 from anylift.geometry.transforms import similarity_align, swing
 from anylift.progress import ProgressFn, report
@@ -70,6 +70,8 @@ class SmplFitConfig:
     contact_height: float = 0.12
     contact_speed: float = 0.25  # m/s
     analytic_init: bool = True  # arms and legs start along the target bones (:func:`limb_pose`)
+    w_rays: float = 1.0  # the observed keypoints' camera rays (``fit_smpl(rays=...)``), per metre^2
+    ray_sigma: float = 0.1  # metres: Geman-McClure scale of the distance to a ray (a detector's gross errors)
 
 
 @dataclass
@@ -311,6 +313,7 @@ def fit_smpl(
     floor_z: float | None = None,
     config: SmplFitConfig | None = None,
     betas: np.ndarray | None = None,
+    rays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> SmplFit:
@@ -324,6 +327,10 @@ def fit_smpl(
         floor_z: the floor height when known (nothing goes below it), else None.
         config: weights and schedule.
         betas: (10,) keep this shape fixed instead of estimating it.
+        rays: the keypoints' 2D observations as camera rays in the same world, ``(origins (T, 3),
+            unit directions (T, 17, 3), weights (T, 17))``: each fitted keypoint is also drawn
+            towards its ray (robust distance, ``config.w_rays``, ``config.ray_sigma``), so the body
+            stays on what the camera saw where the 3D targets are unsure. None: no such term.
         progress, cancel: see :mod:`anylift.progress` (stage ``"fit SMPL"``).
     Returns:
         :class:`SmplFit`.
@@ -337,12 +344,22 @@ def fit_smpl(
     w = np.where(finite & np.isfinite(w), w, 0.0)
     kp = np.where(finite[..., None], kp, 0.0)
     t_len = kp.shape[0]
+    if rays is not None:
+        origins, dirs, ray_w = (np.asarray(a, dtype=np.float64) for a in rays)
+        if origins.shape != (t_len, 3) or dirs.shape != (t_len, 17, 3) or ray_w.shape != (t_len, 17):
+            raise InputError(
+                f"got shapes {origins.shape}, {dirs.shape}, {ray_w.shape}",
+                field="rays",
+                expected=f"({t_len}, 3), ({t_len}, 17, 3), ({t_len}, 17)",
+            )
+        ok = np.isfinite(dirs).all(-1) & np.isfinite(origins).all(-1)[:, None] & np.isfinite(ray_w)
+        rays = (np.nan_to_num(origins), np.nan_to_num(dirs), np.where(ok, ray_w, 0.0))
     # One thread: the same result whatever the machine's thread count (sums in one order).
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         if t_len <= FIT_CHUNK:
-            return _fit_clip(kp, w, body, fps, floor_z, cfg, betas, progress, cancel)
+            return _fit_clip(kp, w, body, fps, floor_z, cfg, betas, rays, progress, cancel)
         # Long clips: chunks overlapping by FIT_OVERLAP frames, joined at the overlap's middle;
         # the first chunk's shape is kept for the rest (bounded memory, linear time).
         stride = FIT_CHUNK - FIT_OVERLAP
@@ -357,7 +374,7 @@ def fit_smpl(
 
             fit = _fit_clip(
                 kp[part], w[part], body, fps, floor_z, cfg, betas,
-                relay if progress else None, cancel,
+                None if rays is None else tuple(a[part] for a in rays), relay if progress else None, cancel,
             )  # fmt: skip
             betas = fit.betas
             parts.append((start, end, fit))
@@ -383,7 +400,7 @@ def _join(parts: list[tuple[int, int, SmplFit]], t_len: int) -> SmplFit:
     return SmplFit(betas=parts[0][2].betas, final_error=error, losses=losses, **cat)
 
 
-def _fit_clip(kp, w, body, fps, floor_z, cfg, betas, progress, cancel) -> SmplFit:
+def _fit_clip(kp, w, body, fps, floor_z, cfg, betas, rays, progress, cancel) -> SmplFit:
     """:func:`fit_smpl` on one chunk (validated (T, 17, 3) targets, (T, 17) weights)."""
     t_len = kp.shape[0]
 
@@ -432,11 +449,19 @@ def _fit_clip(kp, w, body, fps, floor_z, cfg, betas, progress, cancel) -> SmplFi
     wsum = wt.sum().clamp_min(1e-6)
     contact = torch.tensor(contact_labels(kp, w, fps, cfg.contact_height, cfg.contact_speed), dtype=dtype)
     floor = None if floor_z is None else float(floor_z)
+    use_rays = rays is not None and cfg.w_rays > 0 and float(rays[2].sum()) > 0
+    if use_rays:
+        origin, direction, ray_w = (torch.tensor(a, dtype=dtype) for a in rays)
+        ray_wsum = ray_w.sum()
 
     def losses(stage: int) -> dict[str, torch.Tensor]:
         joints, kps = layer(be, go, bp, tr)
         d2 = ((kps - target) ** 2).sum(-1)
         out = {"keypoints": (wt * d2).sum() / wsum}
+        if use_rays:
+            v = kps - origin[:, None]
+            off = v - (v * direction).sum(-1, keepdim=True) * direction  # from the ray to the point
+            out["rays"] = cfg.w_rays * (ray_w * gmof((off**2).sum(-1), cfg.ray_sigma)).sum() / ray_wsum
         if t_len >= 3:
             acc = joints[2:] - 2 * joints[1:-1] + joints[:-2]
             out["smooth"] = cfg.w_smooth * (acc**2).sum(-1).mean() / cfg.w_keypoints
