@@ -50,7 +50,7 @@ import torch
 
 from anylift.body.model import load_body_model
 from anylift.errors import CheckpointError
-from anylift.fitting.smpl_fit import SmplFit, SmplFitConfig, fit_smpl
+from anylift.fitting.smpl_fit import SmplFit, fit_smpl
 from anylift.geometry.camera import invert_rigid, pixel_rays, project, world_zup_from_camera
 from anylift.io.cameras import Camera, static_camera
 from anylift.io.keypoints import Keypoints2D
@@ -80,13 +80,6 @@ from anylift.representation import HIPS
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "multiview.pt"
 """The shipped multi-view checkpoint (used when ``checkpoint`` is None)."""
-
-LIFT_FIT = SmplFitConfig(w_pose=1e-4)
-"""The lift's SMPL fit: :class:`SmplFitConfig`'s defaults with a stronger pose prior (1e-4 instead
-of 1e-6: on the 120 training-motion camera-family cases MPJPE 70.7 vs 72.5 mm, better on 101;
-at noise level 2, 24 cases, 118.9 vs 119.5; README ablation row 37). The default itself stays for
-the benchmarks' truth fits and renders, which fit exact mocap keypoints."""
-
 DEFAULT_HOI_CHECKPOINTS = {"box": Path(__file__).resolve().parent / "checkpoints" / "hoi_box.pt"}
 """Shipped HOI multi-view checkpoints by object category: used when ``checkpoint`` is None and
 the keypoints hold an object of that category."""
@@ -503,7 +496,7 @@ def _fit(fused, std, keypoints, rays, body, opts, progress, cancel) -> SmplFit:
         weights=weights,
         rays=rays,
         fps=keypoints.fps,
-        config=opts.fit_config or LIFT_FIT,
+        config=opts.fit_config,
         progress=progress,
         cancel=cancel,
     )

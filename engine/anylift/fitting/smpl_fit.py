@@ -62,7 +62,7 @@ class SmplFitConfig:
     stage2_iterations: int = 100  # ... for everything (the analytic start makes few enough)
     w_keypoints: float = 1.0
     w_smooth: float = 0.1
-    w_pose: float = 1e-6  # the lift uses 1e-4 (anylift.lifting.options.LIFT_FIT)
+    w_pose: float = 1e-6
     w_limits: float = 1e-3
     w_betas: float = 1e-6
     w_contact: float = 1.0

@@ -72,7 +72,7 @@ class LiftOptions:
             (:func:`anylift.lifting.consistency.keep_bone_lengths`).
         up: gravity override (:mod:`anylift.lifting.gravity`): None (the camera file's up, else
             estimated), ``"camera"`` or (3,) in the camera file's world.
-        fit_config: SMPL fit weights and iterations (None: :data:`anylift.pipeline.LIFT_FIT`).
+        fit_config: SMPL fit weights and iterations (None: :class:`SmplFitConfig`'s defaults).
         hoi_body: :data:`HOI_BODIES` (HOI checkpoints only).
         keypoints3d: :data:`KEYPOINTS3D`.
     """
