@@ -76,7 +76,7 @@ from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: 
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.world import ResultWorld, camera_is_metric, result_world, translate_cameras
 from anylift.progress import ProgressFn, check_cancel, report
-from anylift.representation import HIPS
+from anylift.representation import HIPS, visibility_mask
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "multiview.pt"
 """The shipped multi-view checkpoint (used when ``checkpoint`` is None)."""
@@ -478,10 +478,8 @@ def _observed_rays(keypoints: Keypoints2D, world: ResultWorld, threshold: float)
     """The input view's keypoints as camera rays in the result world (``fit_smpl(rays=...)``),
     weighed by their scores; keypoints under the model's score threshold weigh 0."""
     kp = np.asarray(keypoints.keypoints, dtype=np.float64)
-    score = np.nan_to_num(kp[..., 2])
-    seen = (score >= threshold) & np.isfinite(kp[..., :2]).all(-1)
     origins, directions = pixel_rays(np.nan_to_num(kp[..., :2]), world.camera.K, world.camera.world_to_camera)
-    return origins, directions, np.where(seen, score, 0.0)
+    return origins, directions, np.where(visibility_mask(kp, threshold), kp[..., 2], 0.0)
 
 
 def _fit(fused, std, keypoints, rays, body, opts, progress, cancel) -> SmplFit:
