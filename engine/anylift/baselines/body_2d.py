@@ -83,6 +83,7 @@ from anylift.fitting.smpl_fit import (
     joint_limit_cost,
     pose_cost,
 )
+from anylift.geometry.camera import pixel_rays
 from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.progress import ProgressFn, check_cancel, report
@@ -475,13 +476,7 @@ def smplify(
     final["flipped_frames"] = float(choice.sum())
     final["observed_frames"] = float(frame_ok.sum())
     # Distance of each keypoint to the ray through its 2D keypoint (metres).
-    c2w = camera.camera_to_world()
-    centres = c2w[:, :3, 3]
-    d_cam = np.stack(
-        [(obs[..., 0] - K[0, 2]) / K[0, 0], (obs[..., 1] - K[1, 2]) / K[1, 1], np.ones(obs.shape[:2])], -1
-    )
-    d = np.einsum("tij,tnj->tni", c2w[:, :3, :3], np.nan_to_num(d_cam))
-    d /= np.linalg.norm(d, axis=-1, keepdims=True)
+    centres, d = pixel_rays(np.nan_to_num(obs), K, camera.world_to_camera)
     rel = kps - centres[:, None]
     along = (rel * d).sum(-1, keepdims=True)
     ray_dist = np.linalg.norm(rel - along * d, axis=-1)
