@@ -372,3 +372,18 @@ def test_failed_write_leaves_destination_untouched(tmp_path, monkeypatch):
         write_camera(dest, Camera(K=K, world_to_camera=random_w2c(5)))
     monkeypatch.undo()
     assert dest.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["cam.json"]
+
+
+def test_natural_key_orders_by_value_and_takes_any_number_of_digits():
+    from anylift.io.fields import natural_key
+
+    names = ["frame10", "frame2", "frame02b", "frame" + "9" * 5000, "frame1", "a", "frame002"]
+    assert sorted(names, key=natural_key) == [
+        "a",
+        "frame1",
+        "frame2",
+        "frame002",
+        "frame02b",
+        "frame10",
+        "frame" + "9" * 5000,
+    ]

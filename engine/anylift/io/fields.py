@@ -503,8 +503,19 @@ _DIGITS = re.compile(r"(\d+)")
 
 
 def natural_key(name: str) -> tuple:
-    """Sort key putting ``frame2`` before ``frame10``."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _DIGITS.split(name))
+    """Sort key putting ``frame2`` before ``frame10``.
+
+    A run of digits sorts by its value, compared as (number of digits, digits) without leading
+    zeros rather than through ``int``, which refuses strings of more than 4300 digits (a name in a
+    damaged file must not crash the sort)."""
+    key = []
+    for p in _DIGITS.split(name):
+        if p.isdigit():
+            value = p.lstrip("0") or "0"
+            key.append((0, (len(value), value), ""))
+        else:
+            key.append((1, (0, ""), p))
+    return tuple(key)
 
 
 def fspath_or_none(path: str | os.PathLike | None) -> str | None:
