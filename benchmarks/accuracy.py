@@ -18,6 +18,10 @@ Cases: clip x camera family x seed x noise level.
   for the ``--detected-clips`` (default walk, kick, cartwheel, run) x every family x one seed per
   pair (orientations alternate); rendered and cached in ``out/benchmarks/detected_2d/`` on first
   use (about 0.5-1.5 s per frame on this 2-core CPU: roughly half an hour for the default set).
+  Noise level 3 (not run unless asked for): a worse detector than level 1's, :data:`HEAVY_NOISE`
+  (6 px, 5% gross outliers, 15% dropped joints).
+- ``--fps``: the cases' frame rate (default 30, the model's; levels 1 and 3 only): the clip
+  resampled to it before projecting, so the lift resamples it back.
 
 Methods (all through :func:`anylift.pipeline.lift_with_report` on the same 2D input and camera):
 ``anylift`` (the shipped or ``--checkpoint`` multi-view model), ``smplify`` (the single-view
@@ -60,7 +64,10 @@ import camera_families  # noqa: E402  (benchmarks/ is not a package: training ca
 METHODS = ("anylift", "smplify", "static")
 TEST_SPLIT = "test_split"  # the project's own test-split trajectories, for comparison
 QUICK_CLIPS = ("walk", "kick", "cartwheel", "run")
-NOISE_LEVELS = (1, 2)
+NOISE_LEVELS = (1, 2, 3)
+DEFAULT_NOISE_LEVELS = (1, 2)
+HEAVY_NOISE = {"noise_px": 6.0, "outlier_rate": 0.05, "dropout": 0.15}
+"""Noise level 3's 2D corruption (:func:`anylift.data.evaluation.corrupt_keypoints`)."""
 # The truth's SMPL fields do not enter any metric (they score keypoints3d, the mocap keypoints,
 # and the result's own joints), so a short truth fit saves minutes per clip.
 TRUTH_FIT = {"stage1_iterations": 10, "stage2_iterations": 20}
@@ -126,17 +133,19 @@ def detected_plan(clips, families, detected_clips) -> list[tuple[str, str, int]]
     return case_plan([c for c in clips if c in detected_clips], families, 1)
 
 
-def build_case(clip: str, family: str, seed: int, noise: int):
-    """One case at noise level ``noise`` (module docs); None when the detector (level 2) found
-    the person in too few frames."""
+def build_case(clip: str, family: str, seed: int, noise: int, fps: float = 30.0):
+    """One case at noise level ``noise`` and frame rate ``fps`` (module docs); None when the
+    detector (level 2) found the person in too few frames."""
     from anylift.data.evaluation import make_case
     from anylift.fitting.smpl_fit import SmplFitConfig
 
-    fit = SmplFitConfig(**TRUTH_FIT)
+    if noise == 2 and fps != 30.0:
+        raise ValueError("noise level 2's renders are at 30 fps")
+    kwargs = dict(fit_config=SmplFitConfig(**TRUTH_FIT), fps=fps, **(HEAVY_NOISE if noise == 3 else {}))
     if family == TEST_SPLIT:
-        case = make_case(clip, seed, allow_heldout=True, fit_config=fit)
+        case = make_case(clip, seed, allow_heldout=True, **kwargs)
     else:
-        case = camera_families.family_case(clip, family, seed, fit_config=fit)
+        case = camera_families.family_case(clip, family, seed, **kwargs)
     if noise == 2:
         import detected_2d
 
@@ -285,7 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", nargs="+", choices=ALL_CLIPS, help="default: all 15 clips")
     parser.add_argument("--families", nargs="+", choices=families_all, help="default: the 12 camera families")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per clip and family (module docs)")
-    parser.add_argument("--noise", type=int, nargs="+", choices=NOISE_LEVELS, help="default: all")
+    parser.add_argument(
+        "--noise", type=int, nargs="+", choices=NOISE_LEVELS, help="default: 1 2 (module docs)"
+    )
+    parser.add_argument("--fps", type=float, default=30.0, help="the cases' frame rate (levels 1 and 3)")
     parser.add_argument(
         "--detected-clips", nargs="+", choices=ALL_CLIPS, default=list(QUICK_CLIPS),
         help="clips rendered for noise level 2 (default: %(default)s)",
@@ -325,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     clips = args.clips or (list(QUICK_CLIPS) if args.quick else list(ALL_CLIPS))
     families = args.families or list(camera_families.FAMILIES)
-    noise_levels = args.noise or ([1] if args.quick else list(NOISE_LEVELS))
+    noise_levels = args.noise or ([1] if args.quick else list(DEFAULT_NOISE_LEVELS))
+    if args.fps != 30.0 and 2 in noise_levels:
+        parser.error("noise level 2's renders are at 30 fps: --fps goes with --noise 1 or 3")
     out = args.out or REPO / "out" / "benchmarks" / ("accuracy_quick.json" if args.quick else "accuracy.json")
 
     tmp = tempfile.TemporaryDirectory()
@@ -349,14 +363,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     skipped = []
     for noise in noise_levels:
-        cases = plan if noise == 1 else detected_plan(clips, families, args.detected_clips)
+        cases = detected_plan(clips, families, args.detected_clips) if noise == 2 else plan
         if noise == 2:
             import detected_2d
 
             for clip in dict.fromkeys(c for c, _, _ in cases):
                 detected_2d.ensure_cached(clip, [(f, s) for c, f, s in cases if c == clip])
         for clip, family, seed in cases:
-            case = build_case(clip, family, seed, noise)
+            case = build_case(clip, family, seed, noise, args.fps)
             if case is None:
                 skipped.append(f"noise {noise} {clip}/{family}/{seed}")
                 continue
@@ -379,8 +393,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
     wall = time.perf_counter() - start
 
-    summaries, means = print_report(rows, families, noise_levels, args.methods, meaningful, skipped, wall,
-                                    f"steps {args.steps or 'default'}, samples {args.samples}")  # fmt: skip
+    settings = f"steps {args.steps or 'default'}, samples {args.samples}, {args.fps:g} fps"
+    summaries, means = print_report(
+        rows, families, noise_levels, args.methods, meaningful, skipped, wall, settings
+    )
     if args.per_case:
         print()
         print(

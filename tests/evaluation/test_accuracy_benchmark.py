@@ -40,3 +40,18 @@ def test_harness_reports_per_family_and_clip_group(tmp_path, capsys, isolated_en
     assert run["metrics"]["root_abs_mm"] >= 0 and run["metrics"]["t_root_mm"] >= 0
     assert bench.main(["--summarize", str(out)]) == 0
     assert "held-out motions" in capsys.readouterr().out
+
+
+def test_level_three_is_a_worse_detector_and_fps_resamples_the_case(capsys):
+    bench = load_benchmark("accuracy")
+    light = bench.build_case("walk", "orbit", 0, 1)
+    heavy = bench.build_case("walk", "orbit", 0, 3, fps=12.0)
+    assert light.keypoints.fps == 30.0 and heavy.keypoints.fps == 12.0
+    assert heavy.num_frames == pytest.approx(light.num_frames * 12 / 30, abs=1)
+    assert (heavy.noise_px, heavy.outlier_rate) == (6.0, 0.05) > (light.noise_px, light.outlier_rate)
+    assert heavy.dropped.mean() == pytest.approx(0.15, abs=0.03) and light.dropped.mean() < 0.1
+    with pytest.raises(ValueError, match="30 fps"):
+        bench.build_case("walk", "orbit", 0, 2, fps=12.0)
+    with pytest.raises(SystemExit):
+        bench.main(["--noise", "2", "--fps", "12", "--untrained-tiny"])
+    assert "--fps goes with --noise 1 or 3" in capsys.readouterr().err
