@@ -73,7 +73,7 @@ from anylift.lifting.placement import (
     rescale_about_centres,
 )
 from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: F401
-from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
+from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale, unseen_limb_lengths
 from anylift.lifting.world import ResultWorld, camera_is_metric, result_world, translate_cameras
 from anylift.progress import ProgressFn, check_cancel, report
 from anylift.representation import HIPS, visibility_mask
@@ -301,6 +301,12 @@ def lift_with_report(
             obj_samples = samples_world[..., hoi.NUM_BODY :, :]
             obj_world, obj_spread = _fuse(obj_samples, centres, np.nanmean(obj_samples, axis=2))
             samples_world = samples_world[..., : hoi.NUM_BODY, :]
+        # Limbs the input view does not show keep their bones' lengths (after placement: it sizes
+        # the body by its seen bones).
+        seen = visibility_mask(keypoints.keypoints[:, : hoi.NUM_BODY], den.score_threshold)
+        samples_world[..., : hoi.NUM_BODY, :] = unseen_limb_lengths(
+            samples_world[..., : hoi.NUM_BODY, :], seen, reference
+        )
         fused, std = _fuse(samples_world, centres)
         # Gravity, part 2: up from the lifted body when nothing fixed it; a floor-less world's floor at 0.
         grav, fused, world, (samples_world, obj_world) = gravity.level(

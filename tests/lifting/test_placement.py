@@ -143,3 +143,43 @@ def test_body_size_depth_keeps_a_right_depth_whatever_bones_the_motion_shows(cli
     pts = pts - np.array([pts[..., 0].mean(), pts[..., 1].mean(), 0.0])
     centres = np.tile([0.0, -4.0, 1.5], (len(pts), 1))
     assert np.abs(np.log(depth_scales(pts, centres, ref, fps=30.0))).max() < 0.005
+
+
+def test_limbs_never_seen_get_their_bones_lengths_along_the_priors_direction():
+    from anylift.lifting.scale import BONES, KEYPOINT_BONE_LENGTHS, bone_lengths, unseen_limb_lengths
+
+    pts = load_clip("walk", fps=30.0).keypoints3d
+    true = bone_lengths(pts)
+    hips = pts[:, [11, 12]].mean(1, keepdims=True)
+    drawn = pts.copy()
+    drawn[:, 13:17] = hips + 0.6 * (pts[:, 13:17] - hips)  # legs drawn short, as a prior does unseen
+    seen = np.ones(pts.shape[:2], dtype=bool)
+    seen[:, 13:17] = False  # knees and ankles out of the frame throughout
+    seen[:20, 9] = False  # the left wrist behind the body for a while
+    ref = np.asarray(KEYPOINT_BONE_LENGTHS)
+    fixed = unseen_limb_lengths(np.stack([drawn, drawn]), seen, ref)[1]
+    assert np.array_equal(fixed[:, :9], drawn[:, :9]) and np.array_equal(fixed[:, 10:13], drawn[:, 10:13])
+    assert fixed[:, 9] == pytest.approx(drawn[:, 9], abs=1e-3)  # its forearm measured: a rigid bone
+    legs = [BONES.index(b) for b in ((11, 13), (13, 15), (12, 14), (14, 16))]
+    got = bone_lengths(fixed)[legs]
+    # No leg bone was measured: the reference's proportions at the measured bones' size.
+    assert got == pytest.approx(true[legs], rel=0.08) and (bone_lengths(drawn)[legs] < 0.7 * true[legs]).all()
+    # Before placement a lift's size changes frame to frame: each frame keeps its own proportions.
+    size = np.linspace(0.8, 1.25, len(pts))[:, None, None]
+    grown = unseen_limb_lengths(drawn * size, seen, ref)
+    thigh = np.linalg.norm(grown[:, 13] - grown[:, 11], axis=-1) / size[:, 0, 0]
+    assert thigh == pytest.approx(np.linalg.norm(fixed[:, 13] - fixed[:, 11], axis=-1), rel=0.02)
+    for parent, joint in ((11, 13), (13, 15)):
+        before, after = drawn[:, joint] - drawn[:, parent], fixed[:, joint] - fixed[:, parent]
+        cos = (before * after).sum(-1) / np.linalg.norm(before, axis=-1) / np.linalg.norm(after, axis=-1)
+        assert cos.min() > 0.999  # the prior's direction kept
+    # A knee unseen above a seen ankle: the knee moves, the ankle stays; measured bones set lengths.
+    seen_knee = np.ones_like(seen)
+    seen_knee[10:20, 13] = False
+    short = pts.copy()
+    short[10:20, 13] = pts[10:20, 11] + 0.5 * (pts[10:20, 13] - pts[10:20, 11])
+    out = unseen_limb_lengths(short, seen_knee, ref)
+    assert np.array_equal(out[:, 15], short[:, 15]) and np.array_equal(out[:10], short[:10])
+    thigh = np.linalg.norm(out[10:20, 13] - out[10:20, 11], axis=-1)
+    assert thigh == pytest.approx(np.median(np.linalg.norm(pts[20:, 13] - pts[20:, 11], axis=-1)), rel=1e-3)
+    assert np.array_equal(unseen_limb_lengths(pts, np.ones_like(seen), ref), pts)

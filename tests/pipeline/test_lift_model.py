@@ -145,3 +145,23 @@ def test_a_small_person_far_off_the_image_centre_is_lifted_upright():
     assert np.median(lean) < 10.0  # measured 4 (57 before)
     height = np.ptp(m.keypoints3d[..., 2], axis=1)
     assert np.median(height) == pytest.approx(1.4, abs=0.15)
+
+
+def test_legs_out_of_the_frame_keep_their_length_and_come_down_to_the_floor(walk_scene):
+    """A walker filmed waist up (knees and ankles never in the input): the prior drew the unseen
+    legs short (thighs 0.32-0.36 m and shins 0.28-0.29 m for a true 0.42 and 0.41; the lowest
+    ankle 0.29 m too high); they now keep the lengths the rest of the body gives
+    (``lifting.scale.unseen_limb_lengths``; the knees' bend stays the prior's guess)."""
+    from dataclasses import replace
+
+    from anylift.lifting.scale import BONES, bone_lengths
+
+    sc = walk_scene
+    kp = sc.keypoints.keypoints.copy()
+    kp[:, 13:17] = np.nan
+    kp[:, 13:17, 2] = 0.0
+    m = lift(replace(sc.keypoints, keypoints=kp), sc.camera, fit_config=FAST_FIT, keypoints3d="triangulated")
+    legs = [BONES.index(b) for b in ((11, 13), (13, 15), (12, 14), (14, 16))]
+    assert bone_lengths(m.keypoints3d)[legs] == pytest.approx(bone_lengths(sc.truth)[legs], rel=0.1)
+    lowest = m.keypoints3d[:, [15, 16], 2].min(1) - sc.truth[:, [15, 16], 2].min(1)
+    assert np.median(lowest) < 0.2  # measured 0.12

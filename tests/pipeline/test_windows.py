@@ -58,3 +58,22 @@ def test_the_subject_turn_centres_the_hips_and_keeps_every_ray():
     level = subject_turn(unit, mask, down)
     assert abs(level[0] @ down) < 1e-12
     assert abs(turn[0] @ down) > 0.01  # the smallest rotation would have rolled it
+
+
+def test_a_dutch_angle_is_rolled_level_and_straight_down_is_left_alone():
+    from anylift.data.trajectories import look_at
+    from anylift.lifting.views import level_roll, subject_turn
+
+    # A camera 4 m from a person, 20 deg down, rolled 25 deg; down in its own coordinates.
+    eye, target = np.array([0.0, -3.8, 2.4]), np.array([0.0, 0.0, 1.0])
+    rolled = look_at(eye, target, np.radians(25.0))[:3, :3]
+    down = rolled @ np.array([0.0, 0.0, -1.0])
+    unit = 0.02 * np.random.default_rng(1).normal(size=(8, 17, 2))
+    turn = level_roll(subject_turn(unit, np.ones((8, 17), bool), down), down)
+    np.testing.assert_allclose(turn @ turn.T, np.eye(3), atol=1e-12)
+    g = turn @ down
+    assert abs(g[0]) < 1e-12 and g[1] > 0.9  # down is the image's +y: rolled level
+    level = look_at(eye, target)[:3, :3]
+    np.testing.assert_allclose(level_roll(np.eye(3), down) @ rolled, level, atol=1e-9)  # the camera unrolled
+    np.testing.assert_array_equal(level_roll(np.eye(3), None), np.eye(3))
+    np.testing.assert_array_equal(level_roll(np.eye(3), np.array([0.03, 0.0, 1.0])), np.eye(3))  # looks down

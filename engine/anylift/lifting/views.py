@@ -19,7 +19,9 @@ Training windows come from cameras aimed at the person (99 % within 0.5 body siz
 a small person far from the image centre - a walker 50 px tall in a corner of a long-lens courtyard
 view - sat six body sizes off centre in model coordinates, and the model lifted them lying along
 the camera ray (57 deg off upright on a synthetic walker, 52 deg on a real one in OpenCV's
-``vtest.avi``; 4 and 6 deg turned).
+``vtest.avi``; 4 and 6 deg turned). Where the world's up is known, the turned camera is then
+rolled level about its optical axis (:func:`level_roll`): the training cameras are level but for
+small wobbles and the roll modes, and a dutch angle is taken out exactly.
 
 Geometry for triangulation is kept in the **lift frame** (the input camera at clip frame 0,
 metres; :mod:`anylift.lifting.world`), shared by all windows, so windows blend in 3D directly.
@@ -138,6 +140,23 @@ def subject_turn(
     return (tilt @ pan).T
 
 
+def level_roll(turn: np.ndarray, down: np.ndarray | None, min_horizontal: float = 0.1) -> np.ndarray:
+    """``turn`` (3, 3) followed by the roll about the turned camera's optical axis that levels it:
+    the world's down (``down``, camera coordinates) then points along the image's +y, as it does
+    for the training cameras (a dutch angle, a phone held at a tilt, is taken out exactly: a
+    rotation about the camera's centre). ``turn`` unchanged when ``down`` is None or the camera
+    looks within ``asin(min_horizontal)`` of straight down or up (no horizon to level)."""
+    if down is None:
+        return turn
+    g = np.asarray(turn) @ np.asarray(down, dtype=np.float64)
+    g = g / np.linalg.norm(g)
+    h = float(np.hypot(g[0], g[1]))
+    if h < min_horizontal:
+        return turn
+    c, s = g[1] / h, g[0] / h
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ turn
+
+
 def turned_coordinates(unit: np.ndarray, turn: np.ndarray) -> np.ndarray:
     """(..., 2) normalised coordinates seen by the camera turned by ``turn`` (3, 3) about its centre."""
     rays = np.concatenate([unit, np.ones_like(unit[..., :1])], axis=-1) @ np.asarray(turn).T
@@ -190,11 +209,12 @@ def build_window_views(
     unit = normalised_coordinates(kp, K)
     seen = mask[:, :NUM_BODY].sum(1) >= 4
     turn = np.eye(3)
+    down_start = None if down is None else lift_w2c[start, :3, :3] @ np.asarray(down, dtype=np.float64)
     if seen.any():  # the input camera turned about its centre towards the subject (module doc)
-        down_start = None if down is None else lift_w2c[start, :3, :3] @ np.asarray(down, dtype=np.float64)
         leave = TURN_LEAVES_BODY_SIZES * rep.body_scale(unit[:, :NUM_BODY], mask[:, :NUM_BODY])
         turn = subject_turn(unit, mask, down_start, leave)
-        unit = turned_coordinates(unit, turn)
+    turn = level_roll(turn, down_start)
+    unit = turned_coordinates(unit, turn)
     # The scale is the body's alone (HOI: points 17.. are an object's), as in training.
     scale = rep.body_scale(unit[:, :NUM_BODY], mask[:, :NUM_BODY]) if seen.any() else float(fallback_scale)
     points = rep.fill_masked(unit / scale, mask)
