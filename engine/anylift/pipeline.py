@@ -301,11 +301,11 @@ def lift_with_report(
             obj_samples = samples_world[..., hoi.NUM_BODY :, :]
             obj_world, obj_spread = _fuse(obj_samples, centres, np.nanmean(obj_samples, axis=2))
             samples_world = samples_world[..., : hoi.NUM_BODY, :]
-        # Limbs the input view does not show keep their bones' lengths (after placement: it sizes
-        # the body by its seen bones).
+        # Limbs the input view does not show for a second or more keep their bones' lengths
+        # (after placement, which sizes the body by its seen bones).
         seen = visibility_mask(keypoints.keypoints[:, : hoi.NUM_BODY], den.score_threshold)
         samples_world[..., : hoi.NUM_BODY, :] = unseen_limb_lengths(
-            samples_world[..., : hoi.NUM_BODY, :], seen, reference
+            samples_world[..., : hoi.NUM_BODY, :], seen, reference, min_gap=round(keypoints.fps)
         )
         fused, std = _fuse(samples_world, centres)
         # Gravity, part 2: up from the lifted body when nothing fixed it; a floor-less world's floor at 0.

@@ -182,4 +182,5 @@ def test_limbs_never_seen_get_their_bones_lengths_along_the_priors_direction():
     assert np.array_equal(out[:, 15], short[:, 15]) and np.array_equal(out[:10], short[:10])
     thigh = np.linalg.norm(out[10:20, 13] - out[10:20, 11], axis=-1)
     assert thigh == pytest.approx(np.median(np.linalg.norm(pts[20:, 13] - pts[20:, 11], axis=-1)), rel=1e-3)
+    assert np.array_equal(unseen_limb_lengths(short, seen_knee, ref, min_gap=11), short)  # a short gap
     assert np.array_equal(unseen_limb_lengths(pts, np.ones_like(seen), ref), pts)

@@ -172,7 +172,7 @@ LIMB_CHAINS: tuple[tuple[int, int, int], ...] = ((5, 7, 9), (6, 8, 10), (11, 13,
 
 
 def unseen_limb_lengths(
-    points: np.ndarray, seen: np.ndarray, reference: np.ndarray, *, min_frames: int = 5
+    points: np.ndarray, seen: np.ndarray, reference: np.ndarray, *, min_frames: int = 5, min_gap: int = 1
 ) -> np.ndarray:
     """Limb joints the 2D never showed, moved along the prior's direction to their bone's length.
 
@@ -194,6 +194,8 @@ def unseen_limb_lengths(
         seen: (T, 17) bool, the joints the input view shows.
         reference: (len(:data:`BONES`),) expected bone lengths (only their proportions matter).
         min_frames: frames a bone must be seen in to be measured.
+        min_gap: only a joint's runs of at least this many unseen frames are moved (the prior
+            bridges short gaps from the frames around them).
 
     Returns:
         A new array of ``points``' shape.
@@ -206,6 +208,12 @@ def unseen_limb_lengths(
     ref = np.asarray(reference, dtype=np.float64)
     i, j = np.array(BONES).T
     both = seen[:, i] & seen[:, j]  # (T, B)
+    gaps = np.zeros_like(seen)
+    for k in range(seen.shape[1]):
+        unseen = np.concatenate([[False], ~seen[:, k], [False]])
+        edges = np.flatnonzero(np.diff(unseen.astype(np.int8)))
+        for a, b in zip(edges[::2], edges[1::2]):
+            gaps[a:b, k] = b - a >= min_gap
     index = {bone: b for b, bone in enumerate(BONES)}
     mirror = dict(zip(LIMB_CHAINS, (LIMB_CHAINS[1], LIMB_CHAINS[0], LIMB_CHAINS[3], LIMB_CHAINS[2])))
     for one in flat:  # each sample measures its own bones
@@ -224,7 +232,7 @@ def unseen_limb_lengths(
                 parent, joint = chain[k - 1], chain[k]
                 b, twin = index[(parent, joint)], index[(mirror[chain][k - 1], mirror[chain][k])]
                 factor = rel[b] if np.isfinite(rel[b]) else rel[twin] if np.isfinite(rel[twin]) else 1.0
-                todo = ~seen[:, joint]
+                todo = gaps[:, joint]
                 direction = old[todo, joint] - old[todo, parent]
                 norm = np.linalg.norm(direction, axis=-1, keepdims=True)
                 length = (factor * ref[b] * size[todo])[:, None]
