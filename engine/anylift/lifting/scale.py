@@ -183,8 +183,8 @@ def unseen_limb_lengths(
     length from its (possibly moved) parent, in the direction the prior drew; seen joints stay
     where they are, so an unseen knee above a seen ankle moves alone.
 
-    Lengths are relative to each frame's own size (before placement a lift's size changes frame
-    to frame): the median ratio of the frame's seen bones (both ends seen) to ``reference``. A
+    Lengths are relative to each frame's own size (a lift's size changes from frame to frame):
+    the median ratio of the frame's seen bones (both ends seen) to ``reference``. A
     bone's length is that size times its own median ratio over the frames it is seen in (at
     least ``min_frames``), else its mirror bone's, else ``reference``'s; frames that see fewer
     than three bones take the clip's median size. Nothing changes when no frame sees a bone.
@@ -236,27 +236,5 @@ def unseen_limb_lengths(
                 direction = old[todo, joint] - old[todo, parent]
                 norm = np.linalg.norm(direction, axis=-1, keepdims=True)
                 length = (factor * ref[b] * size[todo])[:, None]
-                one[todo, joint] = one[todo, parent] + direction * (length / np.maximum(norm, 1e-9))
-    return pts
-    index = {bone: b for b, bone in enumerate(BONES)}
-    both = {bone: seen[:, bone[0]] & seen[:, bone[1]] for bone in BONES}
-    mirror = dict(zip(LIMB_CHAINS, (LIMB_CHAINS[1], LIMB_CHAINS[0], LIMB_CHAINS[3], LIMB_CHAINS[2])))
-    for one in flat:  # each sample measures its own bones
-        measured = {}
-        for bone in BONES:
-            if both[bone].sum() >= min_frames:
-                span = one[both[bone], bone[0]] - one[both[bone], bone[1]]
-                measured[bone] = float(np.median(np.linalg.norm(span, axis=-1)))
-        if not measured:
-            continue
-        scale = float(np.median([length / reference[index[bone]] for bone, length in measured.items()]))
-        old = one.copy()
-        for chain in LIMB_CHAINS:
-            for parent, joint, twin in zip(chain[:2], chain[1:], zip(mirror[chain][:2], mirror[chain][1:])):
-                bone = (parent, joint)
-                length = measured.get(bone, measured.get(twin, scale * reference[index[bone]]))
-                todo = ~seen[:, joint]
-                direction = old[todo, joint] - old[todo, parent]
-                norm = np.linalg.norm(direction, axis=-1, keepdims=True)
                 one[todo, joint] = one[todo, parent] + direction * (length / np.maximum(norm, 1e-9))
     return pts
