@@ -14,11 +14,14 @@ The stages, in order (progress stage names in brackets); each lives in its own m
    the world the prior lifts in (the prior lifts a body upright in whatever world it is given, so
    its result cannot correct a wrong up); when that fit is unsure, the lifted body's own contacts
    and standing axis do (after 4), and the result says the tilt could not be measured.
-3. **Sampling** [diffusion]: windows, input + virtual ring views, DDIM with the consistency hooks,
+3. **Sampling** [diffusion]: windows, input + virtual ring views (the input camera turned towards
+   the person and rolled level, :mod:`anylift.lifting.views`), DDIM with the consistency hooks,
    robust triangulation, window blend (:mod:`anylift.lifting.sampling`).
 4. **Placement** [triangulate]: up-to-scale worlds rescaled to the body's proportions; each frame's
-   depth from the body's known size, then (once the world is level) each frame's lowest point put
-   on one level floor (:mod:`anylift.lifting.placement`); samples fused by their median at one
+   depth from the body's known size; limbs the input does not show for a second or more given
+   their bones' lengths (:func:`anylift.lifting.scale.unseen_limb_lengths`); then (once the world
+   is level) each frame's lowest point put on one level floor (:mod:`anylift.lifting.placement`);
+   samples fused by their median at one
    depth (:func:`anylift.lifting.spread.fuse`), ``keypoints3d_std`` their spread.
 5. **SMPL fit** [fit SMPL]: :func:`anylift.fitting.smpl_fit.fit_smpl` in the result world, joints
    weighed by the samples' pose spread, each keypoint also drawn (robustly) towards the camera ray
