@@ -175,7 +175,8 @@ def _floor(size: float, centre: np.ndarray):
     image = bpy.data.images.new(f"{_TEMP} Checker", 1024, 1024)
     image.generated_type = "UV_GRID"
     mat = bpy.data.materials.new(f"{_TEMP} Floor")
-    mat.use_nodes = True
+    if bpy.app.version < (5, 0, 0):  # Blender 5 materials always have their node tree
+        mat.use_nodes = True
     tex = mat.node_tree.nodes.new("ShaderNodeTexImage")
     tex.image = image
     tex.interpolation = "Closest"
