@@ -164,4 +164,4 @@ def test_legs_out_of_the_frame_keep_their_length_and_come_down_to_the_floor(walk
     legs = [BONES.index(b) for b in ((11, 13), (13, 15), (12, 14), (14, 16))]
     assert bone_lengths(m.keypoints3d)[legs] == pytest.approx(bone_lengths(sc.truth)[legs], rel=0.1)
     lowest = m.keypoints3d[:, [15, 16], 2].min(1) - sc.truth[:, [15, 16], 2].min(1)
-    assert np.median(lowest) < 0.2  # measured 0.12
+    assert np.median(lowest) < 0.2  # measured 0.07
