@@ -19,7 +19,7 @@ The stages, in order (progress stage names in brackets); each lives in its own m
    robust triangulation, window blend (:mod:`anylift.lifting.sampling`).
 4. **Placement** [triangulate]: up-to-scale worlds rescaled to the body's proportions; each frame's
    depth from the body's known size; limbs the input does not show for a second or more given
-   their bones' lengths (:func:`anylift.lifting.scale.unseen_limb_lengths`); then (once the world
+   their bones' lengths (:func:`anylift.lifting.placement.unseen_limb_lengths`); then (once the world
    is level) each frame's lowest point put on one level floor (:mod:`anylift.lifting.placement`);
    samples fused by their median at one
    depth (:func:`anylift.lifting.spread.fuse`), ``keypoints3d_std`` their spread.
@@ -74,9 +74,10 @@ from anylift.lifting.placement import (
     floor_shift,
     reference_bone_lengths,
     rescale_about_centres,
+    unseen_limb_lengths,
 )
 from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: F401
-from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale, unseen_limb_lengths
+from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.world import ResultWorld, camera_is_metric, result_world, translate_cameras
 from anylift.progress import ProgressFn, check_cancel, report
 from anylift.representation import HIPS, visibility_mask

@@ -146,7 +146,8 @@ def test_body_size_depth_keeps_a_right_depth_whatever_bones_the_motion_shows(cli
 
 
 def test_limbs_never_seen_get_their_bones_lengths_along_the_priors_direction():
-    from anylift.lifting.scale import BONES, KEYPOINT_BONE_LENGTHS, bone_lengths, unseen_limb_lengths
+    from anylift.lifting.placement import unseen_limb_lengths
+    from anylift.lifting.scale import BONES, KEYPOINT_BONE_LENGTHS, bone_lengths
 
     pts = load_clip("walk", fps=30.0).keypoints3d
     true = bone_lengths(pts)

@@ -151,7 +151,7 @@ def test_legs_out_of_the_frame_keep_their_length_and_come_down_to_the_floor(walk
     """A walker filmed waist up (knees and ankles never in the input): the prior drew the unseen
     legs short (thighs 0.32-0.36 m and shins 0.28-0.29 m for a true 0.42 and 0.41; the lowest
     ankle 0.29 m too high); they now keep the lengths the rest of the body gives
-    (``lifting.scale.unseen_limb_lengths``; the knees' bend stays the prior's guess)."""
+    (``lifting.placement.unseen_limb_lengths``; the knees' bend stays the prior's guess)."""
     from dataclasses import replace
 
     from anylift.lifting.scale import BONES, bone_lengths

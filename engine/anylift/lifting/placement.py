@@ -36,6 +36,7 @@ from scipy.ndimage import gaussian_filter1d, median_filter
 
 from anylift.lifting.gravity import ANKLES
 from anylift.lifting.scale import BONES, DETECTOR_BONE_FACTORS, KEYPOINT_BONE_LENGTHS, bone_lengths
+from anylift.skeletons import COCO17
 
 MEDIAN_SECONDS = 1.0
 SMOOTH_SECONDS = 0.5
@@ -282,3 +283,74 @@ def floor_scales(points: np.ndarray, centres: np.ndarray, *, fps: float = 30.0, 
         f = np.where(has, np.log(np.maximum(height - level, 1e-6) / drop), 0.0)
         g = spsolve((system + diags(precision * w)).tocsc(), precision * w * f)
     return np.exp(g), level
+
+
+LIMB_CHAINS: tuple[tuple[int, int, int], ...] = ((5, 7, 9), (6, 8, 10), (11, 13, 15), (12, 14, 16))
+"""COCO-17 (shoulder or hip, elbow or knee, wrist or ankle) of each limb, left then right."""
+
+
+def unseen_limb_lengths(
+    points: np.ndarray, seen: np.ndarray, reference: np.ndarray, *, min_frames: int = 5, min_gap: int = 1
+) -> np.ndarray:
+    """Limb joints the 2D never showed, moved along the prior's direction to their bone's length.
+
+    Where the input view misses a knee or an ankle (legs out of the frame, behind an object),
+    the prior draws it from context alone, and such unseen limbs come out short: with the legs
+    never in view, a walker's hip-to-ankle distance was 0.47 m instead of 0.79, and the feet
+    hung 0.4 m above the floor. Each unseen elbow, wrist, knee or ankle is put at its bone's
+    length from its (possibly moved) parent, in the direction the prior drew; seen joints stay
+    where they are, so an unseen knee above a seen ankle moves alone.
+
+    Lengths are relative to each frame's own size (a lift's size changes from frame to frame):
+    the median ratio of the frame's seen bones (both ends seen) to ``reference``. A
+    bone's length is that size times its own median ratio over the frames it is seen in (at
+    least ``min_frames``), else its mirror bone's, else ``reference``'s; frames that see fewer
+    than three bones take the clip's median size. Nothing changes when no frame sees a bone.
+
+    Args:
+        points: (..., T, K, 3) lifted keypoints, COCO-17 first (any further points pass unchanged).
+        seen: (T, 17) bool, the joints the input view shows.
+        reference: (len(:data:`BONES`),) expected bone lengths (only their proportions matter).
+        min_frames: frames a bone must be seen in to be measured.
+        min_gap: only a joint's runs of at least this many unseen frames are moved (the prior
+            bridges short gaps from the frames around them).
+
+    Returns:
+        A new array of ``points``' shape.
+    """
+    pts = np.array(points, dtype=np.float64)
+    flat = pts.reshape(-1, *pts.shape[-3:])
+    seen = np.asarray(seen, dtype=bool)
+    if seen.all():
+        return pts
+    ref = np.asarray(reference, dtype=np.float64)
+    i, j = np.array(BONES).T
+    both = seen[:, i] & seen[:, j]  # (T, B)
+    gaps = np.zeros_like(seen)
+    for k in range(seen.shape[1]):
+        for a, b in _runs(~seen[:, k]):
+            gaps[a:b, k] = b - a >= min_gap
+    index = {bone: b for b, bone in enumerate(BONES)}
+    flip = COCO17.flip
+    for one in flat:  # each sample measures its own bones
+        ratio = np.where(both, np.linalg.norm(one[:, i] - one[:, j], axis=-1) / ref, np.nan)
+        counted = both.sum(1) >= 3
+        if not counted.any():
+            continue
+        size = np.full(len(one), np.nanmedian(ratio[counted]))
+        size[counted] = np.nanmedian(ratio[counted], axis=1)
+        rel = np.full(len(BONES), np.nan)
+        measured = both.sum(0) >= min_frames
+        rel[measured] = np.nanmedian(ratio[:, measured] / size[:, None], axis=0)
+        old = one.copy()
+        for chain in LIMB_CHAINS:
+            for k in (1, 2):
+                parent, joint = chain[k - 1], chain[k]
+                b, twin = index[(parent, joint)], index[(flip[parent], flip[joint])]
+                factor = rel[b] if np.isfinite(rel[b]) else rel[twin] if np.isfinite(rel[twin]) else 1.0
+                todo = gaps[:, joint]
+                direction = old[todo, joint] - old[todo, parent]
+                norm = np.linalg.norm(direction, axis=-1, keepdims=True)
+                length = (factor * ref[b] * size[todo])[:, None]
+                one[todo, joint] = one[todo, parent] + direction * (length / np.maximum(norm, 1e-9))
+    return pts
