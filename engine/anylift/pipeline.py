@@ -78,6 +78,7 @@ from anylift.lifting.placement import (
 )
 from anylift.lifting.sampling import SAMPLE_SEED_STRIDE, sample_points  # noqa: F401
 from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
+from anylift.lifting.smoothing import smooth_keypoints
 from anylift.lifting.world import ResultWorld, camera_is_metric, result_world, translate_cameras
 from anylift.progress import ProgressFn, check_cancel, report
 from anylift.representation import HIPS, visibility_mask
@@ -217,6 +218,9 @@ def lift_with_report(
             f"{keypoints.path or 'the keypoints'}: the person is seen from frame {span_plan.first} to "
             f"{span_plan.last} of {num_frames}; lifted there, held still outside (the result's 'seen')"
         )
+    if opts.smooth_keypoints and opts.method == "anylift":  # the jitter out, on the input's own frame times
+        times = framerate.frame_times(keypoints.num_frames, keypoints.fps, frame_times, path=keypoints.path)
+        keypoints = replace(keypoints, keypoints=smooth_keypoints(keypoints.keypoints, times)[0])
     # Frame rate: lift at the model's rate, back to the input's frame times at the end.
     keypoints, camera, rate_plan = framerate.to_model_rate(keypoints, camera, times=frame_times)
     camera_given = camera is not None

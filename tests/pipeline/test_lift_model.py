@@ -7,11 +7,17 @@ from anylift import pipeline
 from anylift.errors import CheckpointError, InputError
 from anylift.fitting.smpl_fit import SmplFitConfig
 from anylift.geometry.camera import invert_rigid
-from anylift.lifting import spread
+from anylift.lifting import smoothing, spread
 from anylift.models import DenoiserConfig, build_model, load_checkpoint, save_checkpoint
 from anylift.pipeline import DEFAULT_CHECKPOINT, lift, lift_with_report, reprojection_pixels
 
 FAST_FIT = SmplFitConfig(stage1_iterations=10, stage2_iterations=20)
+
+
+def _smoothed(keypoints):
+    """(T, 17, 2) the keypoints as the lift takes them in (smoothed on their frame times)."""
+    times = np.arange(keypoints.num_frames) / keypoints.fps
+    return smoothing.smooth_keypoints(keypoints.keypoints, times)[0][..., :2]
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +38,12 @@ def test_tiny_model_end_to_end_is_deterministic(walk_scene, tiny_checkpoint):
     assert m.num_frames == len(sc.truth) and m.body_model == "smpl-proxy"
     assert {"prepare", "diffusion", "triangulate", "fit SMPL"} <= set(stages)
     assert rep.denoiser_calls == 4 and rep.num_windows == 3 and rep.num_views == 3
-    # Observed joints lie on their rays: the input view is reproduced whatever the model says.
-    np.testing.assert_allclose(reprojection_pixels(m), sc.keypoints.keypoints[..., :2], atol=1e-3)
+    # Observed joints lie on their rays: the input view (its jitter smoothed out first,
+    # anylift.lifting.smoothing) is reproduced whatever the model says.
+    np.testing.assert_allclose(reprojection_pixels(m), _smoothed(sc.keypoints), atol=1e-3)
+    raw = lift(sc.keypoints, sc.camera, smooth_keypoints=False, **kw)  # the keypoints as given
+    np.testing.assert_allclose(reprojection_pixels(raw), sc.keypoints.keypoints[..., :2], atol=1e-3)
+    assert np.abs(_smoothed(sc.keypoints) - sc.keypoints.keypoints[..., :2]).max() > 0.5
     again = lift(sc.keypoints, sc.camera, **kw)
     np.testing.assert_array_equal(again.keypoints3d, m.keypoints3d)
     other = lift(sc.keypoints, sc.camera, seed=1, **kw)
@@ -49,7 +59,7 @@ def test_samples_give_spread(walk_scene, tiny_checkpoint):
     # The median of the samples brought to one depth along the camera rays (anylift.lifting.spread.fuse).
     centres = invert_rigid(m.world_to_camera)[:, :3, 3]
     np.testing.assert_allclose(m.keypoints3d, spread.fuse(m.samples_keypoints3d, centres)[0])
-    np.testing.assert_allclose(reprojection_pixels(m), sc.keypoints.keypoints[..., :2], atol=1e-3)
+    np.testing.assert_allclose(reprojection_pixels(m), _smoothed(sc.keypoints), atol=1e-3)
     one = lift(sc.keypoints, sc.camera, samples=1, **kw)
     # Sample 0 comes from the seed alone, whatever S (up to float32 batching).
     np.testing.assert_allclose(m.samples_keypoints3d[0], one.keypoints3d, atol=1e-5)  # batch float32

@@ -75,6 +75,8 @@ class LiftOptions:
         fit_config: SMPL fit weights and iterations (None: :class:`SmplFitConfig`'s defaults).
         hoi_body: :data:`HOI_BODIES` (HOI checkpoints only).
         keypoints3d: :data:`KEYPOINTS3D`.
+        smooth_keypoints: take the input keypoints' jitter out first (AnyLift only;
+            :mod:`anylift.lifting.smoothing`); False lifts them as they are (ablation).
     """
 
     checkpoint: str | Path | None = None
@@ -92,6 +94,7 @@ class LiftOptions:
     fit_config: SmplFitConfig | None = None
     hoi_body: str = "body"
     keypoints3d: str = "body"
+    smooth_keypoints: bool = True
 
     def replace(self, **changes: Any) -> LiftOptions:
         """A copy with ``changes`` (field names; unknown names are a user error)."""
