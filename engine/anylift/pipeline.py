@@ -6,7 +6,10 @@ The stages, in order (progress stage names in brackets); each lives in its own m
    checkpoint (:mod:`anylift.lifting.denoiser`) and the body model load first, so a user error
    surfaces before any long computation. Only the frames from the person's first to last
    sighting are lifted; the result holds still outside them and says which frames showed the
-   person (``seen``, :mod:`anylift.lifting.span`).
+   person (``seen``, :mod:`anylift.lifting.span`). The keypoints' jitter (the person's and the
+   objects') is smoothed out on their own frame times (:mod:`anylift.lifting.smoothing`,
+   ``LiftOptions.smooth_keypoints``), then any frame rate is resampled to the model's
+   (:mod:`anylift.lifting.framerate`).
 2. **World and scale** [prepare]: :mod:`anylift.lifting.world` (the camera file's world, Z-up,
    metres); up-to-scale cameras get a metric scale from the body's image size
    (:mod:`anylift.lifting.scale`). **Gravity** (:mod:`anylift.lifting.gravity`): when neither the
@@ -220,7 +223,8 @@ def lift_with_report(
         )
     if opts.smooth_keypoints and opts.method == "anylift":  # the jitter out, on the input's own frame times
         times = framerate.frame_times(keypoints.num_frames, keypoints.fps, frame_times, path=keypoints.path)
-        keypoints = replace(keypoints, keypoints=smooth_keypoints(keypoints.keypoints, times)[0])
+        objects = [replace(o, keypoints=smooth_keypoints(o.keypoints, times)[0]) for o in keypoints.objects]
+        keypoints = replace(keypoints, keypoints=smooth_keypoints(keypoints.keypoints, times)[0], objects=objects)
     # Frame rate: lift at the model's rate, back to the input's frame times at the end.
     keypoints, camera, rate_plan = framerate.to_model_rate(keypoints, camera, times=frame_times)
     camera_given = camera is not None
