@@ -223,7 +223,7 @@ def lift_with_report(
         )
     if opts.smooth_keypoints and opts.method == "anylift":  # the jitter out, on the input's own frame times
         times = framerate.frame_times(keypoints.num_frames, keypoints.fps, frame_times, path=keypoints.path)
-        smooth = lambda kp: smooth_keypoints(kp, times)[0]  # noqa: E731
+        smooth = lambda kp: smooth_keypoints(kp, times, camera)[0]  # noqa: E731
         objects = [replace(o, keypoints=smooth(o.keypoints)) for o in keypoints.objects]
         keypoints = replace(keypoints, keypoints=smooth(keypoints.keypoints), objects=objects)
     # Frame rate: lift at the model's rate, back to the input's frame times at the end.

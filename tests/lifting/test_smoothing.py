@@ -29,7 +29,7 @@ def test_the_banded_solve_and_trace_equal_the_dense_ones_at_uneven_frame_times(o
     rng = np.random.default_rng(0)
     times = np.cumsum(rng.uniform(0.02, 0.05, 40))
     bands = smoothing._penalty_bands(times, order)
-    frames = (times - times[0]) / ((times[-1] - times[0]) / 39)
+    frames = (times - times[0]) * smoothing.TIME_UNIT_FPS
     d = np.zeros((40 - order, 40))  # divided differences x order!: the order-th derivative
     for i in range(40 - order):
         t = frames[i : i + order + 1]
@@ -64,7 +64,7 @@ def test_jitter_is_taken_out_and_a_fast_clean_kick_is_left_alone():
 
 def test_undetected_joints_and_scores_are_unchanged_and_a_quadratic_at_uneven_times_is_exact():
     rng = np.random.default_rng(3)
-    times = np.cumsum(rng.uniform(1 / 60, 1 / 12, 50))  # variable-rate footage
+    times = np.cumsum(rng.uniform(1 / 60, 1 / 24, 50))  # variable-rate footage
     xy = np.zeros((50, 17, 2)) + 100.0
     xy[..., 0] += 300.0 * (times - times[0])[:, None]  # constant velocity: no second-difference cost
     kp = _with_scores(xy, 0.7)
@@ -75,3 +75,30 @@ def test_undetected_joints_and_scores_are_unchanged_and_a_quadratic_at_uneven_ti
     assert np.isnan(out[10:15, 3, :2]).all() and np.isnan(out[:, 4, :2]).all() and np.isnan(lam[4])
     seen = kp[..., 2] > 0
     np.testing.assert_allclose(out[seen][:, :2], kp[seen][:, :2], atol=1e-6)
+
+
+def test_a_shaking_camera_is_not_taken_for_jitter_and_slow_footage_is_left_alone():
+    from scipy.spatial.transform import Rotation
+
+    from anylift.io.cameras import Camera
+
+    rng = np.random.default_rng(4)
+    t_len, fps = 60, 30.0
+    body = np.array([0.0, 0.0, 5.0]) + rng.normal(0.0, 0.3, (17, 3))  # a still person 5 m ahead
+    shake = Rotation.from_rotvec(rng.normal(0.0, np.radians(0.6), (t_len, 3))).as_matrix()  # a hand's tremor
+    w2c = np.zeros((t_len, 4, 4))
+    w2c[:, :3, :3], w2c[:, 3, 3] = shake, 1.0
+    k = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
+    cam = Camera(K=k, world_to_camera=w2c)
+    p = np.einsum("tij,kj->tki", shake, body) @ k.T
+    clean = p[..., :2] / p[..., 2:]
+    kp = _with_scores(clean + rng.normal(0.0, 3.0, clean.shape))
+    times = np.arange(t_len) / fps
+    err = lambda out: np.linalg.norm(out[..., :2] - clean, axis=-1).mean()  # noqa: E731
+    raw = err(kp)
+    assert err(smoothing.smooth_keypoints(kp, times, cam)[0]) < 0.6 * raw
+    assert err(smoothing.smooth_keypoints(kp, times)[0]) > raw  # in pixels the shake looks like jitter
+    slow = np.arange(t_len) / 12.0  # under MIN_FPS: as given
+    out, lam = smoothing.smooth_keypoints(kp, slow, cam)
+    np.testing.assert_array_equal(out, kp)
+    assert np.isnan(lam).all()

@@ -14,10 +14,10 @@ from anylift.pipeline import DEFAULT_CHECKPOINT, lift, lift_with_report, reproje
 FAST_FIT = SmplFitConfig(stage1_iterations=10, stage2_iterations=20)
 
 
-def _smoothed(keypoints):
+def _smoothed(keypoints, camera):
     """(T, 17, 2) the keypoints as the lift takes them in (smoothed on their frame times)."""
     times = np.arange(keypoints.num_frames) / keypoints.fps
-    return smoothing.smooth_keypoints(keypoints.keypoints, times)[0][..., :2]
+    return smoothing.smooth_keypoints(keypoints.keypoints, times, camera)[0][..., :2]
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +40,10 @@ def test_tiny_model_end_to_end_is_deterministic(walk_scene, tiny_checkpoint):
     assert rep.denoiser_calls == 4 and rep.num_windows == 3 and rep.num_views == 3
     # Observed joints lie on their rays: the input view (its jitter smoothed out first,
     # anylift.lifting.smoothing) is reproduced whatever the model says.
-    np.testing.assert_allclose(reprojection_pixels(m), _smoothed(sc.keypoints), atol=1e-3)
+    np.testing.assert_allclose(reprojection_pixels(m), _smoothed(sc.keypoints, sc.camera), atol=1e-3)
     raw = lift(sc.keypoints, sc.camera, smooth_keypoints=False, **kw)  # the keypoints as given
     np.testing.assert_allclose(reprojection_pixels(raw), sc.keypoints.keypoints[..., :2], atol=1e-3)
-    assert np.abs(_smoothed(sc.keypoints) - sc.keypoints.keypoints[..., :2]).max() > 0.5
+    assert np.abs(_smoothed(sc.keypoints, sc.camera) - sc.keypoints.keypoints[..., :2]).max() > 0.5
     again = lift(sc.keypoints, sc.camera, **kw)
     np.testing.assert_array_equal(again.keypoints3d, m.keypoints3d)
     other = lift(sc.keypoints, sc.camera, seed=1, **kw)
@@ -59,7 +59,7 @@ def test_samples_give_spread(walk_scene, tiny_checkpoint):
     # The median of the samples brought to one depth along the camera rays (anylift.lifting.spread.fuse).
     centres = invert_rigid(m.world_to_camera)[:, :3, 3]
     np.testing.assert_allclose(m.keypoints3d, spread.fuse(m.samples_keypoints3d, centres)[0])
-    np.testing.assert_allclose(reprojection_pixels(m), _smoothed(sc.keypoints), atol=1e-3)
+    np.testing.assert_allclose(reprojection_pixels(m), _smoothed(sc.keypoints, sc.camera), atol=1e-3)
     one = lift(sc.keypoints, sc.camera, samples=1, **kw)
     # Sample 0 comes from the seed alone, whatever S (up to float32 batching).
     np.testing.assert_allclose(m.samples_keypoints3d[0], one.keypoints3d, atol=1e-5)  # batch float32

@@ -13,37 +13,53 @@ acceleration - a flight, a swing - costs nothing) with
   :data:`LAMBDAS`: a still hip under a noisy detector is smoothed hard, a clean fast kick barely;
   the data decide, there is no noise level to set;
 - ``w_t`` the keypoint's score; undetected frames weigh 0 (the penalty bridges them, and they
-  stay undetected in the output).
+  stay undetected in the output);
+- ``y_t`` the keypoint's direction in the world's orientation when the camera is known (its
+  rotation taken out, the direction scaled by the focal length), so a handheld camera's shake,
+  which moves every keypoint at once, is not smoothed away as if it were jitter (in pixels the
+  smoother tripled a handheld walk's 2D error, 3.8 -> 11.3 px; on directions 3.8 -> 2.6);
+- footage under :data:`MIN_FPS` left as it is.
 
 The system is banded: the solve and the diagonal of its inverse (the GCV trace; Hutchinson & de
 Hoog 1985) are LDL^T recurrences vectorised over joints and ``lam``, so a clip costs O(frames)
 (0.1 s for 300 frames). Chosen on the accuracy benchmark's training-motion cases (ablation row
-42): MPJPE 70.6 vs 72.0 mm at noise level 1 and 83.7 vs 88.3 at level 3, most where people are
-small (surveillance 77.1 vs 84.6). Tried and dropped there: second differences; a Tukey re-weighting
-against gross errors (the same figures); capping each keypoint's move at 2.5 or 4 times the track's
-noise level (it kept fast peaks in 2D, but left gross errors in: 71.1 and 84.6 mm). Tracks from
-``anylift detect`` are One-Euro smoothed already (:mod:`anylift.video.tracking`).
+42). Tried and dropped there: second differences; a Tukey re-weighting against gross errors (the
+same figures); capping each keypoint's move at 2.5 or 4 times the track's noise level (it kept
+fast peaks in 2D, but left gross errors in). Tracks from ``anylift detect`` are One-Euro smoothed
+already (:mod:`anylift.video.tracking`); on them this changes little.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from anylift.io.cameras import Camera
+
 LAMBDAS = np.array([0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0])
-"""Candidate penalties (differences per frame of the clip's mean rate)."""
+"""Candidate penalties, time in units of 1 / :data:`TIME_UNIT_FPS` s: the strongest, 1000, smooths
+over about 1000^(1/6) = 3 units (0.1 s) whatever the frame rate, so footage at 12 fps is smoothed
+over a frame or so and never across a whole movement."""
+TIME_UNIT_FPS = 30.0
 ORDER = 3
 """Order of the differences penalised (3: a constant acceleration, a flight, costs nothing)."""
+MIN_FPS = 24.0
+"""Below this mean frame rate the tracks are left as they are: a fast movement is then too sparsely
+sampled for a smoother to tell it from noise (at 12 fps GCV rounded a backflip's wrist off by 17 px
+where the jitter was 3.7, and MPJPE rose to 78.8 from 76.1 mm on the 120 training-motion cases)."""
 MIN_FRAMES = 8
 """Joints observed in fewer frames are left as they are (too little to tell noise from motion)."""
 
 
 def _penalty_bands(times: np.ndarray, order: int) -> list[np.ndarray]:
     """Lower bands of P = D^T D for D the ``order``-th divided differences (times ``order``!, so a
-    derivative estimate) at ``times`` (T,), in frames of the mean rate: band k is P[i + k, i] (T - k,)."""
+    derivative estimate) at ``times`` (T,) seconds, in units of 1 / :data:`TIME_UNIT_FPS` s: band k is
+    P[i + k, i] (T - k,)."""
     t_len = len(times)
-    t = (times - times[0]) / ((times[-1] - times[0]) / (t_len - 1))
+    t = (times - times[0]) * TIME_UNIT_FPS
     rows = t_len - order
     coef = np.empty((rows, order + 1))  # row i acts on frames i..i+order
     for j in range(order + 1):
@@ -63,10 +79,10 @@ def _banded_solve_and_trace(w: np.ndarray, rhs: np.ndarray, bands: list[np.ndarr
     """Solve (diag(w) + lam P) x = rhs and the GCV trace sum_t w_t (A^-1)_tt, for N systems at once.
 
     Args:
-        w: (N, T) weights; rhs: (N, T, 2); bands: :func:`_penalty_bands`; lam: (N,).
+        w: (N, T) weights; rhs: (N, T, D); bands: :func:`_penalty_bands`; lam: (N,).
 
     Returns:
-        x (N, T, 2), trace (N,).
+        x (N, T, D), trace (N,).
     """
     b = len(bands) - 1
     n, t_len = w.shape
@@ -106,13 +122,14 @@ def _banded_solve_and_trace(w: np.ndarray, rhs: np.ndarray, bands: list[np.ndarr
 
 
 def _gcv_fit(y: np.ndarray, w: np.ndarray, bands) -> tuple[np.ndarray, np.ndarray]:
-    """(J, T, 2) tracks, (J, T) weights -> the GCV-best fit (J, T, 2) and its lam (J,)."""
+    """(J, T, D) tracks, (J, T) weights -> the GCV-best fit (J, T, D) and its lam (J,)."""
     j_len, t_len = w.shape
+    dims = y.shape[-1]
     k = len(LAMBDAS)
     lam = np.repeat(LAMBDAS[None], j_len, 0).reshape(-1)
     ww = np.repeat(w, k, 0)
     fit, trace = _banded_solve_and_trace(ww, np.repeat(w[..., None] * y, k, 0), bands, lam)
-    fit = fit.reshape(j_len, k, t_len, 2)
+    fit = fit.reshape(j_len, k, t_len, dims)
     trace = trace.reshape(j_len, k)
     rss = (w[:, None, :, None] * (y[:, None] - fit) ** 2).sum((2, 3))
     total = w.sum(1, keepdims=True)
@@ -121,12 +138,17 @@ def _gcv_fit(y: np.ndarray, w: np.ndarray, bands) -> tuple[np.ndarray, np.ndarra
     return fit[np.arange(j_len), best], LAMBDAS[best]
 
 
-def smooth_keypoints(keypoints: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def smooth_keypoints(
+    keypoints: np.ndarray, times: np.ndarray, camera: Camera | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """GCV Whittaker smoothing of every joint's track (module docs).
 
     Args:
         keypoints: (T, K, 3) ``[x px, y px, score]``, score 0 (and NaN x, y) where undetected.
-        times: (T,) seconds of the frames, increasing.
+        times: (T,) seconds of the frames, increasing (a mean rate under :data:`MIN_FPS`: unchanged).
+        camera: the :class:`~anylift.io.cameras.Camera` of the same frames, or None (a still one):
+            the tracks are smoothed as directions in the world's orientation, so a handheld
+            camera's shake, which moves every keypoint at once, is not taken for jitter.
 
     Returns:
         (T, K, 3) copy (positions smoothed where detected; scores and undetected joints unchanged)
@@ -136,14 +158,28 @@ def smooth_keypoints(keypoints: np.ndarray, times: np.ndarray) -> tuple[np.ndarr
     chosen = np.full(kp.shape[1], np.nan)
     seen = (kp[..., 2] > 0) & np.isfinite(kp[..., :2]).all(-1)
     joints = np.flatnonzero(seen.sum(0) >= MIN_FRAMES)
-    if len(kp) < MIN_FRAMES or len(joints) == 0:
+    times = np.asarray(times, dtype=np.float64)
+    slow = len(kp) > 1 and (len(kp) - 1) / max(times[-1] - times[0], 1e-9) < MIN_FPS
+    if len(kp) < MIN_FRAMES or len(joints) == 0 or slow:
         return kp, chosen
-    bands = _penalty_bands(np.asarray(times, dtype=np.float64), ORDER)
+    bands = _penalty_bands(times, ORDER)
     ok = seen[:, joints].T  # (J, T)
-    y = np.where(ok[..., None], np.nan_to_num(kp[:, joints, :2]).transpose(1, 0, 2), 0.0)
+    xy = np.nan_to_num(kp[:, joints, :2])
+    if camera is not None:  # directions in the world's orientation: the camera's own turns taken out
+        k_inv = np.linalg.inv(camera.K)
+        rot = camera.world_to_camera[:, :3, :3]
+        rays = np.concatenate([xy, np.ones((*xy.shape[:2], 1))], -1) @ k_inv.T
+        rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
+        tracks = np.einsum("tji,tkj->tki", rot, rays) * camera.K[0, 0]  # R^T d, in pixels of the focal
+    else:
+        tracks = xy
+    y = np.where(ok[..., None], tracks.transpose(1, 0, 2), 0.0)
     w = np.where(ok, np.clip(kp[:, joints, 2].T, 1e-3, 1.0), 0.0)
     fit, lam = _gcv_fit(y, w, bands)
-    out = kp[:, joints, :2].transpose(1, 0, 2)
-    kp[:, joints, :2] = np.where(ok[..., None], fit, out).transpose(1, 0, 2)
+    fit = fit.transpose(1, 0, 2)  # (T, J, D)
+    if camera is not None:
+        cam = np.einsum("tij,tkj->tki", rot, fit) @ camera.K.T
+        fit = cam[..., :2] / np.where(np.abs(cam[..., 2:]) > 1e-9, cam[..., 2:], 1e-9)
+    kp[:, joints, :2] = np.where(ok.T[..., None], fit, kp[:, joints, :2])
     chosen[joints] = lam
     return kp, chosen
