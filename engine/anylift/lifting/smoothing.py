@@ -41,9 +41,10 @@ if TYPE_CHECKING:
 
 LAMBDAS = np.array([0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0])
 """Candidate penalties, time in units of 1 / :data:`TIME_UNIT_FPS` s: the strongest, 1000, smooths
-over about 1000^(1/6) = 3 units (0.1 s) whatever the frame rate, so footage at 12 fps is smoothed
-over a frame or so and never across a whole movement."""
+over about 1000^(1/6) = 3 units (0.1 s) whatever the frame rate - the reach is fixed in seconds,
+not in frames."""
 TIME_UNIT_FPS = 30.0
+"""The penalty's time unit (the models' rate: at 30 fps a unit is a frame)."""
 ORDER = 3
 """Order of the differences penalised (3: a constant acceleration, a flight, costs nothing)."""
 MIN_FPS = 24.0
