@@ -1,4 +1,4 @@
-"""The input keypoints' robust GCV Whittaker smoothing (anylift.lifting.smoothing)."""
+"""The input keypoints' GCV Whittaker smoothing (anylift.lifting.smoothing)."""
 
 from __future__ import annotations
 
@@ -62,11 +62,11 @@ def test_jitter_is_taken_out_and_a_fast_clean_kick_is_left_alone():
     assert np.abs(out[..., :2] - clean).max() < 3.0
 
 
-def test_undetected_joints_and_scores_are_unchanged_and_a_quadratic_at_uneven_times_is_exact():
+def test_undetected_joints_and_scores_are_unchanged_and_a_steady_motion_at_uneven_times_is_exact():
     rng = np.random.default_rng(3)
     times = np.cumsum(rng.uniform(1 / 60, 1 / 24, 50))  # variable-rate footage
     xy = np.zeros((50, 17, 2)) + 100.0
-    xy[..., 0] += 300.0 * (times - times[0])[:, None]  # constant velocity: no second-difference cost
+    xy[..., 0] += 300.0 * (times - times[0])[:, None]  # constant velocity: no third-difference cost
     kp = _with_scores(xy, 0.7)
     kp[10:15, 3] = [np.nan, np.nan, 0.0]
     kp[:, 4] = [np.nan, np.nan, 0.0]  # never seen

@@ -15,7 +15,7 @@ acceleration - a flight, a swing - costs nothing) with
 - ``w_t`` the keypoint's score; undetected frames weigh 0 (the penalty bridges them, and they
   stay undetected in the output);
 - ``y_t`` the keypoint's direction in the world's orientation when the camera is known (its
-  rotation taken out, the direction scaled by the focal length), so a handheld camera's shake,
+  rotation taken out), so a handheld camera's shake,
   which moves every keypoint at once, is not smoothed away as if it were jitter (in pixels the
   smoother tripled a handheld walk's 2D error, 3.8 -> 11.3 px; on directions 3.8 -> 2.6);
 - footage under :data:`MIN_FPS` left as it is.
@@ -35,6 +35,8 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from anylift.geometry.camera import pixel_rays, project
 
 if TYPE_CHECKING:
     from anylift.io.cameras import Camera
@@ -167,11 +169,9 @@ def smooth_keypoints(
     ok = seen[:, joints].T  # (J, T)
     xy = np.nan_to_num(kp[:, joints, :2])
     if camera is not None:  # directions in the world's orientation: the camera's own turns taken out
-        k_inv = np.linalg.inv(camera.K)
-        rot = camera.world_to_camera[:, :3, :3]
-        rays = np.concatenate([xy, np.ones((*xy.shape[:2], 1))], -1) @ k_inv.T
-        rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
-        tracks = np.einsum("tji,tkj->tki", rot, rays) * camera.K[0, 0]  # R^T d, in pixels of the focal
+        turns = camera.world_to_camera.copy()
+        turns[:, :3, 3] = 0.0  # the fit is linear, so the directions' unit scale does not matter
+        tracks = pixel_rays(xy, camera.K, turns)[1]
     else:
         tracks = xy
     y = np.where(ok[..., None], tracks.transpose(1, 0, 2), 0.0)
@@ -179,8 +179,7 @@ def smooth_keypoints(
     fit, lam = _gcv_fit(y, w, bands)
     fit = fit.transpose(1, 0, 2)  # (T, J, D)
     if camera is not None:
-        cam = np.einsum("tij,tkj->tki", rot, fit) @ camera.K.T
-        fit = cam[..., :2] / np.where(np.abs(cam[..., 2:]) > 1e-9, cam[..., 2:], 1e-9)
+        fit = project(fit, camera.K, turns)
     kp[:, joints, :2] = np.where(ok.T[..., None], fit, kp[:, joints, :2])
     chosen[joints] = lam
     return kp, chosen
