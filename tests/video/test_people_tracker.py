@@ -317,8 +317,15 @@ def test_looking_back_fills_the_frames_before_a_person_was_found():
 
 def test_a_look_that_changes_with_nobody_near_keeps_the_track():
     """The look only decides between people: alone, a track keeps its body however its colours
-    change (light, a turn); where another track's box overlaps the body, an unlike look is refused."""
-    for other_near, kept in ((False, True), (True, False)):
+    change (light, a turn); where another track's box overlaps the body, a look unlike the track's
+    is refused if it is more like the other's - not if the other looks even less like it (someone
+    hidden behind)."""
+    for other_near, seen_look, kept in (
+        (False, _look(12), True),
+        (True, _mixed(5, 20, 0.7), False),
+        (True, _mixed(5, 12, 0.7), True),
+    ):
+        assert colour_distance(_look(5), seen_look) > PeopleConfig().max_colour
         tracker = Tracker(FPS, PeopleConfig())
         for t in range(5):
             tracker.begin(t)
@@ -328,8 +335,38 @@ def test_a_look_that_changes_with_nobody_near_keeps_the_track():
             else:
                 tracker.claim(t, {a.id: (_box(200), _look(5), None), b.id: (b.box.copy(), _look(20), None)})
         tracker.begin(5)
-        got = tracker.claim(5, {a.id: (_box(200), _look(12), None)})
+        got = tracker.claim(5, {a.id: (_box(200), seen_look, None)})
         assert (a in got) == kept
+
+
+def test_someone_hidden_behind_a_nearer_person_does_not_take_their_body():
+    """A floor seen from above: B stands near the camera (feet low in the image), A walks behind
+    B and stays there. A's pose model then finds B's upper body (legs made up) in A's region; in
+    one frame its colours look like A. A's track must coast, B's keep B. Someone just as near
+    (feet as low) inside B's box - a child beside an adult - is not refused."""
+    b_box = np.array([150.0, 100.0, 250.0, 300.0])  # 200 px tall, feet at y = 300
+    for a_bottom, refused in ((210.0, True), (300.0, False)):
+
+        def a_box(t, a_bottom=a_bottom):
+            cx = 100.0 + 20.0 * min(t, 5)  # from the left to B's centre, then stays
+            return np.array([cx - 20, a_bottom - 100, cx + 20, a_bottom])
+
+        tracker = Tracker(FPS, PeopleConfig())
+        kept_a = {}
+        for t in range(10):
+            tracker.begin(t)
+            if t == 0:
+                a = tracker.add(t, a_box(t), _look(5))
+                b = tracker.add(t, b_box, _look(20))
+                continue
+            hidden = t >= 5
+            a_seen_look = _look(5) if not hidden or t == 7 else _mixed(20, 5, 0.2)
+            got = tracker.claim(t, {a.id: (a_box(t), a_seen_look, None), b.id: (b_box, _look(20), None)})
+            assert b in got
+            kept_a[t] = a in got
+        assert all(kept_a[t] for t in range(1, 4)), kept_a  # beside B: found
+        assert all(kept_a[t] != refused for t in range(5, 10)), kept_a
+        assert np.allclose(b.box, b_box)
 
 
 def _fragment(tid, frames, centre_x, h=100.0):
