@@ -27,6 +27,24 @@ def textured_panorama(seed: int = 0, size: tuple[int, int] = (1600, 1000)) -> np
     return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
 
 
+def timed_video(path: Path, frames: list[np.ndarray], times: list[float]) -> None:
+    """An H.264 mp4 whose frame ``i`` (BGR) is shown at ``times[i]`` seconds (a variable rate, as
+    phones write: OpenCV's writer only writes steady rates). Needs PyAV (the dev extra)."""
+    import fractions
+
+    av = pytest.importorskip("av")
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = fractions.Fraction(1, 1000)
+        for frame, t in zip(frames, times, strict=True):
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[..., ::-1]), format="rgb24")
+            vf.pts, vf.time_base = round(t * 1000), stream.time_base
+            out.mux(stream.encode(vf))
+        out.mux(stream.encode())
+
+
 def rotation_video(path: Path, rotations: np.ndarray, focal: float, size=(320, 240), seed: int = 0) -> None:
     """A video of a far-away (infinitely distant) textured scene seen by a rotating camera.
 

@@ -102,6 +102,30 @@ def test_detect_and_lift_person_on_render(rendered_clip, tmp_path, capsys):
     assert np.median(err) < 8.0, np.median(err)
 
 
+def test_variable_rate_video_gives_the_keypoints_their_frame_times(rendered_clip, tmp_path):
+    """A phone video that dropped frames: the keypoints file carries each frame's time (which the
+    lift resamples by), and the keypoints of each frame are that frame's."""
+    from anylift.video.cli import main
+    from anylift.video.reader import open_video
+
+    from .conftest import timed_video
+
+    source = open_video(rendered_clip / "video.mp4")
+    kept = [t for t in range(len(list(source))) if t not in (4, 5, 9)]
+    frames = list(source)
+    path = tmp_path / "phone.mp4"
+    timed_video(path, [frames[t] for t in kept], [t / source.fps for t in kept])
+    out = tmp_path / "kp.json"
+    assert main(["detect", str(path), "--out", str(out), "--progress", "none"]) == 0
+    people = read_people(out)
+    np.testing.assert_allclose(people.frame_times, [t / source.fps for t in kept], atol=2e-3)
+    truth = np.load(rendered_clip / "truth.npz")
+    kp = people.keypoints2d().keypoints
+    ok = (kp[..., 2] > 0) & truth["in_image"][kept]
+    err = np.linalg.norm(kp[..., :2] - truth["keypoints2d"][kept], axis=-1)[ok]
+    assert ok.sum() > 0.8 * truth["in_image"][kept].sum() and np.median(err) < 8.0, np.median(err)
+
+
 def test_native_start_up_lines_are_dropped_real_errors_kept(capfd):
     import os
 

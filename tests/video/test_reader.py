@@ -7,6 +7,8 @@ import pytest
 from anylift.errors import InputError
 from anylift.video.reader import open_video, upright
 
+from .conftest import timed_video
+
 
 def _pattern(t: int, size=(64, 48)) -> np.ndarray:
     w, h = size
@@ -35,6 +37,31 @@ def test_movie_streams_all_frames_with_size_and_fps(tmp_path):
     assert frames[0].shape == (48, 64, 3)
     assert frames[0][:6, :8].mean() > 200 and frames[0][-6:, -8:].mean() < 50
     assert len(list(reader)) == 7  # a second pass reopens the file
+
+
+def test_variable_rate_footage_keeps_its_frame_times(tmp_path):
+    """A phone's variable rate (held frames, a drop from 30 to 15 fps) comes out as each frame's
+    time; a steady file, or a rate the caller gives, has none (frame t at t / fps)."""
+    times = [0.0, 1 / 30, 2 / 30, 3 / 30, 5 / 30, 6 / 30, 8 / 30, 10 / 30, 12 / 30, 14 / 30]
+    path = tmp_path / "phone.mp4"
+    timed_video(path, [_pattern(t) for t in range(len(times))], times)
+    reader = open_video(path)
+    assert reader.frame_times is None  # nothing read yet
+    assert len(list(reader)) == len(times)
+    np.testing.assert_allclose(reader.frame_times, times, atol=2e-3)
+    given = open_video(path, fps=30.0)
+    list(given)
+    assert given.frame_times is None
+    steady = tmp_path / "steady.mp4"
+    timed_video(steady, [_pattern(t) for t in range(8)], [t / 30 for t in range(8)])
+    reader = open_video(steady)
+    list(reader)
+    assert reader.frame_times is None
+    avi = tmp_path / "clip.avi"
+    _write(avi, [_pattern(t) for t in range(7)])
+    reader = open_video(avi)
+    list(reader)
+    assert reader.frame_times is None
 
 
 def test_image_folder_natural_order_and_default_fps(tmp_path):

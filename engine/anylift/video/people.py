@@ -883,4 +883,4 @@ def detect_people(
     if not people:
         raise InputError(f"no person was found in any of its {t_len} frames", path=video,
                          expected="a video showing a person")  # fmt: skip
-    return People(people, rate, size, path=None, detector="mediapipe")
+    return People(people, rate, size, frame_times=reader.frame_times, path=None, detector="mediapipe")

@@ -10,6 +10,10 @@
   turn automatic rotation off, its frames are taken as they come.
 - Image folders: every ``.png/.jpg/.jpeg/.bmp/.tif/.tiff/.webp`` file in natural name order
   (``frame2`` before ``frame10``); frame rate 30 fps unless given.
+- Variable frame rate (phones drop and hold frames, change rate in low light; screen
+  recordings): each frame's presentation time is read from the container as it is decoded, and
+  after a complete pass :attr:`VideoReader.frame_times` gives them where the rate is not regular
+  (the keypoints file's ``frame_times``, which the lift resamples by); None for steady footage.
 
 The frame count a container reports is only an estimate (used for progress); the frames
 actually read are what count. A file OpenCV cannot open, or one without a single decodable
@@ -33,6 +37,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_FPS = 30.0
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 _EXPECTED = "a video OpenCV can read (mp4, mov, avi, mkv, ...) or a folder of images"
+VARIABLE_RATE = 0.25
+"""A frame interval this far (fraction) from the median one, or a mean rate over 1 % off the
+container's, makes the footage variable-rate (:attr:`VideoReader.frame_times`); a steady 29.97 fps
+file's millisecond timestamps vary by 3 %, a dropped or held frame by 100 %."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,8 @@ class VideoReader:
 
     def __init__(self, path: str | os.PathLike, fps: float | None = None) -> None:
         self.path = Path(path)
+        self._rate_given = fps is not None
+        self._times: np.ndarray | None = None
         if not self.path.exists():
             raise InputError("file not found", path=self.path, expected=_EXPECTED)
         self._images: list[Path] | None = None
@@ -136,6 +146,25 @@ class VideoReader:
         """The container's frame count (an estimate for some codecs)."""
         return self.info.num_frames
 
+    @property
+    def frame_times(self) -> np.ndarray | None:
+        """(T,) seconds from the first frame of the frames the last complete pass read, where the
+        container's timestamps show a variable rate (:data:`VARIABLE_RATE`); None where frame t is
+        at t / fps: steady footage, image folders, a rate given by the caller, or timestamps that
+        are missing or not increasing (then the container's rate is all there is)."""
+        t = self._times
+        if self._rate_given or t is None or len(t) < 3 or not np.isfinite(t).all():
+            return None
+        t = t - t[0]
+        dt = np.diff(t)
+        if not (dt > 0).all():
+            return None
+        median = float(np.median(dt))
+        steady = np.abs(dt - median).max() <= VARIABLE_RATE * median
+        if steady and abs((len(t) - 1) / t[-1] / self.fps - 1.0) <= 0.01:
+            return None
+        return t
+
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._images is not None:
             size = self.info.image_size
@@ -149,12 +178,15 @@ class VideoReader:
                 yield frame
             return
         cap, rotation = self._open()
+        times, self._times = [], None
         try:
             while True:
                 ok, frame = cap.read()
                 if not ok or frame is None:
                     break
+                times.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
                 yield upright(frame, rotation)
+            self._times = np.asarray(times, dtype=np.float64)  # a complete pass only
         finally:
             cap.release()
 
