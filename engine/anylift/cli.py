@@ -281,8 +281,9 @@ def cmd_lift(args: argparse.Namespace) -> int:
     print(f"wrote {out}")
     world = "camera file's world" if result.world.from_file else "first camera frame, Z up"
     scale = "" if result.world.metric else f", camera scale {result.world.scale:.4g} units/m"
+    rate = f"{m.fps:.4g} fps" + (" on average (frame_times)" if people.frame_times is not None else "")
     print(
-        f"{m.num_frames} frames at {m.fps:g} fps, method {args.method}, body {m.body_model}, "
+        f"{m.num_frames} frames at {rate}, method {args.method}, body {m.body_model}, "
         f"{result.samples or 1} sample(s), world: {world}{scale}, "
         f"{result.timings.get('total', 0.0):.1f} s"
     )

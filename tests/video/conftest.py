@@ -33,14 +33,16 @@ def timed_video(path: Path, frames: list[np.ndarray], times: list[float]) -> Non
     import fractions
 
     av = pytest.importorskip("av")
+    ms = fractions.Fraction(1, 1000)
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=30)
+        stream = out.add_stream("libx264", rate=round(1 / float(np.median(np.diff(times)))))
+        stream.codec_context.options = {"bf": "0"}  # no B-frames: packets in presentation order
         stream.height, stream.width = frames[0].shape[:2]
         stream.pix_fmt = "yuv420p"
-        stream.time_base = fractions.Fraction(1, 1000)
+        stream.codec_context.time_base = stream.time_base = ms  # millisecond timestamps, as given
         for frame, t in zip(frames, times, strict=True):
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[..., ::-1]), format="rgb24")
-            vf.pts, vf.time_base = round(t * 1000), stream.time_base
+            vf.pts, vf.time_base = round(t * 1000), ms
             out.mux(stream.encode(vf))
         out.mux(stream.encode())
 

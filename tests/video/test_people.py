@@ -102,7 +102,7 @@ def test_detect_and_lift_person_on_render(rendered_clip, tmp_path, capsys):
     assert np.median(err) < 8.0, np.median(err)
 
 
-def test_variable_rate_video_gives_the_keypoints_their_frame_times(rendered_clip, tmp_path):
+def test_variable_rate_video_gives_the_keypoints_their_frame_times(rendered_clip, tmp_path, capsys):
     """A phone video that dropped frames: the keypoints file carries each frame's time (which the
     lift resamples by), and the keypoints of each frame are that frame's."""
     from anylift.video.cli import main
@@ -117,6 +117,7 @@ def test_variable_rate_video_gives_the_keypoints_their_frame_times(rendered_clip
     timed_video(path, [frames[t] for t in kept], [t / source.fps for t in kept])
     out = tmp_path / "kp.json"
     assert main(["detect", str(path), "--out", str(out), "--progress", "none"]) == 0
+    assert "variable frame rate" in capsys.readouterr().out
     people = read_people(out)
     np.testing.assert_allclose(people.frame_times, [t / source.fps for t in kept], atol=2e-3)
     truth = np.load(rendered_clip / "truth.npz")

@@ -31,6 +31,8 @@ def _close(progress) -> None:
 
 def cmd_detect(args: argparse.Namespace) -> int:
     """Detect and track every person in ``args.video``; write them all to ``args.out``, print a table."""
+    import numpy as np
+
     from anylift.io.people import write_people
     from anylift.progress import make_progress
     from anylift.video.detect import DetectConfig
@@ -48,6 +50,11 @@ def cmd_detect(args: argparse.Namespace) -> int:
     kp = people.keypoints2d()
     print(people.table())
     n = f"{len(people.tracks)} {'person' if len(people.tracks) == 1 else 'people'}"
+    if people.frame_times is not None:
+        t = people.frame_times
+        print(f"variable frame rate: {(len(t) - 1) / t[-1]:.2f} fps on average, intervals "
+              f"{1000 * np.diff(t).min():.0f}-{1000 * np.diff(t).max():.0f} ms; each frame's time is kept "
+              "(frame_times), and the lift follows it")  # fmt: skip
     print(f"{kp.num_frames} frames, {kp.image_size[0]}x{kp.image_size[1]}, {n}; "
           f"default person {people.default} (longest and largest; 'anylift lift --person ID' picks another) "
           f"-> {args.out}")  # fmt: skip
