@@ -168,3 +168,25 @@ def test_a_person_seen_in_part_of_the_clip_carries_the_object_there_and_holds_it
     assert np.linalg.norm(m.object_translation[0, 5:] - seq.object.translation[5:], axis=-1).max() < 0.005
     np.testing.assert_array_equal(m.object_translation[0, :5], np.repeat(m.object_translation[0, 5:6], 5, 0))
     assert _angle_deg(m.object_rotation[0, 5:], seq.object.rotation[5:]).max() < 1.0
+
+
+def test_an_object_lifted_under_the_floor_comes_back_along_its_rays():
+    """The object's keypoints of a frame that went metres through the floor are pulled towards
+    the camera until their lowest is at the margin under it, each keeping its image position
+    (its ray); a box resting on the floor with its corners a few centimetres under (noise), and a
+    frame whose camera is not above the floor, are left alone."""
+    from anylift.lifting.objects import above_floor
+    from anylift.object_templates import box_template
+
+    corners = box_template().canonical  # 0.45 x 0.35 x 0.30 m, centred
+    resting = corners + np.array([2.0, 0.5, 0.15 - 0.03])  # bottom 3 cm under the floor (noise)
+    centres = np.array([[0.0, 0.0, 1.5], [0.0, 0.0, 1.5], [0.0, 0.0, -0.5]])
+    far = centres[0] + 4.0 * (resting - centres[0])  # on the same rays, 4x as far: z down to -4.6 m
+    points = np.stack([resting, far, far])
+    out = above_floor(points, centres, floor=0.0, margin=0.1)
+    np.testing.assert_allclose(out[0], resting)  # within the margin: untouched
+    np.testing.assert_allclose(out[2], far)  # a camera under the floor: no such bound
+    assert out[1][:, 2].min() == pytest.approx(-0.1)
+    rays = lambda p, c: (p - c) / np.linalg.norm(p - c, axis=-1, keepdims=True)  # noqa: E731
+    np.testing.assert_allclose(rays(out[1], centres[1]), rays(far, centres[1]), atol=1e-12)
+    assert np.linalg.norm(out[1].mean(0) - resting.mean(0)) < 0.15  # back to where it was (to the margin)
