@@ -207,7 +207,8 @@ def above_floor(points: np.ndarray, centres: np.ndarray, floor: float, margin: f
     """
     p = np.asarray(points, dtype=np.float64)
     c = np.asarray(centres, dtype=np.float64)
-    lowest = np.nanmin(p[..., 2], axis=1)
+    z = p[..., 2]
+    lowest = np.where(np.isfinite(z), z, np.inf).min(axis=1)  # inf: a frame without keypoints
     level = floor - margin
     height = c[:, 2] - level
     below = np.isfinite(lowest) & (lowest < level) & (height > 0)
