@@ -120,7 +120,8 @@ def add_parsers(subparsers) -> None:
     p = subparsers.add_parser("camera", help="camera trajectory from a video (anylift.camera/1)")
     p.add_argument("video", help="video file (mp4, mov, avi, ...) or folder of images")
     p.add_argument("--out", required=True, help="CAMERA.json (anylift.camera/1)")
-    p.add_argument("--keypoints", help="the person's keypoints (else detected first)")
+    p.add_argument("--keypoints", help="the person's keypoints ('anylift detect's file; without it the video "
+                   "goes through the detector first, which takes about as long again)")  # fmt: skip
     p.add_argument("--focal", type=_positive, help="focal length in pixels (else estimated)")
     p.add_argument("--fps", type=_positive, help="frame rate (default: the video's; 30 for image folders)")
     p.add_argument("--seed", type=int, default=0, help="RANSAC seed")
