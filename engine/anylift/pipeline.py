@@ -374,7 +374,7 @@ def lift_with_report(
     # 9. Objects.
     object_fit = None
     if plan is not None and obj_world is not None:
-        floor = gravity.floor_level(fused, keypoints.fps, gravity.ankle_height(body))
+        floor = gravity.floor_level(fused, keypoints.fps, ankle)  # in the result's world (after --ground)
         if floor is not None:
             obj_world = hoi.above_floor(obj_world, invert_rigid(w2c)[:, :3, 3], floor)
         weights = hoi.object_weights(plan.track.keypoints, den.score_threshold, obj_spread)
