@@ -13,7 +13,9 @@ For a (clip, camera family, seed) case (``benchmarks/camera_families.py``):
    session) lost the person outright in some cases (walk under tripod_locked and handheld_walk)
    and so measured a detector no user gets;
 3. scale the detections back to the case's pixels and cache them per (clip, family, seed,
-   scale, :data:`CACHE_VERSION`) in ``out/benchmarks/detected_2d/`` (never committed).
+   scale, :data:`CACHE_VERSION`) in ``out/benchmarks/detected_2d/`` (never committed). The
+   rendered frames stay in its ``frames/`` (about 20 MB a case, :data:`RENDER_VERSION`), so a
+   change of the detector costs the detection again (5-15 s a case), not the render.
 
 The truth stays the case's (the mocap keypoints); the rendered body is the proxy SMPL body
 fitted to them, so the detector error measured includes the body's own 1-2 cm fit error, as
@@ -43,15 +45,24 @@ import camera_families  # noqa: E402
 
 RENDER_SCALE = 1.0 / 3.0
 CACHE = REPO / "out" / "benchmarks" / "detected_2d"
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 """Part of every cache file's name: raise it whenever the render or the detector changes (a cache
 built by an older render was found stale, with 2D errors of 71 instead of 11 px; 4: the tracker
-joins broken tracks after the last frame)."""
+joins broken tracks after the last frame; 5: the landmark model's region turns on with the body)."""
+RENDER_VERSION = 4
+"""Part of every rendered frames folder's name: raise it (and :data:`CACHE_VERSION`) whenever the
+render changes."""
+FRAMES = CACHE / "frames"
 FPS = 30.0
 
 
 def cache_path(clip: str, family: str, seed: int, scale: float = RENDER_SCALE) -> Path:
     return CACHE / f"{clip}_{family}_{int(seed)}_s{round(scale * 1000)}_v{CACHE_VERSION}.npz"
+
+
+def frames_path(clip: str, family: str, seed: int, scale: float = RENDER_SCALE) -> Path:
+    """The folder of the case's rendered frames (``frames/00000.png ...``; complete once it exists)."""
+    return FRAMES / f"{clip}_{family}_{int(seed)}_s{round(scale * 1000)}_r{RENDER_VERSION}"
 
 
 def scaled_camera(camera, scale: float):
@@ -108,34 +119,41 @@ def detect_frames(frames: Path, camera, render_camera) -> np.ndarray:
 
 
 def build(clip: str, pairs: list[tuple[str, int]], scale: float = RENDER_SCALE) -> list[Path]:
-    """Render, detect and cache the detected 2D of ``clip`` under each (family, seed) (module
-    docs), in one Blender subprocess; returns the cache files."""
+    """Render (what is not rendered yet, in one Blender subprocess), detect and cache the detected
+    2D of ``clip`` under each (family, seed) (module docs); returns the cache files."""
+    import shutil
     import tempfile
 
-    paths = []
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        cases = ",".join(f"{family}:{seed}" for family, seed in pairs)
-        argv = [sys.executable, str(Path(__file__).resolve()), "--render-into", tmp,
-                "--clip", clip, "--cases", cases, "--scale", repr(scale)]  # fmt: skip
-        env = dict(os.environ, OMP_NUM_THREADS="1")
-        done = subprocess.run(argv, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"rendering {clip} under {cases} failed:\n{done.stderr[-2000:]}")
-        render_seconds = (time.perf_counter() - start) / len(pairs)
-        for family, seed in pairs:
-            camera, render_camera = _scaled_camera(clip, family, seed, scale)
+    render_seconds = 0.0
+    missing = [(f, s) for f, s in pairs if not frames_path(clip, f, s, scale).is_dir()]
+    if missing:
+        FRAMES.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=FRAMES) as tmp:  # renamed into place when complete
             start = time.perf_counter()
-            kp = detect_frames(Path(tmp) / f"{family}_{seed}" / "frames", camera, render_camera)
-            detect_seconds = time.perf_counter() - start
-            rw, rh = render_camera.image_size
-            path = cache_path(clip, family, seed, scale)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(
-                path, keypoints=kp, image_size=np.array(camera.image_size), render_size=np.array((rw, rh)),
-                render_seconds=render_seconds, detect_seconds=detect_seconds,
-            )  # fmt: skip
-            paths.append(path)
+            cases = ",".join(f"{family}:{seed}" for family, seed in missing)
+            argv = [sys.executable, str(Path(__file__).resolve()), "--render-into", tmp,
+                    "--clip", clip, "--cases", cases, "--scale", repr(scale)]  # fmt: skip
+            env = dict(os.environ, OMP_NUM_THREADS="1")
+            done = subprocess.run(argv, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"rendering {clip} under {cases} failed:\n{done.stderr[-2000:]}")
+            render_seconds = (time.perf_counter() - start) / len(missing)
+            for family, seed in missing:
+                shutil.move(Path(tmp) / f"{family}_{seed}" / "frames", frames_path(clip, family, seed, scale))
+    paths = []
+    for family, seed in pairs:
+        camera, render_camera = _scaled_camera(clip, family, seed, scale)
+        start = time.perf_counter()
+        kp = detect_frames(frames_path(clip, family, seed, scale), camera, render_camera)
+        detect_seconds = time.perf_counter() - start
+        rw, rh = render_camera.image_size
+        path = cache_path(clip, family, seed, scale)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            path, keypoints=kp, image_size=np.array(camera.image_size), render_size=np.array((rw, rh)),
+            render_seconds=render_seconds, detect_seconds=detect_seconds,
+        )  # fmt: skip
+        paths.append(path)
     return paths
 
 
@@ -144,7 +162,7 @@ def ensure_cached(clip: str, pairs: list[tuple[str, int]], scale: float = RENDER
     missing = [(f, s) for f, s in pairs if not cache_path(clip, f, s, scale).is_file()]
     if missing:
         start = time.perf_counter()
-        print(f"  detected 2D: rendering {clip} under {len(missing)} cameras", file=sys.stderr, flush=True)
+        print(f"  detected 2D: {clip} under {len(missing)} cameras", file=sys.stderr, flush=True)
         build(clip, missing, scale)
         print(f"  ... cached in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
 

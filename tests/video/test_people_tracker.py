@@ -231,6 +231,32 @@ def test_roi_rotation_and_keypoint_box():
     assert keypoint_box(unsure) is None
 
 
+def test_region_turns_on_with_the_body():
+    from anylift.video.people import _Track, torso_angle
+
+    def turned(degrees):  # an upright body turned clockwise about its centre
+        kp, a = _body(100.0), np.radians(degrees)
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        kp[:, :2] = (kp[:, :2] - [100.0, 150.0]) @ rot.T + [100.0, 150.0]
+        return kp
+
+    base = np.degrees(torso_angle(turned(0.0)))  # _body leans a little
+    assert abs(np.degrees(torso_angle(turned(30.0))) - base - 30.0) < 1e-6  # clockwise in the image
+    assert torso_angle(np.where(np.arange(17)[:, None] == 11, 0.0, turned(0.0))) is None  # a hip unseen
+    tr = _Track(1, _box(100.0), 0)
+    for t, degrees in enumerate((0.0, 40.0)):
+        tr.accept(_box(100.0), t, None, clear=True)
+        tr.pose(t, turned(degrees))
+    # Seen in the last frame: turned on by 0.9 of the last turn; unseen for a frame: the last torso.
+    assert abs(np.degrees(tr.rotation(2)) - base - (40.0 + 0.9 * 40.0)) < 1e-6
+    assert abs(np.degrees(tr.rotation(3)) - base - 40.0) < 1e-6
+    tr.accept(_box(100.0), 3, None, clear=True)
+    tr.pose(3, turned(170.0 - base))
+    tr.accept(_box(100.0), 4, None, clear=True)
+    tr.pose(4, turned(-160.0 - base))  # 30 degrees on through upside down
+    assert abs(np.degrees(tr.rotation(5)) - (-160.0 + 27.0)) < 1e-6
+
+
 def test_track_region_keeps_the_size_the_body_had_lately():
     from anylift.video.people import _Track
 
