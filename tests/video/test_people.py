@@ -128,9 +128,10 @@ def test_variable_rate_video_gives_the_keypoints_their_frame_times(rendered_clip
 
 
 def test_a_body_turning_fast_is_followed_the_right_way_up(rendered_clip, tmp_path):
-    """The render turned clockwise about the body 30 degrees a frame (a cartwheel seen side on):
-    each frame's torso stays within 30 degrees of the truth's. The landmark model's region turned
-    only like the last frame's torso lagged up to 74 degrees behind, drawing the body sideways."""
+    """The render turned clockwise about the body ever faster, 7 degrees a frame more each frame up
+    to 40 (a backflip seen side on): each frame's torso stays within 30 degrees of the truth's.
+    The landmark model's region turned only like the last frame's torso fell behind from the fourth
+    frame on and drew the body upside down (166 degrees off) by the last."""
     import cv2
 
     from anylift.video.people import _wrap, detect_people, torso_angle
@@ -138,12 +139,13 @@ def test_a_body_turning_fast_is_followed_the_right_way_up(rendered_clip, tmp_pat
     truth = np.load(rendered_clip / "truth.npz")["keypoints2d"]
     frames = sorted((rendered_clip / "frames").glob("*.png"))
     want, pad = [], np.array([160.0, 120.0])  # a border, so the corners stay in the frame
+    turn_by = np.cumsum(np.minimum(7.0 * np.arange(len(frames)), 40.0))  # degrees
     for t, path in enumerate(frames):
         img = cv2.copyMakeBorder(
             cv2.imread(str(path)), 120, 120, 160, 160, cv2.BORDER_CONSTANT, value=(90,) * 3
         )
         centre = truth[t].mean(0) + pad
-        turn = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), -30.0 * t, 1.0)
+        turn = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), -float(turn_by[t]), 1.0)
         cv2.imwrite(str(tmp_path / f"{t:05d}.png"),
                     cv2.warpAffine(img, turn, img.shape[1::-1], borderValue=(90,) * 3))  # fmt: skip
         want.append(torso_angle(np.c_[(truth[t] + pad) @ turn[:, :2].T + turn[:, 2], np.ones(17)]))

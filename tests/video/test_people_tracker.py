@@ -243,18 +243,22 @@ def test_region_turns_on_with_the_body():
     base = np.degrees(torso_angle(turned(0.0)))  # _body leans a little
     assert abs(np.degrees(torso_angle(turned(30.0))) - base - 30.0) < 1e-6  # clockwise in the image
     assert torso_angle(np.where(np.arange(17)[:, None] == 11, 0.0, turned(0.0))) is None  # a hip unseen
-    tr = _Track(1, _box(100.0), 0)
-    for t, degrees in enumerate((0.0, 40.0)):
-        tr.accept(_box(100.0), t, None, clear=True)
-        tr.pose(t, turned(degrees))
-    # Seen in the last frame: turned on by 0.9 of the last turn; unseen for a frame: the last torso.
-    assert abs(np.degrees(tr.rotation(2)) - base - (40.0 + 0.9 * 40.0)) < 1e-6
-    assert abs(np.degrees(tr.rotation(3)) - base - 40.0) < 1e-6
-    tr.accept(_box(100.0), 3, None, clear=True)
-    tr.pose(3, turned(170.0 - base))
-    tr.accept(_box(100.0), 4, None, clear=True)
-    tr.pose(4, turned(-160.0 - base))  # 30 degrees on through upside down
-    assert abs(np.degrees(tr.rotation(5)) - (-160.0 + 27.0)) < 1e-6
+
+    def track(degrees):  # seen in frames 0, 1, ... turned so
+        tr = _Track(1, _box(100.0), 0)
+        for t, d in enumerate(degrees):
+            tr.accept(_box(100.0), t, None, clear=True)
+            tr.pose(t, turned(d - base))
+        return tr
+
+    # A steady turn (40 then 40 degrees a frame) is carried on by 0.8 of the last turn, also
+    # through upside down; not when the body was unseen in the last frame.
+    assert abs(np.degrees(track([0.0, 40.0, 80.0]).rotation(3)) - (80.0 + 0.8 * 40.0)) < 1e-6
+    assert abs(np.degrees(track([120.0, 150.0, 175.0, -155.0]).rotation(4)) - (-155.0 + 0.8 * 30.0)) < 1e-6
+    assert abs(np.degrees(track([0.0, 40.0, 80.0]).rotation(4)) - 80.0) < 1e-6
+    # Not steady - the other way, or 8 times smaller than the turn before - or a first frame: none.
+    for degrees in ([0.0, 40.0, 10.0], [0.0, 40.0, 45.0], [0.0, 40.0], [30.0]):
+        assert abs(np.degrees(track(degrees).rotation(len(degrees))) - degrees[-1]) < 1e-6, degrees
 
 
 def test_track_region_keeps_the_size_the_body_had_lately():
