@@ -259,6 +259,10 @@ def test_region_turns_on_with_the_body():
     # Not steady - the other way, or 8 times smaller than the turn before - or a first frame: none.
     for degrees in ([0.0, 40.0, 10.0], [0.0, 40.0, 45.0], [0.0, 40.0], [30.0]):
         assert abs(np.degrees(track(degrees).rotation(len(degrees))) - degrees[-1]) < 1e-6, degrees
+    # Nor a sway, a steady turn under the least a tumble turns.
+    least = np.radians(6.0)
+    assert abs(np.degrees(track([0.0, 4.0, 8.0]).rotation(3, least)) - 8.0) < 1e-6
+    assert abs(np.degrees(track([0.0, 7.0, 14.0]).rotation(3, least)) - (14.0 + 0.8 * 7.0)) < 1e-6
 
 
 def test_track_region_keeps_the_size_the_body_had_lately():
