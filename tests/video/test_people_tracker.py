@@ -253,16 +253,19 @@ def test_region_turns_on_with_the_body():
 
     # A steady turn (40 then 40 degrees a frame) is carried on by 0.8 of the last turn, also
     # through upside down; not when the body was unseen in the last frame.
-    assert abs(np.degrees(track([0.0, 40.0, 80.0]).rotation(3)) - (80.0 + 0.8 * 40.0)) < 1e-6
-    assert abs(np.degrees(track([120.0, 150.0, 175.0, -155.0]).rotation(4)) - (-155.0 + 0.8 * 30.0)) < 1e-6
-    assert abs(np.degrees(track([0.0, 40.0, 80.0]).rotation(4)) - 80.0) < 1e-6
+    assert abs(np.degrees(track([0.0, 40.0, 80.0]).rotation(3, 0.8, 0.0)) - (80.0 + 0.8 * 40.0)) < 1e-6
+    assert (
+        abs(np.degrees(track([120.0, 150.0, 175.0, -155.0]).rotation(4, 0.8, 0.0)) - (-155.0 + 0.8 * 30.0))
+        < 1e-6
+    )
+    assert abs(np.degrees(track([0.0, 40.0, 80.0]).rotation(4, 0.8, 0.0)) - 80.0) < 1e-6
     # Not steady - the other way, or 8 times smaller than the turn before - or a first frame: none.
     for degrees in ([0.0, 40.0, 10.0], [0.0, 40.0, 45.0], [0.0, 40.0], [30.0]):
-        assert abs(np.degrees(track(degrees).rotation(len(degrees))) - degrees[-1]) < 1e-6, degrees
+        assert abs(np.degrees(track(degrees).rotation(len(degrees), 0.8, 0.0)) - degrees[-1]) < 1e-6, degrees
     # Nor a sway, a steady turn under the least a tumble turns.
     least = np.radians(6.0)
-    assert abs(np.degrees(track([0.0, 4.0, 8.0]).rotation(3, least)) - 8.0) < 1e-6
-    assert abs(np.degrees(track([0.0, 7.0, 14.0]).rotation(3, least)) - (14.0 + 0.8 * 7.0)) < 1e-6
+    assert abs(np.degrees(track([0.0, 4.0, 8.0]).rotation(3, 0.8, least)) - 8.0) < 1e-6
+    assert abs(np.degrees(track([0.0, 7.0, 14.0]).rotation(3, 0.8, least)) - (14.0 + 0.8 * 7.0)) < 1e-6
 
 
 def test_track_region_keeps_the_size_the_body_had_lately():

@@ -91,7 +91,8 @@ class PeopleConfig:
     look_back_bytes: int = 400_000_000
     size_memory_seconds: float = 0.2
     stitch_seconds: float = 1.0
-    tumble_degrees_per_second: float = 180.0  # the least turn carried on (_Track.rotation)
+    turn_carry: float = 0.8  # how much of a tumble's last turn its region turns on (_Track.rotation)
+    tumble_degrees_per_second: float = 180.0  # the least turn carried on
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -265,8 +266,6 @@ class _Track:
     """One person: box (pixels of the current frame), velocity (px/frame) of the torso's centre
     (of the box's where the torso is not seen: a kicking leg moves the box, not the person), look."""
 
-    spin_carry = 0.8
-
     def __init__(self, tid: int, box: np.ndarray, t: int) -> None:
         self.id, self.box, self.last_t = tid, np.asarray(box, dtype=float), t
         self.velocity = np.zeros(2)
@@ -286,11 +285,12 @@ class _Track:
         self.turns = (self.turns[1] if t - 1 in self.frames else 0.0, turn)
         self.frames[t], self.kp = (self.box.copy(), kp), kp
 
-    def rotation(self, t: int, least: float = 0.0) -> float:
+    def rotation(self, t: int, carry: float, least: float) -> float:
         """The region's rotation for frame ``t`` (:class:`RoiPose`): the last torso's, turned on
-        by ``spin_carry`` (0.8) of the last frame's turn when the body was seen in the two frames
-        before and that turn is a steady tumble: the same way as the one before, at 0.5-2 times
-        its size, and at least ``least`` (radians a frame: ``tumble_degrees_per_second``, 180).
+        by ``carry`` (``turn_carry``, 0.8) of the last frame's turn when the body was seen in the
+        two frames before and that turn is a steady tumble: the same way as the one before, at
+        0.5-2 times its size, and at least ``least`` (radians a frame: ``tumble_degrees_per_second``,
+        180).
 
         The landmark model draws the body upright in whatever region it is given, so a body that
         turns faster than a region turned like the last frame (a backflip: up to 45 degrees a frame
@@ -307,7 +307,7 @@ class _Track:
         before, last = self.turns
         steady = before * last > 0 and 0.5 <= last / before <= 2.0 and abs(last) >= least
         spin = last if steady and t - self.last_t == 1 else 0.0
-        return _wrap(roi_rotation(self.kp) + self.spin_carry * spin)
+        return _wrap(roi_rotation(self.kp) + carry * spin)
 
     def recent_side(self, t: int, frames: int) -> float:
         """The longest side its box had over the ``frames`` frames up to ``t`` (0 if unseen)."""
@@ -835,7 +835,7 @@ def detect_people(
                 regions = [pred, _scaled(pred, 1.6)]
                 regions += [tr.region(tr.box, t, memory)] if t - tr.last_t > 1 else []
                 for region in regions:
-                    kp = roi_pose(rgb, region, tr.rotation(t, least_turn))
+                    kp = roi_pose(rgb, region, tr.rotation(t, cfg.turn_carry, least_turn))
                     box = None if kp is None else keypoint_box(kp)
                     if box is not None and _on_box(kp, region):
                         break
