@@ -217,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     # The benchmark's seeds: its default clips' order (walk, kick, cartwheel, run) and families'.
-    first = list(accuracy.QUICK_CLIPS).index(args.clip) % 2 if args.clip in accuracy.QUICK_CLIPS else 0
-    plan = accuracy.case_plan(["other"] * first + [args.clip], list(camera_families.FAMILIES), 1)
+    clips = list(accuracy.QUICK_CLIPS) if args.clip in accuracy.QUICK_CLIPS else [args.clip]
+    plan = accuracy.case_plan(clips, list(camera_families.FAMILIES), 1)
     chosen = lambda s: s if args.seed is None else args.seed  # noqa: E731
     pairs = [(f, chosen(s)) for c, f, s in plan if c == args.clip and f in args.families]
     ensure_cached(args.clip, pairs, args.scale)

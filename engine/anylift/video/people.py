@@ -834,8 +834,9 @@ def detect_people(
                 pred = tr.region(pred, t, memory)
                 regions = [pred, _scaled(pred, 1.6)]
                 regions += [tr.region(tr.box, t, memory)] if t - tr.last_t > 1 else []
+                rotation = tr.rotation(t, cfg.turn_carry, least_turn)
                 for region in regions:
-                    kp = roi_pose(rgb, region, tr.rotation(t, cfg.turn_carry, least_turn))
+                    kp = roi_pose(rgb, region, rotation)
                     box = None if kp is None else keypoint_box(kp)
                     if box is not None and _on_box(kp, region):
                         break
