@@ -42,7 +42,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
     progress = make_progress(args.progress)
     try:
         people = detect_people(
-            args.video, fps=args.fps, config=PeopleConfig(detect=config), progress=progress
+            args.video,
+            fps=args.fps,
+            config=PeopleConfig(detect=config, detect_rate=args.detect_rate),
+            progress=progress,
         )
     finally:
         _close(progress)
@@ -105,6 +108,13 @@ def _positive(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text}: expected frames a second >= 0 (0: every frame)")
+    return value
+
+
 def add_parsers(subparsers) -> None:
     """Register ``detect`` and ``camera`` on the ``anylift`` sub-command parsers."""
     p = subparsers.add_parser("detect", help="2D keypoints (COCO-17) of every person in a video, tracked")
@@ -114,6 +124,9 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--min-score", type=float, default=0.3, help="joints below this score are dropped")
     p.add_argument("--max-gap", type=int, default=8, help="longest dropout (frames) filled in")
     p.add_argument("--no-smoothing", action="store_true", help="no One-Euro smoothing")
+    p.add_argument("--detect-rate", type=_rate, default=30.0, metavar="FPS",
+                   help="faster footage is looked at in every k-th frame, about this often a second, the "
+                   "frames between interpolated (default 30: the lift's rate; 0: every frame)")  # fmt: skip
     p.add_argument("--progress", choices=PROGRESS_MODES, default="auto")
     p.set_defaults(func=cmd_detect)
 
