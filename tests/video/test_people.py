@@ -178,7 +178,7 @@ def test_frames_between_looked_at_ones_are_interpolated():
 
 
 def test_fast_footage_is_looked_at_in_every_other_frame(rendered_clip, monkeypatch):
-    """A 60 fps video: the detector looks at every second frame (the lift samples at 30 anyway),
+    """A 60 fps video with ``detect_rate`` 30: the detector looks at every second frame,
     every frame still gets its keypoints, as close to the truth as when it looks at all."""
     from anylift.video import people as people_mod
 

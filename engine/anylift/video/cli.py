@@ -124,9 +124,10 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--min-score", type=float, default=0.3, help="joints below this score are dropped")
     p.add_argument("--max-gap", type=int, default=8, help="longest dropout (frames) filled in")
     p.add_argument("--no-smoothing", action="store_true", help="no One-Euro smoothing")
-    p.add_argument("--detect-rate", type=_rate, default=30.0, metavar="FPS",
-                   help="faster footage is looked at in every k-th frame, about this often a second, the "
-                   "frames between interpolated (default 30: the lift's rate; 0: every frame)")  # fmt: skip
+    p.add_argument("--detect-rate", type=_rate, default=0.0, metavar="FPS",
+                   help="look at faster footage in every k-th frame only, about this often a second, "
+                   "and interpolate the frames between (30: half the time at 60 fps; default 0: every "
+                   "frame)")  # fmt: skip
     p.add_argument("--progress", choices=PROGRESS_MODES, default="auto")
     p.set_defaults(func=cmd_detect)
 

@@ -37,11 +37,13 @@ Only what ships in the installed wheels (nothing is downloaded):
    starts within ``stitch_seconds`` where the first one's person would be by then, the same size,
    become one when nothing else could be that person (on real footage the look of a small person
    changes too much from frame to frame for step 4's re-identification).
-6. **Frame rate**: footage faster than ``detect_rate`` (30) is looked at in every k-th frame
-   (k the nearest whole number to the ratio: 60 fps -> every 2nd, :func:`frame_stride`), all the
-   steps above at that rate; the frames in between get their keypoints and boxes interpolated
-   (:func:`upsample`), so the file keeps every frame and its time. The lift resamples to the
-   model's 30 fps anyway; a 60 fps clip costs half the detector time.
+6. **Frame rate** (optional, ``detect_rate``; off by default): footage faster than
+   ``detect_rate`` is looked at in every k-th frame (k the nearest whole number to the ratio:
+   60 fps at 30 -> every 2nd, :func:`frame_stride`), all the steps above at that rate; the frames
+   in between get their keypoints and boxes interpolated (:func:`upsample`), so the file keeps
+   every frame and its time. A 60 fps clip costs half the detector time, with the same 2D error,
+   but the tracks differ a little and the lift is sensitive to that: on the 60 fps footage render
+   the spinner's feet were lifted 6-16 cm off the floor instead of 3-4 (ablation row 48).
 7. **Cleaning** per track (:mod:`anylift.video.tracking`): low scores dropped, short gaps
    filled, zero-lag One-Euro smoothing; tracks seen in fewer than ``min_frames`` frames dropped.
 """
@@ -98,7 +100,7 @@ class PeopleConfig:
     stitch_seconds: float = 1.0
     turn_carry: float = 0.8  # how much of a tumble's last turn its region turns on (_Track.rotation)
     tumble_degrees_per_second: float = 180.0  # the least turn carried on
-    detect_rate: float = 30.0  # frames a second looked at, about (every k-th frame; 0: every frame)
+    detect_rate: float = 0.0  # > 0: frames a second looked at, about (every k-th frame); 0: every frame
 
 
 def frame_stride(rate: float, detect_rate: float) -> int:
@@ -968,10 +970,12 @@ def detect_people(
         bx = np.full((t_len, 4), np.nan)
         for f, (b, k) in tr.frames.items():
             kp[f], bx[f] = k, b
-        kp, bx = upsample(kp, stride, num_frames), upsample(bx, stride, num_frames)
         d = cfg.detect
         kp = tracking.drop_low_confidence(kp, d.min_score)
-        kp = tracking.fill_gaps(kp, d.max_gap)
+        kp, bx = upsample(kp, stride, num_frames), upsample(bx, stride, num_frames)
+        # A joint missed in one looked-at frame is unseen from the frame after the one before it:
+        # stride - 1 frames more than where every frame is looked at.
+        kp = tracking.fill_gaps(kp, d.max_gap + stride - 1)
         if d.smoothing:
             kp = tracking.one_euro_smooth(kp, reader.fps, min_cutoff=d.min_cutoff, beta=d.beta)
         if (kp[..., 2] > 0).any():
