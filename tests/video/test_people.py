@@ -8,7 +8,7 @@ import pytest
 from anylift.errors import InputError
 from anylift.io.keypoints import read_keypoints
 from anylift.io.people import People, PersonTrack, read_people, select_person, write_people
-from anylift.video.people import centre_distance, frame_stride, iou, mask_boxes, upsample
+from anylift.video.people import centre_distance, every_frame, frame_stride, iou, mask_boxes
 
 
 def _track(pid, t_len, x0, height, seen):
@@ -160,21 +160,22 @@ def test_frames_between_looked_at_ones_are_interpolated():
     rates = (24, 25, 30, 40, 45, 50, 59.94, 60, 120)
     assert [frame_stride(r, 30.0) for r in rates] == [1, 1, 1, 1, 2, 2, 2, 2, 4]
     assert frame_stride(60.0, 0.0) == 1
-    kp = np.zeros((3, 2, 3))
+    kp = np.zeros((3, 17, 3))
     kp[:, 0] = [[0.0, 0.0, 1.0], [2.0, 4.0, 0.5], [4.0, 8.0, 1.0]]
-    kp[:, 1] = [[10.0, 10.0, 0.8], [np.nan, np.nan, 0.0], [20.0, 20.0, 1.0]]
-    up = upsample(kp, 2, 6)
-    assert up.shape == (6, 2, 3)
+    kp[:, 1:] = np.array([[10.0, 10.0, 0.8], [np.nan, np.nan, 0.0], [20.0, 20.0, 1.0]])[:, None]
+    boxes = np.array([[0.0, 0.0, 2.0, 2.0], [np.nan] * 4, [4.0, 4.0, 6.0, 6.0]])
+    up, ub = every_frame(kp, boxes, 2, 6)
+    assert up.shape == (6, 17, 3) and ub.shape == (6, 4)
     np.testing.assert_array_equal(up[[0, 2, 4]], kp)  # each looked-at frame its own
     np.testing.assert_allclose(up[1, 0], [1.0, 2.0, 0.5])  # halfway, the lower score
     np.testing.assert_allclose(up[3, 0], [3.0, 6.0, 0.5])
     assert (up[[1, 3], 1, 2] == 0).all() and np.isnan(up[[1, 3], 1, :2]).all()  # unseen on one side
     np.testing.assert_array_equal(up[5], kp[2])  # the last one held
-    boxes = np.array([[0.0, 0.0, 2.0, 2.0], [np.nan] * 4, [4.0, 4.0, 6.0, 6.0]])
-    ub = upsample(boxes, 3, 8)
-    np.testing.assert_allclose(ub[[0, 6, 7]], boxes[[0, 2, 2]])
-    assert np.isnan(ub[1:6]).all()
-    np.testing.assert_array_equal(upsample(kp, 1, 3), kp)
+    np.testing.assert_allclose(ub[[0, 4, 5]], boxes[[0, 2, 2]])
+    assert np.isnan(ub[1:4]).all()  # no box in a frame looked at: none on either side of it
+    same, same_boxes = every_frame(kp, boxes, 1, 3)
+    np.testing.assert_array_equal(same, kp)
+    np.testing.assert_array_equal(same_boxes, boxes)
 
 
 def test_fast_footage_is_looked_at_in_every_other_frame(rendered_clip, monkeypatch):

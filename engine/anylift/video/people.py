@@ -40,7 +40,7 @@ Only what ships in the installed wheels (nothing is downloaded):
 6. **Frame rate** (optional, ``detect_rate``; off by default): footage faster than
    ``detect_rate`` is looked at in every k-th frame (k the nearest whole number to the ratio:
    60 fps at 30 -> every 2nd, :func:`frame_stride`), all the steps above at that rate; the frames
-   in between get their keypoints and boxes interpolated (:func:`upsample`), so the file keeps
+   in between get their keypoints and boxes interpolated (:func:`every_frame`), so the file keeps
    every frame and its time. A 60 fps clip costs half the detector time, with the same 2D error,
    but the tracks differ a little and the lift is sensitive to that: on the 60 fps footage render
    the spinner's feet were lifted 6-16 cm off the floor instead of 3-4 (ablation row 48).
@@ -112,26 +112,18 @@ def frame_stride(rate: float, detect_rate: float) -> int:
     return max(1, int(np.floor(rate / detect_rate + 0.5)))
 
 
-def upsample(values: np.ndarray, stride: int, num_frames: int) -> np.ndarray:
-    """Per-frame (n, ...) values of every ``stride``-th frame -> (``num_frames``, ...): each
-    looked-at frame's own, linear in between two of them (NaN where either is NaN), the last one
-    held after it.
+def every_frame(kp: np.ndarray, boxes: np.ndarray, stride: int, num_frames: int):
+    """(n, 17, 3) keypoints and (n, 4) boxes (NaN: unseen) of every ``stride``-th frame -> the
+    same for all ``num_frames`` frames: each looked-at frame's own, linear in between, the last
+    one held (:func:`anylift.lifting.framerate.resample_keypoints`: a joint unseen on either side
+    is unseen in between, its score the lower of the two)."""
+    from anylift.lifting.framerate import resample_keypoints
 
-    The values are boxes or keypoints (x, y, score; a joint the model did not place has score 0
-    and x = y = NaN); an in-between joint's score is the lower of the two, 0 if either is 0."""
-    values = np.asarray(values, dtype=np.float64)
-    at = np.arange(num_frames) / stride
-    lo = np.minimum(np.floor(at).astype(np.int64), len(values) - 1)
-    hi = np.minimum(lo + 1, len(values) - 1)
-    a = np.clip(at - lo, 0.0, 1.0).reshape((-1,) + (1,) * (values.ndim - 1))
-    out = (1.0 - a) * values[lo] + a * values[hi]
-    if values.ndim == 3:
-        seen = (values[lo, :, 2] > 0) & (values[hi, :, 2] > 0)
-        out[..., 2] = np.where(seen, np.minimum(values[lo, :, 2], values[hi, :, 2]), 0.0)
-        out[..., :2][~seen] = np.nan
-    own = (a == 0.0).reshape(-1)
-    out[own] = values[lo[own]]
-    return out
+    looked, every = np.arange(len(kp)) * stride, np.arange(num_frames)
+    seen = np.isfinite(boxes).all(1).astype(np.float64)
+    corners = np.concatenate([boxes.reshape(-1, 2, 2), np.repeat(seen[:, None, None], 2, 1)], axis=-1)
+    corners = resample_keypoints(corners, looked, every)
+    return resample_keypoints(kp, looked, every), corners[..., :2].reshape(-1, 4)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -972,7 +964,7 @@ def detect_people(
             kp[f], bx[f] = k, b
         d = cfg.detect
         kp = tracking.drop_low_confidence(kp, d.min_score)
-        kp, bx = upsample(kp, stride, num_frames), upsample(bx, stride, num_frames)
+        kp, bx = every_frame(kp, bx, stride, num_frames)
         # A joint missed in one looked-at frame is unseen from the frame after the one before it:
         # stride - 1 frames more than where every frame is looked at.
         kp = tracking.fill_gaps(kp, d.max_gap + stride - 1)
