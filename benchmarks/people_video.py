@@ -192,9 +192,12 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--checkpoint", type=Path, help="multi-view checkpoint to lift with (default: the shipped one)"
     )
+    parser.add_argument("--detect-rate", type=float, default=0.0, metavar="FPS",
+                        help="track faster footage in every k-th frame only (as anylift detect "
+                        "--detect-rate; default 0: every frame)")  # fmt: skip
     args = parser.parse_args(argv)
     from anylift.io.people import write_people
-    from anylift.video.people import detect_people
+    from anylift.video.people import PeopleConfig, detect_people
 
     every = []
     for scene in args.scenes.split(","):
@@ -203,7 +206,8 @@ def main(argv=None) -> int:
         duration = len(truth["frame_times"]) / float(truth["fps"])
         t0 = time.perf_counter()
         steps: dict[str, float] = {}
-        people = detect_people(folder / "video.mp4", timings=steps)
+        config = PeopleConfig(detect_rate=args.detect_rate)
+        people = detect_people(folder / "video.mp4", config=config, timings=steps)
         t_detect = time.perf_counter() - t0
         kp_path = folder / "bench_keypoints.json"
         write_people(kp_path, people)

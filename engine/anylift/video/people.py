@@ -43,7 +43,7 @@ Only what ships in the installed wheels (nothing is downloaded):
    in between get their keypoints and boxes interpolated (:func:`every_frame`), so the file keeps
    every frame and its time. A 60 fps clip costs half the detector time, with the same 2D error,
    but the tracks differ a little and the lift is sensitive to that: on the 60 fps footage render
-   the spinner's feet were lifted 6-16 cm off the floor instead of 3-4 (ablation row 48).
+   the spinner's feet were lifted 8-17 cm off the floor instead of 3-4 (ablation row 48).
 7. **Cleaning** per track (:mod:`anylift.video.tracking`): low scores dropped, short gaps
    filled, zero-lag One-Euro smoothing; tracks seen in fewer than ``min_frames`` frames dropped.
 """
