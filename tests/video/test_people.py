@@ -102,6 +102,24 @@ def test_detect_and_lift_person_on_render(rendered_clip, tmp_path, capsys):
     assert np.median(err) < 8.0, np.median(err)
 
 
+def test_keep_leg_labels_changes_only_which_leg_is_which(rendered_clip, tmp_path):
+    from anylift.video.cli import main
+
+    video = str(rendered_clip / "video.mp4")
+    assert main(["detect", video, "--out", str(tmp_path / "a.json"), "--progress", "none"]) == 0
+    argv = ["detect", video, "--out", str(tmp_path / "b.json"), "--progress", "none", "--keep-leg-labels"]
+    assert main(argv) == 0
+    relabelled = read_people(tmp_path / "a.json").keypoints2d().keypoints
+    kept = read_people(tmp_path / "b.json").keypoints2d().keypoints
+    legs = [13, 14, 15, 16]
+    rest = [j for j in range(17) if j not in legs]
+    np.testing.assert_array_equal(relabelled[:, rest], kept[:, rest])
+    swapped = kept[:, [14, 13, 16, 15]]
+    same = np.isclose(relabelled[:, legs], kept[:, legs], equal_nan=True).all((1, 2))
+    other = np.isclose(relabelled[:, legs], swapped, equal_nan=True).all((1, 2))
+    assert (same | other).all()
+
+
 def test_variable_rate_video_gives_the_keypoints_their_frame_times(rendered_clip, tmp_path, capsys):
     """A phone video that dropped frames: the keypoints file carries each frame's time (which the
     lift resamples by), and the keypoints of each frame are that frame's."""

@@ -3,7 +3,7 @@
 ::
 
     anylift detect VIDEO --out KEYPOINTS.json [--fps F] [--min-score S] [--max-gap N]
-                   [--no-smoothing] [--progress auto|bar|jsonl|none]
+                   [--no-smoothing] [--keep-leg-labels] [--progress auto|bar|jsonl|none]
     anylift camera VIDEO --out CAMERA.json [--keypoints KEYPOINTS.json] [--focal PX] [--fps F]
                    [--seed N] [--progress auto|bar|jsonl|none]
 
@@ -38,7 +38,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from anylift.video.detect import DetectConfig
     from anylift.video.people import PeopleConfig, detect_people
 
-    config = DetectConfig(min_score=args.min_score, max_gap=args.max_gap, smoothing=not args.no_smoothing)
+    config = DetectConfig(min_score=args.min_score, max_gap=args.max_gap, smoothing=not args.no_smoothing,
+                          unswap_legs=not args.keep_leg_labels)  # fmt: skip
     progress = make_progress(args.progress)
     try:
         people = detect_people(
@@ -124,6 +125,9 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--min-score", type=float, default=0.3, help="joints below this score are dropped")
     p.add_argument("--max-gap", type=int, default=8, help="longest dropout (frames) filled in")
     p.add_argument("--no-smoothing", action="store_true", help="no One-Euro smoothing")
+    p.add_argument("--keep-leg-labels", action="store_true",
+                   help="keep the detector's left/right labels of the legs (default: the frames where "
+                   "they jump to the other leg are relabelled)")  # fmt: skip
     p.add_argument("--detect-rate", type=_rate, default=0.0, metavar="FPS",
                    help="look at faster footage in every k-th frame only, about this often a second, "
                    "and interpolate the frames between (30: half the time at 60 fps; default 0: every "

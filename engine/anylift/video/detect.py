@@ -31,12 +31,15 @@ STAGE = "detect keypoints"
 class DetectConfig:
     """Settings of :func:`detect_keypoints`.
 
+    unswap_legs: undo the detector's left/right swaps of the legs from how they move
+        (:func:`anylift.video.tracking.unswap_legs`).
     min_score: joints below it are marked undetected (score 0).
     max_gap: longest dropout (frames) filled by interpolation.
     smoothing: run the One-Euro filter; ``min_cutoff`` (Hz) and ``beta`` (per px/s) tune it.
     min_detection_confidence: MediaPipe's person threshold (its pose detector finding new people).
     """
 
+    unswap_legs: bool = True
     min_score: float = 0.3
     max_gap: int = 8
     smoothing: bool = True

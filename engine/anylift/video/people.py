@@ -44,8 +44,9 @@ Only what ships in the installed wheels (nothing is downloaded):
    every frame and its time. A 60 fps clip costs half the detector time, with the same 2D error,
    but the tracks differ a little and the lift is sensitive to that: on the 60 fps footage render
    the spinner's feet were lifted 8-17 cm off the floor instead of 3-4 (ablation row 48).
-7. **Cleaning** per track (:mod:`anylift.video.tracking`): low scores dropped, short gaps
-   filled, zero-lag One-Euro smoothing; tracks seen in fewer than ``min_frames`` frames dropped.
+7. **Cleaning** per track (:mod:`anylift.video.tracking`): the legs' left/right swaps undone,
+   low scores dropped, short gaps filled, zero-lag One-Euro smoothing; tracks seen in fewer than
+   ``min_frames`` frames dropped.
 """
 
 from __future__ import annotations
@@ -963,6 +964,8 @@ def detect_people(
         for f, (b, k) in tr.frames.items():
             kp[f], bx[f] = k, b
         d = cfg.detect
+        if d.unswap_legs:
+            kp = tracking.unswap_legs(kp, rate)
         kp = tracking.drop_low_confidence(kp, d.min_score)
         kp, bx = every_frame(kp, bx, stride, num_frames)
         # A joint missed in one looked-at frame is unseen from the frame after the one before it:

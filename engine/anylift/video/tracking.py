@@ -1,12 +1,14 @@
 """Cleaning a person's keypoint tracks (:func:`anylift.video.people.detect_people` links them).
 
-A tracked person's (T, 17, 3) ``[x, y, score]`` keypoints are cleaned in three steps:
+A tracked person's (T, 17, 3) ``[x, y, score]`` keypoints are cleaned in four steps:
 
-1. :func:`drop_low_confidence`: joints scored below ``min_score`` become undetected (score 0).
-2. :func:`fill_gaps`: runs of at most ``max_gap`` missing frames between two detections of a
+1. :func:`unswap_legs`: the frames where the detector gave the left leg the right one's labels
+   (and the other way round) are found from how the legs move, and relabelled.
+2. :func:`drop_low_confidence`: joints scored below ``min_score`` become undetected (score 0).
+3. :func:`fill_gaps`: runs of at most ``max_gap`` missing frames between two detections of a
    joint are interpolated linearly; a filled joint's score is half the lower of its two
    neighbours' (it is a guess, and the lifting weighs it less).
-3. :func:`one_euro_smooth`: One-Euro filter (Casiez et al. 2012) whose update weight is
+4. :func:`one_euro_smooth`: One-Euro filter (Casiez et al. 2012) whose update weight is
    scaled by the joint's score, run forwards and backwards and averaged so that smoothing
    adds no lag (the whole clip is known offline). Undetected joints are left undetected.
 """
@@ -108,3 +110,97 @@ def one_euro_smooth(
     bwd = _one_euro_pass(xy[::-1], score[::-1], fps, min_cutoff, beta, d_cutoff)[::-1]
     kp[..., :2] = np.where(score[..., None] > 0, 0.5 * (fwd + bwd), np.nan)
     return kp
+
+
+LEGS = ((13, 14), (15, 16))
+"""COCO-17 left/right pairs of the legs (knees, ankles), relabelled together."""
+
+
+def _body_scale(xy: np.ndarray, fps: float) -> np.ndarray:
+    """(T,) the person's size in pixels per frame: the torso (shoulder middle to hip middle), its
+    running median over about a second (a torso turned towards the camera looks short)."""
+    torso = np.linalg.norm(xy[:, [5, 6]].mean(1) - xy[:, [11, 12]].mean(1), axis=-1)
+    half = max(round(0.5 * fps), 1)
+    out = np.full(len(xy), np.nan)
+    for t in range(len(xy)):
+        window = torso[max(t - half, 0) : t + half + 1]
+        if np.isfinite(window).any():
+            out[t] = np.nanmedian(window)
+    fallback = np.nanmedian(out) if np.isfinite(out).any() else 1.0
+    return np.maximum(np.where(np.isfinite(out), out, fallback), 1.0)
+
+
+def unswap_legs(
+    keypoints: np.ndarray,
+    fps: float,
+    *,
+    flip_cost: float = 5.0,
+    max_jerk: float = 0.5,
+    switch_cost: float = 1.0,
+) -> np.ndarray:
+    """Undo a detector's left/right swaps of the legs from how the joints move.
+
+    A pose detector that sees a body side-on, or legs crossing, often gives the left knee and
+    ankle the right ones' labels for a few frames, or for a whole run of frames (MediaPipe did on
+    a quarter of a walker's frames filmed from above and the side); the lift follows the labels,
+    so the legs jump from one side to the other. Every frame's labelling (as detected or
+    swapped) is chosen by a second-order Viterbi over the track: a labelling pays the joints'
+    acceleration (the change of their frame-to-frame motion, in torsos, each joint's capped at
+    ``max_jerk`` so that one misplaced joint cannot force a swap), ``switch_cost`` each time it
+    changes from one frame to the next, and ``flip_cost`` per second of frames relabelled: the
+    detector's labels are right most of the time, and between two crossings of the legs the
+    motion alone cannot tell which labelling is right. The settings were chosen on MediaPipe's
+    tracks of the footage renders and of the walk and kick under the 12 camera families
+    (``benchmarks/people_video.py``, ``benchmarks/detected_2d.py``; README, ablation row 49):
+    frames with the legs the wrong way round 173 -> 129; without ``switch_cost`` a kick's hard
+    acceleration was "explained" by a swap.
+
+    Args:
+        keypoints: (T, 17, 3) COCO-17 ``[x, y, score]``, NaN where the person was not seen;
+            runs of seen frames are solved apart.
+        fps: frames per second.
+
+    Returns:
+        (T, 17, 3) copy with the chosen labels (scores travel with their joints).
+    """
+    kp = np.array(keypoints, dtype=np.float64)
+    seen = np.isfinite(kp[..., :2]).all(-1).all(-1)
+    starts = np.flatnonzero(np.diff(np.r_[0, seen.astype(int)]) == 1)
+    ends = np.flatnonzero(np.diff(np.r_[seen.astype(int), 0]) == -1) + 1
+    for a, b in zip(starts, ends):
+        if b - a < 3:
+            continue
+        seg = kp[a:b]
+        scale = _body_scale(seg[..., :2], fps)
+        rows = np.flatnonzero(_swapped_frames(seg[..., :2], scale, flip_cost / fps, max_jerk, switch_cost))[
+            :, None
+        ]
+        left, right = np.array(LEGS).T
+        seg[rows, left], seg[rows, right] = seg[rows, right], seg[rows, left]
+    return kp
+
+
+def _swapped_frames(xy, scale, flip_cost, max_jerk, switch_cost) -> np.ndarray:
+    """(T,) bool: frames whose legs are best swapped (second-order Viterbi, see above)."""
+    left, right = np.array(LEGS).T
+    # Labelling s of frame t: y[s, t] = the legs' joints, the left ones first, in torsos.
+    y = np.stack([xy[:, np.r_[left, right]], xy[:, np.r_[right, left]]]) / scale[None, :, None, None]
+    flip = np.array([0.0, flip_cost])
+    switch = switch_cost * (1.0 - np.eye(2))[None]  # (1, q, r): a change of labelling from t-1 to t
+    t_len = xy.shape[0]
+    # cost[p, q]: best total with labelling p at t-1 and q at t.
+    cost = flip[:, None] + flip[None, :] + switch[0]
+    back = np.zeros((t_len, 2, 2), dtype=np.int8)
+    for t in range(2, t_len):
+        # Labellings p, q, r of frames t-2, t-1, t: (p, q, r, joint, xy).
+        jerk = y[None, None, :, t] - 2.0 * y[None, :, None, t - 1] + y[:, None, None, t - 2]
+        step = np.minimum(np.linalg.norm(jerk, axis=-1), max_jerk).sum(-1)
+        total = cost[:, :, None] + step + switch  # (p, q, r)
+        back[t] = np.argmin(total, axis=0)  # best p per (q, r)
+        cost = np.min(total, axis=0) + flip[None, :]
+    q, r = np.unravel_index(np.argmin(cost), cost.shape)
+    labels = np.zeros(t_len, dtype=int)
+    labels[-1], labels[-2] = r, q
+    for t in range(t_len - 1, 1, -1):
+        labels[t - 2] = back[t, labels[t - 1], labels[t]]
+    return labels.astype(bool)
