@@ -98,15 +98,16 @@ def test_unswap_legs_undoes_a_detectors_leg_swaps(azimuth, fps):
 @pytest.mark.parametrize("clip", ["kick", "spin", "backflip", "dance_a"])
 def test_unswap_legs_leaves_fast_leg_motion_alone(clip):
     """A kick's leg accelerates hard, and a backflip's legs pass each other upside down: without
-    swaps, nothing is relabelled (an earlier setting relabelled 7 frames of a detected kick, and
-    its lift was 22 mm worse)."""
+    swaps, nothing is relabelled, with a jitter of 1 or 3 % of the body's height (an earlier
+    setting relabelled 7 frames of a detected kick, and its lift was 22 mm worse)."""
+    rng = np.random.default_rng(2)
     for azimuth in (0.0, 45.0, 90.0, 135.0, 180.0, 270.0):
         for fps in (10.0, 30.0):
             truth, size = _walker_seen_from(azimuth, fps, clip)
-            rng = np.random.default_rng(2)
-            noisy = truth + rng.normal(0.0, 0.01 * size, truth.shape)
-            kp = np.concatenate([noisy, np.ones((len(noisy), 17, 1))], -1)
-            assert np.array_equal(unswap_legs(kp, fps), kp), (azimuth, fps)
+            for noise in (0.01, 0.03):  # of the body's height
+                noisy = truth + rng.normal(0.0, noise * size, truth.shape)
+                kp = np.concatenate([noisy, np.ones((len(noisy), 17, 1))], -1)
+                assert np.array_equal(unswap_legs(kp, fps), kp), (azimuth, fps, noise)
 
 
 def test_unswap_legs_solves_each_seen_run_apart_and_keeps_scores_with_joints():

@@ -152,8 +152,12 @@ def unswap_legs(
     motion alone cannot tell which labelling is right. The settings were chosen on MediaPipe's
     tracks of the footage renders and of the walk and kick under the 12 camera families
     (``benchmarks/people_video.py``, ``benchmarks/detected_2d.py``; README, ablation row 49):
-    frames with the legs the wrong way round 173 -> 129; without ``switch_cost`` a kick's hard
-    acceleration was "explained" by a swap.
+    frames with the legs the wrong way round 173 -> 130; without ``switch_cost`` a kick's hard
+    acceleration was "explained" by a swap. Clean tracks of the training clips with a jitter of
+    up to 6 % of the body's height are not relabelled, except that the last two or three frames
+    of a track (held by one acceleration term only) flipped in one of about 400 such tracks at 5 %;
+    charging a change at the track's ends too would stop that, but it also kept a walker's
+    swap from the first frame on (23 wrong frames -> 11 instead of 0).
 
     Args:
         keypoints: (T, 17, 3) COCO-17 ``[x, y, score]``, NaN where the person was not seen;
