@@ -171,15 +171,14 @@ def unswap_legs(
     seen = np.isfinite(kp[..., :2]).all(-1).all(-1)
     starts = np.flatnonzero(np.diff(np.r_[0, seen.astype(int)]) == 1)
     ends = np.flatnonzero(np.diff(np.r_[seen.astype(int), 0]) == -1) + 1
+    left, right = np.array(LEGS).T
     for a, b in zip(starts, ends):
         if b - a < 3:
             continue
         seg = kp[a:b]
-        scale = _body_scale(seg[..., :2], fps)
-        rows = np.flatnonzero(_swapped_frames(seg[..., :2], scale, flip_cost / fps, max_jerk, switch_cost))[
-            :, None
-        ]
-        left, right = np.array(LEGS).T
+        swapped = _swapped_frames(seg[..., :2], _body_scale(seg[..., :2], fps), flip_cost / fps, max_jerk,
+                                  switch_cost)  # fmt: skip
+        rows = np.flatnonzero(swapped)[:, None]
         seg[rows, left], seg[rows, right] = seg[rows, right], seg[rows, left]
     return kp
 
