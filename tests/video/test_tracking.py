@@ -53,16 +53,14 @@ def _walker_seen_from(azimuth_deg: float, fps: float = 30.0, clip: str = "walk")
     """(T, 17, 2) pixels of a training clip (the walk), seen from ``azimuth_deg`` 15 degrees from
     above, and the person's height in pixels."""
     from anylift.data.mocap import load_clip
+    from anylift.geometry.camera import project
+    from anylift.geometry.transforms import intrinsics, look_at
 
     x = load_clip(clip, fps=fps).keypoints3d
     az, el = np.radians(azimuth_deg), np.radians(15.0)
     centre = x.reshape(-1, 3).mean(0)
     eye = centre + 6.0 * np.array([np.cos(az) * np.cos(el), np.sin(az) * np.cos(el), np.sin(el)])
-    forward = (centre - eye) / np.linalg.norm(centre - eye)
-    right = np.cross(forward, [0.0, 0.0, 1.0])
-    right /= np.linalg.norm(right)
-    cam = (x - eye) @ np.stack([right, -np.cross(right, forward), forward]).T
-    px = 800.0 * cam[..., :2] / cam[..., 2:] + np.array([320.0, 180.0])
+    px = project(x, intrinsics((640, 360), 800.0), look_at(eye, centre))
     return px, float(np.median(np.ptp(px[..., 1], axis=1)))
 
 

@@ -117,17 +117,13 @@ LEGS = ((13, 14), (15, 16))
 
 
 def _body_scale(xy: np.ndarray, fps: float) -> np.ndarray:
-    """(T,) the person's size in pixels per frame: the torso (shoulder middle to hip middle), its
-    running median over about a second (a torso turned towards the camera looks short)."""
+    """(T,) the person's size in pixels per frame of a run where every joint was seen: the torso
+    (shoulder middle to hip middle), its running median over about a second (a torso turned
+    towards the camera looks short)."""
     torso = np.linalg.norm(xy[:, [5, 6]].mean(1) - xy[:, [11, 12]].mean(1), axis=-1)
     half = max(round(0.5 * fps), 1)
-    out = np.full(len(xy), np.nan)
-    for t in range(len(xy)):
-        window = torso[max(t - half, 0) : t + half + 1]
-        if np.isfinite(window).any():
-            out[t] = np.nanmedian(window)
-    fallback = np.nanmedian(out) if np.isfinite(out).any() else 1.0
-    return np.maximum(np.where(np.isfinite(out), out, fallback), 1.0)
+    running = [np.median(torso[max(t - half, 0) : t + half + 1]) for t in range(len(torso))]
+    return np.maximum(np.array(running), 1.0)
 
 
 def unswap_legs(
