@@ -17,6 +17,8 @@ from bpy.props import (
     StringProperty,
 )
 
+from anylift.lifting.options import DEFAULT_SAMPLES  # light: no torch
+
 
 def _is_armature(_self, obj) -> bool:
     return obj.type == "ARMATURE"
@@ -56,7 +58,7 @@ class ANYLIFT_PG_settings(bpy.types.PropertyGroup):
         name="Samples",
         min=1,
         max=64,
-        default=4,
+        default=DEFAULT_SAMPLES,
         description="Samples drawn and fused; >1 also gives their spread",
     )
     steps: IntProperty(
