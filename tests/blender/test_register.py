@@ -8,6 +8,8 @@ import pkgutil
 
 import bpy
 
+from anylift.lifting.options import DEFAULT_SAMPLES
+
 
 def _addon_modules():
     import anylift_blender
@@ -40,6 +42,8 @@ def test_register_twice_leaves_nothing(clean_scene):
             cls.bl_idname for cls in operators.classes() if hasattr(cls, "bl_idname")
         }
         assert clean_scene.anylift.smoothing == 0.0
+        # A lift from the panel uses the engine's defaults unless the user changes them.
+        assert (clean_scene.anylift.samples, clean_scene.anylift.steps) == (DEFAULT_SAMPLES, 0)
         anylift_blender.unregister()
         assert not any(cls.is_registered for cls in every_class)
         assert not hasattr(bpy.types.Scene, "anylift")
