@@ -28,9 +28,8 @@ each sample near the model's mean prediction, which is what a joint-position err
 the median of several such samples is steadier than fewer sharper ones (training-motion cases at
 noise level 2, 8 samples: 1, 2, 3, 4, 5 steps MPJPE 116.1, 114.0, 113.7, 114.1, 114.1 mm; the
 global path gets worse with fewer steps: T_root 704, 616, 545, 476, 481 mm; 4 samples x 10 steps:
-116.9 mm, T_root 511). The second session's curve
-on training-clip cases with test cameras was flat above 10 (10, 25, 50, 100 steps: 139, 142, 143,
-144 mm)."""
+116.9 mm, T_root 511). The second session's curve on training-clip cases with test cameras was
+flat above 10 (10, 25, 50, 100 steps: 139, 142, 143, 144 mm)."""
 METHODS = ("anylift", "smplify")
 DEVICES = ("cpu", "cuda")
 PLACEMENTS = ("body_size", "size_only", "prior")
