@@ -443,3 +443,36 @@ def test_recombined_arms_follow_the_donor_on_the_base_body():
     mixed_window = bank.window(np.random.default_rng(3), 60, AugmentConfig(recombine_prob=1.0))
     np.testing.assert_array_equal(plain, again)
     assert not np.allclose(plain, mixed_window)
+
+
+def test_lean_bends_the_upper_body_at_the_hips_and_keeps_the_legs():
+    from anylift.data.augment import AugmentConfig, lean
+
+    walk = load_clip("walk").keypoints3d[:40]
+    t = len(walk)
+    front = np.stack([np.cos(heading(walk)), np.sin(heading(walk)), np.zeros(t)], axis=-1)
+    left = walk[:, 11] - walk[:, 12]
+    left /= np.linalg.norm(left, axis=-1, keepdims=True)
+
+    def chest(x):  # the shoulders' midpoint from the hips'
+        return 0.5 * (x[:, 5] + x[:, 6]) - hip_mid(x)
+
+    forwards = lean(walk, np.full(t, np.radians(30.0)), np.zeros(t))
+    np.testing.assert_array_equal(forwards[:, 11:], walk[:, 11:])  # hips and legs: the clip's
+    angle = np.degrees(np.arctan2((chest(forwards) * front).sum(-1), chest(forwards)[:, 2]))
+    upright = np.degrees(np.arctan2((chest(walk) * front).sum(-1), chest(walk)[:, 2]))
+    np.testing.assert_allclose(angle - upright, 30.0, atol=3.0)  # towards the chest's side
+    for shoulder, hip in ((5, 11), (6, 12)):  # bending about the hip line keeps the torso's sides
+        np.testing.assert_allclose(
+            np.linalg.norm(forwards[:, shoulder] - forwards[:, hip], axis=-1),
+            np.linalg.norm(walk[:, shoulder] - walk[:, hip], axis=-1),
+            atol=1e-9,
+        )
+    sideways = lean(walk, np.zeros(t), np.full(t, np.radians(15.0)))
+    assert ((chest(sideways) - chest(walk)) * left).sum(-1).min() > 0.05  # towards the body's left
+    # Augmentation leans only when asked: lean_prob = 0 keeps the earlier windows exactly.
+    bank = MotionBank(CLIPS)
+    plain = bank.window(np.random.default_rng(5), 60, AugmentConfig())
+    bent = bank.window(np.random.default_rng(5), 60, AugmentConfig(lean_prob=1.0))
+    np.testing.assert_array_equal(plain, bank.window(np.random.default_rng(5), 60, AugmentConfig()))
+    assert not np.allclose(plain, bent)

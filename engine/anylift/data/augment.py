@@ -15,6 +15,8 @@ given.
 - :func:`body_shape`: a global scale plus per-limb length jitter along COCO-17's kinematic chain.
 - :func:`recombine_arms`: one window's arm motion on another window's body (motion diversity beyond
   the clips: a kick with a punch's arms); :class:`~anylift.data.windows.MotionBank` draws the donor.
+- :func:`lean`: the upper body bent at the hips, forwards, backwards or sideways, by a smoothly
+  varying angle (a kick leaning back, a bow, a cartwheel's side bend) on the clip's own legs.
 - :func:`augment_motion`: all of them with the probabilities/ranges of :class:`AugmentConfig`.
 """
 
@@ -189,6 +191,9 @@ class AugmentConfig:
             up to 180 degrees (tumbling, inverted poses), feet-or-whatever-is-lowest on the floor.
         recombine_prob: probability of giving a window the arm motion of another augmented window
             (:func:`recombine_arms`; drawn by :meth:`anylift.data.windows.MotionBank.window`).
+        lean_prob: probability of bending a window's upper body at the hips (:func:`lean`).
+        lean_deg: (forwards/backwards, sideways) largest mean bend in degrees; the bend also varies
+            smoothly within the window by a third of that.
     """
 
     mirror_prob: float = 0.5
@@ -199,6 +204,16 @@ class AugmentConfig:
     time_warp: float = 0.0
     tumble_prob: float = 0.0
     recombine_prob: float = 0.0
+    lean_prob: float = 0.0
+    lean_deg: tuple[float, float] = (35.0, 15.0)
+
+
+def _smooth_noise(t: int, rng: np.random.Generator) -> np.ndarray:
+    """(t,) smooth zero-mean unit-variance noise (a few slow swings over the window)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    noise = gaussian_filter1d(rng.standard_normal(t), sigma=max(t / 6.0, 1.0), mode="wrap")
+    return noise / max(noise.std(), 1e-9)
 
 
 def time_warp(keypoints3d: np.ndarray, strength: float, rng: np.random.Generator) -> np.ndarray:
@@ -211,11 +226,7 @@ def time_warp(keypoints3d: np.ndarray, strength: float, rng: np.random.Generator
     t = kp.shape[0]
     if t < 3 or strength <= 0:
         return kp.copy()
-    from scipy.ndimage import gaussian_filter1d
-
-    noise = gaussian_filter1d(rng.standard_normal(t), sigma=max(t / 6.0, 1.0), mode="wrap")
-    noise /= max(noise.std(), 1e-9)
-    speed = np.exp(strength * noise)
+    speed = np.exp(strength * _smooth_noise(t, rng))
     times = np.concatenate([[0.0], np.cumsum(speed[:-1])])
     times *= (t - 1) / times[-1]
     lo = np.floor(times).astype(int).clip(0, t - 1)
@@ -268,10 +279,47 @@ def recombine_arms(body: np.ndarray, donor: np.ndarray) -> np.ndarray:
     return out
 
 
+UPPER_BODY: tuple[int, ...] = tuple(range(11))
+"""COCO-17 head, shoulders, elbows and wrists: what :func:`lean` turns."""
+
+
+def _rotations(axes: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) rotations by ``angles`` (T,) about unit ``axes`` (T, 3) (Rodrigues)."""
+    x, y, z = axes[:, 0], axes[:, 1], axes[:, 2]
+    zero = np.zeros_like(x)
+    cross = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], axis=-1).reshape(-1, 3, 3)
+    c, s = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
+    return c * np.eye(3) + s * cross + (1 - c) * axes[:, :, None] * axes[:, None, :]
+
+
+def lean(keypoints3d: np.ndarray, forward: np.ndarray, sideways: np.ndarray) -> np.ndarray:
+    """The upper body (:data:`UPPER_BODY`) turned about the hip midpoint, each frame by
+    ``forward`` (T,) radians about the hip line (positive bends forwards) and then ``sideways``
+    (T,) about the body's forward axis (positive towards its left); hips and legs stay, so the
+    feet keep their contacts. The forward bend keeps the torso's sides; the sideways one changes
+    them a little, as a real side bend does. (T, 17, 3) -> (T, 17, 3)."""
+    kp = np.asarray(keypoints3d, dtype=np.float64)
+    out = kp.copy()
+    centre = hip_mid(kp)
+    across = kp[:, L_HIP] - kp[:, R_HIP]  # towards the body's left
+    across /= np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), 1e-9)
+    up = 0.5 * (kp[:, L_SHOULDER] + kp[:, R_SHOULDER]) - centre
+    front = np.cross(across, up)  # the chest's side: left x up
+    front /= np.maximum(np.linalg.norm(front, axis=-1, keepdims=True), 1e-9)
+    # About left: +angle takes up towards front (bends forwards); about front: up towards left.
+    rot = _rotations(front, -np.asarray(sideways, dtype=np.float64)) @ _rotations(
+        across, np.asarray(forward, dtype=np.float64)
+    )
+    upper = list(UPPER_BODY)
+    out[:, upper] = np.einsum("tij,tkj->tki", rot, kp[:, upper] - centre[:, None]) + centre[:, None]
+    return out
+
+
 def augment_motion(
     keypoints3d: np.ndarray, loop: str, num_frames: int, rng: np.random.Generator, config: AugmentConfig
 ) -> np.ndarray:
-    """One augmented window of a clip: speed, loop to length, time warp, tumble, mirror, yaw, body shape.
+    """One augmented window of a clip: speed, loop to length, time warp, tumble, lean, mirror, yaw,
+    body shape.
 
     Args:
         keypoints3d: (T, 17, 3) a clip (one cycle for wrap clips).
@@ -289,6 +337,14 @@ def augment_motion(
         kp = time_warp(kp, config.time_warp, rng)
     if config.tumble_prob > 0 and rng.random() < config.tumble_prob:
         kp = tumble(kp, float(rng.uniform(-np.pi, np.pi)), float(rng.uniform(0, 2 * np.pi)))
+    if config.lean_prob > 0 and rng.random() < config.lean_prob:
+        bends = [
+            np.radians(rng.uniform(-most, most) + most / 3.0 * _smooth_noise(len(kp), rng))
+            for most in config.lean_deg
+        ]
+        bent = lean(kp, *bends)
+        if bent[..., 2].min() >= kp[..., 2].min() - 0.02:  # no head or hand through the floor
+            kp = bent
     if rng.random() < config.mirror_prob:
         kp = mirror(kp)
     if config.yaw:
