@@ -16,7 +16,7 @@ given.
 - :func:`recombine_arms`: one window's arm motion on another window's body (motion diversity beyond
   the clips: a kick with a punch's arms); :class:`~anylift.data.windows.MotionBank` draws the donor.
 - :func:`lean`: the upper body bent at the hips, forwards, backwards or sideways, by a smoothly
-  varying angle (a kick leaning back, a bow, a cartwheel's side bend) on the clip's own legs.
+  varying angle (a kick leaning back, a bow, a side bend) on the clip's own legs.
 - :func:`augment_motion`: all of them with the probabilities/ranges of :class:`AugmentConfig`.
 """
 
@@ -235,14 +235,21 @@ def time_warp(keypoints3d: np.ndarray, strength: float, rng: np.random.Generator
     return (1.0 - w) * kp[lo] + w * kp[hi]
 
 
+def _rotations(axes: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) rotations by ``angles`` (T,) about unit ``axes`` (T, 3) (Rodrigues)."""
+    x, y, z = axes[:, 0], axes[:, 1], axes[:, 2]
+    zero = np.zeros_like(x)
+    cross = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], axis=-1).reshape(-1, 3, 3)
+    c, s = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
+    return c * np.eye(3) + s * cross + (1 - c) * axes[:, :, None] * axes[:, None, :]
+
+
 def tumble(keypoints3d: np.ndarray, angle: float, axis_azimuth: float) -> np.ndarray:
     """Turn the motion by ``angle`` about a horizontal axis (direction ``axis_azimuth``) through its
     mean pelvis, then put its lowest point over the clip back at the original floor height."""
     kp = np.asarray(keypoints3d, dtype=np.float64)
-    axis = np.array([np.cos(axis_azimuth), np.sin(axis_azimuth), 0.0])
-    c, s = np.cos(angle), np.sin(angle)
-    cross = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
-    rot = c * np.eye(3) + s * cross + (1 - c) * np.outer(axis, axis)
+    axis = np.array([[np.cos(axis_azimuth), np.sin(axis_azimuth), 0.0]])
+    rot = _rotations(axis, np.array([angle]))[0]
     centre = hip_mid(kp).mean(0)
     out = (kp - centre) @ rot.T + centre
     out[..., 2] += kp[..., 2].min() - out[..., 2].min()
@@ -281,15 +288,6 @@ def recombine_arms(body: np.ndarray, donor: np.ndarray) -> np.ndarray:
 
 UPPER_BODY: tuple[int, ...] = tuple(range(11))
 """COCO-17 head, shoulders, elbows and wrists: what :func:`lean` turns."""
-
-
-def _rotations(axes: np.ndarray, angles: np.ndarray) -> np.ndarray:
-    """(T, 3, 3) rotations by ``angles`` (T,) about unit ``axes`` (T, 3) (Rodrigues)."""
-    x, y, z = axes[:, 0], axes[:, 1], axes[:, 2]
-    zero = np.zeros_like(x)
-    cross = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], axis=-1).reshape(-1, 3, 3)
-    c, s = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
-    return c * np.eye(3) + s * cross + (1 - c) * axes[:, :, None] * axes[:, None, :]
 
 
 def lean(keypoints3d: np.ndarray, forward: np.ndarray, sideways: np.ndarray) -> np.ndarray:
