@@ -166,6 +166,23 @@ def build_cases(clips: list[str], seeds: int, noise_px: float, dropout: float) -
     ]
 
 
+def parse_options(items: list[str]) -> dict:
+    """``--option KEY=VALUE`` items -> :class:`anylift.lifting.options.LiftOptions` changes: true /
+    false, numbers, else the text (``placement=prior``)."""
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--option {item!r}: expected KEY=VALUE, e.g. bone_lengths=true")
+        options[key] = {"true": True, "false": False}.get(value.lower(), value)
+        if isinstance(options[key], str):
+            try:
+                options[key] = int(value) if value.lstrip("-").isdigit() else float(value)
+            except ValueError:
+                pass
+    return options
+
+
 def run_method(case, method: str, *, checkpoint=None, steps=None, samples=None, seed=0, options=None) -> dict:
     """Lift one case with one method; ``{"metrics": {...}, "seconds": s, "timings": {...}}``.
 
@@ -319,10 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         help="print the tables of earlier runs' JSON files (merged) instead of running",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    lift_options = {}
-    for item in args.option:
-        key, _, value = item.partition("=")
-        lift_options[key] = {"true": True, "false": False}.get(value.lower(), value)
+    lift_options = parse_options(args.option)
     if args.summarize:
         docs = [json.loads(p.read_text()) for p in args.summarize]
         rows = [r for d in docs for r in d["cases"]]

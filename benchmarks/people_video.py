@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/people_video.py [--scenes elevated25,handheld10,elevated60,single25]
                                                 [--no-lift] [--lift-all] [--checkpoint PATH]
+                                                [--option KEY=VALUE ...]
 
 Renders (once, cached under ``out/test_videos``; see render_people_video.py, TRAINING clips
 only) and prints per scene:
@@ -39,6 +40,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 import itertools
 
+from accuracy import parse_options
 from render_people_video import cached_people_render
 
 HEIGHT_BINS = (0, 60, 80, 120, 10_000)
@@ -114,9 +116,11 @@ def lift_metrics(
     kp_path: Path,
     pid: int | None = None,
     checkpoint: Path | None = None,
+    options: dict | None = None,
 ) -> dict:
     """Camera + lift of person ``pid`` (default: the default person; ``checkpoint``: the multi-view
-    model, None: the shipped one); torso tilt and floor error against its true person."""
+    model, None: the shipped one; ``options``: further LiftOptions fields); torso tilt and floor
+    error against its true person."""
     from anylift.io.cameras import write_camera
     from anylift.pipeline import lift_with_report
     from anylift.video.camera_estimation import estimate_camera
@@ -130,7 +134,7 @@ def lift_metrics(
     t_cam = time.perf_counter() - t0
     write_camera(kp_path.with_name("camera.json"), cam)
     t0 = time.perf_counter()
-    rep = lift_with_report(kp, cam, frame_times=people.frame_times, checkpoint=checkpoint)
+    rep = lift_with_report(kp, cam, frame_times=people.frame_times, checkpoint=checkpoint, **(options or {}))
     t_lift = time.perf_counter() - t0
     m = rep.motion
     t_bake = bake_seconds(m, kp_path.with_name("bench_result.npz"))
@@ -192,10 +196,15 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--checkpoint", type=Path, help="multi-view checkpoint to lift with (default: the shipped one)"
     )
+    parser.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="a LiftOptions field for the lifts (ablations), e.g. bone_lengths=true",
+    )  # fmt: skip
     parser.add_argument("--detect-rate", type=float, default=0.0, metavar="FPS",
                         help="track faster footage in every k-th frame only (as anylift detect "
                         "--detect-rate; default 0: every frame)")  # fmt: skip
     args = parser.parse_args(argv)
+    options = parse_options(args.option)
     from anylift.io.people import write_people
     from anylift.video.people import PeopleConfig, detect_people
 
@@ -223,7 +232,9 @@ def main(argv=None) -> int:
               f"({r['switches_per_person_minute']:.2f} per person per minute)")  # fmt: skip
         line = f"  time: detect {t_detect:.1f} s"
         if not args.no_lift:
-            lm = lift_metrics(folder, truth, people, r["matched"], kp_path, checkpoint=args.checkpoint)
+            lm = lift_metrics(
+                folder, truth, people, r["matched"], kp_path, checkpoint=args.checkpoint, options=options
+            )
             who = f"person {lm['person']} (true {lm['true_person']}, {lm['clip']})"
             print(f"  lift of {who}: torso tilt error "
                   f"{lm['tilt_err_deg']:.1f} deg (median), feet in contact {100 * lm['floor_err_m']:.1f} cm "
@@ -243,7 +254,9 @@ def main(argv=None) -> int:
             for pid in people.ids():
                 if pid == people.default or max((r["matched"] == pid).sum(1)) < 20:
                     continue
-                other = lift_metrics(folder, truth, people, r["matched"], kp_path, pid, args.checkpoint)
+                other = lift_metrics(
+                    folder, truth, people, r["matched"], kp_path, pid, args.checkpoint, options
+                )
                 every.append(other)
                 who = f"person {pid} (true {other['true_person']}, {other['clip']})"
                 print(f"  lift of {who}: torso tilt error {other['tilt_err_deg']:.1f} deg, "

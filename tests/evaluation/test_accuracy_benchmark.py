@@ -20,6 +20,15 @@ def test_plan_alternates_orientations_and_level_two_reuses_the_quick_cases():
                                list(bench.QUICK_CLIPS)) == quick  # fmt: skip
 
 
+def test_option_values_are_typed_and_a_bad_item_names_the_form():
+    bench = load_benchmark("accuracy")
+    got = bench.parse_options(["bone_lengths=true", "samples=4", "seed=-2", "x=0.5", "placement=prior"])
+    assert got == {"bone_lengths": True, "samples": 4, "seed": -2, "x": 0.5, "placement": "prior"}
+    assert type(got["samples"]) is int
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        bench.parse_options(["bone_lengths"])
+
+
 def test_harness_reports_per_family_and_clip_group(tmp_path, capsys, isolated_engine):
     bench = load_benchmark("accuracy")
     out = tmp_path / "acc.json"
