@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from anylift.geometry.rotations import axis_angle_to_matrix
 from anylift.skeletons import COCO17
 
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 5, 6, 11, 12
@@ -235,21 +236,11 @@ def time_warp(keypoints3d: np.ndarray, strength: float, rng: np.random.Generator
     return (1.0 - w) * kp[lo] + w * kp[hi]
 
 
-def _rotations(axes: np.ndarray, angles: np.ndarray) -> np.ndarray:
-    """(T, 3, 3) rotations by ``angles`` (T,) about unit ``axes`` (T, 3) (Rodrigues)."""
-    x, y, z = axes[:, 0], axes[:, 1], axes[:, 2]
-    zero = np.zeros_like(x)
-    cross = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], axis=-1).reshape(-1, 3, 3)
-    c, s = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
-    return c * np.eye(3) + s * cross + (1 - c) * axes[:, :, None] * axes[:, None, :]
-
-
 def tumble(keypoints3d: np.ndarray, angle: float, axis_azimuth: float) -> np.ndarray:
     """Turn the motion by ``angle`` about a horizontal axis (direction ``axis_azimuth``) through its
     mean pelvis, then put its lowest point over the clip back at the original floor height."""
     kp = np.asarray(keypoints3d, dtype=np.float64)
-    axis = np.array([[np.cos(axis_azimuth), np.sin(axis_azimuth), 0.0]])
-    rot = _rotations(axis, np.array([angle]))[0]
+    rot = axis_angle_to_matrix(angle * np.array([np.cos(axis_azimuth), np.sin(axis_azimuth), 0.0]))
     centre = hip_mid(kp).mean(0)
     out = (kp - centre) @ rot.T + centre
     out[..., 2] += kp[..., 2].min() - out[..., 2].min()
@@ -305,9 +296,9 @@ def lean(keypoints3d: np.ndarray, forward: np.ndarray, sideways: np.ndarray) -> 
     front = np.cross(across, up)  # the chest's side: left x up
     front /= np.maximum(np.linalg.norm(front, axis=-1, keepdims=True), 1e-9)
     # About left: +angle takes up towards front (bends forwards); about front: up towards left.
-    rot = _rotations(front, -np.asarray(sideways, dtype=np.float64)) @ _rotations(
-        across, np.asarray(forward, dtype=np.float64)
-    )
+    rot = axis_angle_to_matrix(
+        -np.asarray(sideways, dtype=np.float64)[:, None] * front
+    ) @ axis_angle_to_matrix(np.asarray(forward, dtype=np.float64)[:, None] * across)
     upper = list(UPPER_BODY)
     out[:, upper] = np.einsum("tij,tkj->tki", rot, kp[:, upper] - centre[:, None]) + centre[:, None]
     return out
