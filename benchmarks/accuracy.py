@@ -48,6 +48,7 @@ its numbers mean nothing and are labelled so.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -175,11 +176,10 @@ def parse_options(items: list[str]) -> dict:
         if not sep or not key:
             raise SystemExit(f"--option {item!r}: expected KEY=VALUE, e.g. bone_lengths=true")
         options[key] = {"true": True, "false": False}.get(value.lower(), value)
-        if isinstance(options[key], str):
-            try:
-                options[key] = int(value) if value.lstrip("-").isdigit() else float(value)
-            except ValueError:
-                pass
+        for number in (int, float):
+            if isinstance(options[key], str):
+                with contextlib.suppress(ValueError):
+                    options[key] = number(value)
     return options
 
 
