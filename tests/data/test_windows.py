@@ -476,3 +476,53 @@ def test_lean_bends_the_upper_body_at_the_hips_and_keeps_the_legs():
     bent = bank.window(np.random.default_rng(5), 60, AugmentConfig(lean_prob=1.0))
     np.testing.assert_array_equal(plain, bank.window(np.random.default_rng(5), 60, AugmentConfig()))
     assert not np.allclose(plain, bent)
+
+
+def test_swung_limbs_keep_their_bones_and_the_feet_the_body_stands_on():
+    from anylift.data.augment import LIMBS, AugmentConfig, _torso_frames, swing_limbs
+
+    walk = load_clip("walk").keypoints3d[:40]
+    t = len(walk)
+    axes = np.tile([0.0, 0.0, 1.0], (4, 1))  # about the torso's forward axis: arms and legs out sideways
+    swings, bends = np.full((4, t), np.radians(20.0)), np.full((4, t), np.radians(15.0))
+    swung = swing_limbs(walk, axes, swings, bends)
+    limbs = [j for limb in LIMBS for j in limb[1:]]
+    rest = [j for j in range(17) if j not in limbs]
+    np.testing.assert_array_equal(swung[:, rest], walk[:, rest])  # torso and head: the clip's
+    for root, mid, end in LIMBS:
+        for a, b in ((root, mid), (mid, end)):
+            np.testing.assert_allclose(
+                np.linalg.norm(swung[:, b] - swung[:, a], axis=-1),
+                np.linalg.norm(walk[:, b] - walk[:, a], axis=-1),
+                atol=1e-9,
+            )
+
+    # The hands, well above the floor, moved by the full angles: the elbow bent 15 deg more ...
+    def bend(x, root, mid, end):
+        u, v = x[:, mid] - x[:, root], x[:, end] - x[:, mid]
+        return np.degrees(
+            np.arccos((u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1))
+        )
+
+    np.testing.assert_allclose(
+        bend(swung, *LIMBS[0]), np.minimum(bend(walk, *LIMBS[0]) + 15.0, 150.0), atol=1e-6
+    )
+    # ... and the upper arm turned 20 deg about the torso's forward axis.
+    forward = _torso_frames(walk)[:, :, 2]
+    upper = lambda x: x[:, 7] - x[:, 5]  # noqa: E731
+    ortho = lambda v: v - (v * forward).sum(-1, keepdims=True) * forward  # noqa: E731
+    a, b = ortho(upper(walk)), ortho(upper(swung))
+    cos = (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+    np.testing.assert_allclose(np.degrees(np.arccos(np.clip(cos, -1, 1))), 20.0, atol=1e-6)
+    # A foot on the floor stays where it is; one in the air moves.
+    floor = walk[..., 2].min()
+    for ankle in (15, 16):
+        down, up = walk[:, ankle, 2] < floor + 0.01, walk[:, ankle, 2] > floor + 0.18
+        assert down.any() and up.any()
+        assert np.abs(swung[down, ankle] - walk[down, ankle]).max() < 0.03
+        assert np.linalg.norm(swung[up, ankle] - walk[up, ankle], axis=-1).min() > 0.05
+    # Augmentation swings limbs only when asked: limb_prob = 0 keeps the earlier windows exactly.
+    bank = MotionBank(CLIPS)
+    plain = bank.window(np.random.default_rng(7), 60, AugmentConfig())
+    np.testing.assert_array_equal(plain, bank.window(np.random.default_rng(7), 60, AugmentConfig()))
+    assert not np.allclose(plain, bank.window(np.random.default_rng(7), 60, AugmentConfig(limb_prob=1.0)))

@@ -17,6 +17,9 @@ given.
   the clips: a kick with a punch's arms); :class:`~anylift.data.windows.MotionBank` draws the donor.
 - :func:`lean`: the upper body bent at the hips, forwards, backwards or sideways, by a smoothly
   varying angle (a kick leaning back, a bow, a side bend) on the clip's own legs.
+- :func:`swing_limbs`: new poses from the clips' own: each arm and leg swung at the shoulder or hip
+  and bent more or less at the elbow or knee by smoothly varying angles, the bones' lengths kept,
+  a hand or foot on the floor left where it is (the kinematic pose augmentation of PoseAug).
 - :func:`augment_motion`: all of them with the probabilities/ranges of :class:`AugmentConfig`.
 """
 
@@ -195,6 +198,9 @@ class AugmentConfig:
         lean_prob: probability of bending a window's upper body at the hips (:func:`lean`).
         lean_deg: (forwards/backwards, sideways) largest mean bend in degrees; the bend also varies
             smoothly within the window by a third of that.
+        limb_prob: probability of swinging a window's limbs (:func:`swing_limbs`).
+        limb_deg: (swing at the shoulder or hip, bend at the elbow or knee) largest mean angle in
+            degrees, drawn per limb; each also varies smoothly within the window by half of that.
     """
 
     mirror_prob: float = 0.5
@@ -207,6 +213,8 @@ class AugmentConfig:
     recombine_prob: float = 0.0
     lean_prob: float = 0.0
     lean_deg: tuple[float, float] = (35.0, 15.0)
+    limb_prob: float = 0.0
+    limb_deg: tuple[float, float] = (30.0, 25.0)
 
 
 def _smooth_noise(t: int, rng: np.random.Generator) -> np.ndarray:
@@ -304,11 +312,88 @@ def lean(keypoints3d: np.ndarray, forward: np.ndarray, sideways: np.ndarray) -> 
     return out
 
 
+LIMBS: tuple[tuple[int, int, int], ...] = (*ARMS, (11, 13, 15), (12, 14, 16))
+"""COCO-17 (shoulder or hip, elbow or knee, wrist or ankle) of the arms and the legs."""
+
+MAX_BEND_DEG = 150.0
+"""The most an elbow or a knee is bent by :func:`swing_limbs` (degrees between its two bones)."""
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def swing_limbs(
+    keypoints3d: np.ndarray,
+    swing_axes: np.ndarray,
+    swings: np.ndarray,
+    bends: np.ndarray,
+    contact: float = 0.05,
+    free: float = 0.2,
+) -> np.ndarray:
+    """Each limb of :data:`LIMBS` swung rigidly about its root joint (shoulder or hip) and bent
+    at its middle joint (elbow or knee); every bone keeps its length, the torso and head stay.
+
+    Args:
+        keypoints3d: (T, 17, 3), Z up, the floor at the window's lowest keypoint.
+        swing_axes: (4, 3) per limb, the swing's axis in the torso's own axes (columns of
+            ``_torso_frames``: across the shoulders, up the spine, forward), so it turns with the body.
+        swings: (4, T) radians about that axis.
+        bends: (4, T) radians added to the angle between the limb's two bones (positive bends it
+            more), kept within 0 and :data:`MAX_BEND_DEG`; about the limb's own hinge (the normal of
+            its two bones; across the torso where the limb is straight).
+        contact, free: a limb whose end (hand or foot) is within ``contact`` metres of the floor is
+            left as it is (a foot the body stands on), one ``free`` metres above it fully moved,
+            in between in proportion (smoothed over a few frames).
+
+    Returns:
+        (T, 17, 3).
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    kp = np.asarray(keypoints3d, dtype=np.float64)
+    out = kp.copy()
+    floor = kp[..., 2].min()
+    torso = _torso_frames(kp)
+    for limb, (root, mid, end) in enumerate(LIMBS):
+        lift = np.clip((kp[:, end, 2] - floor - contact) / (free - contact), 0.0, 1.0)
+        weight = np.clip(gaussian_filter1d(lift, 2.0, mode="nearest"), 0.0, 1.0)
+        upper, lower = kp[:, mid] - kp[:, root], kp[:, end] - kp[:, mid]
+        # The bend, about the hinge (across the torso where the limb is straight).
+        hinge = np.cross(upper, lower)
+        size = np.linalg.norm(upper, axis=-1) * np.linalg.norm(lower, axis=-1)
+        straight = np.linalg.norm(hinge, axis=-1) < 1e-3 * size
+        hinge[straight] = torso[straight, :, 0]
+        angle = np.arccos(np.clip((_unit(upper) * _unit(lower)).sum(-1), -1.0, 1.0))
+        bent = np.clip(angle + weight * bends[limb], 0.0, np.radians(MAX_BEND_DEG)) - angle
+        lower = np.einsum("tij,tj->ti", axis_angle_to_matrix(bent[:, None] * _unit(hinge)), lower)
+        # The swing, about an axis fixed in the torso's frame.
+        axis = np.einsum("tij,j->ti", torso, _unit(np.asarray(swing_axes[limb], dtype=np.float64)))
+        turn = axis_angle_to_matrix((weight * swings[limb])[:, None] * axis)
+        upper, lower = np.einsum("tij,tj->ti", turn, upper), np.einsum("tij,tj->ti", turn, lower)
+        out[:, mid] = kp[:, root] + upper
+        out[:, end] = out[:, mid] + lower
+    return out
+
+
+def _swing_limbs_randomly(
+    kp: np.ndarray, rng: np.random.Generator, limb_deg: tuple[float, float]
+) -> np.ndarray:
+    t = len(kp)
+    angles = [
+        np.radians(np.stack([rng.uniform(-most, most) + most / 2.0 * _smooth_noise(t, rng) for _ in LIMBS]))
+        for most in limb_deg
+    ]
+    axes = _unit(rng.standard_normal((len(LIMBS), 3)))
+    swung = swing_limbs(kp, axes, *angles)
+    return swung if swung[..., 2].min() >= kp[..., 2].min() - 0.02 else kp  # nothing through the floor
+
+
 def augment_motion(
     keypoints3d: np.ndarray, loop: str, num_frames: int, rng: np.random.Generator, config: AugmentConfig
 ) -> np.ndarray:
-    """One augmented window of a clip: speed, loop to length, time warp, tumble, lean, mirror, yaw,
-    body shape.
+    """One augmented window of a clip: speed, loop to length, time warp, tumble, lean, limb swings,
+    mirror, yaw, body shape.
 
     Args:
         keypoints3d: (T, 17, 3) a clip (one cycle for wrap clips).
@@ -334,6 +419,8 @@ def augment_motion(
         bent = lean(kp, *bends)
         if bent[..., 2].min() >= kp[..., 2].min() - 0.02:  # no head or hand through the floor
             kp = bent
+    if config.limb_prob > 0 and rng.random() < config.limb_prob:
+        kp = _swing_limbs_randomly(kp, rng, config.limb_deg)
     if rng.random() < config.mirror_prob:
         kp = mirror(kp)
     if config.yaw:
