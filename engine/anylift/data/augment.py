@@ -259,13 +259,16 @@ ARMS: tuple[tuple[int, int, int], ...] = ((5, 7, 9), (6, 8, 10))
 """COCO-17 (shoulder, elbow, wrist) of the left and the right arm."""
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
 def _torso_frames(kp: np.ndarray) -> np.ndarray:
     """(T, 3, 3) orthonormal torso axes per frame (columns: across the shoulders, up the spine, forward)."""
     across = kp[:, R_SHOULDER] - kp[:, L_SHOULDER]
     up = 0.5 * (kp[:, L_SHOULDER] + kp[:, R_SHOULDER]) - hip_mid(kp)
-    x = across / np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), 1e-9)
-    y = up - (up * x).sum(-1, keepdims=True) * x
-    y /= np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-9)
+    x = _unit(across)
+    y = _unit(up - (up * x).sum(-1, keepdims=True) * x)
     return np.stack([x, y, np.cross(x, y)], axis=-1)
 
 
@@ -279,8 +282,7 @@ def recombine_arms(body: np.ndarray, donor: np.ndarray) -> np.ndarray:
     for chain in ARMS:
         for parent, joint in itertools.pairwise(chain):
             length = np.linalg.norm(base[:, joint] - base[:, parent], axis=-1, keepdims=True)
-            direction = np.einsum("tij,tj->ti", to_body, src[:, joint] - src[:, parent])
-            direction /= np.maximum(np.linalg.norm(direction, axis=-1, keepdims=True), 1e-9)
+            direction = _unit(np.einsum("tij,tj->ti", to_body, src[:, joint] - src[:, parent]))
             out[:, joint] = out[:, parent] + length * direction
     return out
 
@@ -298,11 +300,9 @@ def lean(keypoints3d: np.ndarray, forward: np.ndarray, sideways: np.ndarray) -> 
     kp = np.asarray(keypoints3d, dtype=np.float64)
     out = kp.copy()
     centre = hip_mid(kp)
-    across = kp[:, L_HIP] - kp[:, R_HIP]  # towards the body's left
-    across /= np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), 1e-9)
+    across = _unit(kp[:, L_HIP] - kp[:, R_HIP])  # towards the body's left
     up = 0.5 * (kp[:, L_SHOULDER] + kp[:, R_SHOULDER]) - centre
-    front = np.cross(across, up)  # the chest's side: left x up
-    front /= np.maximum(np.linalg.norm(front, axis=-1, keepdims=True), 1e-9)
+    front = _unit(np.cross(across, up))  # the chest's side: left x up
     # About left: +angle takes up towards front (bends forwards); about front: up towards left.
     rot = axis_angle_to_matrix(
         -np.asarray(sideways, dtype=np.float64)[:, None] * front
@@ -317,10 +317,6 @@ LIMBS: tuple[tuple[int, int, int], ...] = (*ARMS, (11, 13, 15), (12, 14, 16))
 
 MAX_BEND_DEG = 150.0
 """The most an elbow or a knee is bent by :func:`swing_limbs` (degrees between its two bones)."""
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
 def swing_limbs(
