@@ -372,6 +372,13 @@ def swing_limbs(
     return out
 
 
+def _above_floor(moved: np.ndarray, kp: np.ndarray, margin: float = 0.02) -> bool:
+    """Whether a reposed window keeps every keypoint (a head, a hand, a foot) no more than ``margin``
+    metres under the original window's lowest point: augmentations that would push one through
+    the floor are not used."""
+    return bool(moved[..., 2].min() >= kp[..., 2].min() - margin)
+
+
 def _swing_limbs_randomly(
     kp: np.ndarray, rng: np.random.Generator, limb_deg: tuple[float, float]
 ) -> np.ndarray:
@@ -382,7 +389,7 @@ def _swing_limbs_randomly(
     ]
     axes = _unit(rng.standard_normal((len(LIMBS), 3)))
     swung = swing_limbs(kp, axes, *angles)
-    return swung if swung[..., 2].min() >= kp[..., 2].min() - 0.02 else kp  # nothing through the floor
+    return swung if _above_floor(swung, kp) else kp
 
 
 def augment_motion(
@@ -413,7 +420,7 @@ def augment_motion(
             for most in config.lean_deg
         ]
         bent = lean(kp, *bends)
-        if bent[..., 2].min() >= kp[..., 2].min() - 0.02:  # no head or hand through the floor
+        if _above_floor(bent, kp):
             kp = bent
     if config.limb_prob > 0 and rng.random() < config.limb_prob:
         kp = _swing_limbs_randomly(kp, rng, config.limb_deg)
