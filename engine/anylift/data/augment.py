@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from anylift.geometry.rotations import axis_angle_to_matrix
+from anylift.geometry.transforms import unit
 from anylift.skeletons import COCO17
 
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 5, 6, 11, 12
@@ -259,16 +260,12 @@ ARMS: tuple[tuple[int, int, int], ...] = ((5, 7, 9), (6, 8, 10))
 """COCO-17 (shoulder, elbow, wrist) of the left and the right arm."""
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
-
-
 def _torso_frames(kp: np.ndarray) -> np.ndarray:
     """(T, 3, 3) orthonormal torso axes per frame (columns: across the shoulders, up the spine, forward)."""
     across = kp[:, R_SHOULDER] - kp[:, L_SHOULDER]
     up = 0.5 * (kp[:, L_SHOULDER] + kp[:, R_SHOULDER]) - hip_mid(kp)
-    x = _unit(across)
-    y = _unit(up - (up * x).sum(-1, keepdims=True) * x)
+    x = unit(across)
+    y = unit(up - (up * x).sum(-1, keepdims=True) * x)
     return np.stack([x, y, np.cross(x, y)], axis=-1)
 
 
@@ -282,7 +279,7 @@ def recombine_arms(body: np.ndarray, donor: np.ndarray) -> np.ndarray:
     for chain in ARMS:
         for parent, joint in itertools.pairwise(chain):
             length = np.linalg.norm(base[:, joint] - base[:, parent], axis=-1, keepdims=True)
-            direction = _unit(np.einsum("tij,tj->ti", to_body, src[:, joint] - src[:, parent]))
+            direction = unit(np.einsum("tij,tj->ti", to_body, src[:, joint] - src[:, parent]))
             out[:, joint] = out[:, parent] + length * direction
     return out
 
@@ -300,9 +297,9 @@ def lean(keypoints3d: np.ndarray, forward: np.ndarray, sideways: np.ndarray) -> 
     kp = np.asarray(keypoints3d, dtype=np.float64)
     out = kp.copy()
     centre = hip_mid(kp)
-    across = _unit(kp[:, L_HIP] - kp[:, R_HIP])  # towards the body's left
+    across = unit(kp[:, L_HIP] - kp[:, R_HIP])  # towards the body's left
     up = 0.5 * (kp[:, L_SHOULDER] + kp[:, R_SHOULDER]) - centre
-    front = _unit(np.cross(across, up))  # the chest's side: left x up
+    front = unit(np.cross(across, up))  # the chest's side: left x up
     # About left: +angle takes up towards front (bends forwards); about front: up towards left.
     rot = axis_angle_to_matrix(
         -np.asarray(sideways, dtype=np.float64)[:, None] * front
@@ -360,11 +357,11 @@ def swing_limbs(
         size = np.linalg.norm(upper, axis=-1) * np.linalg.norm(lower, axis=-1)
         straight = np.linalg.norm(hinge, axis=-1) < 1e-3 * size
         hinge[straight] = torso[straight, :, 0]
-        angle = np.arccos(np.clip((_unit(upper) * _unit(lower)).sum(-1), -1.0, 1.0))
+        angle = np.arccos(np.clip((unit(upper) * unit(lower)).sum(-1), -1.0, 1.0))
         bent = np.clip(angle + weight * bends[limb], 0.0, np.radians(MAX_BEND_DEG)) - angle
-        lower = np.einsum("tij,tj->ti", axis_angle_to_matrix(bent[:, None] * _unit(hinge)), lower)
+        lower = np.einsum("tij,tj->ti", axis_angle_to_matrix(bent[:, None] * unit(hinge)), lower)
         # The swing, about an axis fixed in the torso's frame.
-        axis = np.einsum("tij,j->ti", torso, _unit(np.asarray(swing_axes[limb], dtype=np.float64)))
+        axis = np.einsum("tij,j->ti", torso, unit(np.asarray(swing_axes[limb], dtype=np.float64)))
         turn = axis_angle_to_matrix((weight * swings[limb])[:, None] * axis)
         upper, lower = np.einsum("tij,tj->ti", turn, upper), np.einsum("tij,tj->ti", turn, lower)
         out[:, mid] = kp[:, root] + upper
@@ -387,7 +384,7 @@ def _swing_limbs_randomly(
         np.radians(np.stack([rng.uniform(-most, most) + most / 2.0 * _smooth_noise(t, rng) for _ in LIMBS]))
         for most in limb_deg
     ]
-    axes = _unit(rng.standard_normal((len(LIMBS), 3)))
+    axes = unit(rng.standard_normal((len(LIMBS), 3)))
     swung = swing_limbs(kp, axes, *angles)
     return swung if _above_floor(swung, kp) else kp
 

@@ -220,11 +220,16 @@ def matrix_to_rotvec(m: np.ndarray) -> np.ndarray:
     return scale * q[..., 1:]
 
 
+def unit(v: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """``v`` scaled to length 1 along its last axis (a zero vector stays zero)."""
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), eps)
+
+
 def blender_axis_angle_to_matrix(aa: np.ndarray) -> np.ndarray:
     """(..., 4) Blender axis-angle (angle, x, y, z; axis any norm) -> (..., 3, 3)."""
     aa = np.asarray(aa, dtype=np.float64)
     angle = aa[..., 0]
-    axis = aa[..., 1:] / np.maximum(np.linalg.norm(aa[..., 1:], axis=-1, keepdims=True), 1e-12)
+    axis = unit(aa[..., 1:])
     half = angle / 2
     return quaternion_to_matrix(np.concatenate([np.cos(half)[..., None], axis * np.sin(half)[..., None]], -1))
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from anylift.errors import InputError
 from anylift.geometry.camera import rotate_world
+from anylift.geometry.transforms import unit
 from anylift.io.cameras import Camera, static_camera
 from anylift.lifting.world import ResultWorld
 
@@ -149,10 +150,6 @@ def prepare_camera(camera: Camera | None, up, num_frames: int, image_size) -> tu
     return replace(camera, up=np.asarray(up, dtype=np.float64)), "given"
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
-
-
 def contacts(points: np.ndarray, fps: float) -> np.ndarray:
     """(T, 2) bool: ankles slower than :data:`CONTACT_SPEED` (central differences)."""
     ank = points[:, list(ANKLES)]
@@ -185,17 +182,17 @@ def estimate_up(
         (up (3,), confidence [0, 1], contact frames, standing frames).
     """
     p = np.asarray(points, dtype=np.float64)
-    prior = _unit(np.asarray(prior_up, dtype=np.float64))
+    prior = unit(np.asarray(prior_up, dtype=np.float64))
     contact = contacts(p, fps)
     ankles = p[:, list(ANKLES)]
-    stand_axis = _unit(p[:, list(SHOULDERS)].mean(1) - ankles.mean(1))  # (T, 3)
+    stand_axis = unit(p[:, list(SHOULDERS)].mean(1) - ankles.mean(1))  # (T, 3)
     up = prior
     n_stand = n_contact = 0
     axis = None
     for cone in (FIRST_CONE_DEG, 35.0, 35.0):
         ok = np.isfinite(stand_axis).all(-1) & (stand_axis @ up > np.cos(np.radians(cone)))
         n_stand = int(ok.sum())
-        axis = _unit(stand_axis[ok].mean(0)) if n_stand else None
+        axis = unit(stand_axis[ok].mean(0)) if n_stand else None
         pts = ankles[contact]
         if len(pts):
             h = pts @ up
