@@ -445,3 +445,28 @@ def test_stitching_joins_a_walker_lost_for_a_second_only_where_it_is_unambiguous
     a = _fragment(1, list(range(0, 20)), lambda t: walk(t) - 15.0 * t)
     b = _fragment(2, list(range(27, 40)), lambda t: walk(t) - 15.0 * t)
     assert stitch_tracks([a, b], pan, FPS, 1.0) == [a]
+
+
+def test_stitching_joins_a_track_that_overlaps_its_continuation_on_the_same_body():
+    """A proposal found part of a tumbling body (a box inside the track's) a frame before the
+    track lost it: one person. Beside it, or overlapping for longer, it is someone else."""
+    from anylift.video.people import _Track, stitch_tracks
+
+    def still(t):
+        return 200.0
+
+    a = _fragment(1, list(range(0, 20)), still)
+    b = _Track(2, _box(210.0, h=60.0), 19)
+    for t in range(19, 40):
+        b.frames[t] = (_box(210.0, h=60.0 if t < 21 else 100.0), np.zeros((17, 3)))
+    kept = stitch_tracks([a, b], {}, FPS, 1.0)
+    assert kept == [a] and sorted(a.frames) == list(range(0, 40))
+    assert a.frames[19][0][3] - a.frames[19][0][1] == 60.0  # the new track's frame wins
+    # Someone beside the ending track (boxes apart), starting a frame before it ends: left apart.
+    a = _fragment(1, list(range(0, 20)), still)
+    beside = _fragment(2, list(range(19, 40)), lambda t: 300.0)
+    assert len(stitch_tracks([a, beside], {}, FPS, 1.0)) == 2
+    # On the same body but a second before it ends (two people, one behind the other): left apart.
+    a = _fragment(1, list(range(0, 20)), still)
+    behind = _fragment(2, list(range(10, 40)), still)
+    assert len(stitch_tracks([a, behind], {}, FPS, 1.0)) == 2

@@ -83,8 +83,8 @@ class PeopleConfig:
     motion_proposals: bool = True
     max_foreground: float = 0.15
     find_seconds: float = 0.1
-    scan_seconds: float = 1.0  # = look_back_seconds: a person the scan finds late is looked for back
-    # to where the last scan missed them. 0.5 gave the same tracks and rates on the four footage
+    scan_seconds: float = 1.0  # <= look_back_seconds: a person the scan finds late is looked for back
+    # to where the last scans missed them. 0.5 gave the same tracks and rates on the four footage
     # renders (benchmarks/people_video.py) for 1.5-2x the scan's time (single25: 2.8 vs 1.4 s).
     max_lost_seconds: float = 1.5
     gate: float = 0.75
@@ -95,7 +95,9 @@ class PeopleConfig:
     max_colour: float = 0.5
     reid_seconds: float = 3.0
     resume_seconds: float = 0.3
-    look_back_seconds: float = 1.0
+    look_back_seconds: float = 3.0  # 1 until the 27th session: a person lying face down is missed by
+    # every scan until they get up (measured: a getup's first 2 s), and the landmark model follows
+    # them back from there (look_back_bytes caps the frames kept: 2 s of 1080p)
     look_back_bytes: int = 400_000_000
     size_memory_seconds: float = 0.2
     stitch_seconds: float = 1.0
@@ -716,15 +718,37 @@ def _carried(box: np.ndarray, velocity: np.ndarray, motions: dict, start: int, e
     return box
 
 
+STITCH_OVERLAP_SECONDS = 0.2
+"""How long a track that ends may overlap the one that continues it (:func:`stitch_tracks`)."""
+
+
+def _same_body(a, b, frames) -> bool:
+    """Whether tracks ``a`` and ``b`` hold one body in the ``frames`` both saw: the smaller box
+    lies mostly (over half, on average) inside the larger one."""
+    shared = [f for f in frames if f in a.frames and f in b.frames]
+    if not shared:
+        return False
+    inside = []
+    for f in shared:
+        boxes = sorted((a.frames[f][0], b.frames[f][0]), key=lambda x: (x[2] - x[0]) * (x[3] - x[1]))
+        inside.append(covered(boxes[0], boxes[1][None]))
+    return float(np.mean(inside)) > 0.5
+
+
 def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> list:
     """Join a track that ends to one that starts at most ``seconds`` later where the first one's
     person would be by then (its last velocity, the camera's motion: within 0.5 body heights plus
     0.5 a second of gap), of the same size (within 25 %), when that pairing is the only one for
-    both and no other track is there at the time (a crossing: whose is the new body?). The
-    tracker's own re-identification needs the look to agree, and a small person's look changes
-    from frame to frame on real footage; this offline pass needs only the geometry to be
-    unambiguous. Returns the tracks, those joined into an earlier one removed."""
+    both and no other track is there at the time (a crossing: whose is the new body?). The new
+    track may also start up to :data:`STITCH_OVERLAP_SECONDS` before the old one ends, on the same
+    body (:func:`_same_body`): a proposal that found part of a tumbling or bending body while its
+    track was losing it (on the accuracy benchmark's renders a roll's, a dance's and a getup's
+    default person lost their first second so); the new track's frames win there. The tracker's
+    own re-identification needs the look to agree, and a small person's look changes from frame to
+    frame on real footage; this offline pass needs only the geometry to be unambiguous. Returns the
+    tracks, those joined into an earlier one removed."""
     span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
+    overlap = max(1, round(STITCH_OVERLAP_SECONDS * fps))
 
     def height(box):
         return max(box[3] - box[1], 1.0)
@@ -744,15 +768,19 @@ def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> li
         for b in tracks:
             b_start = span[id(b)][0]
             gap = b_start - a_end
-            if b is a or not 0 < gap <= seconds * fps:
+            later = span[id(b)][1] > a_end and b_start > span[id(a)][0]
+            if b is a or not later or not -overlap < gap <= seconds * fps:
                 continue
-            box_b = b.frames[b_start][0]
-            guess = _carried(box_a, speed, motions, a_end, b_start)
-            reach = 0.5 + 0.5 * gap / fps  # body heights
-            if centre_distance(guess[None], box_b[None])[0, 0] > reach:
-                continue
-            if not 0.8 < height(box_b) / height(box_a) < 1.25:
-                continue
+            box_b, reach = b.frames[b_start][0], 0.5 + 0.5 * max(gap, 0) / fps  # body heights
+            if gap <= 0:
+                if not _same_body(a, b, range(b_start, a_end + 1)):
+                    continue
+            else:
+                guess = _carried(box_a, speed, motions, a_end, b_start)
+                if centre_distance(guess[None], box_b[None])[0, 0] > reach:
+                    continue
+                if not 0.8 < height(box_b) / height(box_a) < 1.25:
+                    continue
             others = [
                 c.frames[b_start][0] for c in tracks if c is not a and c is not b and b_start in c.frames
             ]
