@@ -34,7 +34,8 @@ Only what ships in the installed wheels (nothing is downloaded):
    or someone another track holds (proposals come every ``find_seconds`` and a turned-away person
    is often found only once they turn: measured, a spinning person's first 24 frames at 60 fps).
 5. **Stitching** (:func:`stitch_tracks`, after the last frame): a track that ends and one that
-   starts within ``stitch_seconds`` where the first one's person would be by then, the same size,
+   starts within ``stitch_seconds`` where the first one's person would be by then, the same size
+   (or a moment before it ends, on the same body: a proposal that took part of a tumbling body),
    become one when nothing else could be that person (on real footage the look of a small person
    changes too much from frame to frame for step 4's re-identification).
 6. **Frame rate** (optional, ``detect_rate``; off by default): footage faster than
