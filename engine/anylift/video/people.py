@@ -723,10 +723,10 @@ STITCH_OVERLAP_SECONDS = 0.2
 """How long a track that ends may overlap the one that continues it (:func:`stitch_tracks`)."""
 
 
-def _same_body(a, b, frames) -> bool:
-    """Whether tracks ``a`` and ``b`` hold one body in the ``frames`` both saw: the smaller box
-    lies mostly (over half, on average) inside the larger one."""
-    shared = [f for f in frames if f in a.frames and f in b.frames]
+def _same_body(a, b) -> bool:
+    """Whether tracks ``a`` and ``b`` hold one body in the frames both saw: the smaller box lies
+    mostly (over half, on average) inside the larger one."""
+    shared = sorted(a.frames.keys() & b.frames.keys())
     if not shared:
         return False
     inside = []
@@ -774,7 +774,7 @@ def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> li
                 continue
             box_b, reach = b.frames[b_start][0], 0.5 + 0.5 * max(gap, 0) / fps  # body heights
             if gap <= 0:
-                if not _same_body(a, b, range(b_start, a_end + 1)):
+                if not _same_body(a, b):
                     continue
             else:
                 guess = _carried(box_a, speed, motions, a_end, b_start)
