@@ -32,7 +32,7 @@ def test_people_file_round_trip_and_default(tmp_path):
     people = People(
         tracks, fps=25.0, image_size=(640, 360), frame_times=np.arange(12) * 0.04, detector="mediapipe"
     )
-    # Prominence = frames seen x mean height: 12 x 80 beats 5 x 150.
+    # Prominence = frames seen x sqrt(mean height): 12 x sqrt(80) beats 5 x sqrt(150).
     assert people.default == 3
     path = tmp_path / "kp.json"
     write_people(path, people)
@@ -58,6 +58,19 @@ def test_people_file_round_trip_and_default(tmp_path):
         select_person(path, 4)
     table = back.table().splitlines()
     assert table[1].split()[:4] == ["3", "0-11", "12", "80"] and "(default)" in table[1]
+
+
+def test_default_person_how_long_counts_more_than_how_large():
+    # A ghost: the pose model drawing a body four times too large beside a small crawling person,
+    # for a quarter of the clip (frames x height would take it: 25 x 400 > 100 x 60).
+    crawler, ghost = _track(1, 100, 50, 60, range(100)), _track(2, 100, 300, 400, range(40, 65))
+    assert People([crawler, ghost], fps=30.0, image_size=(640, 360)).default == 1
+    # As long, the larger one is the default; half as long, it needs over four times the height.
+    near, far = _track(1, 100, 50, 200, range(100)), _track(2, 100, 300, 50, range(100))
+    assert People([far, near], fps=30.0, image_size=(640, 360)).default == 1
+    small = _track(2, 100, 300, 50, range(100))
+    assert People([_track(1, 100, 50, 220, range(50)), small], fps=30.0, image_size=(640, 360)).default == 1
+    assert People([_track(1, 100, 50, 180, range(50)), small], fps=30.0, image_size=(640, 360)).default == 2
 
 
 def test_single_person_file_is_one_track(tmp_path):
