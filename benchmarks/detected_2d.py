@@ -53,8 +53,7 @@ CACHE_VERSION = 8
 built by an older render was found stale, with 2D errors of 71 instead of 11 px; 4: the tracker
 joins broken tracks after the last frame; 5: the landmark model's region turns on with the body;
 6: the legs' left/right swaps undone; 7: a track that overlaps the one it continues is stitched,
-looking back 3 s instead of 1; 8: the default person by frames x sqrt(height), stitching on the
-box's longer side)."""
+looking back 3 s instead of 1; 8: the default person by frames x sqrt(height))."""
 RENDER_VERSION = 4
 """Part of every rendered frames folder's name: raise it (and :data:`CACHE_VERSION`) whenever the
 render changes."""

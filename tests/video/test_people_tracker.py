@@ -447,27 +447,6 @@ def test_stitching_joins_a_walker_lost_for_a_second_only_where_it_is_unambiguous
     assert stitch_tracks([a, b], pan, FPS, 1.0) == [a]
 
 
-def test_stitching_compares_the_longer_side_of_a_body_lying_down():
-    """A person lying on the floor, lost for a frame: the box's height changed by a third with the
-    pose (60 -> 80 px), its length across hardly (140 -> 150): one person. A body half as long
-    again is someone else."""
-    from anylift.video.people import _Track, stitch_tracks
-
-    def lying(tid, frames, height, length):
-        tr = _Track(tid, np.array([0.0, 0.0, 1.0, 1.0]), frames[0])
-        for t in frames:
-            tr.frames[t] = (
-                np.array([200 - length / 2, 200 - height, 200 + length / 2, 200]),
-                np.zeros((17, 3)),
-            )
-        return tr
-
-    a, b = lying(1, list(range(0, 20)), 60.0, 140.0), lying(2, list(range(21, 40)), 80.0, 150.0)
-    assert stitch_tracks([a, b], {}, FPS, 1.0) == [a] and sorted(a.frames) == [*range(0, 20), *range(21, 40)]
-    a, longer = lying(1, list(range(0, 20)), 60.0, 140.0), lying(2, list(range(21, 40)), 60.0, 210.0)
-    assert len(stitch_tracks([a, longer], {}, FPS, 1.0)) == 2
-
-
 def test_stitching_joins_a_track_that_overlaps_its_continuation_on_the_same_body():
     """A proposal found part of a tumbling body (a box inside the track's) a frame before the
     track lost it: one person. Beside it, or overlapping for longer, it is someone else."""

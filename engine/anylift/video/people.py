@@ -739,21 +739,20 @@ def _same_body(a, b) -> bool:
 def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> list:
     """Join a track that ends to one that starts at most ``seconds`` later where the first one's
     person would be by then (its last velocity, the camera's motion: within 0.5 body heights plus
-    0.5 a second of gap), of the same size (the box's longer side within 25 %: a body lying down
-    or rolling is long across, and its box's height changes with the pose), when that pairing is
-    the only one for both and no other track is there at the time (a crossing: whose is the new
-    body?). The new track may also start up to :data:`STITCH_OVERLAP_SECONDS` before the old one
-    ends, on the same body (:func:`_same_body`): a proposal that found part of a tumbling or
-    bending body while its track was losing it (on the accuracy benchmark's renders a roll's, a
-    dance's and a getup's default person lost their first second so); the new track's frames win
-    there. The tracker's own re-identification needs the look to agree, and a small person's look
-    changes from frame to frame on real footage; this offline pass needs only the geometry to be
-    unambiguous. Returns the tracks, those joined into an earlier one removed."""
+    0.5 a second of gap), of the same size (within 25 %), when that pairing is the only one for
+    both and no other track is there at the time (a crossing: whose is the new body?). The new
+    track may also start up to :data:`STITCH_OVERLAP_SECONDS` before the old one ends, on the same
+    body (:func:`_same_body`): a proposal that found part of a tumbling or bending body while its
+    track was losing it (on the accuracy benchmark's renders a roll's, a dance's and a getup's
+    default person lost their first second so); the new track's frames win there. The tracker's
+    own re-identification needs the look to agree, and a small person's look changes from frame to
+    frame on real footage; this offline pass needs only the geometry to be unambiguous. Returns the
+    tracks, those joined into an earlier one removed."""
     span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
     overlap = max(1, round(STITCH_OVERLAP_SECONDS * fps))
 
-    def size(box):
-        return max(box[2] - box[0], box[3] - box[1], 1.0)
+    def height(box):
+        return max(box[3] - box[1], 1.0)
 
     def velocity(tr, end):
         recent = [f for f in sorted(tr.frames) if f > end - fps * 0.5]
@@ -781,7 +780,7 @@ def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> li
                 guess = _carried(box_a, speed, motions, a_end, b_start)
                 if centre_distance(guess[None], box_b[None])[0, 0] > reach:
                     continue
-                if not 0.8 < size(box_b) / size(box_a) < 1.25:
+                if not 0.8 < height(box_b) / height(box_a) < 1.25:
                     continue
             others = [
                 c.frames[b_start][0] for c in tracks if c is not a and c is not b and b_start in c.frames
