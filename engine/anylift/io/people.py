@@ -55,7 +55,7 @@ class PersonTrack:
         several times too large over a small, crawling or folded person, its legs on the floor
         beyond the frame) is large but brief; scored by frames x height it was the default in 2
         of the camera-family benchmark's 120 training-motion cases (a crawl and a backflip, the
-        person tracked in every frame by another track), by frames x sqrt(height) in none."""
+        person tracked in every frame by another track), by frames x sqrt(height) in neither."""
         return float(self.seen.sum()) * float(np.sqrt(self.mean_height))
 
 
