@@ -227,7 +227,7 @@ def _detect(clip: Clip):
     progress = make_progress("auto")
     people = detect_people(clip.video, progress=progress)  # as `anylift detect`; lifts the default person
     keypoints = people.keypoints2d()
-    camera = estimate_camera(clip.video, keypoints, progress=progress).camera
+    camera = estimate_camera(clip.video, keypoints, people=people, progress=progress).camera
     clip.out.parent.mkdir(parents=True, exist_ok=True)
     write_people(clip.out.with_name(f"{clip.out.stem}_keypoints.json"), people)
     write_camera(clip.out.with_name(f"{clip.out.stem}_camera.json"), camera)

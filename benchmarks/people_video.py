@@ -130,7 +130,7 @@ def lift_metrics(
     p_true = int(np.argmax(counts))
     kp = people.keypoints2d(pid)
     t0 = time.perf_counter()
-    cam = estimate_camera(folder / "video.mp4", kp).camera
+    cam = estimate_camera(folder / "video.mp4", kp, people=people).camera
     t_cam = time.perf_counter() - t0
     write_camera(kp_path.with_name("camera.json"), cam)
     t0 = time.perf_counter()

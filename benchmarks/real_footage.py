@@ -101,7 +101,7 @@ def main(argv=None) -> int:
           f"resumed: {fig['breaks']}")  # fmt: skip
     longest = sorted(people.tracks, key=lambda tr: -int(tr.seen.sum()))[: args.people]
     t0 = time.perf_counter()
-    est = estimate_camera(args.video, people.keypoints2d(longest[0].id))
+    est = estimate_camera(args.video, people.keypoints2d(longest[0].id), people=people)
     cam = est.camera
     pitch = est.scene_tilt[0] if est.scene_tilt is not None else float("nan")
     print(f"  camera: {est.motion}, focal {est.focal:.0f} px ({est.focal_source}), tilt from the scene "

@@ -59,15 +59,16 @@ class ANYLIFT_OT_estimate_camera(bpy.types.Operator):
 
         def in_process(progress, cancel) -> str:
             from anylift.io.cameras import write_camera
-            from anylift.io.keypoints import read_keypoints
+            from anylift.io.people import read_people
             from anylift.video.camera_estimation import estimate_camera
             from anylift.video.people import detect_people
 
             if keypoints:
-                kp = read_keypoints(keypoints)
+                people = read_people(keypoints)
             else:  # as `anylift camera` does
-                kp = detect_people(video, progress=progress, cancel=cancel).keypoints2d()
-            est = estimate_camera(video, kp, focal=focal, progress=progress, cancel=cancel)
+                people = detect_people(video, progress=progress, cancel=cancel)
+            est = estimate_camera(video, people.keypoints2d(), focal=focal, people=people, progress=progress,
+                                  cancel=cancel)  # fmt: skip
             write_camera(out, est.camera)
             return out
 

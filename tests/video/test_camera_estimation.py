@@ -180,3 +180,44 @@ def test_user_errors(panning_video, tmp_path, capsys):
     assert main(["camera", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "c.json")]) == 2
     assert "nope.mp4" in capsys.readouterr().err
     assert main(["detect", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "k.json")]) == 2
+
+
+def test_static_camera_over_a_floor_focal_and_tilt_from_the_people(tmp_path):
+    """A static camera looking down at a floor with no verticals in it (a concourse seen from a
+    balcony): the floor's lines alone do not tell the focal, and people standing about do - their
+    ankles-to-shoulders axes give the verticals; the tilt follows."""
+    import cv2
+
+    from anylift.data.trajectories import look_at
+    from anylift.geometry.camera import project
+    from anylift.io.people import People, PersonTrack
+    from anylift.lifting.gravity import camera_tilt
+
+    from .test_vanishing import _floor_and_poles
+
+    focal, size, T = 700.0, (640, 360), 6
+    w2c = look_at(np.array([0.0, -2.0, 7.0]), np.array([0.0, 9.0, 0.0]))
+    K = intrinsics(size, focal)
+    img = _floor_and_poles(w2c, K, size, poles=())
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t in range(T):
+        cv2.imwrite(str(folder / f"{t:04d}.png"), img)
+    rng = np.random.default_rng(1)
+    tracks = []
+    for i in range(8):
+        kp = np.zeros((T, 17, 3))
+        feet = np.array([rng.uniform(-5, 5), rng.uniform(5, 13), 0.0])
+        lean = np.r_[np.tan(np.radians(rng.uniform(-3, 3, 2))), 1.0]
+        for t in range(T):
+            f = feet + np.array([0.2 * t, 0.0, 0.0])
+            kp[t, [15, 16], :2] = project(f, K, w2c)
+            kp[t, [5, 6], :2] = project(f + 1.4 * lean, K, w2c)
+            kp[t, [5, 6, 15, 16], 2] = 1.0
+        tracks.append(PersonTrack(i, kp, np.full((T, 4), np.nan)))
+    alone = estimate_camera(folder, None)
+    assert alone.focal_source == "guess"
+    est = estimate_camera(folder, None, people=People(tracks, 30.0, size))
+    assert est.focal_source == "people and scene lines"
+    assert est.focal == pytest.approx(focal, rel=0.05)
+    assert est.scene_tilt[0] == pytest.approx(camera_tilt(w2c)[0], abs=1.5)

@@ -8,7 +8,7 @@ import pytest
 
 from anylift.data.trajectories import intrinsics, look_at
 from anylift.geometry.camera import project
-from anylift.video.vanishing import focal_from_images, up_from_image
+from anylift.video.vanishing import focal_from_images, people_up, people_vertical, up_from_image
 
 
 def _floor_and_poles(w2c, K, size=(640, 360), poles=None):
@@ -71,3 +71,51 @@ def test_no_verticals_no_focal():
     w2c = look_at(np.array([0.0, -6.0, 5.0]), np.array([0.0, 6.0, 0.0]))
     img = _floor_and_poles(w2c, K, poles=())
     assert focal_from_images([img, img, img]) is None
+
+
+def _standing_people(w2c, K, n=10, frames=4, seed=0):
+    """Axes (ankles to shoulders, 1.4 m) of ``n`` people standing about the floor, each leaning up
+    to 4 deg and stepping a little from frame to frame: (n * frames, 4) px and their ids."""
+    rng = np.random.default_rng(seed)
+    feet = np.c_[rng.uniform(-5, 5, n), rng.uniform(5, 13, n), np.zeros(n)]
+    lean = np.radians(rng.uniform(-4, 4, (n, 2)))
+    axes, ids = [], []
+    for t in range(frames):
+        f = feet + np.c_[0.3 * t * np.ones(n), np.zeros((n, 2))]
+        top = f + 1.4 * np.c_[np.tan(lean), np.ones(n)]
+        axes.append(np.c_[project(f, K, w2c), project(top, K, w2c)])
+        ids.append(np.arange(n))
+    return np.concatenate(axes), np.concatenate(ids)
+
+
+def test_people_tell_the_verticals_from_a_floor_seen_from_above():
+    """A floor's lines seen from above converge above the image as a building's verticals would;
+    people standing about give the true verticals, and with them the focal and the up."""
+    size, focal = (640, 360), 700.0
+    K = intrinsics(size, focal)
+    w2c = look_at(np.array([0.0, -2.0, 7.0]), np.array([0.0, 9.0, 0.0]))  # 32 deg down
+    img = _floor_and_poles(w2c, K, size, poles=())
+    axes, ids = _standing_people(w2c, K)
+    vertical = people_vertical(axes, ids, (320.0, 180.0), 640.0)
+    assert vertical is not None
+    true_up = w2c[:3, :3] @ [0.0, 0.0, 1.0]
+    vp = np.linalg.solve(K, vertical[0])
+    assert np.degrees(np.arccos(abs(vp @ true_up) / np.linalg.norm(vp))) < 3.0  # people lean
+    assert focal_from_images([img] * 4) is None  # the floor alone does not tell it
+    found = focal_from_images([img] * 4, vertical=vertical)
+    assert found is not None and abs(found / focal - 1) < 0.05
+    prior = people_up(vertical[0], K, axes)
+    assert np.degrees(np.arccos(prior @ true_up)) < 3.0
+    up, _ = up_from_image(img, K, prior, max_angle=15.0)
+    assert np.degrees(np.arccos(np.clip(up @ true_up, -1, 1))) < 1.5
+
+
+def test_no_vertical_from_too_few_people_or_one_line():
+    """Two people, or one walking along the camera's axis (every axis on one line), fix no point."""
+    K = intrinsics((640, 360), 700.0)
+    w2c = look_at(np.array([0.0, -2.0, 7.0]), np.array([0.0, 9.0, 0.0]))
+    axes, ids = _standing_people(w2c, K, n=2, frames=20)
+    assert people_vertical(axes, ids, (320.0, 180.0), 640.0) is None
+    feet = np.c_[np.zeros(12), np.linspace(5, 13, 12), np.zeros(12)]
+    line = np.c_[project(feet, K, w2c), project(feet + np.array([0.0, 0.0, 1.4]), K, w2c)]
+    assert people_vertical(line, np.arange(12), (320.0, 180.0), 640.0) is None

@@ -4,7 +4,8 @@ A stand-in for a real SLAM / structure-from-motion system (MegaSaM, COLMAP: impo
 output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
 
 1. **Tracks** (one streaming pass, :func:`track_features`): Shi-Tomasi corners on the
-   background (the person's keypoint box, enlarged, is masked out in every frame), followed
+   background (the person's keypoint box, enlarged, is masked out in every frame, and so is
+   every other tracked person's where they are seen: a crowd's motion is not the camera's), followed
    frame to frame with pyramidal Lucas-Kanade and a forward-backward check. Each frame is
    related to the current *keyframe*; a new keyframe starts when fewer than half of its
    features (or fewer than 60 of a keyframe that had more than 75) survive. Only the
@@ -17,7 +18,13 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    does not constrain it either. Then the scene's vertical lines and a
    horizontal family of lines, perpendicular in the world, give it where they agree over a few
    frames (:func:`anylift.video.vanishing.focal_from_images`); else it falls back to
-   ``max(W, H)`` (``static_camera``'s choice).
+   ``max(W, H)`` (``static_camera``'s choice). Where several people stand or walk about, their
+   ankles-to-shoulders axes (every frame, carried into frame 0 by the solved rotations) meet at
+   the verticals' vanishing point (:func:`anylift.video.vanishing.people_vertical`); then that
+   point is the only vertical the scene's lines are paired with: a floor's lines seen from above
+   converge above the image as a building's verticals would (a concourse filmed from a balcony:
+   515 px from the floor's lines taken for verticals, 1309 px with the people's, 1346 px from
+   the camera's motion once the crowd is masked out).
 3. **Motion per frame** relative to its keyframe (:func:`relative_pose`):
    static (median motion under 0.3 px) -> identity; else a rotation-only model (pan, tilt,
    roll, with a zoom factor) fitted by RANSAC on bearing vectors and an essential matrix
@@ -34,8 +41,9 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    world; translations in metres (as well as the person's size tells them).
 6. **Up**: the vanishing points of the first frame's straight lines (:mod:`anylift.video.vanishing`)
    give the world's up (``camera.up``) when at least ``min_up_support`` segments agree, so a
-   camera looking down or held at a tilt is known as such; otherwise ``up`` is left unset and
-   the lift estimates gravity from the body (:mod:`anylift.lifting.gravity`).
+   camera looking down or held at a tilt is known as such; with the people's verticals, the
+   lines' candidate within :data:`PEOPLE_UP_DEG` of theirs, else theirs; otherwise ``up`` is left
+   unset and the lift estimates gravity from the body (:mod:`anylift.lifting.gravity`).
 
 Frames where tracking fails (too few points) keep the previous frame's pose.
 """
@@ -102,8 +110,11 @@ class CameraEstimate:
     camera: the trajectory (anylift world, see module docs); focal: fx = fy (px);
     focal_estimated: False when given; models: (T,) per-frame model, one of "first", "static",
     "rotation", "general", "lost"; person_depth: (T,) metres or None without keypoints;
-    up_support: segments of the vanishing lines that gave ``camera.up`` (0: none, up unset);
-    focal_source: "given", "camera motion", "scene lines" (vanishing points) or "guess" (max(W, H)).
+    up_support: segments of the vanishing lines (or, with ``up_source`` "people", person axes)
+    that gave ``camera.up`` (0: none, up unset);
+    focal_source: "given", "camera motion", "scene lines" (vanishing points), "people and scene
+    lines" (the people's verticals against the scene's horizontal lines) or "guess" (max(W, H));
+    up_source: "scene lines", "people" (their axes alone) or "" (up unset).
     """
 
     camera: Camera
@@ -113,11 +124,12 @@ class CameraEstimate:
     person_depth: np.ndarray | None
     up_support: int = 0  # line segments behind ``camera.up`` (0: no up from the image)
     focal_source: str = "given"
+    up_source: str = ""
 
     @property
     def scene_tilt(self) -> tuple[float, float] | None:
         """(pitch, roll) degrees of the first frame's camera in the world whose up the scene's
-        lines gave (:func:`anylift.lifting.gravity.camera_tilt`), or None without that up."""
+        lines (or people) gave (:func:`anylift.lifting.gravity.camera_tilt`), or None without that up."""
         if self.camera.up is None:
             return None
         from anylift.geometry.camera import rotate_world, world_zup_from_camera
@@ -140,29 +152,35 @@ class CameraEstimate:
 # Person
 
 
-def person_boxes(keypoints: Keypoints2D | None, num_frames: int, margin: float) -> np.ndarray:
-    """(T, 4) [x0, y0, x1, y1] boxes around the person (NaN where unknown), enlarged by ``margin``.
-
-    Frames without keypoints take the nearest frame's box.
+def person_boxes(keypoints: np.ndarray | None, num_frames: int, margin: float) -> np.ndarray:
+    """(T, 4) [x0, y0, x1, y1] boxes around the person ((T, 17, 3) keypoints; NaN where unknown),
+    enlarged by ``margin``. Frames without keypoints take the nearest frame's box.
     """
     boxes = np.full((num_frames, 4), np.nan)
     if keypoints is None:
         return boxes
-    kp = keypoints.keypoints[:num_frames]
+    kp = np.asarray(keypoints, dtype=np.float64)[:num_frames]
     for t in range(len(kp)):
-        seen = kp[t, kp[t, :, 2] > 0, :2]
-        if len(seen) >= 2:
-            lo, hi = seen.min(0), seen.max(0)
-            size = hi - lo
-            pad = margin * max(size.max(), 1.0)
-            # The head reaches above the eyes and the feet below the ankles.
-            boxes[t] = [lo[0] - pad - 0.1 * size[1], lo[1] - pad - 0.15 * size[1],
-                        hi[0] + pad + 0.1 * size[1], hi[1] + pad + 0.1 * size[1]]  # fmt: skip
+        boxes[t] = frame_box(kp[t], margin)
     known = np.flatnonzero(np.isfinite(boxes[:, 0]))
     if len(known):
         nearest = known[np.abs(np.arange(num_frames)[:, None] - known[None]).argmin(1)]
         boxes = boxes[nearest]
     return boxes
+
+
+def frame_box(kp: np.ndarray, margin: float) -> np.ndarray:
+    """(4,) [x0, y0, x1, y1] around one frame's (17, 3) keypoints, enlarged by ``margin`` of its
+    size; NaN with fewer than two joints seen."""
+    seen = kp[kp[:, 2] > 0, :2]
+    if len(seen) < 2:
+        return np.full(4, np.nan)
+    lo, hi = seen.min(0), seen.max(0)
+    size = hi - lo
+    pad = margin * max(size.max(), 1.0)
+    # The head reaches above the eyes and the feet below the ankles.
+    return np.array([lo[0] - pad - 0.1 * size[1], lo[1] - pad - 0.15 * size[1],
+                     hi[0] + pad + 0.1 * size[1], hi[1] + pad + 0.1 * size[1]])  # fmt: skip
 
 
 def person_depth(keypoints: Keypoints2D, focal: float, window: int = 15) -> np.ndarray:
@@ -195,16 +213,20 @@ def track_features(
     *,
     config: CameraConfig | None = None,
     fps: float | None = None,
+    people=None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> FeatureTracks:
-    """Stream the video once and collect background point pairs (frame, keyframe); see module docs."""
+    """Stream the video once and collect background point pairs (frame, keyframe); see module docs.
+    ``people``: every other person's (T, 17, 3) keypoints, masked out too (a crowd moves)."""
     cfg = config or CameraConfig()
     reader = open_video(video, fps=fps)
     w, h = reader.image_size
     scale = min(1.0, cfg.max_side / max(w, h))
     total = len(reader)
-    boxes = person_boxes(keypoints, max(total, keypoints.num_frames if keypoints else 0) + 1, cfg.mask_margin)
+    n = max(total, keypoints.num_frames if keypoints else 0) + 1
+    boxes = person_boxes(None if keypoints is None else keypoints.keypoints, n, cfg.mask_margin)
+    others = [np.asarray(k) for k in people or ()]
     keyframes: list[int] = []
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
     prev = key_pts = cur_pts = None
@@ -218,16 +240,19 @@ def track_features(
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         if scale < 1.0:
             gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        box = boxes[min(t, len(boxes) - 1)] * scale
+        # Another person's box only where they are seen (someone who leaves frees the floor).
+        box = np.array(
+            [boxes[min(t, len(boxes) - 1)], *(frame_box(k[t], cfg.mask_margin) for k in others if t < len(k))]
+        )
+        box = box[np.isfinite(box).all(1)] * scale
         if prev is not None and cur_pts is not None and len(cur_pts):
             nxt, st, _ = cv2.calcOpticalFlowPyrLK(prev, gray, cur_pts, None, **lk)
             back, st2, _ = cv2.calcOpticalFlowPyrLK(gray, prev, nxt, None, **lk)
             good = (st[:, 0] == 1) & (st2[:, 0] == 1) & (np.linalg.norm(back - cur_pts, axis=-1)[:, 0] < 0.5)
             p = nxt[:, 0]
             inside = (p[:, 0] >= 0) & (p[:, 1] >= 0) & (p[:, 0] < gray.shape[1]) & (p[:, 1] < gray.shape[0])
-            if np.isfinite(box).all():
-                in_box = (p[:, 0] > box[0]) & (p[:, 0] < box[2]) & (p[:, 1] > box[1]) & (p[:, 1] < box[3])
-                good &= ~in_box
+            for b in box:
+                good &= ~((p[:, 0] > b[0]) & (p[:, 0] < b[2]) & (p[:, 1] > b[1]) & (p[:, 1] < b[3]))
             good &= inside
             key_pts, cur_pts = key_pts[good], nxt[good]
         n_alive = 0 if cur_pts is None else len(cur_pts)
@@ -238,8 +263,8 @@ def track_features(
                 pairs.append((key_pts[:, 0] / scale, cur_pts[:, 0] / scale))
                 keyframes.append(key_index)
             mask = np.full(gray.shape, 255, np.uint8)
-            if np.isfinite(box).all():
-                x0, y0, x1, y1 = (round(v) for v in box)
+            for b in box:
+                x0, y0, x1, y1 = (round(v) for v in b)
                 mask[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = 0
             found = cv2.goodFeaturesToTrack(gray, cfg.max_features, 0.01, cfg.min_distance * scale, mask=mask)
             key_pts = np.zeros((0, 1, 2), np.float32) if found is None else found.astype(np.float32)
@@ -505,6 +530,7 @@ def estimate_camera(
     fps: float | None = None,
     config: CameraConfig | None = None,
     seed: int = 0,
+    people=None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> CameraEstimate:
@@ -513,6 +539,11 @@ def estimate_camera(
     Args:
         video: movie file or image folder.
         keypoints: the person's 2D keypoints (mask and metric scale); None: no mask, unit scale.
+        people: every tracked person (:class:`anylift.io.people.People`, ``anylift detect``'s
+            tracks), or None. They are masked out of the background with the person (a crowd
+            moves), and where several stand upright in different places their axes give the
+            verticals (:func:`anylift.video.vanishing.people_vertical`), which tell the scene's
+            vertical lines from a floor's seen from above, for the up direction and the focal.
         focal: fx = fy in pixels when known; else estimated.
         fps: overrides the video's frame rate.
         seed: RANSAC sampling seed.
@@ -528,7 +559,10 @@ def estimate_camera(
     cfg = config or CameraConfig()
     if focal is not None and not (np.isfinite(focal) and focal > 0):
         raise InputError(f"focal = {focal!r}", field="focal", expected="a focal length > 0 in pixels")
-    tracks = track_features(video, keypoints, config=cfg, fps=fps, progress=progress, cancel=cancel)
+    others = None if people is None else [t.keypoints for t in people.tracks]
+    tracks = track_features(
+        video, keypoints, config=cfg, fps=fps, people=others, progress=progress, cancel=cancel
+    )
     T = len(tracks.pairs)
     if keypoints is not None and keypoints.num_frames != T:
         raise InputError(
@@ -548,34 +582,94 @@ def estimate_camera(
         tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
     )
     K = intrinsics(tracks.image_size, float(focal))
-    up, support = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed)
+    vertical = _people_vertical(others, w2c, K, seed)
+    if vertical is not None and source in ("scene lines", "guess"):
+        # The scene's lines again, each family paired with the people's vertical only.
+        new = _scene_focal(video, fps, T, seed, vertical[:2], w2c, K)
+        new, new_source = (new, "people and scene lines") if new else (float(max(tracks.image_size)), "guess")
+        if abs(new / focal - 1.0) > 0.02:
+            focal, source = new, new_source
+            w2c, models, depth = solve_camera(
+                tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
+            )
+            K = intrinsics(tracks.image_size, float(focal))
+            vertical = _people_vertical(others, w2c, K, seed)
+    up, support, up_source = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed, vertical)
     # Without vanishing lines frame 0 was only assumed level: the lift then estimates gravity.
     cam = Camera(K=K, world_to_camera=w2c, up=up, image_size=tracks.image_size)
-    return CameraEstimate(cam, float(focal), source != "given", models, depth, support, source)
+    return CameraEstimate(cam, float(focal), source != "given", models, depth, support, source, up_source)
 
 
 SCENE_FOCAL_FRAMES = 8
 """Frames (spread over the video) whose vanishing points give a static camera's focal length."""
 
 
-def _scene_focal(video, fps, num_frames: int, seed: int) -> float | None:
+def _scene_focal(video, fps, num_frames: int, seed: int, vertical=None, w2c=None, K=None) -> float | None:
     """A static camera's focal length from the scene's vertical and horizontal lines
-    (:func:`anylift.video.vanishing.focal_from_images`), or None when they do not tell it."""
+    (:func:`anylift.video.vanishing.focal_from_images`), or None when they do not tell it.
+    ``vertical``: the people's, in frame 0 (:func:`_people_vertical`), with the solved ``w2c``
+    and ``K`` that carry each frame's vanishing points into frame 0."""
     from anylift.video.vanishing import focal_from_images
 
-    wanted = set(np.linspace(0, max(num_frames - 1, 0), SCENE_FOCAL_FRAMES).round().astype(int).tolist())
-    frames = [f for t, f in enumerate(open_video(video, fps=fps)) if t in wanted]
-    return focal_from_images(frames, seed=seed)
+    wanted = np.linspace(0, max(num_frames - 1, 0), SCENE_FOCAL_FRAMES).round().astype(int)
+    frames = [f for t, f in enumerate(open_video(video, fps=fps)) if t in set(wanted.tolist())]
+    to_first = None if vertical is None else [_to_first(w2c, K, t) for t in sorted(set(wanted.tolist()))]
+    return focal_from_images(frames, seed=seed, vertical=vertical, to_first=to_first)
 
 
-def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int):
-    """(world up (3,) or None, support) from the vanishing lines of the first frame."""
+def _to_first(w2c: np.ndarray, K: np.ndarray, t: int) -> np.ndarray:
+    """(3, 3) homography taking frame ``t``'s points at infinity (vanishing points) into frame 0."""
+    t = min(t, len(w2c) - 1)
+    return K @ w2c[0, :3, :3] @ w2c[t, :3, :3].T @ np.linalg.inv(K)
+
+
+def _people_vertical(people, w2c: np.ndarray, K: np.ndarray, seed: int):
+    """The people's vertical vanishing point in frame 0 (:func:`anylift.video.vanishing.people_vertical`:
+    every person's ankles-to-shoulders axis in every frame, carried into frame 0), or None."""
+    from anylift.video.vanishing import people_up, people_vertical
+
+    if people is None:
+        return None
+    axes, ids = [], []
+    for i, kp in enumerate(people):
+        kp = np.asarray(kp, dtype=np.float64)[: len(w2c)]
+        ok = (kp[:, [5, 6, 15, 16], 2] > 0.5).all(1)
+        for t in np.flatnonzero(ok):
+            ends = np.c_[kp[t, [15, 16], :2].mean(0), kp[t, [5, 6], :2].mean(0)].T  # feet, shoulders
+            if np.linalg.norm(ends[1] - ends[0]) < 10.0:
+                continue
+            h = _to_first(w2c, K, t) @ np.c_[ends, np.ones(2)].T
+            axes.append((h[:2] / h[2]).T.ravel())
+            ids.append(i)
+    if len(axes) < 8:
+        return None
+    w, h = 2 * K[0, 2], 2 * K[1, 2]
+    found = people_vertical(np.array(axes), np.array(ids), K[:2, 2], float(max(w, h)), seed=seed)
+    if found is None:
+        return None
+    return found[0], found[1], people_up(found[0], K, np.array(axes))
+
+
+def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int, vertical=None):
+    """(world up (3,) or None, support, source) from the vanishing lines of the first frame; with
+    the people's ``vertical`` (:func:`_people_vertical`) the lines' candidate nearest it, else the
+    people's own up."""
     from anylift.video.vanishing import up_from_image
 
     frame = next(iter(open_video(video, fps=fps)), None)
     if frame is None:
-        return None, 0
-    up_cam, support = up_from_image(frame, K, seed=seed)
+        return None, 0, ""
+    source = "scene lines"
+    if vertical is None:
+        up_cam, support = up_from_image(frame, K, seed=seed)
+    else:
+        up_cam, support = up_from_image(frame, K, vertical[2], max_angle=PEOPLE_UP_DEG, seed=seed)
+        if up_cam is None or support < min_support:
+            up_cam, support, source = vertical[2], vertical[1], "people"
     if up_cam is None or support < min_support:
-        return None, 0
-    return w2c0[:3, :3].T @ up_cam, support
+        return None, 0, ""
+    return w2c0[:3, :3].T @ up_cam, support, source
+
+
+PEOPLE_UP_DEG = 15.0
+"""The scene's up (its lines) is taken within this angle of the people's, else the people's own."""

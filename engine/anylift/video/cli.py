@@ -7,8 +7,10 @@
     anylift camera VIDEO --out CAMERA.json [--keypoints KEYPOINTS.json] [--focal PX] [--fps F]
                    [--seed N] [--progress auto|bar|jsonl|none]
 
-``anylift camera`` masks the person out of the background using their keypoints and takes the
-metric scale from their size: without ``--keypoints`` it detects them first (as ``detect``).
+``anylift camera`` masks every tracked person out of the background and takes the metric scale
+from the default person's size; people standing about tell the scene's verticals (focal and tilt:
+:mod:`anylift.video.camera_estimation`). Without ``--keypoints`` it detects them first (as
+``detect``).
 :func:`add_parsers` adds both to the ``anylift`` command line; :func:`main` runs them alone.
 """
 
@@ -68,35 +70,36 @@ def cmd_detect(args: argparse.Namespace) -> int:
 def cmd_camera(args: argparse.Namespace) -> int:
     """Estimate the camera of ``args.video`` and write it to ``args.out``."""
     from anylift.io.cameras import write_camera
-    from anylift.io.keypoints import read_keypoints
+    from anylift.io.people import read_people
     from anylift.progress import make_progress
     from anylift.video.camera_estimation import estimate_camera
 
     progress = make_progress(args.progress)
     try:
         if args.keypoints:
-            kp = read_keypoints(args.keypoints)
+            people = read_people(args.keypoints)
         else:
             from anylift.video.people import detect_people
 
-            kp = detect_people(args.video, fps=args.fps, progress=progress).keypoints2d()
-        est = estimate_camera(
-            args.video, kp, focal=args.focal, fps=args.fps, seed=args.seed, progress=progress
-        )
+            people = detect_people(args.video, fps=args.fps, progress=progress)
+        est = estimate_camera(args.video, people.keypoints2d(), focal=args.focal, fps=args.fps,
+                              seed=args.seed, people=people, progress=progress)  # fmt: skip
     finally:
         _close(progress)
     write_camera(args.out, est.camera)
     how = {
         "camera motion": "estimated from the camera's motion",
         "scene lines": "estimated from the scene's lines",
+        "people and scene lines": "estimated from the people standing in the scene and its lines",
         "guess": "not measurable here, guessed as the image's long side: give --focal if known",
     }.get(est.focal_source, est.focal_source)
     print(f"{est.camera.num_frames} frames, {est.motion} camera motion, focal {est.focal:.1f} px ({how}) "
           f"-> {args.out}")  # fmt: skip
     if est.scene_tilt is not None:
         pitch, roll = est.scene_tilt
-        print(f"up from the scene's vanishing lines ({est.up_support} segments): camera tilt {pitch:.1f} "
-              f"deg down, roll {roll:.1f} deg")  # fmt: skip
+        whence = (f"the people standing in the scene ({est.up_support} axes)" if est.up_source == "people"
+                  else f"the scene's vanishing lines ({est.up_support} segments)")  # fmt: skip
+        print(f"up from {whence}: camera tilt {pitch:.1f} deg down, roll {roll:.1f} deg")
     else:
         print("up: no clear vanishing lines; the lift estimates it from the body")
     return 0
@@ -138,8 +141,9 @@ def add_parsers(subparsers) -> None:
     p = subparsers.add_parser("camera", help="camera trajectory from a video (anylift.camera/1)")
     p.add_argument("video", help="video file (mp4, mov, avi, ...) or folder of images")
     p.add_argument("--out", required=True, help="CAMERA.json (anylift.camera/1)")
-    p.add_argument("--keypoints", help="the person's keypoints ('anylift detect's file; without it the video "
-                   "goes through the detector first, which takes about as long again)")  # fmt: skip
+    p.add_argument("--keypoints", help="the people's keypoints ('anylift detect's file, every track; "
+                   "without it the video goes through the detector first, which takes about as long "
+                   "again)")  # fmt: skip
     p.add_argument("--focal", type=_positive, help="focal length in pixels (else estimated)")
     p.add_argument("--fps", type=_positive, help="frame rate (default: the video's; 30 for image folders)")
     p.add_argument("--seed", type=int, default=0, help="RANSAC seed")

@@ -845,6 +845,7 @@ def detect_people(
         seg = selfie_segmentation.SelfieSegmentation(model_selection=1)
         finder = mp_pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False,
                               min_detection_confidence=cfg.detect.min_detection_confidence)  # fmt: skip
+    finder_found = False
     roi_pose = RoiPose()
     background = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
     tracker = Tracker(rate, cfg)
@@ -954,8 +955,10 @@ def detect_people(
                             masked[y0:y1, x0:x1] = 127
                     x0, y0, side = region
                     c, half = np.array([x0, y0, x0, y0]) + side / 2, (side - 8) / 3  # _crop: 1.5x + 8
-                    with quiet_native_logs() if t == 0 else contextlib.nullcontext():  # its first run
+                    # Quiet until its landmark model has run once: it runs only when someone is found.
+                    with quiet_native_logs() if not finder_found else contextlib.nullcontext():
                         kp = _pose_on(finder, masked, c + np.array([-half, -half, half, half]), cfg.crop_size)
+                    finder_found = finder_found or kp is not None
                 box = None if kp is None else keypoint_box(kp)
                 if box is None or (box[3] - box[1]) < cfg.min_box_height:
                     continue

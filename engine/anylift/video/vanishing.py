@@ -111,16 +111,24 @@ family of lines split in two; only the better supported one counts."""
 
 
 def focal_candidates(
-    vps: list[tuple[np.ndarray, int]], principal, long_side: float, *, limits=(0.35, 4.0)
-) -> list[tuple[float, float]]:
+    vps: list[tuple[np.ndarray, int]], principal, long_side: float, *, limits=(0.35, 4.0),
+    vertical: tuple[np.ndarray, int] | None = None,
+) -> list[tuple[float, float]]:  # fmt: skip
     """(log focal px, weight) of every well-conditioned pair of vanishing points (module doc).
 
     Args:
         vps: (homogeneous point (3,), support) as :func:`vanishing_points` returns them.
         principal: (2,) principal point, px.
         long_side: the image's longer side, px (the plausible range is ``limits`` times it).
+        vertical: the verticals' vanishing point as the people's standing axes give it
+            (:func:`people_vertical`), or None. Given, it is the only vertical: each of the
+            scene's vanishing points pairs with it (a floor's lines seen from above converge
+            above the image as a building's verticals would, and only the people tell them apart).
     """
     p = np.asarray(principal, dtype=np.float64)
+    if vertical is not None:
+        # A scene family through the people's point (a wall's verticals) is dropped as the same family.
+        return [c for vp in vps for c in focal_candidates([vertical, vp], p, long_side, limits=limits)]
     guess = np.array([[long_side, 0.0, p[0]], [0.0, long_side, p[1]], [0.0, 0.0, 1.0]])
     dirs = [np.linalg.solve(guess, v) for v, _ in vps]
     dirs = [d / np.linalg.norm(d) for d in dirs]
@@ -154,7 +162,8 @@ MIN_FOCAL_VOTES = 3
 """Candidates (pairs of vanishing points over the frames looked at) that must agree on a focal."""
 
 
-def focal_from_images(images, *, seed: int = 0) -> float | None:
+def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int] | None = None,
+                      to_first=None) -> float | None:  # fmt: skip
     """Focal length (px) from the vanishing points of a static camera's frames (module doc), or None.
 
     Args:
@@ -165,6 +174,10 @@ def focal_from_images(images, *, seed: int = 0) -> float | None:
         The support-weighted geometric mean of the largest group of candidates
         (:func:`focal_candidates` of every frame) that agree within :data:`FOCAL_AGREEMENT`, when
         it holds at least :data:`MIN_FOCAL_VOTES`; else None (the scene does not tell).
+
+    ``vertical``: the people's vertical vanishing point in the first image's pixels
+    (:func:`people_vertical`; :func:`focal_candidates`), with ``to_first`` one (3, 3) homography per
+    image taking its vanishing points into the first image (a camera that turns), or None.
     """
     import cv2
 
@@ -173,7 +186,9 @@ def focal_from_images(images, *, seed: int = 0) -> float | None:
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         h, w = gray.shape[:2]
         vps = vanishing_points(line_segments(gray, min_length=0.03 * max(h, w)), count=4, seed=seed + k)
-        cands += focal_candidates(vps, (w / 2.0, h / 2.0), float(max(h, w)))
+        if to_first is not None:
+            vps = [(to_first[k] @ v / np.linalg.norm(to_first[k] @ v), n) for v, n in vps]
+        cands += focal_candidates(vps, (w / 2.0, h / 2.0), float(max(h, w)), vertical=vertical)
     best, best_weight = None, 0.0
     for lf, _ in cands:
         group = [(x, wt) for x, wt in cands if abs(x - lf) <= np.log1p(FOCAL_AGREEMENT) / 2]
@@ -184,6 +199,79 @@ def focal_from_images(images, *, seed: int = 0) -> float | None:
         return None
     x, wt = np.array(best).T
     return float(np.exp((x * wt).sum() / wt.sum()))
+
+
+PEOPLE_MIN_TRACKS = 3
+"""People (tracks) among a vertical's supporting axes: one person bending, lying or tumbling is
+no vertical, and a few standing people in different places are."""
+PEOPLE_MAX_DEG = 4.0
+"""An axis supports a vanishing point when it points at it within this angle (people lean)."""
+
+
+def people_vertical(
+    axes: np.ndarray,
+    ids: np.ndarray,
+    principal,
+    long_side: float,
+    *,
+    max_error_deg: float = 3.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, int] | None:
+    """The verticals' vanishing point from people standing in the scene, or None.
+
+    Args:
+        axes: (N, 4) ``x0, y0, x1, y1`` px, each a person's axis in one frame, from between the
+            ankles to between the shoulders (people stand and walk upright: their axes meet
+            where the scene's verticals do).
+        ids: (N,) the track of each axis.
+        principal, long_side: as :func:`focal_candidates` (the conditioning is judged at the
+            focal guess ``long_side``).
+        max_error_deg: the point's direction must be known within this angle (its standard
+            error from the supporting axes' scatter, one independent sample per person).
+
+    Returns:
+        (homogeneous point (3,), number of supporting axes), or None: fewer than half the axes
+        or than :data:`PEOPLE_MIN_TRACKS` people support one point, or their axes all lie
+        along one line (one person walking along the camera's axis) and so fix no point.
+    """
+    axes = np.asarray(axes, dtype=np.float64).reshape(-1, 4)
+    ids = np.asarray(ids).reshape(-1)
+    found = vanishing_points(
+        axes, count=1, max_deg=PEOPLE_MAX_DEG, seed=seed, min_support=max(8, len(axes) // 2)
+    )
+    if not found:
+        return None
+    vp, _ = found[0]
+    inl = _consistent(axes, vp[None], PEOPLE_MAX_DEG)[0]
+    people = np.unique(ids[inl])
+    if len(people) < PEOPLE_MIN_TRACKS:
+        return None
+    # Conditioning: each axis is a plane through the camera holding the vertical; the planes must
+    # turn about it enough for the point to be fixed within max_error_deg.
+    p = np.asarray(principal, dtype=np.float64)
+    rays = lambda xy: np.c_[(xy - p) / long_side, np.ones(len(xy))]  # noqa: E731
+    n = np.cross(rays(axes[inl, :2]), rays(axes[inl, 2:]))
+    n /= np.linalg.norm(n, axis=1, keepdims=True)
+    ev, vec = np.linalg.eigh(n.T @ n)
+    d = vec[:, 0]
+    resid = np.abs(n @ d)
+    per_person = np.array([np.median(resid[ids[inl] == i]) for i in people])
+    sigma = max(float(np.median(per_person)), np.radians(1.0))  # a person's lean, not only noise
+    spread = np.sqrt(ev[1] / len(n))  # how far the planes turn about the point, radians (RMS)
+    if sigma / max(spread, 1e-9) / np.sqrt(len(people)) > np.radians(max_error_deg):
+        return None
+    point = np.array([d[0] * long_side + p[0] * d[2], d[1] * long_side + p[1] * d[2], d[2]])
+    return point / np.linalg.norm(point), int(inl.sum())
+
+
+def people_up(point: np.ndarray, K: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """The up direction (camera axes, unit) of the people's vertical vanishing ``point``: the
+    sign that points from the feet to the shoulders of the ``axes`` (:func:`people_vertical`)."""
+    K = np.asarray(K, dtype=np.float64)
+    axes = np.asarray(axes, dtype=np.float64).reshape(-1, 4)
+    d = np.linalg.solve(K, np.asarray(point, dtype=np.float64))
+    rays = lambda xy: np.linalg.solve(K, np.c_[xy, np.ones(len(xy))].T).T  # noqa: E731  (z = 1)
+    return d / np.linalg.norm(d) * (1.0 if np.sum((rays(axes[:, 2:]) - rays(axes[:, :2])) @ d) >= 0 else -1.0)
 
 
 def up_from_image(image: np.ndarray, K: np.ndarray, prior_up_cam=(0.0, -1.0, 0.0), *, max_angle: float = 40.0,
