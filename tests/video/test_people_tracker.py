@@ -470,3 +470,29 @@ def test_stitching_joins_a_track_that_overlaps_its_continuation_on_the_same_body
     a = _fragment(1, list(range(0, 20)), still)
     behind = _fragment(2, list(range(10, 40)), still)
     assert len(stitch_tracks([a, behind], {}, FPS, 1.0)) == 2
+
+
+def test_stitching_a_dancer_lost_mid_leap_among_fragments():
+    """A dancer lost in a leap (moving fast when lost, landing near where she was, her last box
+    holding only part of her body) and found 0.8 s later, with a detector's brief fragment beside
+    her (under 0.5 s): one person. The fragment takes no part; someone seen longer there would
+    still leave the join undecided."""
+    from anylift.video.people import stitch_tracks
+
+    def dancer():
+        a = _fragment(1, list(range(0, 20)), lambda t: 100.0 + (30.0 * (t - 16) if t > 16 else 0.0))
+        a.frames[19] = (_box(190.0, h=40.0), np.zeros((17, 3)))  # a leg only
+        b = _fragment(2, list(range(27, 45)), lambda t: 130.0)
+        return a, b
+
+    a, b = dancer()
+    brief = _fragment(3, list(range(25, 28)), lambda t: 150.0, h=60.0)
+    kept = stitch_tracks([a, b, brief], {}, FPS, 1.0)
+    assert a in kept and b not in kept and brief in kept
+    a, b = dancer()
+    lasting = _fragment(3, list(range(20, 40)), lambda t: 150.0)
+    assert len(stitch_tracks([a, b, lasting], {}, FPS, 1.0)) == 3
+    # Found again 1.2 s later: joined in the second, longer pass.
+    a, _ = dancer()
+    late = _fragment(2, list(range(31, 45)), lambda t: 130.0)
+    assert stitch_tracks([a, late], {}, FPS, 1.0) == [a]

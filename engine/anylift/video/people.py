@@ -34,10 +34,11 @@ Only what ships in the installed wheels (nothing is downloaded):
    or someone another track holds (proposals come every ``find_seconds`` and a turned-away person
    is often found only once they turn: measured, a spinning person's first 24 frames at 60 fps).
 5. **Stitching** (:func:`stitch_tracks`, after the last frame): a track that ends and one that
-   starts within ``stitch_seconds`` where the first one's person would be by then, the same size
-   (or a moment before it ends, on the same body: a proposal that took part of a tumbling body),
-   become one when nothing else could be that person (on real footage the look of a small person
-   changes too much from frame to frame for step 4's re-identification).
+   starts within ``stitch_seconds`` (then 1.5 times that) where the first one's person would be
+   by then (or still is), the same size (or a moment before it ends, on the same body: a
+   proposal that took part of a tumbling body), become one when nothing else could be that
+   person (on real footage the look of a small person changes too much from frame to frame for
+   step 4's re-identification). Tracks seen for under :data:`STITCH_MIN_SECONDS` take no part.
 6. **Frame rate** (optional, ``detect_rate``; off by default): footage faster than
    ``detect_rate`` is looked at in every k-th frame (k the nearest whole number to the ratio:
    60 fps at 30 -> every 2nd, :func:`frame_stride`), all the steps above at that rate; the frames
@@ -101,7 +102,7 @@ class PeopleConfig:
     # them back from there (look_back_bytes caps the frames kept: 2 s of 1080p)
     look_back_bytes: int = 400_000_000
     size_memory_seconds: float = 0.2
-    stitch_seconds: float = 1.0
+    stitch_seconds: float = 1.0  # then 1.5 times as long (stitch_tracks)
     turn_carry: float = 0.8  # how much of a tumble's last turn its region turns on (_Track.rotation)
     tumble_degrees_per_second: float = 180.0  # the least turn carried on
     detect_rate: float = 0.0  # > 0: frames a second looked at, about (every k-th frame); 0: every frame
@@ -721,6 +722,13 @@ def _carried(box: np.ndarray, velocity: np.ndarray, motions: dict, start: int, e
 
 STITCH_OVERLAP_SECONDS = 0.2
 """How long a track that ends may overlap the one that continues it (:func:`stitch_tracks`)."""
+STITCH_MIN_SECONDS = 0.5
+"""Tracks seen for less take no part in :func:`stitch_tracks` (neither joined nor in the way):
+the fragments a detector leaves around a dancer's spin or leap made every join near them
+ambiguous (a 70-s solo dance on a static camera came out as four tracks, one of them 28 s)."""
+STITCH_STEADY_SECONDS = 0.5
+"""A track's size where it ends or starts is its median over this long (its last box may hold
+part of a body: a leg, a bent torso)."""
 
 
 def _same_body(a, b) -> bool:
@@ -737,9 +745,18 @@ def _same_body(a, b) -> bool:
 
 
 def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> list:
+    """:func:`stitch_once` up to ``seconds``, then up to 1.5 times that for what is left: the
+    nearer in time first, so that a longer reach never makes a join it could make ambiguous
+    (OpenCV's courtyard video: 9 breaks that look like one person resumed either way, 12 in one
+    pass of 1.5 s; a dancer lost for 1.07 s mid-leap is found again)."""
+    return stitch_once(stitch_once(tracks, motions, fps, seconds), motions, fps, 1.5 * seconds)
+
+
+def stitch_once(tracks: list, motions: dict, fps: float, seconds: float) -> list:
     """Join a track that ends to one that starts at most ``seconds`` later where the first one's
-    person would be by then (its last velocity, the camera's motion: within 0.5 body heights plus
-    0.5 a second of gap), of the same size (within 25 %), when that pairing is the only one for
+    person would be by then (its last velocity, or standing where it was, with the camera's
+    motion: within 0.5 body heights plus 0.5 a second of gap), of the same size (within 25 %,
+    :data:`STITCH_STEADY_SECONDS`), when that pairing is the only one for
     both and no other track is there at the time (a crossing: whose is the new body?). The new
     track may also start up to :data:`STITCH_OVERLAP_SECONDS` before the old one ends, on the same
     body (:func:`_same_body`): a proposal that found part of a tumbling or bending body while its
@@ -750,9 +767,17 @@ def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> li
     tracks, those joined into an earlier one removed."""
     span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
     overlap = max(1, round(STITCH_OVERLAP_SECONDS * fps))
+    steady = STITCH_STEADY_SECONDS * fps
 
     def height(box):
         return max(box[3] - box[1], 1.0)
+
+    def steady_box(tr, t, near):
+        """The box at frame ``t``, at the track's median height over the frames ``near`` it."""
+        box = tr.frames[t][0]
+        h = float(np.median([height(tr.frames[f][0]) for f in tr.frames if near(f)]))
+        c, half = (box[:2] + box[2:]) / 2, np.array([(box[2] - box[0]) * h / height(box), h]) / 2
+        return np.concatenate([c - half, c + half])
 
     def velocity(tr, end):
         recent = [f for f in sorted(tr.frames) if f > end - fps * 0.5]
@@ -762,28 +787,30 @@ def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> li
         b = tr.frames[recent[-1]][0]
         return ((b[:2] + b[2:]) - (a[:2] + a[2:])) / 2 / (recent[-1] - recent[0])
 
+    lasting = [tr for tr in tracks if len(tr.frames) >= STITCH_MIN_SECONDS * fps]
     candidates = []
-    for a in tracks:
+    for a in lasting:
         a_end = span[id(a)][1]
-        box_a, speed = a.frames[a_end][0], velocity(a, a_end)
-        for b in tracks:
+        box_a, speed = steady_box(a, a_end, lambda f: f > a_end - steady), velocity(a, a_end)  # noqa: B023
+        for b in lasting:
             b_start = span[id(b)][0]
             gap = b_start - a_end
             later = span[id(b)][1] > a_end and b_start > span[id(a)][0]
             if b is a or not later or not -overlap < gap <= seconds * fps:
                 continue
-            box_b, reach = b.frames[b_start][0], 0.5 + 0.5 * max(gap, 0) / fps  # body heights
+            box_b = steady_box(b, b_start, lambda f: f < b_start + steady)  # noqa: B023
+            reach = 0.5 + 0.5 * max(gap, 0) / fps  # body heights
             if gap <= 0:
                 if not _same_body(a, b):
                     continue
             else:
-                guess = _carried(box_a, speed, motions, a_end, b_start)
-                if centre_distance(guess[None], box_b[None])[0, 0] > reach:
+                guesses = [_carried(box_a, v, motions, a_end, b_start) for v in (speed, np.zeros(2))]
+                if min(centre_distance(g[None], box_b[None])[0, 0] for g in guesses) > reach:
                     continue
                 if not 0.8 < height(box_b) / height(box_a) < 1.25:
                     continue
             others = [
-                c.frames[b_start][0] for c in tracks if c is not a and c is not b and b_start in c.frames
+                c.frames[b_start][0] for c in lasting if c is not a and c is not b and b_start in c.frames
             ]
             crowded = bool(others) and centre_distance(np.array(others), box_b[None]).min() < reach
             candidates.append((a, b, crowded))
