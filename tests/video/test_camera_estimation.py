@@ -221,3 +221,28 @@ def test_static_camera_over_a_floor_focal_and_tilt_from_the_people(tmp_path):
     assert est.focal_source == "people and scene lines"
     assert est.focal == pytest.approx(focal, rel=0.05)
     assert est.scene_tilt[0] == pytest.approx(camera_tilt(w2c)[0], abs=1.5)
+
+
+def test_focal_guess_of_a_picture_inside_black_bars(tmp_path):
+    """A portrait phone video shown in a landscape frame (black bars left and right): the focal
+    guess is the picture's long side, not the frame's."""
+    import cv2
+
+    from anylift.video.camera_estimation import content_size
+
+    rng = np.random.default_rng(0)
+    picture = cv2.GaussianBlur((rng.random((240, 140, 3)) * 255).astype(np.uint8), (0, 0), 2)
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[:, 90:230] = np.maximum(picture, 30)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t in range(4):
+        cv2.imwrite(str(folder / f"{t:04d}.png"), frame)
+    est = estimate_camera(folder, None)
+    assert est.focal_source == "guess" and est.focal == 240.0
+    assert content_size(frame.max(axis=2), (320, 240)) == (140, 240)
+    assert content_size(np.full((240, 320), 100, np.uint8), (320, 240)) is None
+    # A dark margin on one side only is the scene, not a bar.
+    one_side = frame.max(axis=2).copy()
+    one_side[:, 230:] = 100
+    assert content_size(one_side, (320, 240)) is None

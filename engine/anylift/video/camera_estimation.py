@@ -18,13 +18,16 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    does not constrain it either. Then the scene's vertical lines and a
    horizontal family of lines, perpendicular in the world, give it where they agree over a few
    frames (:func:`anylift.video.vanishing.focal_from_images`); else it falls back to
-   ``max(W, H)`` (``static_camera``'s choice). Where several people stand or walk about, their
-   ankles-to-shoulders axes (every frame, carried into frame 0 by the solved rotations) meet at
-   the verticals' vanishing point (:func:`anylift.video.vanishing.people_vertical`); then that
-   point is the only vertical the scene's lines are paired with: a floor's lines seen from above
-   converge above the image as a building's verticals would (a concourse filmed from a balcony:
-   515 px from the floor's lines taken for verticals, 1309 px with the people's, 1346 px from
-   the camera's motion once the crowd is masked out).
+   ``max(W, H)`` of the picture (``static_camera``'s choice; inside black bars,
+   :func:`content_size`: a real backflip filmed with a phone and shown pillarboxed in 1920x1080
+   lifted with the camera rolled 5 deg at the frame's 1920 px, 1.2 deg at the picture's 1220).
+   Where several people stand or walk about, their ankles-to-shoulders axes (every frame,
+   carried into frame 0 by the solved rotations) meet at the verticals' vanishing point
+   (:func:`anylift.video.vanishing.people_vertical`); then that point is the only vertical the
+   scene's lines are paired with: a floor's lines seen from above converge above the image as a
+   building's verticals would (a concourse filmed from a balcony: 515 px from the floor's lines
+   taken for verticals, 1309 px with the people's, 1346 px from the camera's motion once the
+   crowd is masked out).
 3. **Motion per frame** relative to its keyframe (:func:`relative_pose`):
    static (median motion under 0.3 px) -> identity; else a rotation-only model (pan, tilt,
    roll, with a zoom factor) fitted by RANSAC on bearing vectors and an essential matrix
@@ -101,6 +104,13 @@ class FeatureTracks:
     fps: float
     keyframe: np.ndarray
     pairs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    content_size: tuple[int, int] | None = None  # the picture inside black bars (:func:`content_size`)
+
+    @property
+    def focal_guess(self) -> float:
+        """``max(W, H)`` of the picture (inside black bars: a phone's portrait video shown in a
+        landscape frame has the portrait camera's focal)."""
+        return float(max(self.content_size or self.image_size))
 
 
 @dataclass
@@ -113,7 +123,8 @@ class CameraEstimate:
     up_support: segments of the vanishing lines (or, with ``up_source`` "people", person axes)
     that gave ``camera.up`` (0: none, up unset);
     focal_source: "given", "camera motion", "scene lines" (vanishing points), "people and scene
-    lines" (the people's verticals against the scene's horizontal lines) or "guess" (max(W, H));
+    lines" (the people's verticals against the scene's horizontal lines) or "guess" (the
+    picture's max(W, H));
     up_source: "scene lines", "people" (their axes alone) or "" (up unset).
     """
 
@@ -234,12 +245,14 @@ def track_features(
     lk = {"winSize": (21, 21), "maxLevel": 3,
           "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)}  # fmt: skip
     key_index = 0
+    peak = None  # every pixel's brightest over the video: black bars stay black
     report(progress, STAGE_TRACK, 0, total)
     for t, frame in enumerate(reader):
         check_cancel(cancel)
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         if scale < 1.0:
             gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        peak = gray.copy() if peak is None else np.maximum(peak, gray)
         # Another person's box only where they are seen (someone who leaves frees the floor).
         box = np.array(
             [boxes[min(t, len(boxes) - 1)], *(frame_box(k[t], cfg.mask_margin) for k in others if t < len(k))]
@@ -282,7 +295,28 @@ def track_features(
         report(progress, STAGE_TRACK, t + 1, max(total, t + 1))
     if not pairs:
         raise InputError("holds no frames", path=video, expected="a video with at least one frame")
-    return FeatureTracks((w, h), reader.fps, np.asarray(keyframes), pairs)
+    return FeatureTracks((w, h), reader.fps, np.asarray(keyframes), pairs, content_size(peak, (w, h)))
+
+
+BAR_LEVEL = 20
+"""A black bar's rows or columns stay darker than this (of 255) in every frame."""
+
+
+def content_size(peak: np.ndarray, image_size: tuple[int, int]) -> tuple[int, int] | None:
+    """(W, H) of the picture inside black bars (letterbox, pillarbox: columns or rows that stay
+    under :data:`BAR_LEVEL` in every frame, on both sides, each at least 5 % of the frame), or
+    None without such bars. ``peak``: every pixel's brightest over the video (any scale)."""
+    w, h = image_size
+    size = []
+    for axis, full in ((0, w), (1, h)):
+        lit = np.flatnonzero(peak.max(axis=axis) >= BAR_LEVEL)  # columns (axis 0), then rows
+        n = peak.shape[1 - axis]
+        if len(lit) == 0:
+            return None
+        lo, hi = lit[0], n - 1 - lit[-1]
+        bars = min(lo, hi) >= 0.05 * n
+        size.append(round(full * (lit[-1] - lit[0] + 1) / n) if bars else full)
+    return None if tuple(size) == (w, h) else (size[0], size[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,7 +611,7 @@ def estimate_camera(
     if focal is None:
         focal, source = _scene_focal(video, fps, T, seed), "scene lines"
     if focal is None:
-        focal, source = float(max(tracks.image_size)), "guess"
+        focal, source = tracks.focal_guess, "guess"
     w2c, models, depth = solve_camera(
         tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
     )
@@ -586,7 +620,7 @@ def estimate_camera(
     if vertical is not None and source in ("scene lines", "guess"):
         # The scene's lines again, each family paired with the people's vertical only.
         new = _scene_focal(video, fps, T, seed, vertical[:2], w2c, K)
-        new, new_source = (new, "people and scene lines") if new else (float(max(tracks.image_size)), "guess")
+        new, new_source = (new, "people and scene lines") if new else (tracks.focal_guess, "guess")
         if abs(new / focal - 1.0) > 0.02:
             focal, source = new, new_source
             w2c, models, depth = solve_camera(
