@@ -628,7 +628,6 @@ class RoiPose:
                 side_inputs={"model_complexity": 1, "enable_segmentation": False},
                 outputs=["landmarks"],
             )
-        self._first = True
 
     def __call__(self, rgb: np.ndarray, box: np.ndarray, rotation: float = 0.0) -> np.ndarray | None:
         """(H, W, 3) RGB frame, region ``box`` (4,) pixels -> (17, 3) COCO-17 pixels, or None when
@@ -637,9 +636,10 @@ class RoiPose:
         side = 1.25 * max(box[2] - box[0], box[3] - box[1], 8.0)
         roi = self._rect(x_center=(box[0] + box[2]) / 2 / w, y_center=(box[1] + box[3]) / 2 / h,
                          width=side / w, height=side / h, rotation=rotation)  # fmt: skip
-        with quiet_native_logs() if self._first else contextlib.nullcontext():
+        # Always quiet: each of the graph's worker threads starts its own interpreter, which says so
+        # on descriptor 2 at its first run, whenever that comes.
+        with quiet_native_logs():
             res = self._graph.process({"image": rgb, "roi": roi})
-        self._first = False
         if res.landmarks is None:
             return None
         lm = np.array([(p.x, p.y, p.visibility) for p in res.landmarks.landmark])
