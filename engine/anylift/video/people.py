@@ -38,7 +38,7 @@ Only what ships in the installed wheels (nothing is downloaded):
    by then (or still is), the same size (or a moment before it ends, on the same body: a
    proposal that took part of a tumbling body), become one when nothing else could be that
    person (on real footage the look of a small person changes too much from frame to frame for
-   step 4's re-identification). Tracks seen for under :data:`STITCH_MIN_SECONDS` take no part.
+   step 4's re-identification). Tracks seen for under :data:`STITCH_MIN_SECONDS` join in last.
 6. **Frame rate** (optional, ``detect_rate``; off by default): footage faster than
    ``detect_rate`` is looked at in every k-th frame (k the nearest whole number to the ratio:
    60 fps at 30 -> every 2nd, :func:`frame_stride`), all the steps above at that rate; the frames
@@ -723,9 +723,10 @@ def _carried(box: np.ndarray, velocity: np.ndarray, motions: dict, start: int, e
 STITCH_OVERLAP_SECONDS = 0.2
 """How long a track that ends may overlap the one that continues it (:func:`stitch_tracks`)."""
 STITCH_MIN_SECONDS = 0.5
-"""Tracks seen for less take no part in :func:`stitch_tracks` (neither joined nor in the way):
-the fragments a detector leaves around a dancer's spin or leap made every join near them
-ambiguous (a 70-s solo dance on a static camera came out as four tracks, one of them 28 s)."""
+"""Tracks seen for less take no part in :func:`stitch_tracks`'s first two passes (neither joined
+nor in the way): the fragments a detector leaves around a dancer's spin or leap made every join
+near them ambiguous (a 70-s solo dance on a static camera came out as four tracks, one of them
+28 s)."""
 STITCH_STEADY_SECONDS = 0.5
 """A track's size where it ends or starts is its median over this long (its last box may hold
 part of a body: a leg, a bent torso)."""
@@ -745,14 +746,20 @@ def _same_body(a, b) -> bool:
 
 
 def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> list:
-    """:func:`stitch_once` up to ``seconds``, then up to 1.5 times that for what is left: the
-    nearer in time first, so that a longer reach never makes a join it could make ambiguous
-    (OpenCV's courtyard video: 9 breaks that look like one person resumed either way, 12 in one
-    pass of 1.5 s; a dancer lost for 1.07 s mid-leap is found again)."""
-    return stitch_once(stitch_once(tracks, motions, fps, seconds), motions, fps, 1.5 * seconds)
+    """:func:`stitch_once` among the tracks seen for :data:`STITCH_MIN_SECONDS` or more, up to
+    ``seconds``, then up to 1.5 times that for what is left: the nearer in time first, so that a
+    longer reach never makes a join it could make ambiguous (OpenCV's courtyard video: 9 breaks
+    that look like one person resumed either way, 12 in one pass of 1.5 s; a dancer lost for
+    1.07 s mid-leap is found again); then every track, up to ``seconds`` (a getup's last 8 frames,
+    standing, continue the track that held the body lying down)."""
+    lasting = STITCH_MIN_SECONDS
+    tracks = stitch_once(
+        stitch_once(tracks, motions, fps, seconds, lasting), motions, fps, 1.5 * seconds, lasting
+    )
+    return stitch_once(tracks, motions, fps, seconds)  # then the brief ones too (a getup's last frames)
 
 
-def stitch_once(tracks: list, motions: dict, fps: float, seconds: float) -> list:
+def stitch_once(tracks: list, motions: dict, fps: float, seconds: float, min_seconds: float = 0.0) -> list:
     """Join a track that ends to one that starts at most ``seconds`` later where the first one's
     person would be by then (its last velocity, or standing where it was, with the camera's
     motion: within 0.5 body heights plus 0.5 a second of gap), of the same size (within 25 %,
@@ -787,7 +794,7 @@ def stitch_once(tracks: list, motions: dict, fps: float, seconds: float) -> list
         b = tr.frames[recent[-1]][0]
         return ((b[:2] + b[2:]) - (a[:2] + a[2:])) / 2 / (recent[-1] - recent[0])
 
-    lasting = [tr for tr in tracks if len(tr.frames) >= STITCH_MIN_SECONDS * fps]
+    lasting = [tr for tr in tracks if len(tr.frames) >= min_seconds * fps]
     candidates = []
     for a in lasting:
         a_end = span[id(a)][1]
