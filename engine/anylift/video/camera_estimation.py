@@ -677,11 +677,18 @@ def _people_vertical(people, w2c: np.ndarray, K: np.ndarray, seed: int):
             ids.append(i)
     if len(axes) < 8:
         return None
+    keep = np.linspace(0, len(axes) - 1, min(len(axes), MAX_AXES)).round().astype(int)  # memory
+    axes, ids = np.array(axes)[keep], np.array(ids)[keep]
     w, h = 2 * K[0, 2], 2 * K[1, 2]
-    found = people_vertical(np.array(axes), np.array(ids), K[:2, 2], float(max(w, h)), seed=seed)
+    found = people_vertical(axes, ids, K[:2, 2], float(max(w, h)), seed=seed)
     if found is None:
         return None
-    return found[0], found[1], people_up(found[0], K, np.array(axes))
+    return found[0], found[1], people_up(found[0], K, axes)
+
+
+MAX_AXES = 4000
+"""People's axes (person-frames) the verticals are found from, evenly spread over them (a crowd
+over minutes has hundreds of thousands; the RANSAC scores every axis against 100 points at once)."""
 
 
 def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int, vertical=None):
