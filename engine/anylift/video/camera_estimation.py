@@ -53,6 +53,7 @@ Frames where tracking fails (too few points) keep the previous frame's pose.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -252,7 +253,7 @@ def track_features(
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         if scale < 1.0:
             gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        peak = gray.copy() if peak is None else np.maximum(peak, gray)
+        peak = gray.copy() if peak is None else np.maximum(peak, gray, out=peak)
         # Another person's box only where they are seen (someone who leaves frees the floor).
         box = np.array(
             [boxes[min(t, len(boxes) - 1)], *(frame_box(k[t], cfg.mask_margin) for k in others if t < len(k))]
@@ -606,10 +607,11 @@ def estimate_camera(
             expected=f"{T} frames (keypoints detected from this video)",
         )
     source = "given"
+    scene = functools.cache(lambda: _scene_frames(video, fps, T))  # decoded once, when needed
     if focal is None:
         focal, source = estimate_focal(tracks, cfg, seed=seed), "camera motion"
     if focal is None:
-        focal, source = _scene_focal(video, fps, T, seed), "scene lines"
+        focal, source = _scene_focal(*scene(), seed), "scene lines"
     if focal is None:
         focal, source = tracks.focal_guess, "guess"
     w2c, models, depth = solve_camera(
@@ -619,7 +621,7 @@ def estimate_camera(
     vertical = _people_vertical(others, w2c, K, seed)
     if vertical is not None and source in ("scene lines", "guess"):
         # The scene's lines again, each family paired with the people's vertical only.
-        new = _scene_focal(video, fps, T, seed, vertical[:2], w2c, K)
+        new = _scene_focal(*scene(), seed, vertical[:2], w2c, K)
         new, new_source = (new, "people and scene lines") if new else (tracks.focal_guess, "guess")
         if abs(new / focal - 1.0) > 0.02:
             focal, source = new, new_source
@@ -638,16 +640,21 @@ SCENE_FOCAL_FRAMES = 8
 """Frames (spread over the video) whose vanishing points give a static camera's focal length."""
 
 
-def _scene_focal(video, fps, num_frames: int, seed: int, vertical=None, w2c=None, K=None) -> float | None:
-    """A static camera's focal length from the scene's vertical and horizontal lines
-    (:func:`anylift.video.vanishing.focal_from_images`), or None when they do not tell it.
-    ``vertical``: the people's, in frame 0 (:func:`_people_vertical`), with the solved ``w2c``
-    and ``K`` that carry each frame's vanishing points into frame 0."""
+def _scene_frames(video, fps, num_frames: int) -> tuple[list[int], list[np.ndarray]]:
+    """(frame indices, BGR frames) of :data:`SCENE_FOCAL_FRAMES` frames spread over the video."""
+    wanted = set(np.linspace(0, max(num_frames - 1, 0), SCENE_FOCAL_FRAMES).round().astype(int).tolist())
+    picked = [(t, f) for t, f in enumerate(open_video(video, fps=fps)) if t in wanted]
+    return [t for t, _ in picked], [f for _, f in picked]
+
+
+def _scene_focal(times, frames, seed: int, vertical=None, w2c=None, K=None) -> float | None:
+    """A static camera's focal length from the scene's vertical and horizontal lines in
+    ``frames`` (:func:`_scene_frames`; :func:`anylift.video.vanishing.focal_from_images`), or None
+    when they do not tell it. ``vertical``: the people's, in frame 0 (:func:`_people_vertical`),
+    with the solved ``w2c`` and ``K`` that carry each frame's vanishing points into frame 0."""
     from anylift.video.vanishing import focal_from_images
 
-    wanted = np.linspace(0, max(num_frames - 1, 0), SCENE_FOCAL_FRAMES).round().astype(int)
-    frames = [f for t, f in enumerate(open_video(video, fps=fps)) if t in set(wanted.tolist())]
-    to_first = None if vertical is None else [_to_first(w2c, K, t) for t in sorted(set(wanted.tolist()))]
+    to_first = None if vertical is None else [_to_first(w2c, K, t) for t in times]
     return focal_from_images(frames, seed=seed, vertical=vertical, to_first=to_first)
 
 

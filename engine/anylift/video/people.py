@@ -779,10 +779,11 @@ def stitch_once(tracks: list, motions: dict, fps: float, seconds: float, min_sec
     def height(box):
         return max(box[3] - box[1], 1.0)
 
-    def steady_box(tr, t, near):
-        """The box at frame ``t``, at the track's median height over the frames ``near`` it."""
+    def steady_box(tr, t):
+        """The box at frame ``t`` (the track's first or last), at the track's median height over
+        the frames within :data:`STITCH_STEADY_SECONDS` of it."""
         box = tr.frames[t][0]
-        h = float(np.median([height(tr.frames[f][0]) for f in tr.frames if near(f)]))
+        h = float(np.median([height(tr.frames[f][0]) for f in tr.frames if abs(f - t) < steady]))
         c, half = (box[:2] + box[2:]) / 2, np.array([(box[2] - box[0]) * h / height(box), h]) / 2
         return np.concatenate([c - half, c + half])
 
@@ -798,14 +799,14 @@ def stitch_once(tracks: list, motions: dict, fps: float, seconds: float, min_sec
     candidates = []
     for a in lasting:
         a_end = span[id(a)][1]
-        box_a, speed = steady_box(a, a_end, lambda f: f > a_end - steady), velocity(a, a_end)  # noqa: B023
+        box_a, speed = steady_box(a, a_end), velocity(a, a_end)
         for b in lasting:
             b_start = span[id(b)][0]
             gap = b_start - a_end
             later = span[id(b)][1] > a_end and b_start > span[id(a)][0]
             if b is a or not later or not -overlap < gap <= seconds * fps:
                 continue
-            box_b = steady_box(b, b_start, lambda f: f < b_start + steady)  # noqa: B023
+            box_b = steady_box(b, b_start)
             reach = 0.5 + 0.5 * max(gap, 0) / fps  # body heights
             if gap <= 0:
                 if not _same_body(a, b):
