@@ -61,7 +61,7 @@ from anylift.geometry.camera import invert_rigid, pixel_rays, project, world_zup
 from anylift.io.cameras import Camera, static_camera
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion
-from anylift.lifting import framerate, gravity, span, spread
+from anylift.lifting import collapse, framerate, gravity, span, spread
 from anylift.lifting import objects as hoi
 from anylift.lifting.checks import check_inputs, image_size_of, validate_inputs
 from anylift.lifting.denoiser import (  # noqa: F401  (LiftCondition: the denoiser hook's type)
@@ -213,6 +213,16 @@ def lift_with_report(
     if isinstance(up, str) and up == "camera" and camera is not None:  # the clip's frame 0, not the span's
         up = -camera.world_to_camera[0, 1, :3]
     messages: list[str] = check_inputs(keypoints, camera, seed=opts.seed)  # plausibility (one-line warnings)
+    if opts.drop_collapsed and opts.method == "anylift":  # a detector's skeleton shrunk onto part of the body
+        times = framerate.frame_times(keypoints.num_frames, keypoints.fps, frame_times, path=keypoints.path)
+        kp, dropped = collapse.drop_collapsed(keypoints.keypoints, times)
+        if dropped.any():
+            keypoints = replace(keypoints, keypoints=kp)
+            messages.append(
+                f"{keypoints.path or 'the keypoints'}: {int(dropped.sum())} frame(s) treated as unseen: the "
+                f"skeleton shrank to under half its size of the second around (a detector's collapse), "
+                f"from frame {int(np.flatnonzero(dropped)[0])}"
+            )
     # The frames from the person's first to last sighting (the rest is held, module span).
     num_frames = keypoints.num_frames
     keypoints, camera, frame_times, span_plan = span.crop(keypoints, camera, frame_times)

@@ -300,3 +300,21 @@ def test_a_model_trained_with_another_ring_gets_that_ring(walk_scene, ring):
     # Seen from above the body looks small: the image-size guess stands the ring much farther off
     # than the input camera is; the limbs' guess about as far.
     assert (ratio > 1.3) if ring == "bbox" else (abs(ratio - 1.0) < 0.15)
+
+
+def test_a_collapsed_skeleton_is_lifted_as_unseen(walk_scene):
+    """A detector's skeleton shrunk onto part of the body for 10 frames, every joint still scored:
+    dropped (anylift.lifting.collapse), the frames are bridged as occluded ones; kept, their
+    joints sit on the wrong rays."""
+    sc = walk_scene
+    kp = sc.keypoints.keypoints.copy()
+    bad = slice(15, 25)
+    centre = kp[bad, 11:13, :2].mean(1, keepdims=True)
+    kp[bad, :, :2] = centre + 0.2 * (kp[bad, :, :2] - centre)
+    shrunk = type(sc.keypoints)(kp, fps=30.0, image_size=sc.keypoints.image_size)
+    rep = lift_with_report(shrunk, sc.camera, denoiser=Oracle(sc.truth), steps=3, **EXACT, placement="prior")
+    assert np.linalg.norm(rep.motion.keypoints3d - sc.truth, axis=-1).max() < 0.005
+    assert any("10 frame(s) treated as unseen" in m and "from frame 15" in m for m in rep.warnings)
+    kept = lift(shrunk, sc.camera, denoiser=Oracle(sc.truth), steps=3, **EXACT, placement="prior",
+                drop_collapsed=False)  # fmt: skip
+    assert np.linalg.norm(kept.keypoints3d[bad] - sc.truth[bad], axis=-1).max() > 0.1

@@ -83,6 +83,8 @@ class LiftOptions:
         keypoints3d: :data:`KEYPOINTS3D`.
         smooth_keypoints: take the input keypoints' jitter out first (AnyLift only;
             :mod:`anylift.lifting.smoothing`); False lifts them as they are (ablation).
+        drop_collapsed: treat frames whose skeleton collapsed onto part of the body as unseen
+            (AnyLift only; :mod:`anylift.lifting.collapse`); False keeps them (ablation).
     """
 
     checkpoint: str | Path | None = None
@@ -101,6 +103,7 @@ class LiftOptions:
     hoi_body: str = "body"
     keypoints3d: str = "body"
     smooth_keypoints: bool = True
+    drop_collapsed: bool = True
 
     def replace(self, **changes: Any) -> LiftOptions:
         """A copy with ``changes`` (field names; unknown names are a user error)."""
