@@ -332,14 +332,16 @@ def lift_with_report(
         )
         fused, std = _fuse(samples_world, centres)
         # Gravity, part 2: up from the lifted body when nothing fixed it; a floor-less world's floor at 0.
+        # When the 2D fit was unsure, the lifted body's own estimate is no surer: the prior lifts a
+        # body upright in the world it is given, so the body mostly echoes the assumed level camera.
+        cap = 1.0 if up_fit is None or _used(up_fit) else up_fit.confidence
+        source = "given" if _used(up_fit) else up_source
         grav, fused, world, (samples_world, obj_world) = gravity.level(
-            fused, world, keypoints.fps, "given" if _used(up_fit) else up_source, (samples_world, obj_world)
+            fused, world, keypoints.fps, source, (samples_world, obj_world), confidence_cap=cap
         )
         if _used(up_fit):
             # Gravity.up in the world it was found in: there the 2D fit's up already is +Z.
             grav = replace(up_fit, up=grav.up, pitch_deg=grav.pitch_deg, roll_deg=grav.roll_deg)
-        elif up_fit is not None:  # the lifted body's own estimate: it mostly echoes the assumed level camera
-            grav = replace(grav, confidence=min(grav.confidence, up_fit.confidence))
         if grav.source == "estimated" and grav.confidence < UP_FIT_CONFIDENCE:
             messages.append(
                 f"the camera's tilt could not be measured (confidence {grav.confidence:.2f}), so the result "

@@ -209,3 +209,27 @@ def test_a_result_back_at_the_input_rate_keeps_joints_on_the_body_model(fps, tmp
     assert m.num_frames == 30 and m.fps == fps
     fk = posed_joints(load_body_model(None), m.betas, m.global_orient, m.body_pose, m.transl)
     assert np.abs(fk - m.joints).max() < 1e-6
+
+
+def test_an_unsure_estimate_does_not_turn_the_world_over(monkeypatch):
+    """A confident estimate is applied however far it turns the world; an unsure one only when it
+    turns it a little (gravity.UNSURE_CONFIDENCE): else the first camera stays assumed level."""
+    from anylift.geometry.camera import rotate_world, world_zup_from_camera
+    from anylift.io.cameras import static_camera
+    from anylift.lifting.world import ResultWorld
+
+    pts, _ = _tilted_walk(0.0)
+    cam = static_camera(len(pts), (1280, 720))
+    cam.world_to_camera = rotate_world(cam.world_to_camera, world_zup_from_camera(cam))
+    world = ResultWorld(camera=cam, rotation=np.eye(3), scale=1.0, metric=True, from_file=False)
+    far = Rotation.from_euler("x", 70, degrees=True).as_matrix() @ [0.0, 0.0, 1.0]
+    near = Rotation.from_euler("x", 20, degrees=True).as_matrix() @ [0.0, 0.0, 1.0]
+    for up, conf, turned in ((far, 0.9, True), (far, 0.1, False), (near, 0.1, True)):
+        monkeypatch.setattr(gravity, "estimate_up", lambda p, f, u=up, c=conf: (u, c, 5, 0))
+        grav, _, out, _ = gravity.level(pts, world, 30.0, "estimated")
+        assert grav.confidence == conf
+        assert np.allclose(grav.rotation, np.eye(3)) != turned
+        if turned:
+            np.testing.assert_allclose(grav.rotation @ up, [0.0, 0.0, 1.0], atol=1e-9)
+        else:
+            np.testing.assert_allclose(out.camera.world_to_camera, cam.world_to_camera)
