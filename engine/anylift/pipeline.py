@@ -219,9 +219,9 @@ def lift_with_report(
         if dropped.any():
             keypoints = replace(keypoints, keypoints=kp)
             messages.append(
-                f"{keypoints.path or 'the keypoints'}: {int(dropped.sum())} frame(s) treated as unseen: the "
-                f"skeleton shrank to under half its size of the second around (a detector's collapse), "
-                f"from frame {int(np.flatnonzero(dropped)[0])}"
+                f"{keypoints.path or 'the keypoints'}: {int(dropped.sum())} frame(s) treated as unseen, "
+                f"from frame {int(np.flatnonzero(dropped)[0])}: the skeleton shrank to under half the size "
+                "it had in the second before or after (a detector's skeleton collapsed onto part of the body)"
             )
     # The frames from the person's first to last sighting (the rest is held, module span).
     num_frames = keypoints.num_frames
