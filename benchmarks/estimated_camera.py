@@ -66,7 +66,6 @@ def camera_path(world_to_camera: np.ndarray) -> np.ndarray:
 def evaluate(clip: str, family: str, seed: int) -> dict | None:
     """One case's figures (module docs), or None when the detector found too little of the person."""
     from anylift.data.evaluation import static_camera_like
-    from anylift.io.cameras import Camera
     from anylift.io.keypoints import Keypoints2D
     from anylift.pipeline import lift
     from anylift.video.camera_estimation import estimate_camera
@@ -87,20 +86,12 @@ def evaluate(clip: str, family: str, seed: int) -> dict | None:
         fps=kp.fps,
     )
     seconds = time.perf_counter() - start
-    K = est.camera.K.copy()
-    K[0] *= w / rw
-    K[1] *= h / rh
-    cameras = {
-        "true": true_cam,
-        "estimated": Camera(
-            K=K, world_to_camera=est.camera.world_to_camera, up=est.camera.up, image_size=(w, h)
-        ),
-        "static": static_camera_like(true_cam),
-    }
+    estimated = detected_2d.scaled_camera(est.camera, w / rw)  # back to the case's pixels
+    cameras = {"true": true_cam, "estimated": estimated, "static": static_camera_like(true_cam)}
     truth = root_path(case.truth)
     path, true_path = camera_path(est.camera.world_to_camera), camera_path(true_cam.world_to_camera)
     out = {
-        "focal_error": float(K[0, 0] / true_cam.K[0, 0] - 1.0),
+        "focal_error": float(estimated.K[0, 0] / true_cam.K[0, 0] - 1.0),
         "rotation_deg": float(rotation_errors(est.camera.world_to_camera, true_cam.world_to_camera).mean()),
         "camera_error": float(np.linalg.norm(path - true_path, axis=1).mean()),
         "camera_moves": float(np.linalg.norm(true_path[-1])),
