@@ -64,3 +64,22 @@ def test_level_three_is_a_worse_detector_and_fps_resamples_the_case(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--noise", "2", "--fps", "12", "--untrained-tiny"])
     assert "--fps goes with --noise 1 or 3" in capsys.readouterr().err
+
+
+def test_targets_pool_the_noise_levels_and_name_every_family_over_the_baseline():
+    bench = load_benchmark("accuracy")
+
+    def cell(a, s):
+        return {"anylift": {"mpjpe_mm": a}, "smplify": {"mpjpe_mm": s}}
+
+    summaries = {
+        "1": {"training motions": {"orbit": cell(50.0, 100.0), "all": cell(50.0, 100.0)},
+              "held-out motions": {"orbit": cell(90.0, 100.0), "all": cell(90.0, 100.0)}},
+        "2": {"training motions": {"orbit": cell(130.0, 120.0), "all": cell(130.0, 200.0)}},
+        "all": {"training motions": {"orbit": cell(90.0, 150.0), "all": cell(90.0, 150.0)},
+                "held-out motions": {"orbit": cell(90.0, 100.0), "all": cell(90.0, 100.0)}},
+    }  # fmt: skip
+    text = bench.target_lines(summaries)
+    assert "- training motions: overall 0.60x (met; noise 1 0.50x, noise 2 0.65x)" in text
+    assert "families over SMPLify: noise 2 orbit 1.08x" in text
+    assert "- held-out motions: overall 0.90x (missed by 0.20; noise 1 0.90x); families over SMPLify: none" in text
