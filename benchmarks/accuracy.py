@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--checkpoint", type=Path, help="multi-view checkpoint (default: the shipped one)")
     group.add_argument("--untrained-tiny", action="store_true", help="harness check with an untrained model")
     parser.add_argument("--steps", type=int, help="DDIM steps (default: the pipeline's)")
-    parser.add_argument("--samples", type=int, default=None, help="default: the pipeline's (8 samples of 3 steps)")
+    parser.add_argument("--samples", type=int, default=None, help="default: the pipeline's (8)")
     parser.add_argument(
         "--option", action="append", default=[], metavar="KEY=VALUE",
         help="a LiftOptions field for AnyLift (ablations), e.g. bone_lengths=true or placement=prior",
