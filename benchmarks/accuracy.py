@@ -279,16 +279,22 @@ def target_lines(summaries: dict, target: float = TARGET_RATIO) -> str:
         a, s = cell.get("anylift", {}).get("mpjpe_mm"), cell.get("smplify", {}).get("mpjpe_mm")
         return None if a is None or not s else a / s
 
+    def shown(r):
+        return "n/a" if r is None else f"{r:.2f}x"
+
     lines = [f"### MPJPE against the targets (overall <= {target:.2f}x SMPLify; no family over 1x)\n"]
     pooled = "all" if "all" in summaries else next(iter(summaries))
     for grp in GROUPS:
         levels = {n: s[grp] for n, s in summaries.items() if grp in s}
         if not levels:
             continue
-        over = [f"noise {n} {f} {ratio(c):.2f}x" for n, s in levels.items() if n != "all"
+        over = [f"noise {n} {f} {shown(ratio(c))}" for n, s in levels.items() if n != "all"
                 for f, c in s.items() if f != "all" and (ratio(c) or 0) > 1.0]  # fmt: skip
-        per_level = ", ".join(f"noise {n} {ratio(s['all']):.2f}x" for n, s in levels.items() if n != "all")
-        overall = ratio(levels[pooled]["all"])
+        per_level = ", ".join(f"noise {n} {shown(ratio(s['all']))}" for n, s in levels.items() if n != "all")
+        overall = ratio(levels.get(pooled, {}).get("all", {}))
+        if overall is None:  # a merged run without SMPLify on this group
+            lines.append(f"- {grp}: both methods needed for the ratio, not both run")
+            continue
         verdict = "met" if overall <= target else f"missed by {overall - target:.2f}"
         lines.append(
             f"- {grp}: overall {overall:.2f}x ({verdict}; {per_level}); families over SMPLify: "

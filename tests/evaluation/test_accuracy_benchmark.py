@@ -84,3 +84,5 @@ def test_targets_pool_the_noise_levels_and_name_every_family_over_the_baseline()
     assert "families over SMPLify: noise 2 orbit 1.08x" in text
     held = "- held-out motions: overall 0.90x (missed by 0.20; noise 1 0.90x); families over SMPLify: none"
     assert held in text
+    alone = {"1": {"training motions": {"all": {"anylift": {"mpjpe_mm": 50.0}}}}}
+    assert "both methods needed" in bench.target_lines(alone)
