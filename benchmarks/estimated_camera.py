@@ -74,7 +74,7 @@ def evaluate(clip: str, family: str, seed: int) -> dict | None:
     if case is None:
         return None
     true_cam, kp = case.camera, case.keypoints
-    _, render_cam = detected_2d._scaled_camera(clip, family, seed, detected_2d.RENDER_SCALE)
+    render_cam = detected_2d.scaled_camera(true_cam, detected_2d.RENDER_SCALE)  # the frames' camera
     (w, h), (rw, rh) = true_cam.image_size, render_cam.image_size
     pixels = kp.keypoints.copy()
     pixels[..., 0] *= rw / w
