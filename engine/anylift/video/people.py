@@ -105,8 +105,6 @@ class PeopleConfig:
     stitch_seconds: float = 1.0  # then 1.5 times as long (stitch_tracks)
     turn_carry: float = 0.8  # how much of a tumble's last turn its region turns on (_Track.rotation)
     tumble_degrees_per_second: float = 180.0  # the least turn carried on
-    refine_degrees: tuple[float, float] | None = None  # RoiPose: a torso drawn this far off its
-    # region's up is drawn again in the region turned to it, e.g. (3, 45); None: never (ablation row 59)
     detect_rate: float = 0.0  # > 0: frames a second looked at, about (every k-th frame); 0: every frame
 
 
@@ -616,13 +614,12 @@ class RoiPose:
     graph, shipped in the wheel): no person detector (which looks for faces and misses small,
     turned-away people), no state between calls, one instance for every track."""
 
-    def __init__(self, refine_degrees: tuple[float, float] | None = None) -> None:
+    def __init__(self) -> None:
         from google.protobuf import text_format
         from mediapipe.framework import calculator_pb2
         from mediapipe.framework.formats import rect_pb2
         from mediapipe.python.solution_base import SolutionBase
 
-        self.refine_degrees = refine_degrees
         self._rect = rect_pb2.NormalizedRect
         graph = text_format.Parse(_ROI_GRAPH, calculator_pb2.CalculatorGraphConfig())
         with quiet_native_logs():
@@ -633,32 +630,8 @@ class RoiPose:
             )
 
     def __call__(self, rgb: np.ndarray, box: np.ndarray, rotation: float = 0.0) -> np.ndarray | None:
-        """(H, W, 3) RGB frame, region ``box`` (4,) pixels, turned by ``rotation`` -> (17, 3) COCO-17
-        pixels, or None when the model finds no person there. The region is the square 1.25x the
-        box's longer side.
-
-        With ``refine_degrees`` (lo, hi), e.g. (3, 45), a torso drawn lo-hi degrees off the
-        region's up is drawn again in the region turned to it, and that drawing is kept when it
-        shows the torso. The model pulls the torso it draws towards its region's up by about a
-        third of the angle between them (364 frames of training-motion renders, the region turned
-        10 and 20 degrees off the true torso: drawn 2.6 and 7.5 degrees off it), so a body leaning
-        or turning faster than the last frame's region was drawn more upright than it is; the
-        second run cuts that lag to a third. Off by default (ablation row 59): the tumbles' 2D
-        improves (backflips 9.1 % of the body's size off instead of 15.5) but the lifts do not, and
-        a track can follow a drawing the second run scattered off the body."""
-        kp = self._landmarks(rgb, box, rotation)
-        angle = torso_angle(kp)
-        if self.refine_degrees is None or angle is None:
-            return kp
-        lo, hi = np.radians(self.refine_degrees)
-        if lo <= abs(_wrap(angle - rotation)) <= hi:
-            again = self._landmarks(rgb, box, angle)
-            if torso_angle(again) is not None:
-                return again
-        return kp
-
-    def _landmarks(self, rgb: np.ndarray, box: np.ndarray, rotation: float) -> np.ndarray | None:
-        """One run of the landmark model (:meth:`__call__`)."""
+        """(H, W, 3) RGB frame, region ``box`` (4,) pixels -> (17, 3) COCO-17 pixels, or None when
+        the model finds no person there. The region is the square 1.25x the box's longer side."""
         h, w = rgb.shape[:2]
         side = 1.25 * max(box[2] - box[0], box[3] - box[1], 8.0)
         roi = self._rect(x_center=(box[0] + box[2]) / 2 / w, y_center=(box[1] + box[3]) / 2 / h,
@@ -908,7 +881,7 @@ def detect_people(
         finder = mp_pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False,
                               min_detection_confidence=cfg.detect.min_detection_confidence)  # fmt: skip
     finder_found = False
-    roi_pose = RoiPose(cfg.refine_degrees)
+    roi_pose = RoiPose()
     background = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
     tracker = Tracker(rate, cfg)
     scan_every = max(1, round(cfg.scan_seconds * rate))
