@@ -200,6 +200,9 @@ def main(argv=None) -> int:
         "--option", action="append", default=[], metavar="KEY=VALUE",
         help="a LiftOptions field for the lifts (ablations), e.g. bone_lengths=true",
     )  # fmt: skip
+    parser.add_argument("--focal", type=float, metavar="PX",
+                        help="render the scenes through another lens, fx = fy = PX (their own: 640 px, the "
+                        "picture's long side and anylift camera's guess; handheld10 520)")  # fmt: skip
     parser.add_argument("--detect-rate", type=float, default=0.0, metavar="FPS",
                         help="track faster footage in every k-th frame only (as anylift detect "
                         "--detect-rate; default 0: every frame)")  # fmt: skip
@@ -210,7 +213,7 @@ def main(argv=None) -> int:
 
     every = []
     for scene in args.scenes.split(","):
-        folder = cached_people_render(scene)
+        folder = cached_people_render(scene, focal=args.focal)
         truth = np.load(folder / "truth.npz")
         duration = len(truth["frame_times"]) / float(truth["fps"])
         t0 = time.perf_counter()

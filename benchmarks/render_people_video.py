@@ -103,8 +103,9 @@ def _place(points, origin, heading_deg: float, scale: float, start):
     return local * scale + np.array([start[0], start[1], 0.0])
 
 
-def make_camera(kind: str, frames: int, fps: float, size, seed: int):
-    """(K (3, 3), world_to_camera (T, 4, 4)) of the scene's camera; world Z-up, people around the origin."""
+def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: float | None = None):
+    """(K (3, 3), world_to_camera (T, 4, 4)) of the scene's camera; world Z-up, people around the
+    origin. ``focal``: fx = fy in pixels instead of the scene's own (another lens, the same poses)."""
     from anylift.data.trajectories import intrinsics, look_at
 
     rng = np.random.default_rng(seed)
@@ -113,7 +114,7 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int):
         eye = np.array([0.0, -8.0, 5.2]) if kind == "elevated" else np.array([-5.5, -6.0, 4.5])
         target = np.array([0.0, 0.6, 0.6])
         w2c = np.repeat(look_at(eye, target)[None], frames, axis=0)
-        return intrinsics(size, 640.0), w2c
+        return intrinsics(size, focal or 640.0), w2c
 
     # Handheld: chest height, a slow pan following the group, a tilt (roll) and a hand's shake.
     def smooth_noise(scale, cutoff_hz):
@@ -127,7 +128,7 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int):
     target = np.stack([np.linspace(-1.0, 1.0, frames), np.full(frames, 0.6), np.full(frames, 0.9)], -1)
     target = target + smooth_noise(0.06, 2.0)
     roll = np.radians(7.0) + 0.01 * np.sin(2 * np.pi * 0.7 * t)
-    return intrinsics(size, 520.0), look_at(eye, target, roll=roll)
+    return intrinsics(size, focal or 520.0), look_at(eye, target, roll=roll)
 
 
 def _visibility(kp2d, depth, boxes, size):
@@ -162,8 +163,10 @@ def _contacts(kp3d, fps):
     return (low < 0.05) & (speed < 0.2 * max(1.0, 30.0 / fps))
 
 
-def render(out: Path, scene_name: str, size=(640, 360), fit_iterations: int = 80) -> dict:
-    """Render ``scene_name`` into ``out``; returns the truth dict (module doc)."""
+def render(
+    out: Path, scene_name: str, size=(640, 360), fit_iterations: int = 80, focal: float | None = None
+) -> dict:
+    """Render ``scene_name`` into ``out`` (``focal``: :func:`make_camera`); the truth dict (module doc)."""
     import bpy
     import cv2
     from mathutils import Matrix
@@ -200,7 +203,7 @@ def render(out: Path, scene_name: str, size=(640, 360), fit_iterations: int = 80
         all_verts.append(_place(v, origin, heading, scale, start))
         all_kp.append(_place(k, origin, heading, scale, start))
     verts_p, kp3d_p = np.stack(all_verts), np.stack(all_kp)  # (P, T, V, 3), (P, T, 17, 3)
-    K, w2c = make_camera(spec["camera"], frames, fps, size, spec["seed"])
+    K, w2c = make_camera(spec["camera"], frames, fps, size, spec["seed"], focal)
     kp2d, depth = project(kp3d_p, K, w2c[None].repeat(len(kp3d_p), 0), return_depth=True)
     boxes = np.zeros((len(verts_p), frames, 4))
     height = np.zeros((len(verts_p), frames))
@@ -263,14 +266,17 @@ def render(out: Path, scene_name: str, size=(640, 360), fit_iterations: int = 80
     return truth
 
 
-def cached_people_render(scene: str, size=(640, 360)) -> Path:
-    """Render ``scene`` once (in a subprocess) into ``out/test_videos/<scene>-<key>``; returns the folder."""
-    key = hashlib.sha1(json.dumps([SCENES[scene], list(size), RENDER_VERSION]).encode()).hexdigest()[:10]
+def cached_people_render(scene: str, size=(640, 360), focal: float | None = None) -> Path:
+    """Render ``scene`` once (in a subprocess) into ``out/test_videos/<scene>-<key>``; returns the
+    folder. ``focal``: :func:`make_camera` (part of the key only when given)."""
+    spec = [SCENES[scene], list(size), RENDER_VERSION] + ([float(focal)] if focal else [])
+    key = hashlib.sha1(json.dumps(spec).encode()).hexdigest()[:10]
     folder = _REPO / "out" / "test_videos" / f"{scene}-{key}"
     if (folder / "truth.npz").exists() and (folder / "video.mp4").exists():
         return folder
     argv = [sys.executable, str(Path(__file__).resolve()), "--scene", scene, "--out", str(folder),
             "--size", f"{size[0]}x{size[1]}"]  # fmt: skip
+    argv += ["--focal", repr(float(focal))] if focal else []
     subprocess.run(argv, check=True, env=dict(os.environ, OMP_NUM_THREADS="2"), stdout=subprocess.DEVNULL)
     return folder
 
@@ -280,9 +286,10 @@ def main(argv=None) -> int:
     parser.add_argument("--scene", choices=sorted(SCENES), required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--size", default="640x360")
+    parser.add_argument("--focal", type=float, help="fx = fy in pixels instead of the scene's own")
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x"))
-    truth = render(Path(args.out), args.scene, size=size)
+    truth = render(Path(args.out), args.scene, size=size, focal=args.focal)
     print(json.dumps({"out": args.out, "frames": len(truth["frame_times"]),
                       "render_seconds": round(float(truth["render_seconds"]), 1)}))  # fmt: skip
     return 0
