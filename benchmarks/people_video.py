@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/people_video.py [--scenes elevated25,handheld10,elevated60,single25]
                                                 [--no-lift] [--lift-all] [--checkpoint PATH]
-                                                [--option KEY=VALUE ...]
+                                                [--option KEY=VALUE ...] [--focal PX]
 
 Renders (once, cached under ``out/test_videos``; see render_people_video.py, TRAINING clips
-only) and prints per scene:
+only; ``--focal``: through another lens than the scenes' own, whose 640 px is exactly
+``anylift camera``'s guess where it cannot measure the focal length) and prints per scene:
 
 - detection rate against the person's height in pixels: share of true person-frames (at
   least 70 % of joints visible) matched by a track (box IoU >= 0.3, Hungarian per frame);
