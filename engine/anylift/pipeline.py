@@ -84,7 +84,7 @@ from anylift.lifting.scale import body_proportion_scale, estimate_camera_scale
 from anylift.lifting.smoothing import smooth_keypoints
 from anylift.lifting.world import ResultWorld, camera_is_metric, result_world, translate_cameras
 from anylift.progress import ProgressFn, check_cancel, report
-from anylift.representation import HIPS, visibility_mask
+from anylift.representation import DEFAULT_SCORE_THRESHOLD, HIPS, visibility_mask
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "multiview.pt"
 """The shipped multi-view checkpoint (used when ``checkpoint`` is None)."""
@@ -276,7 +276,8 @@ def lift_with_report(
         fit = _smplify(keypoints, world, body, progress, cancel)
         clock.lap("fit SMPL")
         # Gravity as for AnyLift (the optimizer assumed the first frame's camera level).
-        grav, _, world, _ = gravity.level(fit.keypoints3d, world, keypoints.fps, up_source)
+        rays = _ankle_rays(keypoints, world, DEFAULT_SCORE_THRESHOLD)
+        grav, _, world, _ = gravity.level(fit.keypoints3d, world, keypoints.fps, up_source, ankle_rays=rays)
         fit = gravity.move_fit(fit, grav.rotation)
         ankle = gravity.ankle_height(body)
         grav, _, world, _ = gravity.to_floor(grav, fit.keypoints3d, world, keypoints.fps, ankle)
@@ -337,8 +338,9 @@ def lift_with_report(
         cap = 1.0 if up_fit is None or _used(up_fit) else up_fit.confidence
         source = "given" if _used(up_fit) else up_source
         grav, fused, world, (samples_world, obj_world) = gravity.level(
-            fused, world, keypoints.fps, source, (samples_world, obj_world), confidence_cap=cap
-        )
+            fused, world, keypoints.fps, source, (samples_world, obj_world), confidence_cap=cap,
+            ankle_rays=_ankle_rays(keypoints, world, den.score_threshold),
+        )  # fmt: skip
         if _used(up_fit):
             # Gravity.up in the world it was found in: there the 2D fit's up already is +Z.
             grav = replace(up_fit, up=grav.up, pitch_deg=grav.pitch_deg, roll_deg=grav.roll_deg)
@@ -484,7 +486,8 @@ def _up_from_2d_fit(keypoints: Keypoints2D, camera, image_size, body, metric_cam
     cam = replace(cam, world_to_camera=cam.world_to_camera[frames])
     world, _ = _world(kp, cam, image_size, metric_camera)
     fit = _smplify(kp, world, body, None, None)
-    grav, *_ = gravity.level(fit.keypoints3d, world, kp.fps, "estimated")
+    rays = _ankle_rays(kp, world, DEFAULT_SCORE_THRESHOLD)
+    grav, *_ = gravity.level(fit.keypoints3d, world, kp.fps, "estimated", ankle_rays=rays)
     return replace(grav, up=world.rotation.T @ grav.up)
 
 
@@ -514,6 +517,14 @@ def _observed_rays(keypoints: Keypoints2D, world: ResultWorld, threshold: float)
     kp = np.asarray(keypoints.keypoints, dtype=np.float64)
     origins, directions = pixel_rays(np.nan_to_num(kp[..., :2]), world.camera.K, world.camera.world_to_camera)
     return origins, directions, np.where(visibility_mask(kp, threshold), kp[..., 2], 0.0)
+
+
+def _ankle_rays(keypoints: Keypoints2D, world: ResultWorld, threshold: float) -> np.ndarray:
+    """(T, 2, 3) rays from the camera to the ankles in the result world, NaN where unseen
+    (:func:`anylift.lifting.gravity.feet_below_horizon`)."""
+    _, directions, weight = _observed_rays(keypoints, world, threshold)
+    ankles = list(gravity.ANKLES)
+    return np.where(weight[:, ankles, None] > 0, directions[:, ankles], np.nan)
 
 
 def _fit(fused, std, keypoints, rays, body, opts, progress, cancel) -> SmplFit:

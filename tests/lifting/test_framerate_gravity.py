@@ -233,3 +233,41 @@ def test_an_unsure_estimate_does_not_turn_the_world_over(monkeypatch):
             np.testing.assert_allclose(grav.rotation @ up, [0.0, 0.0, 1.0], atol=1e-9)
         else:
             np.testing.assert_allclose(out.camera.world_to_camera, cam.world_to_camera)
+
+
+def test_an_estimate_that_puts_the_camera_under_the_floor_is_turned_until_the_feet_are_below_it(monkeypatch):
+    """A body leaning towards the camera and one leaning away look alike, so an estimate can tilt
+    the camera the wrong way; the floor the feet stand on is below the camera, so the estimate is
+    turned (about the first camera's x axis, the least angle) until the feet are
+    FEET_BELOW_HORIZON_DEG below its horizon. A right estimate, or no rays, is left alone."""
+    from anylift.geometry.camera import rotate_world, world_zup_from_camera
+    from anylift.io.cameras import static_camera
+    from anylift.lifting.world import ResultWorld
+
+    pts, _ = _tilted_walk(0.0)
+    pts = pts - np.array([pts[..., 0].mean(), pts[..., 1].mean() - 5.0, 1.5])  # 5 m ahead, camera 1.5 m up
+    cam = static_camera(len(pts), (1280, 720))
+    cam.world_to_camera = rotate_world(cam.world_to_camera, world_zup_from_camera(cam))  # looks along +y
+    world = ResultWorld(camera=cam, rotation=np.eye(3), scale=1.0, metric=True, from_file=False)
+    ankles = pts[:, list(gravity.ANKLES)]
+    rays = ankles / np.linalg.norm(ankles, axis=-1, keepdims=True)
+    rays[::3, 0] = np.nan  # unseen ankles count for nothing
+    truth = gravity.feet_elevation(np.array([0.0, 0.0, 1.0]), rays)
+    assert -20.0 < truth < -13.0  # the lower ankle, 1.5 m below the camera, about 5 m away
+    for tilt in (30.0, -30.0):  # the camera taken to look 30 deg up (or down)
+        up = Rotation.from_euler("x", tilt, degrees=True).as_matrix() @ [0.0, 0.0, 1.0]
+        before = gravity.feet_elevation(up, rays)
+        monkeypatch.setattr(gravity, "estimate_up", lambda p, f, u=up: (u, 0.9, 5, 5))
+        grav, _, _, _ = gravity.level(pts, world, 30.0, "estimated", ankle_rays=rays)
+        if before > 0:  # the feet above the horizon: turned back, just far enough
+            after = gravity.feet_elevation(grav.up, rays)
+            assert after == pytest.approx(-gravity.FEET_BELOW_HORIZON_DEG, abs=0.3)
+            assert abs(grav.turned_deg) == pytest.approx(before - after, abs=0.5)
+            assert np.degrees(np.arccos(grav.up[2])) < abs(tilt)  # nearer the truth
+            np.testing.assert_allclose(grav.up[0], 0.0, atol=1e-9)  # pitch only: about the camera's x
+        else:  # looking down: the feet stay below the horizon, nothing to turn
+            assert before < -gravity.FEET_BELOW_HORIZON_DEG and grav.turned_deg == 0.0
+            np.testing.assert_allclose(grav.up, up)
+        without, *_ = gravity.level(pts, world, 30.0, "estimated")
+        assert without.turned_deg == 0.0 and np.allclose(without.up, up)
+    assert gravity.feet_elevation(np.array([0.0, 0.0, 1.0]), rays[:2]) is None  # too few frames
