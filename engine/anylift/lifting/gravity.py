@@ -113,7 +113,9 @@ def feet_below_horizon(up: np.ndarray, rays: np.ndarray | None, axis: np.ndarray
     (:func:`feet_elevation`), in steps of a quarter degree; unchanged when they are already, when
     no turn up to 90 deg does it, or without ``rays``. Returns (up, degrees turned)."""
     up = unit(np.asarray(up, dtype=np.float64))
-    now = None if rays is None else feet_elevation(up, rays)
+    if rays is not None:  # a long clip: an even sample of its frames tells the median as well
+        rays = np.asarray(rays)[np.unique(np.linspace(0, len(rays) - 1, min(len(rays), 2000)).astype(int))]
+    now = None if rays is None or not len(rays) else feet_elevation(up, rays)
     if now is None or now <= -FEET_BELOW_HORIZON_DEG:
         return up, 0.0
     axis = unit(np.asarray(axis, dtype=np.float64))
