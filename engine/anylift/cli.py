@@ -301,12 +301,11 @@ def cmd_lift(args: argparse.Namespace) -> int:
         print(f"floor: the feet's contact level, moved to z = 0 (by {-g.floor_offset:+.3f} m)")
     if g is not None and g.pitch_deg is not None:
         conf = f", confidence {g.confidence:.2f}" if g.source == "estimated" else ""
-        if g.turned_deg:
-            conf += (f"; turned {abs(g.turned_deg):.1f} deg, as the body's own estimate put the feet above "
-                     "the camera's horizon (the camera under the floor)")  # fmt: skip
+        turned = (f" (the estimate tilted {abs(g.turned_deg):.1f} deg further down: it had the feet above "
+                  "the camera's horizon, the camera under the floor)" if g.turned_deg else "")  # fmt: skip
         print(
-            f"up: {g.source}{conf}; camera tilt {g.pitch_deg:.1f} deg down, roll {g.roll_deg:.1f} deg"
-            + (" (override with --up X,Y,Z or --up camera)" if g.source == "estimated" else "")
+            f"up: {g.source}{conf}; camera tilt {g.pitch_deg:.1f} deg down, roll {g.roll_deg:.1f} deg{turned}"
+            + ("; override with --up X,Y,Z or --up camera" if g.source == "estimated" else "")
         )
     return 0
 

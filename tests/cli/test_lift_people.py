@@ -98,3 +98,24 @@ def test_person_and_up_override_and_errors(files, tmp_path, capsys):
     assert "no person 4" in capsys.readouterr().err
     assert _lift(files, tmp_path, "--up", "0,0") == 2
     assert "--up" in capsys.readouterr().err
+
+
+def test_an_estimated_up_that_puts_the_camera_under_the_floor_is_tilted_down_and_said(
+    files, tmp_path, capsys, monkeypatch
+):
+    """The walkers' feet are 0.9 m below the static camera; an estimate that has the camera looking
+    30 deg up puts them above its horizon: the lift tilts it down (gravity.feet_below_horizon) and
+    says by how much."""
+    from scipy.spatial.transform import Rotation
+
+    from anylift.lifting import gravity
+
+    wrong = Rotation.from_euler("x", -30.0, degrees=True).as_matrix() @ [0.0, 0.0, 1.0]
+    monkeypatch.setattr(gravity, "estimate_up", lambda points, fps: (wrong, 0.9, 5, 5))
+    assert _lift(files, tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "further down: it had the feet above the camera's horizon, the camera under the floor" in out
+    m = read_motion(tmp_path / "r.npz")
+    # In the result's world (Z up) the camera is above the floor the feet stand on.
+    centre = -m.world_to_camera[0, :3, :3].T @ m.world_to_camera[0, :3, 3]
+    assert centre[2] > np.median(m.keypoints3d[:, 15:17, 2])
