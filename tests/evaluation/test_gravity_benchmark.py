@@ -17,4 +17,5 @@ def test_detected_table_has_a_row_per_family_per_group_and_their_overall_rows():
         "| held-out | dutch | 1 | 2.0 | 2.0 | 0 |",
         "| held-out | **all** | 1 | 2.0 | 2.0 | 0 |",
     ]
-    assert bench.detected_table([row])[-1] == "| training | **all** | 1 | 10.0 | 10.0 | 0 |"  # no held-out rows
+    # No held-out rows: no held-out lines.
+    assert bench.detected_table([row])[-1] == "| training | **all** | 1 | 10.0 | 10.0 | 0 |"
