@@ -18,7 +18,9 @@ Both cues enter one least-squares problem: up = the unit vector minimising
 standing axis ``a``: the smallest eigenvector of ``D + lambda (I - a a^T)``.
 :func:`level` then turns the result world by the smallest rotation taking that up to +Z (the
 heading is kept; not when an unsure estimate would turn it far, :data:`UNSURE_CONFIDENCE`) and
-the pipeline puts the feet's contact level at z = 0 (``ground``).
+the pipeline puts the feet's contact level at z = 0 (``ground``). Neither cue tells a body leaning
+towards the camera from one leaning away, but the camera is above the floor: an estimate that puts
+the feet above the camera's horizon is tilted until they are below it (:func:`feet_below_horizon`).
 
 The reported **camera tilt** is the first frame camera's pitch (degrees below the horizon) and
 roll in the estimated world; **confidence** in [0, 1] grows with the number of contact and
