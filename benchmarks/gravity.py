@@ -20,7 +20,8 @@ default all twelve), each lifted through its true camera with the ``up`` taken o
 estimates it as for a camera file without one: per case the up error, the camera's estimated and
 true pitch, the confidence and how far the estimate was tilted to keep the camera above the floor
 (``gravity.feet_below_horizon``); then the mean and median error per family. The 114 training
-cases with a person found take about 20 minutes on two cores (two processes of five clips each).
+cases with a person found: 6 and 13 minutes as two processes of five clips each (the command below,
+and roll, crawl, getup_facedown, spin, backflip), one core each.
 
     OMP_NUM_THREADS=1 python benchmarks/gravity.py --detected --clips walk,jump,dance_a,punch,kick
 """
