@@ -120,13 +120,14 @@ def feet_below_horizon(up: np.ndarray, rays: np.ndarray | None, axis: np.ndarray
     now = None if rays is None or not len(rays) else feet_elevation(up, rays)
     if now is None or now <= -FEET_BELOW_HORIZON_DEG:
         return up, 0.0
+    from anylift.geometry.rotations import axis_angle_to_matrix  # torch: only once there is a lift
+
     axis = unit(np.asarray(axis, dtype=np.float64))
     for degrees in np.arange(0.25, 90.01, 0.25):
         for signed in (degrees, -degrees):
-            a = np.radians(signed)  # Rodrigues: up turned by a about the axis
-            turned = up * np.cos(a) + np.cross(axis, up) * np.sin(a) + axis * (axis @ up) * (1 - np.cos(a))
+            turned = axis_angle_to_matrix(axis * np.radians(signed)) @ up
             if feet_elevation(turned, rays) <= -FEET_BELOW_HORIZON_DEG:
-                return unit(turned), float(signed)
+                return turned, float(signed)
     return up, 0.0
 
 
