@@ -8,7 +8,13 @@ Scenes (:data:`SCENES`): ``elevated25`` (static camera 5.2 m up looking down ~28
 four people, two of them walking across the whole view in opposite directions), ``handheld10``
 (a hand-held phone at chest height, tilted, shaking and panning, 10 fps, 5 s, three people),
 ``elevated60`` (another elevated camera, 60 fps, 1.5 s, three people) and ``single25`` (one
-person, elevated camera, 25 fps, 3 s: the end-to-end timing clip).
+person, elevated camera, 25 fps, 3 s: the end-to-end timing clip). Four more camera designs, made
+after the tracker and the lift were tuned on those four and never tuned on: ``tripod30`` (a stand
+at shoulder height off to one side, rolled 3 deg, 700 px lens, 30 fps: a backflip, a roll, a
+walker entering), ``phone24`` (a phone held high and carried sideways, rolled -11 deg, 24 fps:
+a spin, a punch and a walker crossing them), ``steep50`` (high on a building looking 51 deg down
+at a tiled square through a 1100 px lens, 50 fps: a crawl, a get-up, a walker, a dancer) and
+``orbit30`` (a 900 px lens circling a dancer by 70 deg, 30 fps, a jumper beside her).
 
 Writes into DIR: ``video.mp4`` (mp4v) and ``truth.npz``:
 
@@ -79,6 +85,38 @@ SCENES: dict[str, dict] = {
         "fps": 25.0, "seconds": 3.0, "camera": "elevated", "seed": 3,
         "people": [("walk", (-2.0, 0.0), 0.0, 1.0, (0.85, 0.25, 0.2))],
     },
+    "tripod30": {
+        "fps": 30.0, "seconds": 4.0, "camera": "tripod", "seed": 4,
+        "people": [
+            ("backflip", (0.8, 0.2), 100.0, 1.0, (0.9, 0.35, 0.25)),
+            ("roll", (-2.6, 1.4), 10.0, 0.95, (0.25, 0.5, 0.9)),
+            ("walk", (4.5, 3.0), 185.0, 1.05, (0.35, 0.75, 0.4)),
+        ],
+    },
+    "phone24": {
+        "fps": 24.0, "seconds": 3.0, "camera": "phone", "seed": 5,
+        "people": [
+            ("spin", (-1.2, 0.2), 30.0, 1.0, (0.85, 0.3, 0.6)),
+            ("punch", (1.3, 0.6), 200.0, 0.92, (0.3, 0.7, 0.85)),
+            ("walk", (-4.0, 2.4), -5.0, 1.0, (0.9, 0.6, 0.25)),
+        ],
+    },
+    "steep50": {
+        "fps": 50.0, "seconds": 2.5, "camera": "steep", "seed": 6,
+        "people": [
+            ("crawl", (-1.0, 0.5), 20.0, 1.0, (0.8, 0.3, 0.3)),
+            ("getup_facedown", (1.6, -0.4), 150.0, 0.95, (0.3, 0.4, 0.9)),
+            ("walk", (-2.6, -1.2), 25.0, 1.0, (0.85, 0.75, 0.3)),
+            ("dance_a", (0.6, 1.9), -90.0, 0.9, (0.35, 0.8, 0.5)),
+        ],
+    },
+    "orbit30": {
+        "fps": 30.0, "seconds": 4.0, "camera": "orbit", "seed": 7,
+        "people": [
+            ("dance_a", (0.0, 0.0), 0.0, 1.0, (0.9, 0.4, 0.3)),
+            ("jump", (1.8, 1.5), 240.0, 0.9, (0.3, 0.6, 0.9)),
+        ],
+    },
 }  # fmt: skip
 RENDER_VERSION = 1
 
@@ -116,6 +154,20 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
         w2c = np.repeat(look_at(eye, target)[None], frames, axis=0)
         return intrinsics(size, focal or 640.0), w2c
 
+    if kind == "steep":  # high on a building, looking steeply down at the square
+        eye, target = np.array([1.0, -6.5, 9.0]), np.array([0.0, 0.5, 0.3])
+        w2c = np.repeat(look_at(eye, target)[None], frames, axis=0)
+        return intrinsics(size, focal or 1100.0), w2c
+    if kind == "orbit":  # a long lens circling the dancer at head height, 70 degrees in the clip
+        a = np.radians(-90.0 + 70.0 * t / t[-1])
+        eye = np.stack([7.5 * np.cos(a), 7.5 * np.sin(a), np.full(frames, 1.7)], -1)
+        w2c = look_at(eye, np.repeat([[0.3, 0.3, 0.9]], frames, axis=0))
+        return intrinsics(size, focal or 900.0), w2c
+    if kind == "tripod":  # a stand at shoulder height, off to one side, not quite level
+        eye, target = np.array([2.5, -7.0, 1.5]), np.array([0.0, 0.8, 0.7])
+        w2c = np.repeat(look_at(eye, target, roll=np.radians(-3.0))[None], frames, axis=0)
+        return intrinsics(size, focal or 700.0), w2c
+
     # Handheld: chest height, a slow pan following the group, a tilt (roll) and a hand's shake.
     def smooth_noise(scale, cutoff_hz):
         from scipy.ndimage import gaussian_filter1d
@@ -124,6 +176,13 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
         out = gaussian_filter1d(raw, sigma=max(fps / (2 * np.pi * cutoff_hz), 0.5), axis=0, mode="nearest")
         return scale * out / max(out.std(), 1e-9)
 
+    if kind == "phone":  # a phone held high by someone walking sideways, tilted the other way
+        eye = np.stack([np.linspace(-0.8, 0.8, frames), np.full(frames, -5.5), np.full(frames, 1.9)], -1)
+        eye = eye + smooth_noise(0.03, 1.5)
+        target = np.stack([np.linspace(-0.5, 0.5, frames), np.full(frames, 0.8), np.full(frames, 0.7)], -1)
+        target = target + smooth_noise(0.05, 2.0)
+        roll = np.radians(-11.0) + 0.02 * np.sin(2 * np.pi * 0.4 * t)
+        return intrinsics(size, focal or 560.0), look_at(eye, target, roll=roll)
     eye = np.array([0.3, -6.5, 1.5]) + smooth_noise(0.02, 1.5)
     target = np.stack([np.linspace(-1.0, 1.0, frames), np.full(frames, 0.6), np.full(frames, 0.9)], -1)
     target = target + smooth_noise(0.06, 2.0)

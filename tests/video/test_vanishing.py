@@ -8,7 +8,14 @@ import pytest
 
 from anylift.data.trajectories import intrinsics, look_at
 from anylift.geometry.camera import project
-from anylift.video.vanishing import focal_from_images, people_up, people_vertical, up_from_image
+from anylift.video.vanishing import (
+    STEEP_UP_DEG,
+    focal_from_images,
+    people_up,
+    people_vertical,
+    under_the_floor,
+    up_from_image,
+)
 
 
 def _floor_and_poles(w2c, K, size=(640, 360), poles=None):
@@ -119,3 +126,37 @@ def test_no_vertical_from_too_few_people_or_one_line():
     feet = np.c_[np.zeros(12), np.linspace(5, 13, 12), np.zeros(12)]
     line = np.c_[project(feet, K, w2c), project(feet + np.array([0.0, 0.0, 1.4]), K, w2c)]
     assert people_vertical(line, np.arange(12), (320.0, 180.0), 640.0) is None
+
+
+def _ankle_rays(w2c, K, feet):
+    """(N, 2, 3) unit rays in the camera's axes to two ankles 10 cm above each floor point."""
+    rays = []
+    for x, y in feet:
+        ankles = np.array([[x - 0.1, y, 0.1], [x + 0.1, y, 0.1]])
+        cam = (w2c[:3, :3] @ ankles.T).T + w2c[:3, 3]
+        rays.append(cam / np.linalg.norm(cam, axis=1, keepdims=True))
+    return np.array(rays)
+
+
+def test_the_feet_tell_a_floor_seen_steeply_from_above():
+    """Looking 55 deg down at a tiled floor, the floor's lines converge above the image within
+    40 deg of the image's up, as verticals would: taken as the up, the camera would look up. The
+    feet of two people (fewer than the verticals need) rule that out, and the up is then the
+    floor's normal, looked for further from the image's up."""
+    K = intrinsics((640, 360), 700.0)
+    w2c = look_at(np.array([0.0, -2.0, 9.0]), np.array([0.0, 4.3, 0.0]))
+    true_up = w2c[:3, :3] @ [0.0, 0.0, 1.0]
+    assert 54.0 < np.degrees(np.arccos(-true_up[1])) < 56.0  # the image's up is (0, -1, 0)
+    img = _floor_and_poles(w2c, K, poles=())
+    feet = _ankle_rays(w2c, K, [(-1.5, 3.0), (1.0, 5.5)] * 5)
+
+    def off(up):
+        return np.degrees(np.arccos(np.clip(up @ true_up, -1, 1)))
+
+    wrong, _ = up_from_image(img, K)  # without the feet
+    assert wrong is not None and off(wrong) > 60.0 and under_the_floor(wrong, feet)
+    assert up_from_image(img, K, feet=feet)[0] is None  # the floor's normal lies beyond 40 deg
+    up, support = up_from_image(img, K, max_angle=STEEP_UP_DEG, feet=feet)
+    assert up is not None and support >= 20 and off(up) < 1.5
+    assert not under_the_floor(up, feet)
+    assert not under_the_floor(up, feet[:2] * np.nan)  # no feet seen: nothing ruled out

@@ -46,7 +46,9 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    give the world's up (``camera.up``) when at least ``min_up_support`` segments agree, so a
    camera looking down or held at a tilt is known as such; with the people's verticals, the
    lines' candidate within :data:`PEOPLE_UP_DEG` of theirs, else theirs; otherwise ``up`` is left
-   unset and the lift estimates gravity from the body (:mod:`anylift.lifting.gravity`).
+   unset and the lift estimates gravity from the body (:mod:`anylift.lifting.gravity`). No
+   candidate may put the people's feet above the camera's horizon
+   (:func:`anylift.video.vanishing.under_the_floor`).
 
 Frames where tracking fails (too few points) keep the previous frame's pose.
 """
@@ -630,7 +632,8 @@ def estimate_camera(
             )
             K = intrinsics(tracks.image_size, float(focal))
             vertical = _people_vertical(others, w2c, K, seed)
-    up, support, up_source = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed, vertical)
+    feet = _people_feet(others or ([keypoints.keypoints] if keypoints is not None else None), w2c, K)
+    up, support, up_source = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed, vertical, feet)
     # Without vanishing lines frame 0 was only assumed level: the lift then estimates gravity.
     cam = Camera(K=K, world_to_camera=w2c, up=up, image_size=tracks.image_size)
     return CameraEstimate(cam, float(focal), source != "given", models, depth, support, source, up_source)
@@ -698,20 +701,44 @@ MAX_AXES = 4000
 over minutes has hundreds of thousands; the RANSAC scores every axis against 100 points at once)."""
 
 
-def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int, vertical=None):
+def _people_feet(people, w2c: np.ndarray, K: np.ndarray) -> np.ndarray | None:
+    """(N, 2, 3) unit rays in frame 0's camera axes to every person's ankles in every frame (each
+    frame's carried into frame 0; NaN where an ankle is not seen), at most :data:`MAX_AXES`
+    person-frames evenly spread; None without people."""
+    if not people:
+        return None
+    rays = []
+    for kp in people:
+        kp = np.asarray(kp, dtype=np.float64)[: len(w2c)]
+        ankles = kp[:, [15, 16]]
+        seen = ankles[..., 2] > 0.5
+        for t in np.flatnonzero(seen.any(1)):
+            r = np.linalg.solve(K, _to_first(w2c, K, t) @ np.c_[ankles[t, :, :2], np.ones(2)].T).T
+            rays.append(np.where(seen[t][:, None], r / np.linalg.norm(r, axis=1, keepdims=True), np.nan))
+    if not rays:
+        return None
+    keep = np.linspace(0, len(rays) - 1, min(len(rays), MAX_AXES)).round().astype(int)
+    return np.array(rays)[keep]
+
+
+def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int, vertical=None,
+              feet=None):  # fmt: skip
     """(world up (3,) or None, support, source) from the vanishing lines of the first frame; with
     the people's ``vertical`` (:func:`_people_vertical`) the lines' candidate nearest it, else the
-    people's own up."""
-    from anylift.video.vanishing import up_from_image
+    people's own up. ``feet`` (:func:`_people_feet`): no candidate that puts them above the horizon,
+    and without ``vertical`` one looked for up to :data:`anylift.video.vanishing.STEEP_UP_DEG`
+    from the image's up."""
+    from anylift.video.vanishing import STEEP_UP_DEG, up_from_image
 
     frame = next(iter(open_video(video, fps=fps)), None)
     if frame is None:
         return None, 0, ""
     source = "scene lines"
     if vertical is None:
-        up_cam, support = up_from_image(frame, K, seed=seed)
+        window = {} if feet is None else {"max_angle": STEEP_UP_DEG}
+        up_cam, support = up_from_image(frame, K, seed=seed, feet=feet, **window)
     else:
-        up_cam, support = up_from_image(frame, K, vertical[2], max_angle=PEOPLE_UP_DEG, seed=seed)
+        up_cam, support = up_from_image(frame, K, vertical[2], max_angle=PEOPLE_UP_DEG, seed=seed, feet=feet)
         if up_cam is None or support < min_support:
             up_cam, support, source = vertical[2], vertical[1], "people"
     if up_cam is None or support < min_support:

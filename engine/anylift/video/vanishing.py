@@ -275,8 +275,12 @@ def people_up(point: np.ndarray, K: np.ndarray, axes: np.ndarray) -> np.ndarray:
 
 
 def up_from_image(image: np.ndarray, K: np.ndarray, prior_up_cam=(0.0, -1.0, 0.0), *, max_angle: float = 40.0,
-                  seed: int = 0) -> tuple[np.ndarray | None, int]:  # fmt: skip
+                  seed: int = 0, feet=None) -> tuple[np.ndarray | None, int]:  # fmt: skip
     """The world's up in the camera's axes (OpenCV, (3,) unit) from one BGR frame, or None.
+
+    Args:
+        feet: (N, 2, 3) unit rays (camera axes) to the people's ankles (NaN where unseen), or None.
+            Given, a candidate that puts them above its horizon (:func:`under_the_floor`) is no up.
 
     Returns:
         (up or None, support: the number of segments behind it).
@@ -302,5 +306,27 @@ def up_from_image(image: np.ndarray, K: np.ndarray, prior_up_cam=(0.0, -1.0, 0.0
     for d, n in cands:
         d = d if d @ prior >= 0 else -d
         if np.degrees(np.arccos(np.clip(d @ prior, -1, 1))) <= max_angle and n > support:
-            best, support = d, n
+            if feet is None or not under_the_floor(d, feet):
+                best, support = d, n
     return best, support
+
+
+STEEP_UP_DEG = 70.0
+"""How far from the image's up :func:`up_from_image` looks for the scene's up when the people's
+feet are known (:func:`under_the_floor`): a camera looking down by up to about 70 degrees. Without
+them, 40 degrees: from a camera looking down by more than about 50 degrees, the lines of a floor
+converge above the image within 40 degrees of the image's up, as a building's verticals would."""
+
+
+def under_the_floor(up: np.ndarray, feet: np.ndarray) -> bool:
+    """Whether ``up`` (camera axes) puts the people's ``feet`` (rays, :func:`up_from_image`) more
+    than :data:`anylift.lifting.gravity.FEET_BELOW_HORIZON_DEG` above the camera's horizon (the
+    lower ankle, median over the person-frames): the camera would be under the floor. This is
+    what a floor's line family taken for verticals does: its direction lies ahead of the camera,
+    as every foot in view does, so the feet come out above the horizon it implies. A camera
+    looking down at a tiled floor from 51 degrees (``benchmarks/people_video.py --scenes
+    steep50``) had its up read that way, 25 degrees up instead of 51 down."""
+    from anylift.lifting.gravity import FEET_BELOW_HORIZON_DEG, feet_elevation
+
+    above = feet_elevation(up, feet)
+    return above is not None and above > FEET_BELOW_HORIZON_DEG
