@@ -2,11 +2,14 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from anylift.data.trajectories import look_at
 from anylift.errors import InputError
+from anylift.geometry.camera import project
 from anylift.geometry.transforms import intrinsics
 from anylift.io.cameras import read_camera
 from anylift.video.camera_estimation import (
     CameraConfig,
+    _people_feet,
     estimate_camera,
     estimate_focal,
     fit_essential,
@@ -246,3 +249,23 @@ def test_focal_guess_of_a_picture_inside_black_bars(tmp_path):
     one_side = frame.max(axis=2).copy()
     one_side[:, 230:] = 100
     assert content_size(one_side, (320, 240)) is None
+
+
+def test_people_feet_are_rays_in_the_first_frames_camera():
+    """A panning camera: each frame's ankles, turned into frame 0's axes, are the rays from the
+    camera to the ankles' places in the world; unseen ankles are NaN, and no people, no rays."""
+    K = intrinsics((640, 360), 700.0)
+    targets = np.c_[np.linspace(-2.0, 2.0, 6), np.full(6, 6.0), np.full(6, 0.5)]
+    w2c = look_at(np.repeat([[0.0, -1.0, 3.0]], 6, axis=0), targets)
+    ankles = np.array([[-0.5, 6.0, 0.1], [0.5, 6.5, 0.1]])  # world, the same in every frame
+    kp = np.zeros((6, 17, 3))
+    kp[:, [15, 16], :2] = project(np.repeat(ankles[None], 6, axis=0), K, w2c)
+    kp[:, [15, 16], 2] = 0.9
+    kp[2, 16, 2] = 0.1  # unseen
+    rays = _people_feet([kp], w2c, K)
+    cam0 = (w2c[0, :3, :3] @ ankles.T).T + w2c[0, :3, 3]
+    cam0 /= np.linalg.norm(cam0, axis=1, keepdims=True)
+    assert rays.shape == (6, 2, 3) and np.isnan(rays[2, 1]).all()
+    seen = np.isfinite(rays[..., 0])
+    np.testing.assert_allclose(rays[seen], np.broadcast_to(cam0, rays.shape)[seen], atol=1e-9)
+    assert _people_feet([], w2c, K) is None and _people_feet(None, w2c, K) is None

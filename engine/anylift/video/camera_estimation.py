@@ -703,22 +703,25 @@ over minutes has hundreds of thousands; the RANSAC scores every axis against 100
 
 def _people_feet(people, w2c: np.ndarray, K: np.ndarray) -> np.ndarray | None:
     """(N, 2, 3) unit rays in frame 0's camera axes to every person's ankles in every frame (each
-    frame's carried into frame 0; NaN where an ankle is not seen), at most :data:`MAX_AXES`
+    frame's turned into frame 0's axes; NaN where an ankle is not seen), at most :data:`MAX_AXES`
     person-frames evenly spread; None without people."""
     if not people:
         return None
+    turn = w2c[0, :3, :3] @ np.transpose(w2c[:, :3, :3], (0, 2, 1))  # frame t's axes -> frame 0's
     rays = []
     for kp in people:
-        kp = np.asarray(kp, dtype=np.float64)[: len(w2c)]
-        ankles = kp[:, [15, 16]]
+        ankles = np.asarray(kp, dtype=np.float64)[: len(w2c), [15, 16]]
         seen = ankles[..., 2] > 0.5
-        for t in np.flatnonzero(seen.any(1)):
-            r = np.linalg.solve(K, _to_first(w2c, K, t) @ np.c_[ankles[t, :, :2], np.ones(2)].T).T
-            rays.append(np.where(seen[t][:, None], r / np.linalg.norm(r, axis=1, keepdims=True), np.nan))
-    if not rays:
+        t = np.flatnonzero(seen.any(1))
+        r = np.linalg.solve(K, np.c_[ankles[t, :, :2].reshape(-1, 2), np.ones(2 * len(t))].T).T
+        r = np.einsum("tij,tkj->tki", turn[t], r.reshape(-1, 2, 3))
+        r /= np.linalg.norm(r, axis=-1, keepdims=True)
+        r[~seen[t]] = np.nan
+        rays.append(r)
+    rays = np.concatenate(rays) if rays else np.zeros((0, 2, 3))
+    if not len(rays):
         return None
-    keep = np.linspace(0, len(rays) - 1, min(len(rays), MAX_AXES)).round().astype(int)
-    return np.array(rays)[keep]
+    return rays[np.linspace(0, len(rays) - 1, min(len(rays), MAX_AXES)).round().astype(int)]
 
 
 def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int, vertical=None,
