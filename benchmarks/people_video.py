@@ -16,8 +16,9 @@ only; ``--focal``: through another lens than the scenes' own, whose 640 px is ex
 - for the default person (``anylift camera`` -> ``anylift lift``, gravity estimated): torso
   tilt error (|angle of hip->shoulder to +Z, lifted - true|, median over frames, deg) and the
   floor error of the feet in contact (|lifted - true ankle height| at true contact frames,
-  mean, m); with ``--lift-all`` also for every other track that follows a true person, and the
-  means over all lifts;
+  mean, m), and the camera ``anylift camera`` gave it (focal length and where it came from, where
+  the up came from); with ``--lift-all`` also for every other track that follows a true person,
+  and the means over all lifts;
 - end-to-end time (detect, camera, lift, bake into Blender) per second of video, and where it
   goes: detect's steps (``detect_people(timings=...)``), the camera's, the lift's stages
   (``LiftReport.timings``) and the bake (``anylift_blender.results.bake_result_file``, in this
@@ -131,7 +132,8 @@ def lift_metrics(
     p_true = int(np.argmax(counts))
     kp = people.keypoints2d(pid)
     t0 = time.perf_counter()
-    cam = estimate_camera(folder / "video.mp4", kp, people=people).camera
+    est = estimate_camera(folder / "video.mp4", kp, people=people)
+    cam = est.camera
     t_cam = time.perf_counter() - t0
     write_camera(kp_path.with_name("camera.json"), cam)
     t0 = time.perf_counter()
@@ -150,6 +152,7 @@ def lift_metrics(
         "tilt_err_deg": float(np.median(tilt_err)) if len(tilt_err) else float("nan"),
         "floor_err_m": float(np.mean(np.abs(z_lift - z_true))) if len(z_lift) else float("nan"),
         "pitch_est": g.pitch_deg, "confidence": g.confidence, "t_camera": t_cam, "t_lift": t_lift,
+        "focal": est.focal, "focal_source": est.focal_source, "up_source": est.up_source,
         "lift_stages": {k: v for k, v in rep.timings.items() if k != "total"}, "t_bake": t_bake,
     }  # fmt: skip
 
@@ -246,6 +249,8 @@ def main(argv=None) -> int:
                   f"{lm['tilt_err_deg']:.1f} deg (median), feet in contact {100 * lm['floor_err_m']:.1f} cm "
                   f"off the floor (mean); camera pitch estimated {lm['pitch_est']:.1f} deg, true "
                   f"{true_pitch(truth):.1f} deg, confidence {lm['confidence']:.2f}")  # fmt: skip
+            print(f"  camera: focal {lm['focal']:.0f} px ({lm['focal_source']}), true "
+                  f"{truth['K'][0, 0]:.0f}; up from {lm['up_source'] or 'the lifted body'}")  # fmt: skip
             baked = not isinstance(lm["t_bake"], str)
             total = t_detect + lm["t_camera"] + lm["t_lift"] + (lm["t_bake"] if baked else 0.0)
             line += f", camera {lm['t_camera']:.1f} s, lift {lm['t_lift']:.1f} s"
