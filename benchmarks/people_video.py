@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenes", default="elevated25,handheld10,elevated60,single25",
                         help="comma-separated scenes of render_people_video.SCENES, or all (the default "
-                        "four and four camera designs nothing was tuned on)")  # fmt: skip
+                        "four and five camera designs nothing was tuned on)")  # fmt: skip
     parser.add_argument("--no-lift", action="store_true")
     parser.add_argument("--lift-all", action="store_true",
                         help="also lift every other track that follows a true person (20+ frames) and "

@@ -8,13 +8,15 @@ Scenes (:data:`SCENES`): ``elevated25`` (static camera 5.2 m up looking down ~28
 four people, two of them walking across the whole view in opposite directions), ``handheld10``
 (a hand-held phone at chest height, tilted, shaking and panning, 10 fps, 5 s, three people),
 ``elevated60`` (another elevated camera, 60 fps, 1.5 s, three people) and ``single25`` (one
-person, elevated camera, 25 fps, 3 s: the end-to-end timing clip). Four more camera designs, made
+person, elevated camera, 25 fps, 3 s: the end-to-end timing clip). Five more camera designs, made
 after the tracker and the lift were tuned on those four and never tuned on: ``tripod30`` (a stand
 at shoulder height off to one side, rolled 3 deg, 700 px lens, 30 fps: a backflip, a roll, a
 walker entering), ``phone24`` (a phone held high and carried sideways, rolled -11 deg, 24 fps:
 a spin, a punch and a walker crossing them), ``steep50`` (high on a building looking 51 deg down
 at a tiled square through a 1100 px lens, 50 fps: a crawl, a get-up, a walker, a dancer) and
-``orbit30`` (a 900 px lens circling a dancer by 70 deg, 30 fps, a jumper beside her).
+``orbit30`` (a 900 px lens circling a dancer by 70 deg, 30 fps, a jumper beside her), and
+``close24`` (a phone 3.6 m from two people at chest height, drifting, 24 fps: a puncher passing
+close behind a jumper, both 150-220 px tall).
 
 Writes into DIR: ``video.mp4`` (mp4v) and ``truth.npz``:
 
@@ -117,6 +119,13 @@ SCENES: dict[str, dict] = {
             ("jump", (1.8, 1.5), 240.0, 0.9, (0.3, 0.6, 0.9)),
         ],
     },
+    "close24": {
+        "fps": 24.0, "seconds": 3.0, "camera": "close", "seed": 8,
+        "people": [
+            ("jump", (-0.6, 0.0), 80.0, 1.0, (0.8, 0.35, 0.3)),
+            ("punch", (1.2, 1.6), 160.0, 0.95, (0.3, 0.55, 0.85)),
+        ],
+    },
 }  # fmt: skip
 RENDER_VERSION = 1
 
@@ -163,6 +172,11 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
         eye = np.stack([7.5 * np.cos(a), 7.5 * np.sin(a), np.full(frames, 1.7)], -1)
         w2c = look_at(eye, np.repeat([[0.3, 0.3, 0.9]], frames, axis=0))
         return intrinsics(size, focal or 900.0), w2c
+    if kind == "close":  # a phone close to two people at chest height, drifting
+        eye = np.stack([np.linspace(-0.3, 0.3, frames), np.full(frames, -3.6), np.full(frames, 1.3)], -1)
+        eye = eye + 0.02 * rng.normal(size=(frames, 3)).cumsum(0) / np.sqrt(frames)
+        w2c = look_at(eye, np.repeat([[0.1, 0.4, 0.95]], frames, axis=0))
+        return intrinsics(size, focal or 600.0), w2c
     if kind == "tripod":  # a stand at shoulder height, off to one side, not quite level
         eye, target = np.array([2.5, -7.0, 1.5]), np.array([0.0, 0.8, 0.7])
         w2c = np.repeat(look_at(eye, target, roll=np.radians(-3.0))[None], frames, axis=0)
