@@ -269,3 +269,5 @@ def test_people_feet_are_rays_in_the_first_frames_camera():
     seen = np.isfinite(rays[..., 0])
     np.testing.assert_allclose(rays[seen], np.broadcast_to(cam0, rays.shape)[seen], atol=1e-9)
     assert _people_feet([], w2c, K) is None and _people_feet(None, w2c, K) is None
+    kp[2:, [15, 16], 2] = 0.0  # ankles seen in two frames only: too few to tell the floor from
+    assert _people_feet([kp], w2c, K) is None

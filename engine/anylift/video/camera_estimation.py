@@ -704,7 +704,8 @@ over minutes has hundreds of thousands; the RANSAC scores every axis against 100
 def _people_feet(people, w2c: np.ndarray, K: np.ndarray) -> np.ndarray | None:
     """(N, 2, 3) unit rays in frame 0's camera axes to every person's ankles in every frame (each
     frame's turned into frame 0's axes; NaN where an ankle is not seen), at most :data:`MAX_AXES`
-    person-frames evenly spread; None without people."""
+    person-frames evenly spread; None with fewer than 3 person-frames showing an ankle (too few
+    to tell the floor from, :func:`anylift.lifting.gravity.feet_elevation`)."""
     if not people:
         return None
     turn = w2c[0, :3, :3] @ np.transpose(w2c[:, :3, :3], (0, 2, 1))  # frame t's axes -> frame 0's
@@ -719,7 +720,7 @@ def _people_feet(people, w2c: np.ndarray, K: np.ndarray) -> np.ndarray | None:
         r[~seen[t]] = np.nan
         rays.append(r)
     rays = np.concatenate(rays) if rays else np.zeros((0, 2, 3))
-    if not len(rays):
+    if len(rays) < 3:
         return None
     return rays[np.linspace(0, len(rays) - 1, min(len(rays), MAX_AXES)).round().astype(int)]
 
