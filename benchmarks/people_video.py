@@ -208,7 +208,8 @@ def main(argv=None) -> int:
     )  # fmt: skip
     parser.add_argument("--focal", type=float, metavar="PX",
                         help="render the scenes through another lens, fx = fy = PX (their own: 640 px, the "
-                        "picture's long side and anylift camera's guess; handheld10 520)")  # fmt: skip
+                        "picture's long side and anylift camera's guess, for the elevated ones; handheld10 "
+                        "520; the five added later 560-1100)")  # fmt: skip
     parser.add_argument("--detect-rate", type=float, default=0.0, metavar="FPS",
                         help="track faster footage in every k-th frame only (as anylift detect "
                         "--detect-rate; default 0: every frame)")  # fmt: skip

@@ -13,7 +13,7 @@ after the tracker and the lift were tuned on those four and never tuned on: ``tr
 at shoulder height off to one side, rolled 3 deg, 700 px lens, 30 fps: a backflip, a roll, a
 walker entering), ``phone24`` (a phone held high and carried sideways, rolled -11 deg, 24 fps:
 a spin, a punch and a walker crossing them), ``steep50`` (high on a building looking 51 deg down
-at a tiled square through a 1100 px lens, 50 fps: a crawl, a get-up, a walker, a dancer) and
+at a tiled square through a 1100 px lens, 50 fps: a crawl, a get-up, a walker, a dancer),
 ``orbit30`` (a 900 px lens circling a dancer by 70 deg, 30 fps, a jumper beside her), and
 ``close24`` (a phone 3.6 m from two people at chest height, drifting, 24 fps: a puncher passing
 close behind a jumper, both 150-220 px tall).
