@@ -271,3 +271,29 @@ def test_people_feet_are_rays_in_the_first_frames_camera():
     assert _people_feet([], w2c, K) is None and _people_feet(None, w2c, K) is None
     kp[2:, [15, 16], 2] = 0.0  # ankles seen in two frames only: too few to tell the floor from
     assert _people_feet([kp], w2c, K) is None
+
+
+ROLLED_PHONE = ((0.3, -6.0, 1.6), (0.0, 6.0, 0.6), 25.0, 600.0, [(-1.0, 12.0), (1.0, 12.0)])
+HIGH_UP = ((0.3, -2.0, 9.0), (0.0, 4.3, 0.0), 0.0, 700.0, [])
+
+
+@pytest.mark.parametrize("eye,target,roll_deg,focal,poles", [ROLLED_PHONE, HIGH_UP])
+def test_image_up_with_the_feet(tmp_path, eye, target, roll_deg, focal, poles):
+    """``anylift camera``'s up with the people's feet known: a phone rolled 25 deg still finds the
+    poles' verticals (not the floor's family running across the picture), and a camera 9 m up
+    looking about 55 deg down finds the floor's normal (not its lines converging above the picture)."""
+    import cv2
+
+    from anylift.video.camera_estimation import _image_up
+
+    from .test_vanishing import _ankle_rays, _floor_and_poles
+
+    K = intrinsics((640, 360), focal)
+    w2c = look_at(np.array(eye), np.array(target), roll=np.radians(roll_deg))
+    (tmp_path / "frames").mkdir()
+    cv2.imwrite(str(tmp_path / "frames" / "00000.png"), _floor_and_poles(w2c, K, poles=poles))
+    feet = _ankle_rays(w2c, K, [(0.0, 4.0), (0.5, 7.0), (-0.5, 9.0)] * 4)
+    up, support, source = _image_up(tmp_path / "frames", K, w2c, None, 20, 0, None, feet)
+    assert source == "scene lines" and support >= 20
+    true_up = w2c[:3, :3] @ [0.0, 0.0, 1.0]
+    assert np.degrees(np.arccos(np.clip(w2c[:3, :3] @ up @ true_up, -1, 1))) < 1.5

@@ -9,6 +9,7 @@ import pytest
 from anylift.data.trajectories import intrinsics, look_at
 from anylift.geometry.camera import project
 from anylift.video.vanishing import (
+    LEVEL_UP_DEG,
     STEEP_UP_DEG,
     focal_from_images,
     people_up,
@@ -160,3 +161,24 @@ def test_the_feet_tell_a_floor_seen_steeply_from_above():
     assert up is not None and support >= 20 and off(up) < 1.5
     assert not under_the_floor(up, feet)
     assert not under_the_floor(up, feet[:2] * np.nan)  # no feet seen: nothing ruled out
+
+
+@pytest.mark.parametrize("roll_deg", [25.0, -35.0])
+def test_the_wider_window_is_for_pitch_only(roll_deg):
+    """A phone rolled 25-35 deg puts the floor's family running across the picture 55-65 deg from
+    the image's up, with more segments than the verticals, and the feet of people straight ahead
+    lie level with it: within the steep window it would be the up, 90 deg off. Leaning sideways
+    by more than LEVEL_UP_DEG it is no up, and the verticals are found."""
+    K = intrinsics((640, 360), 600.0)
+    w2c = look_at(np.array([0.3, -6.0, 1.6]), np.array([0.0, 6.0, 0.6]), roll=np.radians(roll_deg))
+    true_up = w2c[:3, :3] @ [0.0, 0.0, 1.0]
+    img = _floor_and_poles(w2c, K, poles=[(-1.0, 12.0), (1.0, 12.0)])
+    feet = _ankle_rays(w2c, K, [(0.0, 4.0), (0.5, 7.0), (-0.5, 9.0)] * 4)
+
+    def off(up):
+        return np.degrees(np.arccos(np.clip(up @ true_up, -1, 1)))
+
+    across, _ = up_from_image(img, K, max_angle=STEEP_UP_DEG, feet=feet)
+    assert off(across) > 80.0
+    up, _ = up_from_image(img, K, max_angle=STEEP_UP_DEG, max_roll=LEVEL_UP_DEG, feet=feet)
+    assert up is not None and off(up) < 1.5

@@ -732,14 +732,14 @@ def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, see
     people's own up. ``feet`` (:func:`_people_feet`): no candidate that puts them above the horizon,
     and without ``vertical`` one looked for up to :data:`anylift.video.vanishing.STEEP_UP_DEG`
     from the image's up."""
-    from anylift.video.vanishing import STEEP_UP_DEG, up_from_image
+    from anylift.video.vanishing import LEVEL_UP_DEG, STEEP_UP_DEG, up_from_image
 
     frame = next(iter(open_video(video, fps=fps)), None)
     if frame is None:
         return None, 0, ""
     source = "scene lines"
     if vertical is None:
-        window = {} if feet is None else {"max_angle": STEEP_UP_DEG}
+        window = {} if feet is None else {"max_angle": STEEP_UP_DEG, "max_roll": LEVEL_UP_DEG}
         up_cam, support = up_from_image(frame, K, seed=seed, feet=feet, **window)
     else:
         up_cam, support = up_from_image(frame, K, vertical[2], max_angle=PEOPLE_UP_DEG, seed=seed, feet=feet)

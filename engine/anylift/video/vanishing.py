@@ -274,13 +274,21 @@ def people_up(point: np.ndarray, K: np.ndarray, axes: np.ndarray) -> np.ndarray:
     return d / np.linalg.norm(d) * (1.0 if np.sum((rays(axes[:, 2:]) - rays(axes[:, :2])) @ d) >= 0 else -1.0)
 
 
-def up_from_image(image: np.ndarray, K: np.ndarray, prior_up_cam=(0.0, -1.0, 0.0), *, max_angle: float = 40.0,
-                  seed: int = 0, feet=None) -> tuple[np.ndarray | None, int]:  # fmt: skip
+LEVEL_UP_DEG = 40.0
+"""How far from the image's up :func:`up_from_image` looks for the scene's up by default."""
+
+
+def up_from_image(
+    image: np.ndarray, K: np.ndarray, prior_up_cam=(0.0, -1.0, 0.0), *, max_angle: float = LEVEL_UP_DEG,
+    seed: int = 0, feet=None, max_roll: float | None = None,
+) -> tuple[np.ndarray | None, int]:  # fmt: skip
     """The world's up in the camera's axes (OpenCV, (3,) unit) from one BGR frame, or None.
 
     Args:
         feet: (N, 2, 3) unit rays (camera axes) to the people's ankles (NaN where unseen), or None.
             Given, a candidate that puts them above its horizon (:func:`under_the_floor`) is no up.
+        max_roll: degrees a candidate may lean sideways in the picture (the angle of its
+            image-plane part from the image's up), or None: no limit beyond ``max_angle``.
 
     Returns:
         (up or None, support: the number of segments behind it).
@@ -306,6 +314,8 @@ def up_from_image(image: np.ndarray, K: np.ndarray, prior_up_cam=(0.0, -1.0, 0.0
     for d, n in cands:
         d = d if d @ prior >= 0 else -d
         if np.degrees(np.arccos(np.clip(d @ prior, -1, 1))) <= max_angle and n > support:
+            if max_roll is not None and abs(np.degrees(np.arctan2(d[0], -d[1]))) > max_roll:
+                continue
             if feet is None or not under_the_floor(d, feet):
                 best, support = d, n
     return best, support
@@ -314,8 +324,12 @@ def up_from_image(image: np.ndarray, K: np.ndarray, prior_up_cam=(0.0, -1.0, 0.0
 STEEP_UP_DEG = 70.0
 """How far from the image's up :func:`up_from_image` looks for the scene's up when the people's
 feet are known (:func:`under_the_floor`): a camera looking down by up to about 70 degrees. Without
-them, 40 degrees: from a camera looking down by more than about 50 degrees, the lines of a floor
-converge above the image within 40 degrees of the image's up, as a building's verticals would."""
+them, :data:`LEVEL_UP_DEG`: from a camera looking down by more than about 50 degrees, the lines of a floor
+converge above the image within 40 degrees of the image's up, as a building's verticals would.
+The wider window is for pitch only: a candidate still leans sideways in the picture by at most
+:data:`LEVEL_UP_DEG` (``max_roll``), because the feet do not rule out a horizontal family running across
+the picture (for people straight ahead it is level with them), and a phone rolled 25 degrees
+puts one 65 degrees from the image's up."""
 
 
 def under_the_floor(up: np.ndarray, feet: np.ndarray) -> bool:
