@@ -324,12 +324,12 @@ def up_from_image(
 STEEP_UP_DEG = 70.0
 """How far from the image's up :func:`up_from_image` looks for the scene's up when the people's
 feet are known (:func:`under_the_floor`): a camera looking down by up to about 70 degrees. Without
-them, :data:`LEVEL_UP_DEG`: from a camera looking down by more than about 50 degrees, the lines of a floor
-converge above the image within 40 degrees of the image's up, as a building's verticals would.
-The wider window is for pitch only: a candidate still leans sideways in the picture by at most
-:data:`LEVEL_UP_DEG` (``max_roll``), because the feet do not rule out a horizontal family running across
-the picture (for people straight ahead it is level with them), and a phone rolled 25 degrees
-puts one 65 degrees from the image's up."""
+them, :data:`LEVEL_UP_DEG`: from a camera looking down by more than about 50 degrees, the lines of
+a floor converge above the image within 40 degrees of the image's up, as a building's verticals
+would. The wider window is for pitch only: a candidate still leans sideways in the picture by at
+most :data:`LEVEL_UP_DEG` (``max_roll``), because the feet do not rule out a horizontal family
+running across the picture (for people straight ahead it is level with them), and a phone rolled
+25 degrees puts one 65 degrees from the image's up."""
 
 
 def under_the_floor(up: np.ndarray, feet: np.ndarray) -> bool:
