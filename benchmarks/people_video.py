@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenes", default="elevated25,handheld10,elevated60,single25",
                         help="comma-separated scenes of render_people_video.SCENES, or all (the default "
-                        "four and five camera designs nothing was tuned on)")  # fmt: skip
+                        "four and six camera designs nothing was tuned on)")  # fmt: skip
     parser.add_argument("--no-lift", action="store_true")
     parser.add_argument("--lift-all", action="store_true",
                         help="also lift every other track that follows a true person (20+ frames) and "
@@ -209,7 +209,7 @@ def main(argv=None) -> int:
     parser.add_argument("--focal", type=float, metavar="PX",
                         help="render the scenes through another lens, fx = fy = PX (their own: 640 px, the "
                         "picture's long side and anylift camera's guess, for the elevated ones; handheld10 "
-                        "520; the five added later 560-1100)")  # fmt: skip
+                        "520; the six added later 560-1100)")  # fmt: skip
     parser.add_argument("--detect-rate", type=float, default=0.0, metavar="FPS",
                         help="track faster footage in every k-th frame only (as anylift detect "
                         "--detect-rate; default 0: every frame)")  # fmt: skip

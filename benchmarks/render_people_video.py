@@ -8,12 +8,13 @@ Scenes (:data:`SCENES`): ``elevated25`` (static camera 5.2 m up looking down ~28
 four people, two of them walking across the whole view in opposite directions), ``handheld10``
 (a hand-held phone at chest height, tilted, shaking and panning, 10 fps, 5 s, three people),
 ``elevated60`` (another elevated camera, 60 fps, 1.5 s, three people) and ``single25`` (one
-person, elevated camera, 25 fps, 3 s: the end-to-end timing clip). Five more camera designs, made
+person, elevated camera, 25 fps, 3 s: the end-to-end timing clip). Six more camera designs, made
 after the tracker and the lift were tuned on those four and never tuned on: ``tripod30`` (a stand
 at shoulder height off to one side, rolled 3 deg, 700 px lens, 30 fps: a backflip, a roll, a
 walker entering), ``phone24`` (a phone held high and carried sideways, rolled -11 deg, 24 fps:
 a spin, a punch and a walker crossing them), ``steep50`` (high on a building looking 51 deg down
-at a tiled square through a 1100 px lens, 50 fps: a crawl, a get-up, a walker, a dancer),
+at a tiled square through a 1100 px lens, 50 fps: a crawl, a get-up, a walker, a dancer;
+``steep25`` the same camera at 25 fps over two walkers, a puncher and a dancer, all upright),
 ``orbit30`` (a 900 px lens circling a dancer by 70 deg, 30 fps, a jumper beside her), and
 ``close24`` (a phone 3.6 m from two people at chest height, drifting, 24 fps: a puncher passing
 close behind a jumper, both 150-220 px tall).
@@ -124,6 +125,15 @@ SCENES: dict[str, dict] = {
         "people": [
             ("jump", (-0.6, 0.0), 80.0, 1.0, (0.8, 0.35, 0.3)),
             ("punch", (1.2, 1.6), 160.0, 0.95, (0.3, 0.55, 0.85)),
+        ],
+    },
+    "steep25": {
+        "fps": 25.0, "seconds": 3.0, "camera": "steep", "seed": 9,
+        "people": [
+            ("walk", (-2.6, -1.2), 25.0, 1.0, (0.85, 0.75, 0.3)),
+            ("walk", (2.0, 1.5), 200.0, 0.95, (0.3, 0.4, 0.9)),
+            ("punch", (-0.5, 1.8), -60.0, 1.0, (0.8, 0.3, 0.3)),
+            ("dance_a", (1.2, -0.6), 90.0, 0.9, (0.35, 0.8, 0.5)),
         ],
     },
 }  # fmt: skip
