@@ -160,6 +160,15 @@ def _place(points, origin, heading_deg: float, scale: float, start):
     return local * scale + np.array([start[0], start[1], 0.0])
 
 
+# Static cameras: eye, target (world, m), roll (deg), own focal length (px).
+STATIC_CAMERAS = {
+    "elevated": ((0.0, -8.0, 5.2), (0.0, 0.6, 0.6), 0.0, 640.0),
+    "elevated_side": ((-5.5, -6.0, 4.5), (0.0, 0.6, 0.6), 0.0, 640.0),
+    "steep": ((1.0, -6.5, 9.0), (0.0, 0.5, 0.3), 0.0, 1100.0),  # high on a building, steeply down
+    "tripod": ((2.5, -7.0, 1.5), (0.0, 0.8, 0.7), -3.0, 700.0),  # shoulder height, off to one side
+}  # fmt: skip
+
+
 def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: float | None = None):
     """(K (3, 3), world_to_camera (T, 4, 4)) of the scene's camera; world Z-up, people around the
     origin. ``focal``: fx = fy in pixels instead of the scene's own (another lens, the same poses)."""
@@ -167,16 +176,10 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
 
     rng = np.random.default_rng(seed)
     t = np.arange(frames) / fps
-    if kind in ("elevated", "elevated_side"):
-        eye = np.array([0.0, -8.0, 5.2]) if kind == "elevated" else np.array([-5.5, -6.0, 4.5])
-        target = np.array([0.0, 0.6, 0.6])
-        w2c = np.repeat(look_at(eye, target)[None], frames, axis=0)
-        return intrinsics(size, focal or 640.0), w2c
-
-    if kind == "steep":  # high on a building, looking steeply down at the square
-        eye, target = np.array([1.0, -6.5, 9.0]), np.array([0.0, 0.5, 0.3])
-        w2c = np.repeat(look_at(eye, target)[None], frames, axis=0)
-        return intrinsics(size, focal or 1100.0), w2c
+    if kind in STATIC_CAMERAS:
+        eye, target, roll_deg, own = STATIC_CAMERAS[kind]
+        w2c = look_at(np.array(eye), np.array(target), roll=np.radians(roll_deg))
+        return intrinsics(size, focal or own), np.repeat(w2c[None], frames, axis=0)
     if kind == "orbit":  # a long lens circling the dancer at head height, 70 degrees in the clip
         a = np.radians(-90.0 + 70.0 * t / t[-1])
         eye = np.stack([7.5 * np.cos(a), 7.5 * np.sin(a), np.full(frames, 1.7)], -1)
@@ -187,10 +190,6 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
         eye = eye + 0.02 * rng.normal(size=(frames, 3)).cumsum(0) / np.sqrt(frames)
         w2c = look_at(eye, np.repeat([[0.1, 0.4, 0.95]], frames, axis=0))
         return intrinsics(size, focal or 600.0), w2c
-    if kind == "tripod":  # a stand at shoulder height, off to one side, not quite level
-        eye, target = np.array([2.5, -7.0, 1.5]), np.array([0.0, 0.8, 0.7])
-        w2c = np.repeat(look_at(eye, target, roll=np.radians(-3.0))[None], frames, axis=0)
-        return intrinsics(size, focal or 700.0), w2c
 
     # Handheld: chest height, a slow pan following the group, a tilt (roll) and a hand's shake.
     def smooth_noise(scale, cutoff_hz):
