@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/people_video.py [--scenes elevated25,handheld10,elevated60,single25 | all]
                                                 [--no-lift] [--lift-all] [--checkpoint PATH]
-                                                [--option KEY=VALUE ...] [--focal PX]
+                                                [--option KEY=VALUE ...] [--focal PX] [--upscale K]
 
 Renders (once, cached under ``out/test_videos``; see render_people_video.py, TRAINING clips
 only; ``--focal``: through another lens than the scenes' own, whose 640 px is exactly
@@ -19,6 +19,8 @@ only; ``--focal``: through another lens than the scenes' own, whose 640 px is ex
   mean, m), and the camera ``anylift camera`` gave it (focal length and where it came from, where
   the up came from); with ``--lift-all`` also for every other track that follows a true person,
   and the means over all lifts;
+- ``--upscale K`` looks at a K times larger copy of each scene's video (cubic; 6: 3840x2160), the
+  truth's pixels scaled alike, for tracking only (high-resolution footage; no lift);
 - end-to-end time (detect, camera, lift, bake into Blender) per second of video, and where it
   goes: detect's steps (``detect_people(timings=...)``), the camera's, the lift's stages
   (``LiftReport.timings``) and the bake (``anylift_blender.results.bake_result_file``, in this
@@ -46,6 +48,33 @@ from accuracy import parse_options
 from render_people_video import SCENES, cached_people_render
 
 HEIGHT_BINS = (0, 60, 80, 120, 10_000)
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def upscaled(folder: Path, k: int) -> tuple[Path, dict]:
+    """The scene's video enlarged ``k`` times (cubic; cached next to it) and its truth to match."""
+    import cv2
+
+    path = folder / f"video_x{k}.mp4"
+    if not path.exists():
+        cap = cv2.VideoCapture(str(folder / "video.mp4"))
+        size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) * k, int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) * k)
+        tmp = folder / f"video_x{k}.partial.mp4"
+        out = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), cap.get(cv2.CAP_PROP_FPS), size)
+        while (frame := cap.read()[1]) is not None:
+            out.write(cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC))
+        out.release()
+        tmp.replace(path)
+    truth = dict(np.load(folder / "truth.npz"))
+    for key in ("keypoints2d", "boxes", "height_px", "image_size"):
+        truth[key] = truth[key] * k
+    truth["K"] = np.diag([k, k, 1.0]) @ truth["K"]
+    return path, truth
 
 
 def match_tracks(truth, people) -> np.ndarray:
@@ -210,6 +239,13 @@ def main(argv=None) -> int:
                         help="render the scenes through another lens, fx = fy = PX (their own: 640 px, the "
                         "picture's long side and anylift camera's guess, for the elevated ones; handheld10 "
                         "520; the six added later 560-1100)")  # fmt: skip
+    parser.add_argument(
+        "--upscale",
+        type=int,
+        default=1,
+        metavar="K",
+        help="look at a K times larger copy of each video (6: 3840x2160), tracking only",
+    )
     parser.add_argument("--detect-rate", type=float, default=0.0, metavar="FPS",
                         help="track faster footage in every k-th frame only (as anylift detect "
                         "--detect-rate; default 0: every frame)")  # fmt: skip
@@ -221,14 +257,17 @@ def main(argv=None) -> int:
     every = []
     for scene in list(SCENES) if args.scenes == "all" else args.scenes.split(","):
         folder = cached_people_render(scene, focal=args.focal)
-        truth = np.load(folder / "truth.npz")
+        video, truth = folder / "video.mp4", np.load(folder / "truth.npz")
+        if args.upscale > 1:
+            video, truth = upscaled(folder, args.upscale)
+            args.no_lift = True
         duration = len(truth["frame_times"]) / float(truth["fps"])
         t0 = time.perf_counter()
         steps: dict[str, float] = {}
         config = PeopleConfig(detect_rate=args.detect_rate)
-        people = detect_people(folder / "video.mp4", config=config, timings=steps)
+        people = detect_people(video, config=config, timings=steps)
         t_detect = time.perf_counter() - t0
-        kp_path = folder / "bench_keypoints.json"
+        kp_path = folder / ("bench_keypoints" + (f"_x{args.upscale}" if args.upscale > 1 else "") + ".json")
         write_people(kp_path, people)
         r = tracking_metrics(truth, people)
         print(f"{scene}: {len(truth['clips'])} people ({', '.join(map(str, truth['clips']))}), "
@@ -240,7 +279,7 @@ def main(argv=None) -> int:
         print(f"  people >= 80 px detected: {d80}; purity min {100 * r['purity_min']:.1f}% "
               f"mean {100 * r['purity_mean']:.1f}%; identity switches {r['switches']} "
               f"({r['switches_per_person_minute']:.2f} per person per minute)")  # fmt: skip
-        line = f"  time: detect {t_detect:.1f} s"
+        line = f"  time: detect {t_detect:.1f} s (the process' peak memory so far {_peak_mb():.0f} MB)"
         if not args.no_lift:
             lm = lift_metrics(
                 folder, truth, people, r["matched"], kp_path, checkpoint=args.checkpoint, options=options

@@ -187,6 +187,35 @@ def test_a_body_turning_fast_is_followed_the_right_way_up(rendered_clip, tmp_pat
     assert max(off) < 30.0, np.round(off)
 
 
+def test_high_resolution_footage_is_looked_at_shrunk_where_that_loses_nothing(
+    rendered_clip, tmp_path, monkeypatch
+):
+    """The render upscaled 5 times (1600x1200): the proposals look at it shrunk to
+    ``proposal_side``, and the person is found as often and as precisely as at 320x240 (in the
+    render's pixels). On a 4K copy of a footage render, shrinking the proposals and the frames
+    kept for looking back took detection from 12.8 to 8.7 s and 1.9 GB to 0.9, and the people
+    found from 94 to 98 % of their frames (360p: 100 %)."""
+    import cv2
+
+    from anylift.video import people as people_mod
+
+    truth = np.load(rendered_clip / "truth.npz")
+    for t, path in enumerate(sorted((rendered_clip / "frames").glob("*.png"))):
+        big = cv2.resize(cv2.imread(str(path)), None, fx=5, fy=5, interpolation=cv2.INTER_CUBIC)
+        cv2.imwrite(str(tmp_path / f"{t:05d}.png"), big)
+    masks = []
+    boxes_of = people_mod.mask_boxes
+    monkeypatch.setattr(people_mod, "mask_boxes", lambda m, *a: masks.append(m.shape) or boxes_of(m, *a))
+    people = people_mod.detect_people(tmp_path, fps=30)
+    assert masks and max(max(shape) for shape in masks) == 1280, set(masks)
+    assert people.image_size == (1600, 1200)
+    kp = people.keypoints2d().keypoints
+    ok = (kp[..., 2] > 0) & truth["in_image"]
+    assert ok.sum() > 0.9 * truth["in_image"].sum(), ok.sum() / truth["in_image"].sum()
+    err = np.linalg.norm(kp[..., :2] / 5 - truth["keypoints2d"], axis=-1)[ok]
+    assert np.median(err) < 8.0, np.median(err)  # measured 2.4 px (320x240 itself: 3.1), both 99.6 % found
+
+
 def test_frames_between_looked_at_ones_are_interpolated():
     rates = (24, 25, 30, 40, 45, 50, 59.94, 60, 120)
     assert [frame_stride(r, 30.0) for r in rates] == [1, 1, 1, 1, 2, 2, 2, 2, 4]

@@ -352,6 +352,62 @@ def test_looking_back_fills_the_frames_before_a_person_was_found():
     assert sorted(tr.frames) == [7, 8, 9]
 
 
+def test_looking_back_in_frames_kept_shrunk_gives_the_frames_pixels():
+    """Frames kept for looking back at half size (high-resolution footage): the pose model gets the
+    region in the shrunk frame's pixels, the track the keypoints in the frame's."""
+    from anylift.video.people import keypoint_box, look_back
+
+    x = lambda t: 200.0 + 5 * t  # noqa: E731
+    recent = [(t, np.full((4, 4, 3), t, np.uint8)) for t in range(9)]
+    regions = []
+
+    def pose(rgb, region, rotation=0.0):  # draws the body where the half-size frame shows it
+        regions.append(np.asarray(region))
+        body = _body(x(int(rgb[0, 0, 0])))
+        body[:, :2] *= 0.5
+        return body
+
+    tracker = Tracker(FPS, PeopleConfig())
+    tr = tracker.add(9, keypoint_box(_body(x(9))), _look(0), _body(x(9)))
+    tr.frames[9] = (tr.box.copy(), _body(x(9)))
+    look_back(tracker, 9, recent, pose, scale=(0.5, 0.5))
+    assert sorted(tr.frames) == list(range(10))
+    np.testing.assert_allclose(tr.frames[5][1], _body(x(5)))
+    np.testing.assert_allclose(regions[0], 0.5 * keypoint_box(_body(x(9))))
+
+
+def test_shrinking_a_frame_averages_and_says_by_how_much():
+    from anylift.video.people import _crop, shrunk, shrunk_size
+
+    size, got = shrunk_size((3840, 2160), 1.0)
+    assert size == (3840, 2160) and (got == 1).all()
+    size, got = shrunk_size((3840, 2160), 1 / 3)
+    assert size == (1280, 720)
+    np.testing.assert_allclose(got, [1 / 3, 1 / 3])
+    size, got = shrunk_size((1001, 501), 0.5)
+    assert size == (500, 250)
+    np.testing.assert_allclose(got, [500 / 1001, 250 / 501])
+    # One-pixel stripes: averaged they are grey, sampled they alias into stripes or a flat colour.
+    stripes = np.zeros((720, 1280, 3), np.uint8)
+    stripes[:, ::2] = 255
+    small, got = shrunk(stripes, 0.3)
+    assert small.shape == (216, 384, 3)
+    np.testing.assert_allclose(got, [0.3, 0.3])
+    assert abs(small.mean() - 127.5) < 3 and small.std() < 12, (small.mean(), small.std())
+    same, got = shrunk(stripes, 1.0)
+    assert same is stripes and (got == 1).all()
+    # The scan's crop of a large region is averaged too, and maps back to the frame's pixels.
+    crop, x0, y0, s = _crop(stripes, np.array([100.0, 100.0, 500.0, 500.0]), 256)
+    assert crop.shape == (256, 256, 3) and s < 0.5
+    inner = crop[40:216, 40:216]  # measured std 18 (averaged by 2.4), sampled 75
+    assert abs(inner.mean() - 127.5) < 3 and inner.std() < 30, (inner.mean(), inner.std())
+    dot = np.zeros((720, 1280, 3), np.uint8)
+    dot[298:303, 398:403] = 255
+    crop, x0, y0, s = _crop(dot, np.array([100.0, 100.0, 500.0, 500.0]), 256)
+    cy, cx = np.argwhere(crop[..., 0] == crop[..., 0].max()).mean(0)
+    np.testing.assert_allclose([cx / s + x0, cy / s + y0], [400.0, 300.0], atol=2.5)
+
+
 def test_a_look_that_changes_with_nobody_near_keeps_the_track():
     """The look only decides between people: alone, a track keeps its body however its colours
     change (light, a turn); where another track's box overlaps the body, a look unlike the track's

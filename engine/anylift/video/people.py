@@ -46,7 +46,14 @@ Only what ships in the installed wheels (nothing is downloaded):
    every frame and its time. A 60 fps clip costs half the detector time, with the same 2D error,
    but the tracks differ a little and the lift is sensitive to that: on the 60 fps footage render
    the spinner's feet were lifted 8-17 cm off the floor instead of 3-4 (ablation row 48).
-7. **Cleaning** per track (:mod:`anylift.video.tracking`): the legs' left/right swaps undone,
+7. **High resolution**: the proposals look at the frame shrunk to at most ``proposal_side``
+   (the segmentation model's own input is 256 px); the frames kept for looking back fit
+   ``look_back_bytes``: at full size, fewer than ``look_back_seconds`` of them, where it holds
+   at least half (720p at 50 fps: 2.9 s; 1080p at 30 fps: 2.1 s), else all of them shrunk (1080p
+   at 60 fps to 0.6 of the size, 4K at 30 fps to 0.42; a 4K clip kept 16 frames, and its people
+   were found late); a scan tile over twice the detector's input is averaged down to it
+   (:func:`_crop`). Each track's own region is still cut from the full frame.
+8. **Cleaning** per track (:mod:`anylift.video.tracking`): the legs' left/right swaps undone,
    low scores dropped, short gaps filled, zero-lag One-Euro smoothing; tracks seen in fewer than
    ``min_frames`` frames dropped.
 """
@@ -100,7 +107,8 @@ class PeopleConfig:
     look_back_seconds: float = 3.0  # 1 until the 27th session: a person lying face down is missed by
     # every scan until they get up (measured: a getup's first 2 s), and the landmark model follows
     # them back from there (look_back_bytes caps the frames kept: 2 s of 1080p)
-    look_back_bytes: int = 400_000_000
+    look_back_bytes: int = 400_000_000  # over this, the frames kept are scaled down (shrunk)
+    proposal_side: int = 1280  # proposals look at the frame shrunk to at most this long side (px)
     size_memory_seconds: float = 0.2
     stitch_seconds: float = 1.0  # then 1.5 times as long (stitch_tracks)
     turn_carry: float = 0.8  # how much of a tumble's last turn its region turns on (_Track.rotation)
@@ -553,13 +561,18 @@ class Tracker:
 
 
 def _crop(frame: np.ndarray, box: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
-    """Square crop 1.5x the box's larger side, scaled to ``size``; returns (crop, x0, y0, scale)."""
+    """Square crop 1.5x the box's larger side, scaled to ``size``; returns (crop, x0, y0, scale).
+    A crop over twice ``size`` is cut out first and shrunk by averaging: sampled (bilinear), it
+    would skip pixels and alias (a 1080p frame's scan tile is 2.8 times the crop, a 4K one's 5.6)."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     side = max(box[2] - box[0], box[3] - box[1]) * 1.5 + 8
     x0, y0 = cx - side / 2, cy - side / 2
-    s = size / side
+    cut = size if side <= 2 * size else int(np.ceil(side))
+    s = cut / side
     m = np.array([[s, 0, -x0 * s], [0, s, -y0 * s]])
-    crop = cv2.warpAffine(frame, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    crop = cv2.warpAffine(frame, m, (cut, cut), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    if cut != size:
+        crop, s = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA), size / side
     return crop, x0, y0, s
 
 
@@ -662,9 +675,41 @@ def _pose_on(pose, frame: np.ndarray, box: np.ndarray, size: int) -> np.ndarray 
     return kp
 
 
-def look_back(tracker: Tracker, t: int, recent, roi_pose) -> None:
+def shrunk_size(size: tuple[int, int], scale: float) -> tuple[tuple[int, int], np.ndarray]:
+    """A (W, H) image's size scaled by ``scale`` <= 1, and the (x, y) scale it gets (sizes round)."""
+    w, h = size
+    new = (w, h) if scale >= 1.0 else (max(round(w * scale), 1), max(round(h * scale), 1))
+    return new, np.array(new, dtype=float) / (w, h)
+
+
+def shrunk(image: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` scaled by ``scale`` <= 1 and the (x, y) scale it got: halved by averaging while
+    that is still at least the size asked for, then interpolated (averaging by a factor that is
+    not whole took 19 ms for a 4K frame, this 3)."""
+    size, got = shrunk_size((image.shape[1], image.shape[0]), scale)
+    while image.shape[1] // 2 >= size[0] and image.shape[0] // 2 >= size[1]:
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if (image.shape[1], image.shape[0]) != size:
+        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    return image, got
+
+
+def _pose_at(roi_pose, image: np.ndarray, scale: np.ndarray, box: np.ndarray, rotation: float):
+    """``roi_pose`` on ``image``, a copy of the frame scaled by (x, y) ``scale``: ``box`` and
+    the keypoints in the frame's pixels."""
+    kp = roi_pose(image, np.asarray(box, dtype=float) * np.tile(scale, 2), rotation)
+    if kp is None or (scale == 1.0).all():
+        return kp
+    kp = kp.copy()
+    kp[:, :2] /= scale
+    return kp
+
+
+def look_back(tracker: Tracker, t: int, recent, roi_pose, scale=(1.0, 1.0)) -> None:
     """Fill the frames before ``t`` of every track that was not seen in frame ``t - 1`` but is in
-    ``t`` (module doc, *looking back*); ``recent``: (t', RGB frame) of the frames kept, oldest first."""
+    ``t`` (module doc, *looking back*); ``recent``: (t', RGB frame) of the frames kept, oldest first,
+    each the frame scaled by (x, y) ``scale`` (:func:`shrunk`)."""
+    scale = np.asarray(scale, dtype=float)
     for tr in tracker.tracks:
         if t not in tr.frames or t - 1 in tr.frames:
             continue
@@ -675,7 +720,7 @@ def look_back(tracker: Tracker, t: int, recent, roi_pose) -> None:
             if t_back <= last:
                 break
             for region in (box, _scaled(box, 1.6)):
-                found = roi_pose(rgb, region, roi_rotation(kp))
+                found = _pose_at(roi_pose, rgb, scale, region, roi_rotation(kp))
                 found_box = None if found is None else keypoint_box(found)
                 if found_box is not None and _on_box(found, region):
                     break
@@ -889,10 +934,18 @@ def detect_people(
     find_every = max(1, round(cfg.find_seconds * rate))
     least_turn = np.radians(cfg.tumble_degrees_per_second) / rate
     tiles = scan_tiles(size)
+    proposal_scale = min(1.0, cfg.proposal_side / max(size))
+    # Frames kept for looking back (module doc, 7): within look_back_bytes, fewer than
+    # look_back_seconds of them at full size where it holds at least half, else all of them shrunk.
+    keep = max(round(cfg.look_back_seconds * rate), 1)
+    fit = cfg.look_back_bytes / (3 * size[0] * size[1])  # full-size frames it holds
+    back_shrink = 1.0 if fit >= keep / 2 else float(np.sqrt(fit / keep))
+    keep = max(min(keep, int(fit)), 1) if back_shrink == 1.0 else keep
+    back_scale = shrunk_size(size, back_shrink)[1]
+    recent: collections.deque = collections.deque(maxlen=keep)  # (t, RGB frame) before t
     small = min(1.0, 320.0 / max(size[0], 1))  # camera motion at about 320 px wide
     prev_grey = None
     motions: dict[int, np.ndarray | None] = {}  # t -> the camera motion from frame t - 1
-    recent: collections.deque = collections.deque()  # (t, RGB frame) of the frames before t
     t = -1
     decoded = [0]
 
@@ -959,17 +1012,18 @@ def detect_people(
             tick = time.perf_counter()
             finding = t % find_every == 0
             boxes = np.zeros((0, 4))
+            small_bgr, shrink = shrunk(frame, proposal_scale)
+            tall = max(round(cfg.min_box_height * shrink[1]), 1)
             if finding:
                 with quiet_native_logs() if t == 0 else contextlib.nullcontext():
-                    mask = seg.process(rgb).segmentation_mask
-                boxes = mask_boxes(mask, cfg.mask_threshold, cfg.min_box_height)
+                    mask = seg.process(cv2.cvtColor(small_bgr, cv2.COLOR_BGR2RGB)).segmentation_mask
+                boxes = mask_boxes(mask, cfg.mask_threshold, tall)
             if cfg.motion_proposals:
-                moving = (background.apply(frame) > 200).astype(np.float32)  # 127: shadows
+                moving = (background.apply(small_bgr) > 200).astype(np.float32)  # 127: shadows
                 still = motion is None or np.abs(motion - np.eye(2, 3)).max() < 0.5
                 if finding and t >= 2 and still and moving.mean() < cfg.max_foreground:
-                    boxes = merge_boxes(
-                        np.concatenate([boxes, mask_boxes(moving, 0.5, cfg.min_box_height)]), 0.3
-                    )
+                    boxes = merge_boxes(np.concatenate([boxes, mask_boxes(moving, 0.5, tall)]), 0.3)
+            boxes = boxes / np.tile(shrink, 2)
             clock["proposals"] += time.perf_counter() - tick
 
             tick = time.perf_counter()
@@ -1004,11 +1058,8 @@ def detect_people(
                 tr = tracker.add(t, box, body_colours(frame, kp), kp)
                 tr.pose(t, kp)
                 taken.append(tr.box.copy())
-            if recent.maxlen is None:  # frames kept for looking back: seconds, within a memory budget
-                keep = min(round(cfg.look_back_seconds * rate), cfg.look_back_bytes // max(rgb.nbytes, 1))
-                recent = collections.deque(maxlen=max(int(keep), 1))
-            look_back(tracker, t, recent, roi_pose)
-            recent.append((t, rgb))
+            look_back(tracker, t, recent, roi_pose, back_scale)
+            recent.append((t, shrunk(rgb, back_shrink)[0]))
             clock["find"] += time.perf_counter() - tick
             report(progress, STAGE, t + 1, max(total, t + 1))
     finally:
