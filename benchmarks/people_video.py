@@ -20,7 +20,7 @@ only; ``--focal``: through another lens than the scenes' own, whose 640 px is ex
   the up came from); with ``--lift-all`` also for every other track that follows a true person,
   and the means over all lifts;
 - ``--upscale K`` looks at a K times larger copy of each scene's video (cubic; 6: 3840x2160), the
-  truth's pixels scaled alike, for tracking only (high-resolution footage; no lift);
+  truth's pixels scaled alike (high-resolution footage);
 - end-to-end time (detect, camera, lift, bake into Blender) per second of video, and where it
   goes: detect's steps (``detect_people(timings=...)``), the camera's, the lift's stages
   (``LiftReport.timings``) and the bake (``anylift_blender.results.bake_result_file``, in this
@@ -140,7 +140,7 @@ def _tilt(points: np.ndarray) -> np.ndarray:
 
 
 def lift_metrics(
-    folder: Path,
+    video: Path,
     truth,
     people,
     matched,
@@ -161,15 +161,15 @@ def lift_metrics(
     p_true = int(np.argmax(counts))
     kp = people.keypoints2d(pid)
     t0 = time.perf_counter()
-    est = estimate_camera(folder / "video.mp4", kp, people=people)
+    est = estimate_camera(video, kp, people=people)
     cam = est.camera
     t_cam = time.perf_counter() - t0
-    write_camera(kp_path.with_name("camera.json"), cam)
+    write_camera(kp_path.with_name(kp_path.name.replace("bench_keypoints", "camera")), cam)
     t0 = time.perf_counter()
     rep = lift_with_report(kp, cam, frame_times=people.frame_times, checkpoint=checkpoint, **(options or {}))
     t_lift = time.perf_counter() - t0
     m = rep.motion
-    t_bake = bake_seconds(m, kp_path.with_name("bench_result.npz"))
+    t_bake = bake_seconds(m, kp_path.with_name(kp_path.stem.replace("keypoints", "result") + ".npz"))
     frames = matched[p_true] == pid
     tilt_err = np.abs(_tilt(m.keypoints3d) - _tilt(truth["keypoints3d"][p_true]))[frames]
     contact = truth["contact"][p_true] & frames[:, None]
@@ -244,7 +244,7 @@ def main(argv=None) -> int:
         type=int,
         default=1,
         metavar="K",
-        help="look at a K times larger copy of each video (6: 3840x2160), tracking only",
+        help="look at a K times larger copy of each video (6: 3840x2160)",
     )
     parser.add_argument("--detect-rate", type=float, default=0.0, metavar="FPS",
                         help="track faster footage in every k-th frame only (as anylift detect "
@@ -260,7 +260,6 @@ def main(argv=None) -> int:
         video, truth = folder / "video.mp4", np.load(folder / "truth.npz")
         if args.upscale > 1:
             video, truth = upscaled(folder, args.upscale)
-            args.no_lift = True
         duration = len(truth["frame_times"]) / float(truth["fps"])
         t0 = time.perf_counter()
         steps: dict[str, float] = {}
@@ -282,7 +281,7 @@ def main(argv=None) -> int:
         line = f"  time: detect {t_detect:.1f} s (the process' peak memory so far {_peak_mb():.0f} MB)"
         if not args.no_lift:
             lm = lift_metrics(
-                folder, truth, people, r["matched"], kp_path, checkpoint=args.checkpoint, options=options
+                video, truth, people, r["matched"], kp_path, checkpoint=args.checkpoint, options=options
             )
             who = f"person {lm['person']} (true {lm['true_person']}, {lm['clip']})"
             print(f"  lift of {who}: torso tilt error "
@@ -306,7 +305,7 @@ def main(argv=None) -> int:
                 if pid == people.default or max((r["matched"] == pid).sum(1)) < 20:
                     continue
                 other = lift_metrics(
-                    folder, truth, people, r["matched"], kp_path, pid, args.checkpoint, options
+                    video, truth, people, r["matched"], kp_path, pid, args.checkpoint, options
                 )
                 every.append(other)
                 who = f"person {pid} (true {other['true_person']}, {other['clip']})"

@@ -68,6 +68,25 @@ def upright(frame: np.ndarray, rotation: int) -> np.ndarray:
     return frame if rotation == 0 else cv2.rotate(frame, _ROTATE[rotation])
 
 
+def shrunk_size(size: tuple[int, int], scale: float) -> tuple[tuple[int, int], np.ndarray]:
+    """A (W, H) image's size scaled by ``scale`` <= 1, and the (x, y) scale it gets (sizes round)."""
+    w, h = size
+    new = (w, h) if scale >= 1.0 else (max(round(w * scale), 1), max(round(h * scale), 1))
+    return new, np.array(new, dtype=float) / (w, h)
+
+
+def shrunk(image: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` scaled by ``scale`` <= 1 and the (x, y) scale it got: halved by averaging while
+    that is still at least the size asked for, then interpolated (averaging by a factor that is
+    not whole took 19 ms for a 4K frame, this 3)."""
+    size, got = shrunk_size((image.shape[1], image.shape[0]), scale)
+    while image.shape[1] // 2 >= size[0] and image.shape[0] // 2 >= size[1]:
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if (image.shape[1], image.shape[0]) != size:
+        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    return image, got
+
+
 class VideoReader:
     """Frames of a movie file or image folder, read one at a time (use :func:`open_video`).
 
