@@ -35,7 +35,8 @@ from people_video import _tilt as torso_tilt  # the footage benchmark's torso an
 
 
 def tracking_figures(people) -> dict:
-    """Tracks, tracks seen at least 3 s, and breaks that look like one person resumed."""
+    """Tracks, tracks seen at least 3 s, and breaks that look like one person resumed (not across
+    one of the video's cuts, where every track ends by design)."""
     spans = []
     for tr in people.tracks:
         seen = np.flatnonzero(tr.seen & np.isfinite(tr.boxes).all(1))
@@ -47,7 +48,10 @@ def tracking_figures(people) -> dict:
     for a in spans:
         end = (a[5][:2] + a[5][2:]) / 2
         if any(
-            0 < b[0] - a[1] <= fps and np.linalg.norm((b[4][:2] + b[4][2:]) / 2 - end) < a[3] for b in spans
+            0 < b[0] - a[1] <= fps
+            and np.linalg.norm((b[4][:2] + b[4][2:]) / 2 - end) < a[3]
+            and not any(a[1] < c <= b[0] for c in people.cuts)
+            for b in spans
         ):
             breaks += 1
     return {
@@ -97,8 +101,9 @@ def main(argv=None) -> int:
     w, h = people.image_size
     how = f"keypoints from {args.keypoints}" if args.keypoints else f"detect {t_detect:.0f} s"
     print(f"{Path(args.video).name}: {len(people.tracks[0].seen)} frames, {w}x{h}, {people.fps:g} fps; {how}")
+    cuts = f"; cuts at frames {list(people.cuts)}" if people.cuts else ""
     print(f"  tracks {fig['tracks']}, seen >= 3 s: {fig['long']}, breaks that look like one person "
-          f"resumed: {fig['breaks']}")  # fmt: skip
+          f"resumed: {fig['breaks']}{cuts}")  # fmt: skip
     longest = sorted(people.tracks, key=lambda tr: -int(tr.seen.sum()))[: args.people]
     t0 = time.perf_counter()
     est = estimate_camera(args.video, people.keypoints2d(longest[0].id), people=people)
@@ -108,6 +113,8 @@ def main(argv=None) -> int:
           f"{pitch:.1f} deg down; {time.perf_counter() - t0:.0f} s")  # fmt: skip
     for tr in longest:
         t0 = time.perf_counter()
+        if people.cuts and tr is not longest[0]:  # an edited video: each person's shot's camera
+            cam = estimate_camera(args.video, people.keypoints2d(tr.id), people=people).camera
         rep = lift_with_report(people.keypoints2d(tr.id), cam, frame_times=people.frame_times)
         m = lean_and_floor(rep.motion, tr)
         print(f"  person {tr.id} ({m['frames']} frames seen): torso lean median {m['lean_median']:.1f} "

@@ -40,6 +40,11 @@ class ANYLIFT_OT_estimate_camera(bpy.types.Operator):
         default=0.0,
         description="Focal length in pixels when known; 0 estimates it from the footage",
     )
+    person: bpy.props.IntProperty(
+        name="Person", default=-1, min=-1,
+        description="Track id whose size gives the scale and, in an edited video, whose shot is "
+        "estimated (-1: the file's default person)",
+    )  # fmt: skip
 
     @classmethod
     def poll(cls, context):
@@ -56,6 +61,7 @@ class ANYLIFT_OT_estimate_camera(bpy.types.Operator):
             return {"CANCELLED"}
         out = output_path(video, "_camera.json")
         focal = float(self.focal) if self.focal > 0 else None
+        person = self.person if self.person >= 0 else None
 
         def in_process(progress, cancel) -> str:
             from anylift.io.cameras import write_camera
@@ -67,8 +73,8 @@ class ANYLIFT_OT_estimate_camera(bpy.types.Operator):
                 people = read_people(keypoints)
             else:  # as `anylift camera` does
                 people = detect_people(video, progress=progress, cancel=cancel)
-            est = estimate_camera(video, people.keypoints2d(), focal=focal, people=people, progress=progress,
-                                  cancel=cancel)  # fmt: skip
+            est = estimate_camera(video, people.keypoints2d(person), focal=focal, people=people,
+                                  progress=progress, cancel=cancel)  # fmt: skip
             write_camera(out, est.camera)
             return out
 
@@ -77,6 +83,8 @@ class ANYLIFT_OT_estimate_camera(bpy.types.Operator):
             argv += ["--keypoints", keypoints]
         if focal:
             argv += ["--focal", repr(focal)]
+        if person is not None:
+            argv += ["--person", str(person)]
         try:
             job = engine.make_job(
                 "Estimate Camera", engine.VIDEO, in_process, argv, out, engine_settings(context)

@@ -251,6 +251,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
         ids = people.ids()
         listed = ", ".join(map(str, ids[:12])) + (f", ... {ids[-1]}" if len(ids) > 12 else "")
         print(f"person {person} ({how}; {len(ids)} in the file: {listed})")
+        if people.cuts and camera is not None:
+            cuts = ", ".join(map(str, people.cuts))
+            print(f"an edited video (cuts at frames {cuts}): the camera file must be this person's shot's "
+                  f"('anylift camera ... --person {person}')")  # fmt: skip
     # torch comes in only now: a bad file is reported in a fraction of a second.
     from anylift.lifting.checks import check_result
     from anylift.lifting.objects import ObjectsIgnoredWarning

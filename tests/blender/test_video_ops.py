@@ -70,6 +70,11 @@ def test_detect_then_estimate_camera(addon, clip_folder, tmp_path):
     flip = np.diag([1.0, -1.0, -1.0])
     rel_file = flip @ R[15] @ R[0].T @ flip
     assert np.allclose(rel_blender, rel_file, atol=1e-3)
+    # Another person's camera (an edited video's other shot): an id the file does not have is
+    # refused by name, and the camera already made stays.
+    with pytest.raises(RuntimeError, match="no person 99"):
+        bpy.ops.anylift.estimate_camera(focal=focal, person=99)
+    assert scene.anylift.camera_path == cam_path
 
 
 def test_unreadable_video_reports_and_changes_nothing(addon, tmp_path):

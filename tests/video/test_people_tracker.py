@@ -501,6 +501,25 @@ def test_stitching_joins_a_walker_lost_for_a_second_only_where_it_is_unambiguous
     a = _fragment(1, list(range(0, 20)), lambda t: walk(t) - 15.0 * t)
     b = _fragment(2, list(range(27, 40)), lambda t: walk(t) - 15.0 * t)
     assert stitch_tracks([a, b], pan, FPS, 1.0) == [a]
+    # A cut between them (an edited video): never joined, however well they fit.
+    for cut, joined in ((27, False), (20, False), (19, True), (28, True)):
+        a, b = fragments()
+        assert (stitch_tracks([a, b], {}, FPS, 1.0, cuts=(cut,)) == [a]) is joined, cut
+
+
+def test_a_cut_ends_every_track():
+    """At a cut the tracker's live and lost tracks all end: a body found after it is a new id,
+    even where the same look stands in the same place."""
+    tracker = Tracker(FPS, PeopleConfig())
+    tracker.begin(0)
+    a = tracker.add(0, _box(200), _look(3))
+    tracker.begin(1)
+    assert tracker.add(1, _box(400), _look(5)).id != a.id
+    tracker.cut()
+    assert tracker.tracks == [] and tracker.lost == [] and a in tracker.all_tracks()
+    tracker.begin(2)
+    again = tracker.add(2, _box(200), _look(3))
+    assert again.id not in (a.id,) and again.id == 3
 
 
 def test_stitching_joins_a_track_that_overlaps_its_continuation_on_the_same_body():

@@ -2,9 +2,10 @@
 
 A multi-person file is a single-person file (``keypoints`` = the default person, so every
 single-person reader keeps working) plus ``person`` (that person's id), ``people`` (every
-track: ``id``, ``keypoints`` (T, K, 3), ``boxes`` (T, 4) or null per frame) and optional
-``frame_times`` (T,) seconds. :func:`read_people` reads both kinds (a single-person file is one
-track, id 0); :func:`select_person` gives the :class:`~anylift.io.keypoints.Keypoints2D` of one.
+track: ``id``, ``keypoints`` (T, K, 3), ``boxes`` (T, 4) or null per frame), optional
+``frame_times`` (T,) seconds and optional ``cuts`` (frames where an edited video starts a new
+shot). :func:`read_people` reads both kinds (a single-person file is one track, id 0);
+:func:`select_person` gives the :class:`~anylift.io.keypoints.Keypoints2D` of one.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class People:
     path: str | None = None
     source_skeleton: str = field(default="coco17")
     detector: str | None = None
+    cuts: tuple[int, ...] = ()  # frames where the video jumps to another shot (anylift.video.cuts)
 
     def __post_init__(self) -> None:
         if self.default is None and self.tracks:
@@ -78,6 +80,10 @@ class People:
 
     def ids(self) -> list[int]:
         return [t.id for t in self.tracks]
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.tracks[0].keypoints) if self.tracks else 0
 
     def track(self, person: int) -> PersonTrack:
         for t in self.tracks:
@@ -154,7 +160,12 @@ def read_people(path: str | os.PathLike) -> People:
 
         times = frame_times(t_len, kp.fps, json_array(times, path=path, field="frame_times", shape=(t_len,)),
                             path=path)  # fmt: skip
-    return People(tracks, kp.fps, kp.image_size, default, times, str(path), detector=kp.detector)
+    cuts = data.get("cuts") or []
+    if not isinstance(cuts, list) or not all(type(c) is int and 0 < c < t_len for c in cuts):
+        raise InputError(f"is {cuts!r}", path=path, field="cuts",
+                         expected=f"frame indices 1-{t_len - 1}, where new shots start")  # fmt: skip
+    return People(tracks, kp.fps, kp.image_size, default, times, str(path), detector=kp.detector,
+                  cuts=tuple(sorted(set(cuts))))  # fmt: skip
 
 
 def _boxes_of(keypoints: np.ndarray) -> np.ndarray:
@@ -199,6 +210,8 @@ def write_people(path: str | os.PathLike, people: People) -> None:
     parts.append('  "people": [\n' + ",\n".join(tracks) + "\n  ]")
     if people.frame_times is not None:
         parts.append(f'  "frame_times": {json.dumps([round(float(v), 6) for v in people.frame_times])}')
+    if people.cuts:
+        parts.append(f'  "cuts": {json.dumps([int(c) for c in people.cuts])}')
     text = text[:-1].rstrip() + ",\n" + ",\n".join(parts) + "\n}\n"
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -56,10 +56,11 @@ Frames where tracking fails (too few points) keep the previous frame's pose.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -128,7 +129,9 @@ class CameraEstimate:
     focal_source: "given", "camera motion", "scene lines" (vanishing points), "people and scene
     lines" (the people's verticals against the scene's horizontal lines) or "guess" (the
     picture's max(W, H));
-    up_source: "scene lines", "people" (their axes alone) or "" (up unset).
+    up_source: "scene lines", "people" (their axes alone) or "" (up unset);
+    shot: in a video with cuts (``people.cuts``), the (start, stop) frames of the person's shot,
+    the only ones estimated: the others hold its first and last pose (models "other shot").
     """
 
     camera: Camera
@@ -139,6 +142,7 @@ class CameraEstimate:
     up_support: int = 0  # line segments behind ``camera.up`` (0: no up from the image)
     focal_source: str = "given"
     up_source: str = ""
+    shot: tuple[int, int] | None = None  # (start, stop) frames estimated, in an edited video
 
     @property
     def scene_tilt(self) -> tuple[float, float] | None:
@@ -230,11 +234,13 @@ def track_features(
     people=None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    frames: tuple[int, int] | None = None,
 ) -> FeatureTracks:
     """Stream the video once and collect background point pairs (frame, keyframe); see module docs.
-    ``people``: every other person's (T, 17, 3) keypoints, masked out too (a crowd moves)."""
+    ``people``: every other person's (T, 17, 3) keypoints, masked out too (a crowd moves);
+    ``frames``: (start, stop), one shot only (its frames counted from 0)."""
     cfg = config or CameraConfig()
-    reader = open_video(video, fps=fps)
+    reader = open_video(video, fps=fps, frames=frames)
     w, h = reader.image_size
     scale = min(1.0, cfg.max_side / max(w, h))
     total = len(reader)
@@ -597,8 +603,13 @@ def estimate_camera(
     if focal is not None and not (np.isfinite(focal) and focal > 0):
         raise InputError(f"focal = {focal!r}", field="focal", expected="a focal length > 0 in pixels")
     others = None if people is None else [t.keypoints for t in people.tracks]
+    shot = None if people is None else person_shot(people.cuts, keypoints, people.num_frames)
+    if shot is not None:  # an edited video: the person's shot only, as a video of its own
+        a, b = shot
+        keypoints = None if keypoints is None else replace(keypoints, keypoints=keypoints.keypoints[a:b])
+        others = [k[a:b] for k in others]
     tracks = track_features(
-        video, keypoints, config=cfg, fps=fps, people=others, progress=progress, cancel=cancel
+        video, keypoints, config=cfg, fps=fps, people=others, progress=progress, cancel=cancel, frames=shot
     )
     T = len(tracks.pairs)
     if keypoints is not None and keypoints.num_frames != T:
@@ -609,7 +620,7 @@ def estimate_camera(
             expected=f"{T} frames (keypoints detected from this video)",
         )
     source = "given"
-    scene = functools.cache(lambda: _scene_frames(video, fps, T))  # decoded once, when needed
+    scene = functools.cache(lambda: _scene_frames(video, fps, T, shot))  # decoded once, when needed
     if focal is None:
         focal, source = estimate_focal(tracks, cfg, seed=seed), "camera motion"
     if focal is None:
@@ -633,20 +644,37 @@ def estimate_camera(
             K = intrinsics(tracks.image_size, float(focal))
             vertical = _people_vertical(others, w2c, K, seed)
     feet = _people_feet(others or ([keypoints.keypoints] if keypoints is not None else None), w2c, K)
-    up, support, up_source = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed, vertical, feet)
+    up, support, up_source = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed, vertical, feet, shot)
+    if shot is not None:  # the frames of the other shots hold the shot's first and last pose
+        before, after = shot[0], people.num_frames - shot[1]
+        w2c = np.concatenate([np.repeat(w2c[:1], before, 0), w2c, np.repeat(w2c[-1:], after, 0)])
+        models = ["other shot"] * before + list(models) + ["other shot"] * after
+        if depth is not None:
+            depth = np.concatenate([np.full(before, np.nan), depth, np.full(after, np.nan)])
     # Without vanishing lines frame 0 was only assumed level: the lift then estimates gravity.
     cam = Camera(K=K, world_to_camera=w2c, up=up, image_size=tracks.image_size)
-    return CameraEstimate(cam, float(focal), source != "given", models, depth, support, source, up_source)
+    return CameraEstimate(cam, float(focal), source != "given", models, depth, support, source, up_source,
+                          shot)  # fmt: skip
+
+
+def person_shot(cuts, keypoints: Keypoints2D | None, num_frames: int) -> tuple[int, int] | None:
+    """(start, stop) frames of the shot where ``keypoints``' person is seen most (the first shot
+    without keypoints), or None when the video has no ``cuts`` (:mod:`anylift.video.cuts`)."""
+    if not cuts:
+        return None
+    bounds = [0, *sorted(int(c) for c in cuts), int(num_frames)]
+    seen = np.zeros(num_frames, bool) if keypoints is None else (keypoints.keypoints[..., 2] > 0).any(-1)
+    return max(itertools.pairwise(bounds), key=lambda s: int(seen[s[0] : s[1]].sum()))
 
 
 SCENE_FOCAL_FRAMES = 8
 """Frames (spread over the video) whose vanishing points give a static camera's focal length."""
 
 
-def _scene_frames(video, fps, num_frames: int) -> tuple[list[int], list[np.ndarray]]:
+def _scene_frames(video, fps, num_frames: int, shot=None) -> tuple[list[int], list[np.ndarray]]:
     """(frame indices, BGR frames) of :data:`SCENE_FOCAL_FRAMES` frames spread over the video."""
     wanted = set(np.linspace(0, max(num_frames - 1, 0), SCENE_FOCAL_FRAMES).round().astype(int).tolist())
-    picked = [(t, f) for t, f in enumerate(open_video(video, fps=fps)) if t in wanted]
+    picked = [(t, f) for t, f in enumerate(open_video(video, fps=fps, frames=shot)) if t in wanted]
     return [t for t, _ in picked], [f for _, f in picked]
 
 
@@ -726,7 +754,7 @@ def _people_feet(people, w2c: np.ndarray, K: np.ndarray) -> np.ndarray | None:
 
 
 def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int, vertical=None,
-              feet=None):  # fmt: skip
+              feet=None, shot=None):  # fmt: skip
     """(world up (3,) or None, support, source) from the vanishing lines of the first frame; with
     the people's ``vertical`` (:func:`_people_vertical`) the lines' candidate nearest it, else the
     people's own up. ``feet`` (:func:`_people_feet`): no candidate that puts them above the horizon,
@@ -734,7 +762,7 @@ def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, see
     from the image's up."""
     from anylift.video.vanishing import LEVEL_UP_DEG, STEEP_UP_DEG, up_from_image
 
-    frame = next(iter(open_video(video, fps=fps)), None)
+    frame = next(iter(open_video(video, fps=fps, frames=shot)), None)
     if frame is None:
         return None, 0, ""
     source = "scene lines"

@@ -4,8 +4,8 @@
 
     anylift detect VIDEO --out KEYPOINTS.json [--fps F] [--min-score S] [--max-gap N]
                    [--no-smoothing] [--keep-leg-labels] [--progress auto|bar|jsonl|none]
-    anylift camera VIDEO --out CAMERA.json [--keypoints KEYPOINTS.json] [--focal PX] [--fps F]
-                   [--seed N] [--progress auto|bar|jsonl|none]
+    anylift camera VIDEO --out CAMERA.json [--keypoints KEYPOINTS.json] [--person ID] [--focal PX]
+                   [--fps F] [--seed N] [--progress auto|bar|jsonl|none]
 
 ``anylift camera`` masks every tracked person out of the background and takes the metric scale
 from the default person's size; people standing about tell the scene's verticals (focal and tilt:
@@ -61,10 +61,19 @@ def cmd_detect(args: argparse.Namespace) -> int:
         print(f"variable frame rate: {(len(t) - 1) / t[-1]:.2f} fps on average, intervals "
               f"{1000 * np.diff(t).min():.0f}-{1000 * np.diff(t).max():.0f} ms; each frame's time is kept "
               "(frame_times), and the lift follows it")  # fmt: skip
+    if people.cuts:
+        at = ", ".join(f"{c} ({_seconds(people, c):.2f} s)" for c in people.cuts)
+        print(f"an edited video: it cuts to another shot at frame {at}; no track crosses a cut, and "
+              "'anylift camera' estimates the camera of the lifted person's shot")  # fmt: skip
     print(f"{kp.num_frames} frames, {kp.image_size[0]}x{kp.image_size[1]}, {n}; "
           f"default person {people.default} (longest and largest; 'anylift lift --person ID' picks another) "
           f"-> {args.out}")  # fmt: skip
     return 0
+
+
+def _seconds(people, frame: int) -> float:
+    """Time of ``frame`` (s): its own where the rate varies."""
+    return float(people.frame_times[frame]) if people.frame_times is not None else frame / people.fps
 
 
 def cmd_camera(args: argparse.Namespace) -> int:
@@ -82,7 +91,7 @@ def cmd_camera(args: argparse.Namespace) -> int:
             from anylift.video.people import detect_people
 
             people = detect_people(args.video, fps=args.fps, progress=progress)
-        est = estimate_camera(args.video, people.keypoints2d(), focal=args.focal, fps=args.fps,
+        est = estimate_camera(args.video, people.keypoints2d(args.person), focal=args.focal, fps=args.fps,
                               seed=args.seed, people=people, progress=progress)  # fmt: skip
     finally:
         _close(progress)
@@ -95,6 +104,12 @@ def cmd_camera(args: argparse.Namespace) -> int:
     }.get(est.focal_source, est.focal_source)
     print(f"{est.camera.num_frames} frames, {est.motion} camera motion, focal {est.focal:.1f} px ({how}) "
           f"-> {args.out}")  # fmt: skip
+    if est.shot is not None:
+        a, b = est.shot
+        who = people.default if args.person is None else args.person
+        print(f"an edited video (cuts at frames {', '.join(map(str, people.cuts))}): the camera of frames "
+              f"{a}-{b - 1}, person {who}'s shot; the others hold its first and last pose (for another "
+              "shot's person: --person ID)")  # fmt: skip
     if est.scene_tilt is not None:
         pitch, roll = est.scene_tilt
         whence = (f"the people standing in the scene ({est.up_support} axes)" if est.up_source == "people"
@@ -144,6 +159,9 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--keypoints", help="the people's keypoints ('anylift detect's file, every track; "
                    "without it the video goes through the detector first, which takes about as long "
                    "again)")  # fmt: skip
+    p.add_argument("--person", type=int, metavar="ID",
+                   help="the person whose size gives the scale and, in an edited video, whose shot is "
+                   "estimated (default: the file's default person)")  # fmt: skip
     p.add_argument("--focal", type=_positive, help="focal length in pixels (else estimated)")
     p.add_argument("--fps", type=_positive, help="frame rate (default: the video's; 30 for image folders)")
     p.add_argument("--seed", type=int, default=0, help="RANSAC seed")

@@ -53,7 +53,11 @@ Only what ships in the installed wheels (nothing is downloaded):
    at 60 fps to 0.6 of the size, 4K at 30 fps to 0.42; a 4K clip kept 16 frames, and its people
    were found late); a scan tile over twice the detector's input is averaged down to it
    (:func:`_crop`). Each track's own region is still cut from the full frame.
-8. **Cleaning** per track (:mod:`anylift.video.tracking`): the legs' left/right swaps undone,
+8. **Cuts** (an edited video, :mod:`anylift.video.cuts`): at a frame that starts another shot
+   every track ends (:meth:`Tracker.cut`: none is followed, resumed, re-identified or stitched
+   across it), no frame before it is looked back at, and the background subtractor starts anew;
+   the cuts are written into the keypoints file.
+9. **Cleaning** per track (:mod:`anylift.video.tracking`): the legs' left/right swaps undone,
    low scores dropped, short gaps filled, zero-lag One-Euro smoothing; tracks seen in fewer than
    ``min_frames`` frames dropped.
 """
@@ -74,6 +78,7 @@ from anylift.errors import InputError
 from anylift.io.people import People, PersonTrack
 from anylift.progress import ProgressFn, check_cancel, report
 from anylift.video import tracking
+from anylift.video.cuts import CutFinder
 from anylift.video.detect import STAGE, DetectConfig, mediapipe_missing, mediapipe_to_coco17
 from anylift.video.native_logs import quiet_native_logs
 from anylift.video.reader import open_video, shrunk, shrunk_size
@@ -413,6 +418,7 @@ class Tracker:
         self.fps = float(fps)
         self.tracks: list[_Track] = []  # live: seen within max_lost_seconds
         self.lost: list[_Track] = []
+        self.ended: list[_Track] = []  # before a cut: never continued
         self._next_id = 1
 
     def begin(self, t: int, motion: np.ndarray | None = None) -> list[_Track]:
@@ -556,8 +562,14 @@ class Tracker:
         best.accept(box, t, look, clear=covered(box, others) < 0.1, kp=kp)
         return best
 
+    def cut(self) -> None:
+        """The video cut to another shot: every track ends there (no one is followed, resumed or
+        re-identified across a cut, :mod:`anylift.video.cuts`)."""
+        self.ended += self.lost + self.tracks
+        self.tracks, self.lost = [], []
+
     def all_tracks(self) -> list[_Track]:
-        return self.lost + self.tracks
+        return self.ended + self.lost + self.tracks
 
 
 def _crop(frame: np.ndarray, box: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
@@ -771,7 +783,7 @@ def _same_body(a, b) -> bool:
     return float(np.mean(inside)) > 0.5
 
 
-def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> list:
+def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float, cuts=()) -> list:
     """:func:`stitch_once` among the tracks seen for :data:`STITCH_MIN_SECONDS` or more, up to
     ``seconds``, then up to 1.5 times that for what is left: the nearer in time first, so that a
     longer reach never makes a join it could make ambiguous (OpenCV's courtyard video: 9 breaks
@@ -780,12 +792,14 @@ def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float) -> li
     standing, continue the track that held the body lying down)."""
     lasting = STITCH_MIN_SECONDS
     tracks = stitch_once(
-        stitch_once(tracks, motions, fps, seconds, lasting), motions, fps, 1.5 * seconds, lasting
+        stitch_once(tracks, motions, fps, seconds, lasting, cuts), motions, fps, 1.5 * seconds, lasting, cuts
     )
-    return stitch_once(tracks, motions, fps, seconds)  # then the brief ones too (a getup's last frames)
+    return stitch_once(tracks, motions, fps, seconds, 0.0, cuts)  # then the brief ones (a getup's end)
 
 
-def stitch_once(tracks: list, motions: dict, fps: float, seconds: float, min_seconds: float = 0.0) -> list:
+def stitch_once(
+    tracks: list, motions: dict, fps: float, seconds: float, min_seconds: float = 0.0, cuts=()
+) -> list:
     """Join a track that ends to one that starts at most ``seconds`` later where the first one's
     person would be by then (its last velocity, or standing where it was, with the camera's
     motion: within 0.5 body heights plus 0.5 a second of gap), of the same size (within 25 %,
@@ -796,8 +810,9 @@ def stitch_once(tracks: list, motions: dict, fps: float, seconds: float, min_sec
     track was losing it (on the accuracy benchmark's renders a roll's, a dance's and a getup's
     default person lost their first second so); the new track's frames win there. The tracker's
     own re-identification needs the look to agree, and a small person's look changes from frame to
-    frame on real footage; this offline pass needs only the geometry to be unambiguous. Returns the
-    tracks, those joined into an earlier one removed."""
+    frame on real footage; this offline pass needs only the geometry to be unambiguous. No join
+    spans one of the ``cuts`` (frames, :mod:`anylift.video.cuts`). Returns the tracks, those joined
+    into an earlier one removed."""
     span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
     overlap = max(1, round(STITCH_OVERLAP_SECONDS * fps))
     steady = STITCH_STEADY_SECONDS * fps
@@ -831,6 +846,8 @@ def stitch_once(tracks: list, motions: dict, fps: float, seconds: float, min_sec
             gap = b_start - a_end
             later = span[id(b)][1] > a_end and b_start > span[id(a)][0]
             if b is a or not later or not -overlap < gap <= seconds * fps:
+                continue
+            if any(a_end < c <= b_start for c in cuts):
                 continue
             box_b = steady_box(b, b_start)
             reach = 0.5 + 0.5 * max(gap, 0) / fps  # body heights
@@ -908,7 +925,12 @@ def detect_people(
                               min_detection_confidence=cfg.detect.min_detection_confidence)  # fmt: skip
     finder_found = False
     roi_pose = RoiPose()
-    background = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
+
+    def new_background():  # a static camera's background, learnt over the shot
+        return cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
+
+    background = new_background()
+    is_cut, cuts = CutFinder(), []  # cuts: t of the first frame of each new shot
     tracker = Tracker(rate, cfg)
     scan_every = max(1, round(cfg.scan_seconds * rate))
     memory = max(1, round(cfg.size_memory_seconds * rate))
@@ -951,7 +973,12 @@ def detect_people(
             grey = cv2.cvtColor(cv2.resize(frame, None, fx=small, fy=small, interpolation=cv2.INTER_AREA),
                                 cv2.COLOR_BGR2GRAY)  # fmt: skip
             motion = None
-            if prev_grey is not None:
+            if is_cut(frame, grey):  # another shot: everyone's track ends, nothing is looked back for
+                cuts.append(t)
+                tracker.cut()
+                recent.clear()
+                background = new_background()
+            elif prev_grey is not None:
                 boxes_then = np.array([tr.predict(t - 1) for tr in tracker.tracks]).reshape(-1, 4) * small
                 motion = camera_motion(prev_grey, grey, boxes_then)
                 motion[:, 2] /= small
@@ -1054,7 +1081,7 @@ def detect_people(
     num_frames = decoded[0]
     found = sorted((tr for tr in tracker.all_tracks() if len(tr.frames) >= cfg.min_frames),
                    key=lambda tr: (min(tr.frames), tr.id))  # fmt: skip
-    found = stitch_tracks(found, motions, rate, cfg.stitch_seconds)
+    found = stitch_tracks(found, motions, rate, cfg.stitch_seconds, cuts)
     people = []
     for tr in found:
         kp = np.full((t_len, 17, 3), np.nan)
@@ -1078,4 +1105,5 @@ def detect_people(
     if not people:
         raise InputError(f"no person was found in any of its {num_frames} frames", path=video,
                          expected="a video showing a person")  # fmt: skip
-    return People(people, reader.fps, size, frame_times=reader.frame_times, path=None, detector="mediapipe")
+    return People(people, reader.fps, size, frame_times=reader.frame_times, path=None, detector="mediapipe",
+                  cuts=tuple(t * stride for t in cuts))  # fmt: skip

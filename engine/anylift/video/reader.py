@@ -22,6 +22,7 @@ frame, raises :class:`~anylift.errors.InputError` naming the file.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -210,6 +211,34 @@ class VideoReader:
             cap.release()
 
 
-def open_video(path: str | os.PathLike, fps: float | None = None) -> VideoReader:
-    """Open a movie file or image folder for streaming (``fps`` overrides the file's rate)."""
-    return VideoReader(path, fps)
+class FrameRange:
+    """Frames ``start`` to ``stop - 1`` of a :class:`VideoReader` (one shot of an edited video:
+    :mod:`anylift.video.cuts`), read like a whole video; the frames before are decoded and
+    dropped."""
+
+    def __init__(self, reader: VideoReader, start: int, stop: int) -> None:
+        self.reader, self.start, self.stop = reader, int(start), int(stop)
+        self.path, self.info = reader.path, reader.info
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return self.reader.image_size
+
+    @property
+    def fps(self) -> float:
+        return self.reader.fps
+
+    def __len__(self) -> int:
+        return max(min(self.stop, len(self.reader)) - self.start, 0)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return itertools.islice(iter(self.reader), self.start, self.stop)
+
+
+def open_video(
+    path: str | os.PathLike, fps: float | None = None, frames: tuple[int, int] | None = None
+) -> VideoReader | FrameRange:
+    """Open a movie file or image folder for streaming (``fps`` overrides the file's rate;
+    ``frames``: only frames ``start`` to ``stop - 1``, :class:`FrameRange`)."""
+    reader = VideoReader(path, fps)
+    return reader if frames is None else FrameRange(reader, *frames)

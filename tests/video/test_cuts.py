@@ -1,0 +1,131 @@
+"""An edited video's cuts: found (anylift.video.cuts), kept in the keypoints file, and the camera
+estimated on one shot only."""
+
+import cv2
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from anylift.data.trajectories import intrinsics, look_at
+from anylift.errors import InputError
+from anylift.io.people import People, PersonTrack, read_people, write_people
+from anylift.video.camera_estimation import estimate_camera, person_shot
+from anylift.video.cuts import CutFinder
+from anylift.video.reader import open_video
+
+from .conftest import textured_panorama
+from .test_vanishing import _floor_and_poles
+
+SIZE = (640, 360)
+FLOOR_FRAMES, PAN_FRAMES = 6, 16
+
+
+def _pan_frames(seed=0):
+    """A camera turning 0.5 deg a frame about the vertical over a textured scene."""
+    pano = textured_panorama(seed)
+    ph, pw = pano.shape[:2]
+    K, Kp = intrinsics(SIZE, 500.0), np.array([[500.0, 0, pw / 2], [0, 500.0, ph / 2], [0, 0, 1]])
+    rots = Rotation.from_euler("y", np.radians(0.5 * np.arange(PAN_FRAMES))[:, None]).as_matrix()
+    return [cv2.warpPerspective(pano, K @ R @ np.linalg.inv(Kp), SIZE) for R in rots], rots
+
+
+def _floor_frames():
+    """A static camera 5 m up over a floor with poles, looking 30 deg down."""
+    w2c = look_at(np.array([0.0, -6.0, 5.0]), np.array([0.0, 3.0, 0.0]))
+    return [_floor_and_poles(w2c, intrinsics(SIZE, 500.0), SIZE)] * FLOOR_FRAMES, w2c
+
+
+@pytest.fixture(scope="module")
+def two_shots(tmp_path_factory):
+    """An image folder: the floor shot (frames 0-5), then the pan (6-21)."""
+    floor, w2c = _floor_frames()
+    pan, rots = _pan_frames()
+    folder = tmp_path_factory.mktemp("edited")
+    for t, frame in enumerate(floor + pan):
+        cv2.imwrite(str(folder / f"{t:04d}.png"), frame)
+    return folder, w2c, rots
+
+
+def _grey(frame):
+    return cv2.cvtColor(cv2.resize(frame, (320, 180)), cv2.COLOR_BGR2GRAY)
+
+
+def test_the_cut_between_two_shots_is_found_and_nothing_else(two_shots):
+    folder, _, _ = two_shots
+    finder = CutFinder()
+    cuts = [t for t, f in enumerate(open_video(folder)) if finder(f, _grey(f))]
+    assert cuts == [FLOOR_FRAMES]
+
+
+def test_colours_that_change_over_a_background_that_goes_on_are_no_cut():
+    """A large red shape sweeping in front of the camera (a dancer's skirt): the colours change as
+    much as at a cut (distance 0.54), but the picture around it continues (37 % of the corners
+    followed, half the picture being covered)."""
+    pan, _ = _pan_frames()
+    finder = CutFinder()
+    for t, frame in enumerate(pan[:4]):
+        frame = frame.copy()
+        if t == 2:
+            frame[:, : SIZE[0] // 2] = (30, 30, 220)  # half the picture red at once
+        assert not finder(frame, _grey(frame)), t
+    # A black frame, then the scene: a cut (no corners to follow in the black one).
+    finder = CutFinder()
+    black = np.zeros_like(pan[0])
+    assert [finder(f, _grey(f)) for f in (black, pan[0])] == [False, True]
+
+
+def _people(cuts, seen_frames, t_len=FLOOR_FRAMES + PAN_FRAMES):
+    """One small person at the picture's right edge, seen in ``seen_frames``."""
+    kp = np.zeros((t_len, 17, 3))
+    kp[..., :2] = np.nan
+    body = np.c_[np.full(17, 600.0), np.linspace(250, 340, 17), np.full(17, 0.9)]
+    kp[seen_frames] = body
+    boxes = np.full((t_len, 4), np.nan)
+    boxes[seen_frames] = [590, 250, 610, 340]
+    return People([PersonTrack(1, kp, boxes)], 30.0, SIZE, cuts=tuple(cuts))
+
+
+def test_the_cuts_are_kept_in_the_keypoints_file(tmp_path):
+    path = tmp_path / "kp.json"
+    write_people(path, _people([6], list(range(6))))
+    assert read_people(path).cuts == (6,)
+    write_people(path, _people([], list(range(6))))
+    assert read_people(path).cuts == () and '"cuts"' not in path.read_text()
+    text = path.read_text()
+    for bad in ("[0]", "[22]", "[3.5]", '"6"', "[true]"):
+        path.write_text(text.rstrip().rstrip("}") + f', "cuts": {bad}}}\n')
+        with pytest.raises(InputError, match="cuts"):
+            read_people(path)
+
+
+def test_person_shot():
+    kp = _people([6, 12], list(range(7, 12))).keypoints2d()
+    assert person_shot((6, 12), kp, 22) == (6, 12)
+    assert person_shot((), kp, 22) is None
+    assert person_shot((6,), None, 22) == (0, 6)
+
+
+def test_the_camera_of_an_edited_video_is_the_persons_shots(two_shots):
+    """The person in the floor shot: its static camera and its tilt from the floor and poles; in
+    the pan: its rotation from the shot's first frame. The other shot's frames hold the pose."""
+    from anylift.lifting.gravity import camera_tilt
+
+    folder, w2c, _ = two_shots
+    T = FLOOR_FRAMES + PAN_FRAMES
+    people = _people([FLOOR_FRAMES], list(range(FLOOR_FRAMES)))
+    est = estimate_camera(folder, people.keypoints2d(), people=people, focal=500.0)
+    assert est.shot == (0, FLOOR_FRAMES) and est.camera.num_frames == T
+    assert est.motion == "static" and est.models[FLOOR_FRAMES:] == ["other shot"] * PAN_FRAMES
+    assert est.scene_tilt[0] == pytest.approx(camera_tilt(w2c)[0], abs=1.0)
+    w2c_est = est.camera.world_to_camera
+    np.testing.assert_allclose(w2c_est[FLOOR_FRAMES:], w2c_est[:1].repeat(PAN_FRAMES, 0), atol=1e-9)
+
+    people = _people([FLOOR_FRAMES], list(range(FLOOR_FRAMES, T)))
+    est = estimate_camera(folder, people.keypoints2d(), people=people, focal=500.0)
+    assert est.shot == (FLOOR_FRAMES, T) and est.motion == "rotation"
+    R = est.camera.world_to_camera[FLOOR_FRAMES:, :3, :3]
+    turned = [np.degrees(Rotation.from_matrix(R[t] @ R[0].T).magnitude()) for t in range(PAN_FRAMES)]
+    np.testing.assert_allclose(turned, 0.5 * np.arange(PAN_FRAMES), atol=0.3)
+    w2c_est = est.camera.world_to_camera
+    first = w2c_est[FLOOR_FRAMES : FLOOR_FRAMES + 1]
+    np.testing.assert_allclose(w2c_est[:FLOOR_FRAMES], first.repeat(FLOOR_FRAMES, 0), atol=1e-9)
