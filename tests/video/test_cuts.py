@@ -129,3 +129,28 @@ def test_the_camera_of_an_edited_video_is_the_persons_shots(two_shots):
     w2c_est = est.camera.world_to_camera
     first = w2c_est[FLOOR_FRAMES : FLOOR_FRAMES + 1]
     np.testing.assert_allclose(w2c_est[:FLOOR_FRAMES], first.repeat(FLOOR_FRAMES, 0), atol=1e-9)
+
+
+def test_detect_and_camera_say_what_they_did_with_an_edited_video(rendered_clip, tmp_path, capsys):
+    """The dancer's render (16 frames), then 8 frames of another scene: ``anylift detect`` lists
+    the cut and ends the dancer's track there; ``anylift camera`` estimates her shot."""
+    from anylift.video.cli import main
+
+    frames = sorted((rendered_clip / "frames").glob("*.png"))
+    other = cv2.resize(textured_panorama(5), (320, 240))
+    for t, path in enumerate(frames):
+        cv2.imwrite(str(tmp_path / f"{t:04d}.png"), cv2.imread(str(path)))
+    for t in range(len(frames), len(frames) + 8):
+        cv2.imwrite(str(tmp_path / f"{t:04d}.png"), np.roll(other, 2 * t, axis=1))
+    out = tmp_path / "kp.json"
+    assert main(["detect", str(tmp_path), "--out", str(out), "--progress", "none"]) == 0
+    printed = capsys.readouterr().out
+    assert "cuts to another shot at frame 16 (0.53 s)" in printed, printed
+    people = read_people(out)
+    assert people.cuts == (16,) and all(t.first_last[1] < 16 for t in people.tracks)
+    cam = tmp_path / "cam.json"
+    assert (
+        main(["camera", str(tmp_path), "--keypoints", str(out), "--out", str(cam), "--progress", "none"]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert f"the camera of frames 0-15, person {people.default}'s shot" in printed, printed

@@ -63,7 +63,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
               "(frame_times), and the lift follows it")  # fmt: skip
     if people.cuts:
         at = ", ".join(f"{c} ({_seconds(people, c):.2f} s)" for c in people.cuts)
-        print(f"an edited video: it cuts to another shot at frame {at}; no track crosses a cut, and "
+        frames = "frame" if len(people.cuts) == 1 else "frames"
+        print(f"an edited video: it cuts to another shot at {frames} {at}; no track crosses a cut, and "
               "'anylift camera' estimates the camera of the lifted person's shot")  # fmt: skip
     print(f"{kp.num_frames} frames, {kp.image_size[0]}x{kp.image_size[1]}, {n}; "
           f"default person {people.default} (longest and largest; 'anylift lift --person ID' picks another) "
