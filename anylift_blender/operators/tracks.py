@@ -4,7 +4,9 @@
   (formats.md "Several people") into ``scene.anylift_tracks`` (id, frames, frames seen, mean
   height; the default person ticked) and, when the scene has the footage (``Import Video``),
   shows it behind the camera with the tracks drawn on (boxes, skeletons, ids; ``*`` marks the
-  default person), written beside the keypoints as ``<stem>_tracks.mp4``.
+  default person), written beside the keypoints as ``<stem>_tracks.mp4``. An edited video's cuts
+  (formats.md, ``cuts``) become timeline markers named "AnyLift cut": no track crosses one, and a
+  person of another shot needs that shot's camera (Estimate Camera's Person).
 - **Lift Selected** (``anylift.lift_selected``) lifts every ticked person, one after the other,
   with ``anylift.lift(person=ID)``: each gets its own armature, named ``SMPL person <id>``.
   In background mode the lifts run synchronously; in the UI a timer starts the next one when
@@ -37,7 +39,8 @@ class ANYLIFT_PG_track(bpy.types.PropertyGroup):
 
 
 def load_tracks(scene: bpy.types.Scene, path: str) -> int:
-    """Fill ``scene.anylift_tracks`` from the keypoints file; returns how many people it holds."""
+    """Fill ``scene.anylift_tracks`` from the keypoints file and mark its cuts (:func:`mark_cuts`);
+    returns how many people it holds."""
     from anylift.io.people import read_people
 
     people = read_people(path)
@@ -51,7 +54,22 @@ def load_tracks(scene: bpy.types.Scene, path: str) -> int:
         item.height = tr.mean_height
         item.is_default = tr.id == people.default
         item.selected = item.is_default
+    mark_cuts(scene, people.cuts)
     return len(people.tracks)
+
+
+CUT_MARKER = "AnyLift cut"
+
+
+def mark_cuts(scene: bpy.types.Scene, cuts) -> None:
+    """Timeline markers at the frames (file frame ``c`` is scene frame ``FIRST_FRAME + c``) where the
+    video cuts to another shot; the previous file's markers go."""
+    from ..baking.result import FIRST_FRAME
+
+    for marker in [m for m in scene.timeline_markers if m.name == CUT_MARKER]:
+        scene.timeline_markers.remove(marker)
+    for c in cuts:
+        scene.timeline_markers.new(CUT_MARKER, frame=FIRST_FRAME + int(c))
 
 
 def _footage(scene: bpy.types.Scene) -> str | None:
@@ -112,6 +130,9 @@ class ANYLIFT_OT_load_tracks(bpy.types.Operator):
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         where = f"; drawn over the footage ({overlay})" if overlay else ""
+        cuts = sum(m.name == CUT_MARKER for m in scene.timeline_markers)
+        if cuts:
+            where += f"; {cuts} cut{'s' if cuts != 1 else ''} to another shot marked on the timeline"
         self.report({"INFO"}, f"{count} people in {Path(path).name}{where}")
         return {"FINISHED"}
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 
-def _people_file(path, t_len=12):
+def _people_file(path, t_len=12, cuts=()):
     from anylift.io.people import People, PersonTrack, write_people
 
     tracks = []
@@ -22,7 +22,7 @@ def _people_file(path, t_len=12):
             kp[t, :, 2] = 0.9
             boxes[t] = [x0, 60, x0 + 30, 60 + height]
         tracks.append(PersonTrack(pid, kp, boxes))
-    write_people(path, People(tracks, fps=25.0, image_size=(320, 240)))
+    write_people(path, People(tracks, fps=25.0, image_size=(320, 240), cuts=tuple(cuts)))
 
 
 def test_load_tracks_lists_people_and_draws_them_over_the_footage(addon, tmp_path):
@@ -54,6 +54,24 @@ def test_load_tracks_lists_people_and_draws_them_over_the_footage(addon, tmp_pat
     assert np.abs(frame[60:180, 40].astype(int) - 90).max() > 60  # person 4's left edge
     assert np.abs(frame[100, 200].astype(int) - 90).max() > 60  # person 9's left edge
     assert np.abs(frame[220, 300].astype(int) - 90).max() < 15
+    assert not [m for m in scene.timeline_markers if m.name == "AnyLift cut"]
+
+
+def test_load_tracks_marks_an_edited_videos_cuts(addon, tmp_path):
+    """The file's cuts become timeline markers (file frame 8 is scene frame 9); loading another
+    file replaces them, and the scene's own markers stay."""
+    scene = bpy.context.scene
+    scene.timeline_markers.new("mine", frame=3)
+    kp = tmp_path / "edited_keypoints.json"
+    _people_file(kp, cuts=(8,))
+    scene.anylift.keypoints_path = str(kp)
+    assert bpy.ops.anylift.load_tracks() == {"FINISHED"}
+    assert sorted((m.name, m.frame) for m in scene.timeline_markers) == [("AnyLift cut", 9), ("mine", 3)]
+    _people_file(kp, cuts=(2, 10))
+    assert bpy.ops.anylift.load_tracks() == {"FINISHED"}
+    assert sorted((m.name, m.frame) for m in scene.timeline_markers) == [
+        ("AnyLift cut", 3), ("AnyLift cut", 11), ("mine", 3)
+    ]  # fmt: skip
 
 
 def test_person_id_reaches_the_lift_command_and_result_name(addon, tmp_path):

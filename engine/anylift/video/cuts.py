@@ -8,7 +8,7 @@ A cut is a frame whose colours differ from the frame before's (Bhattacharyya dis
 hue-saturation-value histograms over :data:`CUT_DISTANCE`) **and** whose picture does not
 continue the one before: under :data:`CUT_TRACKED` of the previous frame's corners are followed
 into it and back (pyramidal Lucas-Kanade, forward-backward within 1 px), or either frame has
-none (a black frame). Measured frame to frame on the footage renders and eight real clips: the
+none (a black frame). Measured frame to frame on the footage renders and ten real clips: the
 colours alone jump 0.26-0.96 at the cuts of an edited film (OpenCV's ``test_c.avi``) and 0.33 at a
 phone clip's jump cut, but also 0.25 where a dancer's red skirt sweeps past the camera, whose
 background is still followed (71 % of the corners; at the cuts 0-16 %).

@@ -112,7 +112,7 @@ class PeopleConfig:
     look_back_seconds: float = 3.0  # 1 until the 27th session: a person lying face down is missed by
     # every scan until they get up (measured: a getup's first 2 s), and the landmark model follows
     # them back from there (look_back_bytes caps the frames kept: 2 s of 1080p)
-    look_back_bytes: int = 400_000_000  # over this, the frames kept are scaled down (shrunk)
+    look_back_bytes: int = 400_000_000  # the frames kept fit this: fewer, or shrunk (module doc, 7)
     proposal_side: int = 1280  # proposals look at the frame shrunk to at most this long side (px)
     size_memory_seconds: float = 0.2
     stitch_seconds: float = 1.0  # then 1.5 times as long (stitch_tracks)
