@@ -53,7 +53,7 @@ def _grey(frame):
 def test_the_cut_between_two_shots_is_found_and_nothing_else(two_shots):
     folder, _, _ = two_shots
     finder = CutFinder()
-    cuts = [t for t, f in enumerate(open_video(folder)) if finder(f, _grey(f))]
+    cuts = [t - 1 for t, f in enumerate(open_video(folder)) if finder(f, _grey(f))]  # a frame late
     assert cuts == [FLOOR_FRAMES]
 
 
@@ -68,10 +68,25 @@ def test_colours_that_change_over_a_background_that_goes_on_are_no_cut():
         if t == 2:
             frame[:, : SIZE[0] // 2] = (30, 30, 220)  # half the picture red at once
         assert not finder(frame, _grey(frame)), t
-    # A black frame, then the scene: a cut (no corners to follow in the black one).
+    # A black frame, then the scene: a cut (no corners to follow in the black one), known with the
+    # frame after it.
     finder = CutFinder()
     black = np.zeros_like(pan[0])
-    assert [finder(f, _grey(f)) for f in (black, pan[0])] == [False, True]
+    assert [finder(f, _grey(f)) for f in (black, pan[0], pan[1])] == [False, False, True]
+
+
+@pytest.mark.parametrize("flash", ["white", "brighter"])
+def test_a_flash_is_no_cut(flash):
+    """One frame white, or 1.6 times as bright (a photographer's flash): it breaks with the frames
+    on both sides as a cut does (both were taken for cuts), but the frame after it continues the
+    one before."""
+    pan, _ = _pan_frames()
+    frames = [f.copy() for f in pan[:6]]
+    frames[3] = (
+        np.full_like(frames[3], 250) if flash == "white" else cv2.convertScaleAbs(frames[3], alpha=1.6)
+    )
+    finder = CutFinder()
+    assert not any(finder(f, _grey(f)) for f in frames)
 
 
 def _people(cuts, seen_frames, t_len=FLOOR_FRAMES + PAN_FRAMES):

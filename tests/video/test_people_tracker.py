@@ -507,19 +507,29 @@ def test_stitching_joins_a_walker_lost_for_a_second_only_where_it_is_unambiguous
         assert (stitch_tracks([a, b], {}, FPS, 1.0, cuts=(cut,)) == [a]) is joined, cut
 
 
-def test_a_cut_ends_every_track():
-    """At a cut the tracker's live and lost tracks all end: a body found after it is a new id,
-    even where the same look stands in the same place."""
+def test_a_cut_ends_every_track_seen_before_it():
+    """A cut at frame 2 (known at frame 3): the tracks seen before it end, without what they took in
+    frame 2; one that began in frame 2 goes on; a body found after it is a new id, even where the
+    same look stands in the same place."""
     tracker = Tracker(FPS, PeopleConfig())
     tracker.begin(0)
     a = tracker.add(0, _box(200), _look(3))
+    a.frames[0] = (a.box.copy(), None)
     tracker.begin(1)
-    assert tracker.add(1, _box(400), _look(5)).id != a.id
-    tracker.cut()
-    assert tracker.tracks == [] and tracker.lost == [] and a in tracker.all_tracks()
+    b = tracker.add(1, _box(400), _look(5))
+    b.frames[1] = (b.box.copy(), None)
     tracker.begin(2)
-    again = tracker.add(2, _box(200), _look(3))
-    assert again.id not in (a.id,) and again.id == 3
+    for tr, x in ((a, 205), (b, 600)):  # a took a body in the new shot's first frame
+        tr.accept(_box(x), 2, _look(3), clear=True)
+        tr.frames[2] = (tr.box.copy(), None)
+    new = tracker.add(2, _box(100), _look(7))
+    new.frames[2] = (new.box.copy(), None)
+    tracker.cut(2)
+    assert tracker.tracks == [new] and tracker.lost == []
+    assert sorted(a.frames) == [0] and sorted(b.frames) == [1] and {a, b} <= set(tracker.all_tracks())
+    tracker.begin(3)
+    again = tracker.add(3, _box(200), _look(3))
+    assert again not in (a, b, new)
 
 
 def test_stitching_joins_a_track_that_overlaps_its_continuation_on_the_same_body():

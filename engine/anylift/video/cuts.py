@@ -12,6 +12,11 @@ none (a black frame). Measured frame to frame on the footage renders and ten rea
 colours alone jump 0.26-0.96 at the cuts of an edited film (OpenCV's ``test_c.avi``) and 0.33 at a
 phone clip's jump cut, but also 0.25 where a dancer's red skirt sweeps past the camera, whose
 background is still followed (71 % of the corners; at the cuts 0-16 %).
+
+A flash (a photographer's, a strobe: one frame brighter, or white) breaks with the frames on
+both sides of it as a cut does, but the frame after it continues the frame before: a cut is
+only taken where the frame after it breaks with the frame before it too, so it is known one
+frame late (:class:`CutFinder`).
 """
 
 from __future__ import annotations
@@ -54,18 +59,32 @@ def tracked_share(prev: np.ndarray, cur: np.ndarray) -> float | None:
     return float(((st1.ravel() == 1) & (st2.ravel() == 1) & (back < 1.0)).mean())
 
 
+def breaks(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether frame ``b`` does not continue frame ``a`` (each (:func:`frame_histogram`, grey))."""
+    if histogram_distance(a[0], b[0]) <= CUT_DISTANCE:
+        return False
+    share = tracked_share(a[1], b[1])
+    return share is None or share < CUT_TRACKED
+
+
 class CutFinder:
-    """Fed every frame looked at in order (:meth:`__call__`): whether it starts a new shot."""
+    """Fed every frame looked at in order (:meth:`__call__`): whether the frame before it started a
+    new shot (one frame late: a flash is no cut, module doc). Each frame is compared with the last
+    one before it that was no flash."""
 
     def __init__(self) -> None:
-        self._hist: np.ndarray | None = None
-        self._grey: np.ndarray | None = None
+        self._anchor: tuple[np.ndarray, np.ndarray] | None = None  # the last frame that was no flash
+        self._suspect: tuple[np.ndarray, np.ndarray] | None = None  # the frame before
 
     def __call__(self, frame: np.ndarray, grey: np.ndarray) -> bool:
         """``frame`` BGR, ``grey`` the same frame grey at about 320 px wide (any fixed size)."""
-        hist, prev_hist, prev_grey = frame_histogram(frame), self._hist, self._grey
-        self._hist, self._grey = hist, grey
-        if prev_hist is None or histogram_distance(prev_hist, hist) <= CUT_DISTANCE:
+        now, anchor, suspect = (frame_histogram(frame), grey), self._anchor, self._suspect
+        self._suspect, cut = now, False
+        if suspect is None:
             return False
-        share = tracked_share(prev_grey, grey)
-        return share is None or share < CUT_TRACKED
+        if anchor is None or not breaks(anchor, suspect):
+            self._anchor = suspect
+        elif breaks(anchor, now):  # the frame after breaks with the one before too: a new shot
+            self._anchor, cut = suspect, True
+        # else the suspect was a flash: the anchor stays
+        return cut

@@ -53,10 +53,11 @@ Only what ships in the installed wheels (nothing is downloaded):
    at 60 fps to 0.6 of the size, 4K at 30 fps to 0.42; a 4K clip kept 16 frames, and its people
    were found late); a scan tile over twice the detector's input is averaged down to it
    (:func:`_crop`). Each track's own region is still cut from the full frame.
-8. **Cuts** (an edited video, :mod:`anylift.video.cuts`): at a frame that starts another shot
-   every track ends (:meth:`Tracker.cut`: none is followed, resumed, re-identified or stitched
-   across it), no frame before it is looked back at, and the background subtractor starts anew;
-   the cuts are written into the keypoints file.
+8. **Cuts** (an edited video, :mod:`anylift.video.cuts`; known a frame late, so that a flash is
+   none): at a frame that starts another shot every track seen before it ends there
+   (:meth:`Tracker.cut`: none is followed, resumed, re-identified or stitched across it), no frame
+   before it is looked back at, and the background subtractor starts anew; the cuts are written
+   into the keypoints file.
 9. **Cleaning** per track (:mod:`anylift.video.tracking`): the legs' left/right swaps undone,
    low scores dropped, short gaps filled, zero-lag One-Euro smoothing; tracks seen in fewer than
    ``min_frames`` frames dropped.
@@ -562,11 +563,16 @@ class Tracker:
         best.accept(box, t, look, clear=covered(box, others) < 0.1, kp=kp)
         return best
 
-    def cut(self) -> None:
-        """The video cut to another shot: every track ends there (no one is followed, resumed or
-        re-identified across a cut, :mod:`anylift.video.cuts`)."""
-        self.ended += self.lost + self.tracks
-        self.tracks, self.lost = [], []
+    def cut(self, t: int) -> None:
+        """Frame ``t`` started another shot (:mod:`anylift.video.cuts`; known a frame late): every
+        track seen before it ends there, without what it took in frame ``t`` (no one is followed,
+        resumed or re-identified across a cut); those that began in frame ``t`` go on."""
+        began = [tr for tr in self.tracks if min(tr.frames, default=t) >= t]
+        for tr in self.lost + self.tracks:
+            if tr not in began:
+                tr.frames.pop(t, None)
+                self.ended.append(tr)
+        self.tracks, self.lost = began, []
 
     def all_tracks(self) -> list[_Track]:
         return self.ended + self.lost + self.tracks
@@ -973,12 +979,12 @@ def detect_people(
             grey = cv2.cvtColor(cv2.resize(frame, None, fx=small, fy=small, interpolation=cv2.INTER_AREA),
                                 cv2.COLOR_BGR2GRAY)  # fmt: skip
             motion = None
-            if is_cut(frame, grey):  # another shot: everyone's track ends, nothing is looked back for
-                cuts.append(t)
-                tracker.cut()
-                recent.clear()
+            if is_cut(frame, grey):  # frame t - 1 began another shot: the tracks before it end there
+                cuts.append(t - 1)
+                tracker.cut(t - 1)
+                recent = collections.deque((f for f in recent if f[0] >= t - 1), maxlen=recent.maxlen)
                 background = new_background()
-            elif prev_grey is not None:
+            if prev_grey is not None:
                 boxes_then = np.array([tr.predict(t - 1) for tr in tracker.tracks]).reshape(-1, 4) * small
                 motion = camera_motion(prev_grey, grey, boxes_then)
                 motion[:, 2] /= small
