@@ -35,8 +35,9 @@ where the colours changed as much without one."""
 def frame_histogram(frame: np.ndarray) -> np.ndarray:
     """(128,) hue-saturation-value histogram (8 x 4 x 4 bins, summing to 1) of a BGR frame, at
     160 px wide."""
-    h, w = frame.shape[:2]
-    small = cv2.resize(frame, (160, max(1, round(160 * h / w))), interpolation=cv2.INTER_AREA)
+    from anylift.video.reader import shrunk
+
+    small = shrunk(frame, 160 / frame.shape[1])[0]  # a 4K frame in 2 ms, not 8
     hist = cv2.calcHist([cv2.cvtColor(small, cv2.COLOR_BGR2HSV)], [0, 1, 2], None, [8, 4, 4],
                         [0, 180, 0, 256, 0, 256]).ravel()  # fmt: skip
     return hist / max(float(hist.sum()), 1e-9)
