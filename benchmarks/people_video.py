@@ -12,7 +12,7 @@ only; ``--focal``: through another lens than the scenes' own, whose 640 px is ex
   least 70 % of joints visible) matched by a track (box IoU >= 0.3, Hungarian per frame);
 - track purity: per true person, the share of its matched frames given to its most frequent id;
 - identity switches: changes of the matched id between a person's matched frames, per person
-  per minute;
+  per minute; and the tracks given to two true people (5 frames or more each);
 - for the default person (``anylift camera`` -> ``anylift lift``, gravity estimated): torso
   tilt error (|angle of hip->shoulder to +Z, lifted - true|, median over frames, deg) and the
   floor error of the feet in contact (|lifted - true ankle height| at true contact frames,
@@ -21,6 +21,8 @@ only; ``--focal``: through another lens than the scenes' own, whose 640 px is ex
   and the means over all lifts;
 - ``--upscale K`` looks at a K times larger copy of each scene's video (cubic; 6: 3840x2160), the
   truth's pixels scaled alike (high-resolution footage);
+- a scene ``A+B`` is an edited video: A's video cut to B's (the same frame rate and size;
+  :func:`edited`), each lifted person through the camera of their own shot;
 - end-to-end time (detect, camera, lift, bake into Blender) per second of video, and where it
   goes: detect's steps (``detect_people(timings=...)``), the camera's, the lift's stages
   (``LiftReport.timings``) and the bake (``anylift_blender.results.bake_result_file``, in this
@@ -73,7 +75,9 @@ def upscaled(folder: Path, k: int) -> tuple[Path, dict]:
     truth = dict(np.load(folder / "truth.npz"))
     for key in ("keypoints2d", "boxes", "height_px", "image_size"):
         truth[key] = truth[key] * k
-    truth["K"] = np.diag([k, k, 1.0]) @ truth["K"]
+    for key in ("K", "frame_K"):  # frame_K: an edited video's (edited)
+        if key in truth:
+            truth[key] = np.diag([k, k, 1.0]) @ truth[key]
     return path, truth
 
 
@@ -123,6 +127,11 @@ def tracking_metrics(truth, people) -> dict:
         purity.append(np.bincount(ids).max() / len(ids))
         switches += int((np.diff(ids) != 0).sum())
         minutes += visible[p].sum() / fps / 60.0
+    # A track given to two true people, 5 frames or more each: it jumped onto someone else (or,
+    # in an edited video, across a cut), which purity, per true person, does not see.
+    mixed = sum(
+        int(np.sort((matched == tid).sum(1))[-2] >= 5) for tid in np.unique(matched[matched >= 0])
+    ) if len(matched) > 1 else 0  # fmt: skip
     return {
         "rates": rates,
         "detected_80px": float((matched[big] >= 0).mean()) if big.any() else None,
@@ -130,6 +139,7 @@ def tracking_metrics(truth, people) -> dict:
         "purity_mean": float(np.mean(purity)) if purity else 0.0,
         "switches": switches,
         "switches_per_person_minute": switches / max(minutes, 1e-9),
+        "mixed_tracks": mixed,
         "matched": matched,
     }
 
@@ -213,10 +223,67 @@ def _breakdown(times: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.1f}" for k, v in times.items() if v >= 0.05)
 
 
-def true_pitch(truth) -> float:
+def true_pitch(truth, person: int = 0) -> float:
+    """The true camera's pitch (deg) in the first frame that shows ``person`` (edited videos: their
+    shot's camera)."""
     from anylift.lifting.gravity import camera_tilt
 
-    return camera_tilt(truth["world_to_camera"][0])[0]
+    first = int(np.argmax(truth["visible"][person].any(-1)))
+    return camera_tilt(truth["world_to_camera"][first])[0]
+
+
+PER_PERSON = {"keypoints2d": np.nan, "keypoints3d": np.nan, "boxes": np.nan, "height_px": np.nan,
+              "visible": False, "contact": False}  # fmt: skip
+
+
+def edited(names: list[str], focal: float | None = None) -> tuple[Path, dict]:
+    """Scenes cut together (``A+B``: A's video, then B's; the same frame rate and size) into one
+    video (each shot re-encoded once more; cached under ``out/test_videos/<A>+<B>``), and the truth
+    to match: each shot's people seen in it only, each frame's camera (``world_to_camera``, and
+    ``frame_K``) in its shot's world; ``K`` is the first shot's."""
+    import cv2
+
+    folders = [cached_people_render(n, focal=focal) for n in names]
+    parts = [dict(np.load(f / "truth.npz")) for f in folders]
+    first = parts[0]
+    for name, part in zip(names[1:], parts[1:], strict=True):
+        if part["fps"] != first["fps"] or not np.array_equal(part["image_size"], first["image_size"]):
+            raise SystemExit(f"{name}: another frame rate or size than {names[0]}: cannot be cut in")
+    lengths = [len(p["frame_times"]) for p in parts]
+    t_len = sum(lengths)
+    truth = {k: first[k] for k in ("fps", "image_size", "K")}
+    for key, fill in PER_PERSON.items():
+        rows = []
+        for start, part in zip(np.cumsum([0, *lengths[:-1]]), parts, strict=True):
+            arr = part[key]
+            full = np.full((arr.shape[0], t_len, *arr.shape[2:]), fill, dtype=arr.dtype)
+            full[:, start : start + arr.shape[1]] = arr
+            rows.append(full)
+        truth[key] = np.concatenate(rows)
+    truth["clips"] = np.concatenate([p["clips"] for p in parts])
+    truth["scales"] = np.concatenate([p["scales"] for p in parts])
+    truth["world_to_camera"] = np.concatenate([p["world_to_camera"] for p in parts])
+    truth["frame_K"] = np.concatenate(
+        [np.repeat(p["K"][None], n, 0) for p, n in zip(parts, lengths, strict=True)]
+    )
+    truth["frame_times"] = np.arange(t_len) / float(first["fps"])
+    truth["scene"] = np.array("+".join(names))
+    truth["render_seconds"] = np.array(sum(float(p["render_seconds"]) for p in parts))
+    out = folders[0].parent / "+".join(f.name for f in folders)
+    video = out / "video.mp4"
+    if not video.exists():
+        out.mkdir(exist_ok=True)
+        size = tuple(int(v) for v in first["image_size"])
+        tmp = out / "video.partial.mp4"
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), float(first["fps"]), size)
+        for f in folders:
+            cap = cv2.VideoCapture(str(f / "video.mp4"))
+            while (frame := cap.read()[1]) is not None:
+                writer.write(frame)
+        writer.release()
+        tmp.replace(video)
+    np.savez(out / "truth.npz", **truth)  # read back by --upscale
+    return video, truth
 
 
 def main(argv=None) -> int:
@@ -256,8 +323,12 @@ def main(argv=None) -> int:
 
     every = []
     for scene in list(SCENES) if args.scenes == "all" else args.scenes.split(","):
-        folder = cached_people_render(scene, focal=args.focal)
-        video, truth = folder / "video.mp4", np.load(folder / "truth.npz")
+        if "+" in scene:  # an edited video
+            video, truth = edited(scene.split("+"), args.focal)
+            folder = video.parent
+        else:
+            folder = cached_people_render(scene, focal=args.focal)
+            video, truth = folder / "video.mp4", np.load(folder / "truth.npz")
         if args.upscale > 1:
             video, truth = upscaled(folder, args.upscale)
         duration = len(truth["frame_times"]) / float(truth["fps"])
@@ -277,19 +348,23 @@ def main(argv=None) -> int:
         d80 = "n/a" if r["detected_80px"] is None else f"{100 * r['detected_80px']:.1f}%"
         print(f"  people >= 80 px detected: {d80}; purity min {100 * r['purity_min']:.1f}% "
               f"mean {100 * r['purity_mean']:.1f}%; identity switches {r['switches']} "
-              f"({r['switches_per_person_minute']:.2f} per person per minute)")  # fmt: skip
+              f"({r['switches_per_person_minute']:.2f} per person per minute); tracks given to two "
+              f"people: {r['mixed_tracks']}")  # fmt: skip
         line = f"  time: detect {t_detect:.1f} s (the process' peak memory so far {_peak_mb():.0f} MB)"
         if not args.no_lift:
             lm = lift_metrics(
                 video, truth, people, r["matched"], kp_path, checkpoint=args.checkpoint, options=options
             )
             who = f"person {lm['person']} (true {lm['true_person']}, {lm['clip']})"
+            pitch = true_pitch(truth, lm["true_person"])
             print(f"  lift of {who}: torso tilt error "
                   f"{lm['tilt_err_deg']:.1f} deg (median), feet in contact {100 * lm['floor_err_m']:.1f} cm "
                   f"off the floor (mean); camera pitch estimated {lm['pitch_est']:.1f} deg, true "
-                  f"{true_pitch(truth):.1f} deg, confidence {lm['confidence']:.2f}")  # fmt: skip
+                  f"{pitch:.1f} deg, confidence {lm['confidence']:.2f}")  # fmt: skip
+            first = int(np.argmax(truth["visible"][lm["true_person"]].any(-1)))
+            true_focal = (truth["frame_K"][first] if "frame_K" in truth else truth["K"])[0, 0]
             print(f"  camera: focal {lm['focal']:.0f} px ({lm['focal_source']}), true "
-                  f"{truth['K'][0, 0]:.0f}; up from {lm['up_source'] or 'the lifted body'}")  # fmt: skip
+                  f"{true_focal:.0f}; up from {lm['up_source'] or 'the lifted body'}")  # fmt: skip
             baked = not isinstance(lm["t_bake"], str)
             total = t_detect + lm["t_camera"] + lm["t_lift"] + (lm["t_bake"] if baked else 0.0)
             line += f", camera {lm['t_camera']:.1f} s, lift {lm['t_lift']:.1f} s"
