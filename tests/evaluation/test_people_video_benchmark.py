@@ -52,3 +52,32 @@ def test_every_scene_films_training_clips_from_above_the_floor():
             uv = project(hips[:, None], K, w2c)[:, 0]
             inside = ((uv >= 0) & (uv <= [640, 360])).all(1)
             assert inside.mean() > 0.5, (name, clip, inside.mean())
+
+
+def test_a_track_given_to_two_people_is_counted():
+    """Two people, one in each half of the clip (an edited video): one track following both is a
+    track given to two people (purity per person does not see it); one track each is not."""
+    from anylift.io.people import People, PersonTrack
+
+    bench = load_benchmark("people_video")
+    t_len = 20
+    boxes = np.full((2, t_len, 4), np.nan)
+    boxes[0, :10] = [100, 100, 140, 200]
+    boxes[1, 10:] = [300, 100, 340, 200]
+    visible = np.zeros((2, t_len, 17), bool)
+    visible[0, :10] = visible[1, 10:] = True
+    truth = {"boxes": boxes, "visible": visible, "height_px": np.full((2, t_len), 100.0), "fps": 25.0}
+
+    def track(tid, frames):
+        kp = np.zeros((t_len, 17, 3))
+        b = np.full((t_len, 4), np.nan)
+        for t in frames:
+            b[t] = boxes[0 if t < 10 else 1, t]
+            kp[t, :, 2] = 0.9
+        return PersonTrack(tid, kp, b)
+
+    one = People([track(1, range(t_len))], 25.0, (640, 360))
+    two = People([track(1, range(10)), track(2, range(10, t_len))], 25.0, (640, 360))
+    for people, mixed in ((one, 1), (two, 0)):
+        r = bench.tracking_metrics(truth, people)
+        assert r["mixed_tracks"] == mixed and r["purity_min"] == 1.0 and r["switches"] == 0
