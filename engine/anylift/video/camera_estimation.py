@@ -663,7 +663,7 @@ def person_shot(cuts, keypoints: Keypoints2D | None, num_frames: int) -> tuple[i
     if not cuts:
         return None
     bounds = [0, *sorted(int(c) for c in cuts), int(num_frames)]
-    seen = np.zeros(num_frames, bool) if keypoints is None else (keypoints.keypoints[..., 2] > 0).any(-1)
+    seen = np.zeros(num_frames, bool) if keypoints is None else (keypoints.scores > 0).any(-1)
     return max(itertools.pairwise(bounds), key=lambda s: int(seen[s[0] : s[1]].sum()))
 
 

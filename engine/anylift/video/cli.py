@@ -62,7 +62,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
               f"{1000 * np.diff(t).min():.0f}-{1000 * np.diff(t).max():.0f} ms; each frame's time is kept "
               "(frame_times), and the lift follows it")  # fmt: skip
     if people.cuts:
-        at = ", ".join(f"{c} ({_seconds(people, c):.2f} s)" for c in people.cuts)
+        from anylift.lifting.framerate import frame_times
+
+        times = frame_times(kp.num_frames, people.fps, people.frame_times)
+        at = ", ".join(f"{c} ({times[c]:.2f} s)" for c in people.cuts)
         frames = "frame" if len(people.cuts) == 1 else "frames"
         print(f"an edited video: it cuts to another shot at {frames} {at}; no track crosses a cut, and "
               "'anylift camera' estimates the camera of the lifted person's shot")  # fmt: skip
@@ -70,11 +73,6 @@ def cmd_detect(args: argparse.Namespace) -> int:
           f"default person {people.default} (longest and largest; 'anylift lift --person ID' picks another) "
           f"-> {args.out}")  # fmt: skip
     return 0
-
-
-def _seconds(people, frame: int) -> float:
-    """Time of ``frame`` (s): its own where the rate varies."""
-    return float(people.frame_times[frame]) if people.frame_times is not None else frame / people.fps
 
 
 def cmd_camera(args: argparse.Namespace) -> int:

@@ -948,8 +948,10 @@ def detect_people(
     # look_back_seconds of them at full size where it holds at least half, else all of them shrunk.
     keep = max(round(cfg.look_back_seconds * rate), 1)
     fit = cfg.look_back_bytes / (3 * size[0] * size[1])  # full-size frames it holds
-    back_shrink = 1.0 if fit >= keep / 2 else float(np.sqrt(fit / keep))
-    keep = max(min(keep, int(fit)), 1) if back_shrink == 1.0 else keep
+    if fit >= keep / 2:
+        keep, back_shrink = max(min(keep, int(fit)), 1), 1.0
+    else:
+        back_shrink = float(np.sqrt(fit / keep))
     back_scale = shrunk_size(size, back_shrink)[1]
     recent: collections.deque = collections.deque(maxlen=keep)  # (t, RGB frame) before t
     small = min(1.0, 320.0 / max(size[0], 1))  # camera motion at about 320 px wide
