@@ -10,10 +10,11 @@ be a folder: every clip in it (``*.json``/``*.npz`` files, OpenPose sub-folders)
 folders holding files with the clip's name. A bad clip is reported and skipped; the exit code is
 then non-zero. Lifting writes its result beside the scene as ``<clip>.npz``.
 
-``--video`` alone (no KEYPOINTS, no --motion; one video file) runs the whole chain: keypoints
-(``anylift.video.people``: every person; the default one is lifted) -> camera
-(``anylift.video.camera_estimation``) -> lift -> bake; the keypoints and camera are written beside
-the scene as ``<scene>_keypoints.json`` and ``<scene>_camera.json``. ``--checkpoint`` (an
+``--video`` alone (no KEYPOINTS, no --motion; a video file, or a folder of them with ``--out`` a
+folder: ``OUT/<video>.blend`` each) runs the whole chain: keypoints (``anylift.video.people``:
+every person; the default one is lifted) -> camera (``anylift.video.camera_estimation``) -> lift
+-> bake; the keypoints and camera are written beside the scene as ``<scene>_keypoints.json`` and
+``<scene>_camera.json``. ``--checkpoint`` (an
 addition) names the lifting model file.
 
 ``--rig FILE[:Armature]`` (an addition to formats.md): the .blend or .fbx holding the armature that
@@ -57,8 +58,9 @@ for _p in (_REPO, _REPO / "engine"):
 
 import bpy  # noqa: E402
 
+from anylift.batch.clips import MOVIE_SUFFIXES  # noqa: E402
+
 EXPORT_FORMATS = ("fbx", "bvh", "glb")
-MOVIE_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".ogv"}
 
 
 class UserError(Exception):
@@ -155,7 +157,7 @@ def _has_keypoints(mesh: bpy.types.Mesh) -> bool:
     return group is not None and len(group.keypoints) > 0
 
 
-def _match(folder: Path | None, stem: str, suffixes: set[str] | None = None) -> Path | None:
+def _match(folder: Path | None, stem: str, suffixes: tuple[str, ...] | set[str] | None = None) -> Path | None:
     if folder is None:
         return None
     if not folder.is_dir():
@@ -170,9 +172,19 @@ def clips_from_args(ns: argparse.Namespace) -> list[Clip]:
     """One clip, or one per entry of the input folder."""
     if ns.keypoints is None and ns.motion is None:
         video, out = Path(ns.video), Path(ns.out)
+        if video.is_dir():
+            if out.suffix.lower() == ".blend":
+                raise UserError(f"--out {out}: a folder of videos needs an output folder")
+            videos = [
+                p for p in sorted(video.iterdir()) if p.is_file() and p.suffix.lower() in MOVIE_SUFFIXES
+            ]
+            if not videos:
+                raise UserError(
+                    f"--video {video}: no videos in this folder (expected {', '.join(MOVIE_SUFFIXES)})"
+                )
+            return [Clip(p.stem, None, None, None, video=p, out=out / f"{p.stem}.blend") for p in videos]
         if not video.is_file():
-            raise UserError(f"--video {video}: expected a video file (detecting from a folder of videos is "
-                            "not supported)")  # fmt: skip
+            raise UserError(f"--video {video}: not found (expected a video file or a folder of videos)")
         if out.suffix.lower() != ".blend":
             raise UserError(f"--out {out}: expected a .blend file")
         return [Clip(video.stem, keypoints=None, motion=None, camera=None, video=video, out=out)]

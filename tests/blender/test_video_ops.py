@@ -101,27 +101,63 @@ def test_batch_video_alone_runs_the_chain_from_the_video(tmp_path):
     assert clip.keypoints is None and clip.motion is None and clip.video == video
     with pytest.raises(batch.UserError, match="KEYPOINTS"):
         batch.parse_args(["--out", str(tmp_path / "scene.blend")])
-    with pytest.raises(batch.UserError, match="video file"):
+    # A folder of videos: one scene each, into an output folder.
+    (tmp_path / "other.MOV").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("x")
+    clips = batch.clips_from_args(
+        batch.parse_args(["--video", str(tmp_path), "--out", str(tmp_path / "out")])
+    )
+    assert [(c.name, c.video, c.out) for c in clips] == [
+        ("other", tmp_path / "other.MOV", tmp_path / "out" / "other.blend"),
+        ("shot", video, tmp_path / "out" / "shot.blend"),
+    ]
+    with pytest.raises(batch.UserError, match="a folder of videos needs an output folder"):
         batch.clips_from_args(
             batch.parse_args(["--video", str(tmp_path), "--out", str(tmp_path / "s.blend")])
         )
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(batch.UserError, match="no videos in this folder"):
+        batch.clips_from_args(batch.parse_args(["--video", str(tmp_path / "empty"), "--out", str(tmp_path)]))
+    with pytest.raises(batch.UserError, match="not found"):
+        batch.clips_from_args(
+            batch.parse_args(["--video", str(tmp_path / "gone.mp4"), "--out", str(tmp_path)])
+        )
 
 
-def test_batch_runs_the_whole_chain_on_a_rendered_video(clip_folder, tmp_path):
-    """video -> keypoints -> camera -> lift (tiny untrained model) -> .blend, one batch command."""
+def test_batch_runs_the_whole_chain_on_a_folder_of_videos(clip_folder, tmp_path):
+    """videos -> keypoints -> camera -> lift (tiny untrained model) -> one .blend each, one batch
+    command; a file that is no video fails alone (exit code 2, in the manifest)."""
+    import shutil
     import subprocess
 
+    from anylift.batch.manifest import read_manifest
     from anylift.models import DenoiserConfig, build_model, save_checkpoint
 
     from .test_batch_and_extension import BATCH, _run
 
     ckpt = save_checkpoint(tmp_path / "tiny.pt", build_model(DenoiserConfig.tiny("multi_view")))
-    out = tmp_path / "scene.blend"
-    video = clip_folder / "video.mp4"
-    proc = _run([str(BATCH), "--", "--video", str(video), "--out", str(out), "--checkpoint", str(ckpt)])
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert out.is_file()
-    assert (tmp_path / "scene_keypoints.json").is_file() and (tmp_path / "scene_camera.json").is_file()
+    videos, scenes = tmp_path / "videos", tmp_path / "scenes"
+    videos.mkdir()
+    shutil.copy(clip_folder / "video.mp4", videos / "dance.mp4")
+    (videos / "broken.mp4").write_bytes(b"not a video")
+    manifest = tmp_path / "m.jsonl"
+    argv = [
+        "--video",
+        str(videos),
+        "--out",
+        str(scenes),
+        "--checkpoint",
+        str(ckpt),
+        "--manifest",
+        str(manifest),
+    ]
+    proc = _run([str(BATCH), "--", *argv])
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "broken: " in proc.stderr and "1 of 2 clips failed" in proc.stderr, proc.stderr[-3000:]
+    assert {r["clip"]: r["status"] for r in read_manifest(manifest)} == {"broken": "failed", "dance": "ok"}
+    out = scenes / "dance.blend"
+    assert out.is_file() and not (scenes / "broken.blend").exists()
+    assert (scenes / "dance_keypoints.json").is_file() and (scenes / "dance_camera.json").is_file()
     code = (
         "import bpy, sys; bpy.ops.wm.open_mainfile(filepath=sys.argv[1]); o = bpy.data.objects;"
         "s = bpy.context.scene; assert len(o['SMPL'].data.bones) == 24 and o['SMPL'].animation_data.action;"

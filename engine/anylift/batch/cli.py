@@ -3,10 +3,12 @@
     anylift batch FOLDER --out DIR [--camera DIR] [--shard I/N] [--resume] [--manifest FILE.jsonl]
                   [--executor local|dask] [--workers N] [--scheduler ADDRESS] [--threads N]
                   [--checkpoint PATH] [--body-model PATH] [--samples S] [--steps N] [--seed N]
-                  [--method anylift|smplify] [--ground] [--device cpu|cuda]
+                  [--method anylift|smplify] [--ground] [--device cpu|cuda] [--all [--min-seconds S]]
 
-Lifts every clip of FOLDER (:mod:`anylift.batch.clips`) into ``DIR/<clip>.npz`` and appends one
-line per clip to the manifest (default ``DIR/manifest.jsonl``, ``DIR/manifest.shard-I-of-N.jsonl``
+Lifts every clip of FOLDER (:mod:`anylift.batch.clips`: videos, keypoints files, OpenPose folders)
+into ``DIR/<clip>.npz`` (``--all``: every person, ``DIR/<clip>_<id>.npz``; a video is detected and
+its camera estimated first, into ``DIR/<clip>_keypoints.json`` and ``DIR/<clip>_camera.json``) and
+appends one line per clip to the manifest (default ``DIR/manifest.jsonl``, ``DIR/manifest.shard-I-of-N.jsonl``
 for a shard). Exit code 0 when every clip is lifted or skipped, 2 when a clip failed on its input
 (the others still run), 1 when one hit a bug. :func:`add_parser` registers it on ``anylift``.
 """
@@ -19,7 +21,7 @@ import time
 from pathlib import Path
 
 from anylift.errors import InputError
-from anylift.lifting.options import DEFAULT_SAMPLES
+from anylift.lifting.options import DEFAULT_SAMPLES, DEFAULT_STEPS
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -28,7 +30,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from .clips import find_clips, parse_shard, select_shard
     from .manifest import default_manifest
-    from .run import run_batch, summary
+    from .run import PeopleChoice, run_batch, summary
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -56,6 +58,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     records = run_batch(
         clips, out, options=options, threads=args.threads, shard=shard, resume=args.resume, manifest=manifest,
         executor=args.executor, workers=args.workers, scheduler=args.scheduler, on_record=progress,
+        people=PeopleChoice(all_people=args.all, min_seconds=args.min_seconds),
     )  # fmt: skip
     print(summary(records, time.perf_counter() - start))
     print(f"manifest: {manifest}")
@@ -72,8 +75,10 @@ def _count(text: str) -> int:
 
 def add_parser(subparsers) -> None:
     """Register ``batch`` on the ``anylift`` sub-command parsers."""
+    from anylift.cli import _seconds  # the lift's --min-seconds type (anylift.cli calls this)
+
     p = subparsers.add_parser("batch", help="lift a folder of clips: shards, resume, manifest, Dask")
-    p.add_argument("folder", metavar="FOLDER", help="folder of keypoints files / OpenPose folders")
+    p.add_argument("folder", metavar="FOLDER", help="folder of videos / keypoints files / OpenPose folders")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (DIR/<clip>.npz)")
     p.add_argument("--camera", metavar="DIR", help="folder of cameras named after the clips")
     p.add_argument("--shard", metavar="I/N", help="lift only share I of N (clips in name order)")
@@ -93,9 +98,14 @@ def add_parser(subparsers) -> None:
         metavar="S",
         help=f"samples per clip (default {DEFAULT_SAMPLES})",
     )
-    p.add_argument("--steps", type=_count, default=None, metavar="N", help="DDIM steps (default 10)")
+    p.add_argument(
+        "--steps", type=_count, default=None, metavar="N", help=f"DDIM steps (default {DEFAULT_STEPS})"
+    )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--method", choices=("anylift", "smplify"), default="anylift")
     p.add_argument("--ground", action="store_true", help="level each result so the floor is z = 0")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    p.add_argument("--all", action="store_true", help="lift every person of a clip: DIR/<clip>_<id>.npz each")
+    p.add_argument("--min-seconds", type=_seconds, default=1.0, metavar="S",
+                   help="with --all, only people seen at least this long (default 1)")  # fmt: skip
     p.set_defaults(func=cmd_batch)

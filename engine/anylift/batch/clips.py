@@ -1,10 +1,12 @@
 """The clips of a batch folder, their shards, and which of them already have valid outputs.
 
-A clip is a keypoints file (``*.json`` / ``*.npz``, any format ``read_keypoints`` reads) or an
-OpenPose folder (a sub-folder holding ``*_keypoints.json``) inside the batch folder. Its name is
-the file's stem without a trailing ``_keypoints``; its camera, when there is one, is
-``<name>_camera.(json|npz)`` beside it or ``<name>.(json|npz|txt)`` / ``<name>_camera.*`` in the
-``--camera`` folder (the names ``anylift detect`` / ``anylift camera`` and the Blender batch write).
+A clip is a video (:data:`MOVIE_SUFFIXES`), a keypoints file (``*.json`` / ``*.npz``, any format
+``read_keypoints`` reads) or an OpenPose folder (a sub-folder holding ``*_keypoints.json``) inside
+the batch folder. Its name is the file's stem without a trailing ``_keypoints``; a video and a
+keypoints file of the same name are one clip (its keypoints are not detected again). Its camera,
+when there is one, is ``<name>_camera.(json|npz)`` beside it or ``<name>.(json|npz|txt)`` /
+``<name>_camera.*`` in the ``--camera`` folder (the names ``anylift detect`` / ``anylift camera``
+and the Blender batch write).
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from anylift.errors import InputError
 
 KEYPOINT_SUFFIXES = (".json", ".npz")
 CAMERA_SUFFIXES = (".json", ".npz", ".txt")
+MOVIE_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".ogv")
 
 
 @dataclass(frozen=True)
 class Clip:
-    """One clip: ``name``, its ``keypoints`` file or folder, its ``camera`` file or None."""
+    """One clip: ``name``, its ``keypoints`` file or folder (None: detected from the video), its
+    ``camera`` file or None, its ``video`` or None."""
 
     name: str
-    keypoints: Path
+    keypoints: Path | None
     camera: Path | None
+    video: Path | None = None
 
 
 def _clip_name(path: Path) -> str:
@@ -76,28 +81,36 @@ def find_clips(folder: str | os.PathLike, camera: str | os.PathLike | None = Non
         for p in entries
         if p.is_file() and p.suffix.lower() in CAMERA_SUFFIXES and p.stem.endswith("_camera")
     }
-    clips: dict[str, Clip] = {}
+    keypoints: dict[str, Path] = {}
+    videos: dict[str, Path] = {}
     for path in entries:
         if path.name.startswith("."):
             continue
-        if path.is_file():
+        found = keypoints
+        if path.is_file() and path.suffix.lower() in MOVIE_SUFFIXES:
+            found = videos
+        elif path.is_file():
             if path.suffix.lower() not in KEYPOINT_SUFFIXES or path.stem.endswith("_camera"):
                 continue
         elif not _is_openpose_folder(path):
             continue
-        name = _clip_name(path)
-        if name in clips:
+        name = path.stem if found is videos else _clip_name(path)
+        if name in found:
             raise InputError(
-                f"two clips are named '{name}' ({clips[name].keypoints.name}, {path.name})", path=folder,
+                f"two clips are named '{name}' ({found[name].name}, {path.name})", path=folder,
                 fix="Rename one of them",
             )  # fmt: skip
-        clips[name] = Clip(name, path, _camera_for(name, cameras_dir) or beside.get(name))
-    if not clips:
+        found[name] = path
+    if not keypoints and not videos:
         raise InputError(
             "holds no clip", path=folder, field="FOLDER",
-            expected="keypoints files (*.json, *.npz) or OpenPose folders",
+            expected="videos (" + ", ".join(MOVIE_SUFFIXES) + "), keypoints files (*.json, *.npz) or "
+            "OpenPose folders",
         )  # fmt: skip
-    return [clips[name] for name in sorted(clips)]
+    return [
+        Clip(name, keypoints.get(name), _camera_for(name, cameras_dir) or beside.get(name), videos.get(name))
+        for name in sorted({*keypoints, *videos})
+    ]
 
 
 def _camera_for(name: str, folder: Path | None) -> Path | None:
@@ -133,6 +146,11 @@ def select_shard(clips: list[Clip], shard: tuple[int, int] | None) -> list[Clip]
     index, count = shard
     ordered = sorted(clips, key=lambda c: c.name)
     return ordered[index::count]
+
+
+def valid_outputs(paths: list[Path] | None) -> bool:
+    """Whether every one of ``paths`` holds a readable result (False for None or none)."""
+    return bool(paths) and all(valid_output(p) for p in paths)
 
 
 def valid_output(path: str | os.PathLike) -> bool:

@@ -2,11 +2,13 @@
 
 Each line: ``clip``, ``status`` (``ok``, ``skipped`` (resume: a valid output exists), ``failed``
 (a user error: the clip's input), ``error`` (a bug or a lost worker)), ``seconds`` (wall time of
-the clip), ``timings`` (seconds per lifting stage), ``warnings`` (list of messages), ``outputs``
-(files written or found), ``error`` (the one-line message when not ok), ``shard`` (``I/N``),
-``worker`` (host:pid), ``finished`` (UTC, ISO 8601). Only the process that runs the batch writes
-it (workers return records), so no two writers share a file; a sharded run writes one manifest
-per shard by default.
+the clip), ``timings`` (seconds per lifting stage, and ``detect`` / ``camera`` for a video),
+``warnings`` (list of messages; ``person N: ...`` with ``--all``), ``outputs`` (files written or
+found: a video's keypoints and cameras, then the results), ``people`` (the track ids lifted, for
+keypoints of several people), ``frames`` (of the result), ``error`` (the one-line message when not
+ok), ``shard`` (``I/N``), ``worker`` (host:pid), ``finished`` (UTC, ISO 8601). Only the process
+that runs the batch writes it (workers return records), so no two writers share a file; a sharded
+run writes one manifest per shard by default.
 """
 
 from __future__ import annotations

@@ -16,13 +16,14 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from anylift.errors import InputError
 from anylift.lifting.options import LiftOptions
 
-from .clips import Clip, select_shard, valid_output
+from .clips import Clip, select_shard, valid_outputs
 from .manifest import ManifestWriter
 
 EXECUTORS = ("local", "dask")
@@ -33,40 +34,81 @@ def _worker() -> str:
 
 
 def lift_clip(
-    clip: Clip, out: str, options: LiftOptions, shard: str | None = None, threads: int = 1
+    clip: Clip,
+    out: str,
+    options: LiftOptions,
+    shard: str | None = None,
+    threads: int = 1,
+    people: PeopleChoice | None = None,
 ) -> dict[str, Any]:
     """Lift ``clip`` into ``out`` (``.npz``, written atomically) with ``threads`` torch threads;
     return its manifest record.
 
+    A video without keypoints is first detected (every person, ``<clip>_keypoints.json`` beside
+    ``out``), and a video without a camera file gets its camera estimated (``<clip>_camera.json``;
+    in an edited video one per shot lifted, ``<clip>_camera_shot<k>.json``), as ``anylift detect``
+    and ``anylift camera`` do. ``people`` (:class:`PeopleChoice`) says who is lifted: the default
+    person into ``out``, or with ``all_people`` every person seen long enough into
+    ``<clip>_<id>.npz``; ``reuse`` takes keypoints and cameras written by an earlier run.
+
     Never raises for a clip's problem: a user error gives status ``failed``, anything else
-    ``error``, each with a one-line ``error`` message.
+    ``error``, each with a one-line ``error`` message (a person whose lift is refused fails the
+    clip; the other people's results are still written).
     """
     import torch
 
+    choice = people or PeopleChoice()
     start = time.perf_counter()
     record: dict[str, Any] = {"clip": clip.name, "shard": shard, "worker": _worker(), "outputs": []}
     torch.set_num_threads(max(1, int(threads)))
+    timings: dict[str, float] = {}
     try:
         from anylift.io.cameras import read_camera
-        from anylift.io.keypoints import read_keypoints
         from anylift.io.motion import write_motion
+        from anylift.io.people import select_person
         from anylift.pipeline import lift_with_report
 
-        keypoints = read_keypoints(clip.keypoints)
-        camera = read_camera(clip.camera) if clip.camera is not None else None
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            report = lift_with_report(keypoints, camera, options)
-        write_motion(out, report.motion)
-        messages = list(report.warnings)
-        messages += [str(w.message) for w in caught if str(w.message) not in messages]
-        record.update(
-            status="ok",
-            outputs=[str(out)],
-            warnings=messages,
-            timings={k: round(v, 4) for k, v in report.timings.items()},
-            frames=report.motion.num_frames,
-        )
+        folder = Path(out).parent
+        source = clip.keypoints or _detected(clip, folder, choice.reuse, record, timings)
+        keypoints, person, found = select_person(source)
+        given = read_camera(clip.camera) if clip.camera is not None else None
+        cameras: dict[Any, Any] = {}
+        messages: list[str] = []
+        refused: list[str] = []
+        ids = chosen_people(found, choice)
+        if not ids:
+            raise InputError(
+                f"no person is seen for {choice.min_seconds:g} s or more", path=source, field="--all",
+                fix="Give a lower --min-seconds",
+            )  # fmt: skip
+        for pid in ids:
+            kp = keypoints if pid is None or pid == found.default else found.keypoints2d(pid)
+            camera = given
+            if camera is None and clip.video is not None:
+                camera = _estimated(clip, found, kp, folder, choice.reuse, cameras, record, timings)
+            target = Path(out) if not choice.all_people else _person_output(Path(out), pid)
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    report = lift_with_report(kp, camera, options, frame_times=found.frame_times)
+            except InputError as exc:
+                if not choice.all_people:
+                    raise
+                refused.append(f"person {pid}: {' '.join(str(exc).split())}")
+                continue
+            write_motion(target, report.motion)
+            record["outputs"].append(str(target))
+            if (pid if pid is not None else person) is not None:
+                record.setdefault("people", []).append(int(pid if pid is not None else person))
+            said = list(report.warnings) + [str(w.message) for w in caught]
+            who = f"person {pid}: " if pid is not None else ""
+            messages += [who + m for m in said if who + m not in messages]
+            for k, v in report.timings.items():
+                timings[k] = timings.get(k, 0.0) + v
+            record["frames"] = report.motion.num_frames
+        record.update(status="ok", warnings=messages, timings={k: round(v, 4) for k, v in timings.items()})
+        if refused:
+            record.update(status="failed", error="; ".join(refused))
     except InputError as exc:
         record.update(status="failed", error=" ".join(str(exc).split()), warnings=[])
     except Exception as exc:
@@ -78,11 +120,101 @@ def lift_clip(
     return record
 
 
+@dataclass(frozen=True)
+class PeopleChoice:
+    """Who of a clip is lifted: the default person (longest and largest), or with ``all_people``
+    every person seen at least ``min_seconds`` (as ``anylift lift --all``); ``reuse``: keypoints and
+    cameras an earlier run wrote beside the results are taken, not detected again (``--resume``)."""
+
+    all_people: bool = False
+    min_seconds: float = 1.0
+    reuse: bool = False
+
+
+def chosen_people(people, choice: PeopleChoice) -> list[int | None]:
+    """The ids lifted from ``people`` (:class:`~anylift.io.people.People`): ``[None]`` for the
+    default person, else every id seen at least ``choice.min_seconds``."""
+    if not choice.all_people:
+        return [None]
+    return [t.id for t in people.tracks if t.seen.sum() >= choice.min_seconds * people.fps]
+
+
+def _person_output(out: Path, pid: int | None) -> Path:
+    return out if pid is None else out.with_name(f"{out.stem}_{pid}{out.suffix}")
+
+
+def keypoints_beside(clip: Clip, folder: Path) -> Path:
+    """Where a video clip's detected keypoints are written: ``<folder>/<clip>_keypoints.json``."""
+    return folder / f"{clip.name}_keypoints.json"
+
+
+def expected_outputs(clip: Clip, out: Path, choice: PeopleChoice) -> list[Path] | None:
+    """The results a finished run of ``clip`` leaves (``out`` the default person's), or None when
+    that is not known yet (every person of a video not detected yet)."""
+    if not choice.all_people:
+        return [out]
+    from anylift.io.people import read_people
+
+    people = _read_or_none(read_people, clip.keypoints or keypoints_beside(clip, out.parent))
+    if people is None:
+        return None
+    return [_person_output(out, pid) for pid in chosen_people(people, choice)]
+
+
+def _detected(clip: Clip, folder: Path, reuse: bool, record: dict, timings: dict) -> Path:
+    """Every person of ``clip.video`` (``anylift detect``) in ``<folder>/<clip>_keypoints.json``."""
+    from anylift.io.people import read_people, write_people
+    from anylift.video.people import detect_people
+
+    path = keypoints_beside(clip, folder)
+    if not reuse or _read_or_none(read_people, path) is None:
+        tick = time.perf_counter()
+        people = detect_people(clip.video)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_people(path, people)
+        timings["detect"] = time.perf_counter() - tick
+    record["outputs"].append(str(path))
+    return path
+
+
+def _read_or_none(read: Callable[[Path], Any], path: Path) -> Any:
+    """``read(path)``, or None where the file is missing or not valid (an earlier run's output)."""
+    try:
+        return read(path)
+    except (InputError, OSError, ValueError):
+        return None
+
+
+def _estimated(clip: Clip, people, keypoints, folder: Path, reuse: bool, cameras: dict, record: dict,
+               timings: dict):  # fmt: skip
+    """The camera of ``keypoints``' person's shot of ``clip.video`` (``anylift camera``), estimated
+    once per shot and written beside the results."""
+    from anylift.io.cameras import read_camera, write_camera
+    from anylift.video.camera_estimation import estimate_camera, person_shot
+
+    shot = person_shot(people.cuts, keypoints, people.num_frames)
+    if shot not in cameras:
+        name = f"{clip.name}_camera.json"
+        if shot is not None:
+            name = f"{clip.name}_camera_shot{[0, *sorted(people.cuts)].index(shot[0]) + 1}.json"
+        path = folder / name
+        camera = _read_or_none(read_camera, path) if reuse else None
+        if camera is None:
+            tick = time.perf_counter()
+            camera = estimate_camera(clip.video, keypoints, people=people).camera
+            write_camera(path, camera)
+            timings["camera"] = timings.get("camera", 0.0) + time.perf_counter() - tick
+        cameras[shot] = camera
+        record["outputs"].append(str(path))
+    return cameras[shot]
+
+
 def _local(
-    jobs: list[tuple[Clip, str]], options: LiftOptions, shard: str | None, threads: int = 1, **_
-) -> Iterable[dict]:
+    jobs: list[tuple[Clip, str]], options: LiftOptions, shard: str | None, threads: int = 1,
+    people: PeopleChoice | None = None, **_,
+) -> Iterable[dict]:  # fmt: skip
     for clip, out in jobs:
-        yield lift_clip(clip, out, options, shard, threads)
+        yield lift_clip(clip, out, options, shard, threads, people)
 
 
 def _dask(
@@ -90,6 +222,7 @@ def _dask(
     options: LiftOptions,
     shard: str | None,
     threads: int = 1,
+    people: PeopleChoice | None = None,
     *,
     workers: int = 2,
     scheduler: str | None = None,
@@ -112,7 +245,7 @@ def _dask(
     try:
         futures = {
             client.submit(
-                lift_clip, clip, out, options, shard, threads, pure=False, key=f"lift-{clip.name}-{i}"
+                lift_clip, clip, out, options, shard, threads, people, pure=False, key=f"lift-{clip.name}-{i}"
             ): clip
             for i, (clip, out) in enumerate(jobs)
         }
@@ -144,8 +277,10 @@ def run_batch(
     workers: int = 2,
     scheduler: str | None = None,
     on_record: Callable[[dict], None] | None = None,
+    people: PeopleChoice | None = None,
 ) -> list[dict[str, Any]]:
-    """Lift this shard's clips into ``out/<clip>.npz``; append one manifest record per clip.
+    """Lift this shard's clips into ``out/<clip>.npz`` (every person: ``out/<clip>_<id>.npz``);
+    append one manifest record per clip.
 
     Args:
         clips: every clip of the batch (:func:`~anylift.batch.clips.find_clips`).
@@ -153,17 +288,20 @@ def run_batch(
         options: how to lift (:class:`anylift.lifting.options.LiftOptions`).
         threads: torch threads per clip.
         shard: (I, N): lift only this share (:func:`~anylift.batch.clips.select_shard`).
-        resume: skip clips whose output already holds a valid result (status ``skipped``).
+        resume: skip clips whose outputs already hold valid results (status ``skipped``); a video's
+            keypoints and cameras written by an earlier run are taken, not detected again.
         manifest: the JSONL manifest to append to.
         executor: ``"local"`` (in sequence, here) or ``"dask"``.
         workers: worker processes of the local Dask cluster.
         scheduler: address of a running Dask scheduler (instead of a local cluster).
         on_record: called with each record as it arrives (progress lines).
+        people: who is lifted (:class:`PeopleChoice`; default: the default person of each clip).
 
     Returns:
         The records, in the order the clips finished.
     """
     options = options or LiftOptions()
+    choice = replace(people or PeopleChoice(), reuse=resume)
     if executor not in EXECUTORS:
         raise InputError(f"is {executor!r}", field="--executor", expected=" or ".join(EXECUTORS))
     out = Path(out)
@@ -181,14 +319,15 @@ def run_batch(
         jobs = []
         for clip in select_shard(clips, shard):
             target = out / f"{clip.name}.npz"
-            if resume and valid_output(target):
-                keep({"clip": clip.name, "status": "skipped", "shard": label, "outputs": [str(target)],
-                      "warnings": [], "seconds": 0.0, "worker": _worker()})  # fmt: skip
+            done = expected_outputs(clip, target, choice) if resume else None
+            if valid_outputs(done):
+                keep({"clip": clip.name, "status": "skipped", "shard": label, "warnings": [], "seconds": 0.0,
+                      "outputs": [str(p) for p in done], "worker": _worker()})  # fmt: skip
             else:
                 jobs.append((clip, str(target)))
         if jobs:
             run = _dask if executor == "dask" else _local
-            for record in run(jobs, options, label, threads, workers=workers, scheduler=scheduler):
+            for record in run(jobs, options, label, threads, choice, workers=workers, scheduler=scheduler):
                 keep(record)
     return records
 
