@@ -3,7 +3,8 @@
 ::
 
     anylift detect VIDEO --out KEYPOINTS.json [--fps F] [--min-score S] [--max-gap N]
-                   [--no-smoothing] [--keep-leg-labels] [--progress auto|bar|jsonl|none]
+                   [--no-smoothing] [--keep-leg-labels] [--set-aside-still] [--detect-rate FPS]
+                   [--progress auto|bar|jsonl|none]
     anylift camera VIDEO --out CAMERA.json [--keypoints KEYPOINTS.json] [--person ID] [--focal PX]
                    [--fps F] [--seed N] [--progress auto|bar|jsonl|none]
 
@@ -43,18 +44,30 @@ def cmd_detect(args: argparse.Namespace) -> int:
     config = DetectConfig(min_score=args.min_score, max_gap=args.max_gap, smoothing=not args.no_smoothing,
                           unswap_legs=not args.keep_leg_labels)  # fmt: skip
     progress = make_progress(args.progress)
+    set_aside: list = []
     try:
         people = detect_people(
             args.video,
             fps=args.fps,
-            config=PeopleConfig(detect=config, detect_rate=args.detect_rate),
+            config=PeopleConfig(
+                detect=config, detect_rate=args.detect_rate, set_aside_still=args.set_aside_still
+            ),
             progress=progress,
+            set_aside=set_aside,
         )
     finally:
         _close(progress)
     write_people(args.out, people)
     kp = people.keypoints2d()
     print(people.table())
+    if set_aside:
+        listed = ", ".join(f"{a}-{b} ({h:.0f} px)" for a, b, _, h in set_aside[:6])
+        more = f" and {len(set_aside) - 6} more" if len(set_aside) > 6 else ""
+        tracks = "track that looks" if len(set_aside) == 1 else "tracks that look"
+        print(
+            f"set aside {len(set_aside)} still {tracks} like no one (a pole, a railing, a sign: no person "
+            f"segmented there, and the pose model's drawing moves with its region): frames {listed}{more}"
+        )
     n = f"{len(people.tracks)} {'person' if len(people.tracks) == 1 else 'people'}"
     if people.frame_times is not None:
         t = people.frame_times
@@ -145,6 +158,10 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--keep-leg-labels", action="store_true",
                    help="keep the detector's left/right labels of the legs (default: the frames where "
                    "they jump to the other leg are relabelled)")  # fmt: skip
+    p.add_argument("--set-aside-still", action="store_true",
+                   help="set aside (and list) the tracks of still things that look like no one: poles, "
+                   "railings, signs (default: keep every track; a body lying still can look like no one "
+                   "too)")  # fmt: skip
     p.add_argument("--detect-rate", type=_rate, default=0.0, metavar="FPS",
                    help="look at faster footage in every k-th frame only, about this often a second, "
                    "and interpolate the frames between (30: half the time at 60 fps; default 0: every "

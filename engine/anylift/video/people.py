@@ -120,6 +120,8 @@ class PeopleConfig:
     turn_carry: float = 0.8  # how much of a tumble's last turn its region turns on (_Track.rotation)
     tumble_degrees_per_second: float = 180.0  # the least turn carried on
     detect_rate: float = 0.0  # > 0: frames a second looked at, about (every k-th frame); 0: every frame
+    set_aside_still: bool = False  # tracks of still things that look like no one (anylift.video.ghosts;
+    # off by default: a body crawling seen from above failed both tests, footage render steep50)
 
 
 def frame_stride(rate: float, detect_rate: float) -> int:
@@ -888,6 +890,49 @@ def stitch_once(
     return kept
 
 
+def _set_aside_still(found: list, motions: dict, video, fps, stride: int) -> tuple[list, list]:
+    """``found`` without the tracks of still things that look like no one, and those
+    (:mod:`anylift.video.ghosts`); all kept where all would go. Each still track's frames are
+    read again (:data:`~anylift.video.ghosts.SAMPLES` of them)."""
+    from mediapipe.python.solutions import selfie_segmentation
+
+    from anylift.video import ghosts
+
+    still = [tr for tr in found if ghosts.still({t: b for t, (b, _) in tr.frames.items()}, motions)]
+    if not still:
+        return found, []
+    wanted: dict[int, list] = {}
+    for tr in still:
+        seen = sorted(tr.frames)
+        for i in np.unique(np.linspace(0, len(seen) - 1, ghosts.SAMPLES).round().astype(int)):
+            wanted.setdefault(seen[i] * stride, []).append((tr, seen[i]))
+    samples: dict[int, list] = {id(tr): [] for tr in still}
+    with quiet_native_logs():
+        seg = selfie_segmentation.SelfieSegmentation(model_selection=0)  # the square model: a crop
+    roi_pose = RoiPose()
+    try:
+        for index, frame in enumerate(open_video(video, fps=fps)):
+            if index > max(wanted):
+                break
+            if index not in wanted:
+                continue
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            for tr, t in wanted[index]:
+                box, kp = tr.frames[t]
+                crop, x0, y0, s = _crop(rgb, box, 256)
+                kp_crop = kp.copy()
+                kp_crop[:, :2] = (kp[:, :2] - (x0, y0)) * s
+                mask = seg.process(crop).segmentation_mask
+                samples[id(tr)].append((ghosts.support(mask, kp_crop), ghosts.shift(roi_pose, rgb, box)))
+    finally:
+        seg.close()
+        roi_pose.close()
+    gone = [tr for tr in still if ghosts.no_one(samples[id(tr)])]
+    if len(gone) == len(found):
+        return found, []
+    return [tr for tr in found if tr not in gone], gone
+
+
 def detect_people(
     video: str | os.PathLike,
     *,
@@ -896,13 +941,16 @@ def detect_people(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     timings: dict[str, float] | None = None,
+    set_aside: list | None = None,
 ) -> People:
     """Every person of a video (movie file or image folder), tracked, COCO-17 keypoints.
 
     Args:
         timings: filled (when given) with seconds spent per step: ``decode``, ``camera motion``,
             ``proposals``, ``pose`` (the tracks' own crops), ``find`` (new people: proposals'
-            crops and the tile scan), ``clean``.
+            crops and the tile scan), ``ghosts`` (still tracks looked at again), ``clean``.
+        set_aside: filled (when given) with (first frame, last frame, frames seen, height px) of
+            each track set aside as no one (:mod:`anylift.video.ghosts`; ``set_aside_still``).
 
     Returns:
         :class:`~anylift.io.people.People`: one :class:`~anylift.io.people.PersonTrack` per person
@@ -918,7 +966,7 @@ def detect_people(
     except ImportError as exc:
         raise mediapipe_missing(exc) from exc
     clock = timings if timings is not None else {}
-    for k in ("decode", "camera motion", "proposals", "pose", "find", "clean"):
+    for k in ("decode", "camera motion", "proposals", "pose", "find", "ghosts", "clean"):
         clock[k] = 0.0
     reader = open_video(video, fps=fps)
     size = reader.image_size
@@ -1090,6 +1138,16 @@ def detect_people(
     found = sorted((tr for tr in tracker.all_tracks() if len(tr.frames) >= cfg.min_frames),
                    key=lambda tr: (min(tr.frames), tr.id))  # fmt: skip
     found = stitch_tracks(found, motions, rate, cfg.stitch_seconds, cuts)
+    clock["clean"] += time.perf_counter() - tick
+    if cfg.set_aside_still:
+        tick = time.perf_counter()
+        found, gone = _set_aside_still(found, motions, video, fps, stride)
+        for tr in gone if set_aside is not None else ():
+            seen = sorted(tr.frames)
+            height = float(np.median([b[3] - b[1] for b, _ in tr.frames.values()]))
+            set_aside.append((seen[0] * stride, seen[-1] * stride, len(seen), height))
+        clock["ghosts"] += time.perf_counter() - tick
+    tick = time.perf_counter()
     people = []
     for tr in found:
         kp = np.full((t_len, 17, 3), np.nan)
