@@ -108,9 +108,11 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     est = estimate_camera(args.video, people.keypoints2d(longest[0].id), people=people)
     cam = est.camera
-    pitch = est.scene_tilt[0] if est.scene_tilt is not None else float("nan")
-    print(f"  camera: {est.motion}, focal {est.focal:.0f} px ({est.focal_source}), tilt from the scene "
-          f"{pitch:.1f} deg down; {time.perf_counter() - t0:.0f} s")  # fmt: skip
+    tilt = "no up from the scene (the lift estimates it)"
+    if est.scene_tilt is not None:
+        tilt = f"tilt from the scene {est.scene_tilt[0]:.1f} deg down"
+    print(f"  camera: {est.motion}, focal {est.focal:.0f} px ({est.focal_source}), {tilt}; "
+          f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
     for tr in longest:
         t0 = time.perf_counter()
         if people.cuts and tr is not longest[0]:  # an edited video: each person's shot's camera

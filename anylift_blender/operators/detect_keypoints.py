@@ -53,12 +53,20 @@ class ANYLIFT_OT_detect_keypoints(bpy.types.Operator):
     bl_label = "Detect Keypoints"
     bl_options = {"REGISTER"}  # noqa: RUF012 - Blender reads a set
 
+    set_aside_still: bpy.props.BoolProperty(
+        name="Set Aside Tracks of No One", default=False,
+        description="Set aside the tracks of still things the pose model took for a person (poles, "
+        "railings, signs: no person segmented there). Off by default: a body lying still can look "
+        "like no one too",
+    )  # fmt: skip
+
     @classmethod
     def poll(cls, context):
         return video_poll(cls, context)
 
     def execute(self, context):
         scene_name = context.scene.name
+        set_aside = bool(self.set_aside_still)
         video = bpy.path.abspath(context.scene.anylift.video_path)
         problem = file_error(video, "video")
         if problem:
@@ -68,16 +76,18 @@ class ANYLIFT_OT_detect_keypoints(bpy.types.Operator):
 
         def in_process(progress, cancel) -> str:
             from anylift.io.people import write_people
-            from anylift.video.people import detect_people
+            from anylift.video.people import PeopleConfig, detect_people
 
             # What `anylift detect` runs (the subprocess path): every person, tracked.
-            people = detect_people(video, progress=progress, cancel=cancel)
+            config = PeopleConfig(set_aside_still=set_aside)
+            people = detect_people(video, config=config, progress=progress, cancel=cancel)
             if cancel.is_set():
                 raise jobs.JobCancelled("Detect Keypoints")
             write_people(out, people)
             return out
 
         argv = ["-m", "anylift.video.cli", "detect", video, "--out", out, "--progress", "jsonl"]
+        argv += ["--set-aside-still"] if set_aside else []
         try:
             job = engine.make_job(
                 "Detect Keypoints", engine.VIDEO, in_process, argv, out, engine_settings(context)

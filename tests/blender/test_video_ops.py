@@ -52,6 +52,9 @@ def test_detect_then_estimate_camera(addon, clip_folder, tmp_path):
     overlays = [o for o in bpy.data.objects if o.get("anylift_role") == "keypoints"]
     assert len(overlays) == 1
     assert bpy.context.window_manager.anylift_job.message.endswith("done")
+    # Tracks of no one set aside on request (`anylift detect --set-aside-still`): the dancer stays.
+    assert bpy.ops.anylift.detect_keypoints(set_aside_still=True) == {"FINISHED"}
+    assert len(read_people(scene.anylift.keypoints_path).tracks) == 1
 
     focal = float(truth["K"][0, 0])
     assert bpy.ops.anylift.estimate_camera(focal=focal) == {"FINISHED"}
