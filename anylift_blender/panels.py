@@ -57,6 +57,7 @@ class ANYLIFT_PT_main(_AnyLiftPanel, bpy.types.Panel):
         _operator(col, "anylift.import_camera", "Import Camera", "CAMERA_DATA")
         _operator(col, "anylift.use_scene_camera", "Use Scene Camera", "OUTLINER_OB_CAMERA")
         col = self.layout.column()
+        col.prop(settings, "set_aside_still")
         col.prop(settings, "video_path")
         col.prop(settings, "keypoints_path")
         col.prop(settings, "camera_path")

@@ -65,6 +65,13 @@ class ANYLIFT_PG_settings(bpy.types.PropertyGroup):
         name="Steps", min=0, max=1000, default=0, description="Sampling steps (0: model default)"
     )
     seed: IntProperty(name="Seed", min=0, default=0)
+    set_aside_still: BoolProperty(
+        name="Set Aside Tracks of No One",
+        default=False,
+        description="Detect Keypoints sets aside the tracks of still things the pose model took for a "
+        "person (poles, railings, signs: no person segmented there; anylift detect --set-aside-still). "
+        "Off by default: a body lying still can look like no one too",
+    )
     ground: BoolProperty(name="Ground", default=False, description="Level the result so the floor is z = 0")
     up_override: StringProperty(
         name="Up",

@@ -53,20 +53,13 @@ class ANYLIFT_OT_detect_keypoints(bpy.types.Operator):
     bl_label = "Detect Keypoints"
     bl_options = {"REGISTER"}  # noqa: RUF012 - Blender reads a set
 
-    set_aside_still: bpy.props.BoolProperty(
-        name="Set Aside Tracks of No One", default=False,
-        description="Set aside the tracks of still things the pose model took for a person (poles, "
-        "railings, signs: no person segmented there). Off by default: a body lying still can look "
-        "like no one too",
-    )  # fmt: skip
-
     @classmethod
     def poll(cls, context):
         return video_poll(cls, context)
 
     def execute(self, context):
         scene_name = context.scene.name
-        set_aside = bool(self.set_aside_still)
+        set_aside = bool(context.scene.anylift.set_aside_still)
         video = bpy.path.abspath(context.scene.anylift.video_path)
         problem = file_error(video, "video")
         if problem:

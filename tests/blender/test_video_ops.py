@@ -53,8 +53,10 @@ def test_detect_then_estimate_camera(addon, clip_folder, tmp_path):
     assert len(overlays) == 1
     assert bpy.context.window_manager.anylift_job.message.endswith("done")
     # Tracks of no one set aside on request (`anylift detect --set-aside-still`): the dancer stays.
-    assert bpy.ops.anylift.detect_keypoints(set_aside_still=True) == {"FINISHED"}
+    scene.anylift.set_aside_still = True
+    assert bpy.ops.anylift.detect_keypoints() == {"FINISHED"}
     assert len(read_people(scene.anylift.keypoints_path).tracks) == 1
+    scene.anylift.set_aside_still = False
 
     focal = float(truth["K"][0, 0])
     assert bpy.ops.anylift.estimate_camera(focal=focal) == {"FINISHED"}
