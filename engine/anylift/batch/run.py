@@ -98,8 +98,9 @@ def lift_clip(
                 continue
             write_motion(target, report.motion)
             record["outputs"].append(str(target))
-            if (pid if pid is not None else person) is not None:
-                record.setdefault("people", []).append(int(pid if pid is not None else person))
+            lifted = pid if pid is not None else person
+            if lifted is not None:
+                record.setdefault("people", []).append(int(lifted))
             said = list(report.warnings) + [str(w.message) for w in caught]
             who = f"person {pid}: " if pid is not None else ""
             messages += [who + m for m in said if who + m not in messages]
@@ -133,10 +134,12 @@ class PeopleChoice:
 
 def chosen_people(people, choice: PeopleChoice) -> list[int | None]:
     """The ids lifted from ``people`` (:class:`~anylift.io.people.People`): ``[None]`` for the
-    default person, else every id seen at least ``choice.min_seconds``."""
+    default person, else every id seen at least ``choice.min_seconds``, the default first (its
+    shot's camera is estimated with its size, as ``anylift camera`` does)."""
     if not choice.all_people:
         return [None]
-    return [t.id for t in people.tracks if t.seen.sum() >= choice.min_seconds * people.fps]
+    seen = [t.id for t in people.tracks if t.seen.sum() >= choice.min_seconds * people.fps]
+    return sorted(seen, key=lambda pid: pid != people.default)
 
 
 def _person_output(out: Path, pid: int | None) -> Path:

@@ -2,8 +2,8 @@
 
 MediaPipe's pose detector fires on tall still structures now and then, and its landmark model then
 draws a skeleton on them frame after frame with scores as high as a person's. On real footage such
-tracks are many (a tennis broadcast: 30 of 44 tracks on seats, railings, bags and poles; a gym: a
-wall's edge seen for 9 s) and they are lifted by ``--all``. A track is set aside when three things
+tracks are many (a tennis broadcast: most of its 44 tracks on seats, railings, bags and poles; a
+gym: a wall's edge seen for 9 s) and they are lifted by ``--all``. A track is set aside when three things
 hold (:func:`no_one`):
 
 1. **It stays in one place** in the world: its box's centre, carried back into its first frame
@@ -19,7 +19,8 @@ hold (:func:`no_one`):
    vanishes: over :data:`SHIFT`.
 
 People too small for the third test (under about 50 px) pass the second; a person standing still
-where neither works is set aside with the structures (seated spectators in a crowd). Never every
+where neither works is set aside with the structures (on the tennis clip, partial views of people:
+a player's legs at the frame's edge, a spectator's head). Never every
 track: where all would go the evidence says nothing, and all are kept.
 
 **Off by default** (``anylift detect --set-aside-still``, ``PeopleConfig.set_aside_still``): a body
@@ -28,7 +29,8 @@ crawling on a floor seen from 51 degrees above (the footage render steep50) fail
 set aside with the structures: 69.9 % of the people found instead of 93.9 %. Lying and tumbling
 bodies are this product's footage, so the test is the user's choice for cluttered scenes (a
 stadium, a gym) where the tracks of no one crowd the list: a tennis broadcast's 44 tracks came down
-to 14 (two of them still no one), a gym's 14 to 7 (all seven people).
+to 14 (two of them still no one), a school gym's 14 to 7 (six set aside were no one, the seventh a
+boy drawn badly for 7 frames; one hoop's track, jumping about, stayed).
 """
 
 from __future__ import annotations
