@@ -140,3 +140,28 @@ def test_batch_lifts_variable_rate_keypoints_at_their_frame_times(rendered_clip,
     assert motion.num_frames == people.num_frames
     # Without the frame times it would be the file's 30 fps.
     assert motion.fps == pytest.approx((people.num_frames - 1) / times[-1]) and motion.fps < 0.9 * people.fps
+
+
+def test_batch_sets_aside_tracks_of_no_one_when_asked(video_folder, tmp_path, monkeypatch):
+    """``anylift batch --set-aside-still`` detects as ``anylift detect --set-aside-still`` does and
+    lists what it set aside in the manifest (``set_aside``)."""
+    from anylift.video import people as people_module
+
+    real = people_module.detect_people
+    configs = []
+
+    def detect(video, *, config, set_aside, **kw):
+        configs.append(config.set_aside_still)
+        found = real(video, config=config, **kw)
+        if config.set_aside_still:
+            set_aside.append((3, 14, 12, 41.04))  # as _set_aside_still reports one
+        return found
+
+    monkeypatch.setattr(people_module, "detect_people", detect)
+    clips = [c for c in find_clips(video_folder) if c.name == "dance"]
+    choice = PeopleChoice(set_aside_still=True)
+    (record,) = run_batch(clips, tmp_path / "a", options=FAST, manifest=tmp_path / "a.jsonl", people=choice)
+    assert record["status"] == "ok" and record["set_aside"] == [{"frames": [3, 14], "height": 41.0}]
+    (record,) = run_batch(clips, tmp_path / "b", options=FAST, manifest=tmp_path / "b.jsonl")
+    assert record["status"] == "ok" and "set_aside" not in record
+    assert configs == [True, False]

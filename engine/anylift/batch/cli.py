@@ -4,6 +4,7 @@
                   [--executor local|dask] [--workers N] [--scheduler ADDRESS] [--threads N]
                   [--checkpoint PATH] [--body-model PATH] [--samples S] [--steps N] [--seed N]
                   [--method anylift|smplify] [--ground] [--device cpu|cuda] [--all [--min-seconds S]]
+                  [--set-aside-still]
 
 Lifts every clip of FOLDER (:mod:`anylift.batch.clips`: videos, keypoints files, OpenPose folders)
 into ``DIR/<clip>.npz`` (``--all``: every person, ``DIR/<clip>_<id>.npz``; a video is detected and
@@ -54,11 +55,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
             detail = record.get("error") or f"{record.get('seconds') or 0:.1f} s"
             print(f"[{done}/{total}] {record['clip']}: {record['status']} ({detail})", file=sys.stderr)
 
+    choice = PeopleChoice(args.all, args.min_seconds, set_aside_still=args.set_aside_still)
     start = time.perf_counter()
     records = run_batch(
         clips, out, options=options, threads=args.threads, shard=shard, resume=args.resume, manifest=manifest,
         executor=args.executor, workers=args.workers, scheduler=args.scheduler, on_record=progress,
-        people=PeopleChoice(all_people=args.all, min_seconds=args.min_seconds),
+        people=choice,
     )  # fmt: skip
     print(summary(records, time.perf_counter() - start))
     print(f"manifest: {manifest}")
@@ -108,4 +110,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--all", action="store_true", help="lift every person of a clip: DIR/<clip>_<id>.npz each")
     p.add_argument("--min-seconds", type=_seconds, default=1.0, metavar="S",
                    help="with --all, only people seen at least this long (default 1)")  # fmt: skip
+    p.add_argument("--set-aside-still", action="store_true",
+                   help="detecting a video: set aside the tracks of still things that look like no one "
+                   "(as anylift detect --set-aside-still; listed in the manifest's set_aside)")  # fmt: skip
     p.set_defaults(func=cmd_batch)

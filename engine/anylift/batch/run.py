@@ -69,7 +69,7 @@ def lift_clip(
         from anylift.pipeline import lift_with_report
 
         folder = Path(out).parent
-        source = clip.keypoints or _detected(clip, folder, choice.reuse, record, timings)
+        source = clip.keypoints or _detected(clip, folder, choice, record, timings)
         keypoints, person, found = select_person(source)
         given = read_camera(clip.camera) if clip.camera is not None else None
         cameras: dict[Any, Any] = {}
@@ -125,11 +125,14 @@ def lift_clip(
 class PeopleChoice:
     """Who of a clip is lifted: the default person (longest and largest), or with ``all_people``
     every person seen at least ``min_seconds`` (as ``anylift lift --all``); ``reuse``: keypoints and
-    cameras an earlier run wrote beside the results are taken, not detected again (``--resume``)."""
+    cameras an earlier run wrote beside the results are taken, not detected again (``--resume``);
+    ``set_aside_still``: a video's tracks of still things that look like no one are set aside
+    (:mod:`anylift.video.ghosts`)."""
 
     all_people: bool = False
     min_seconds: float = 1.0
     reuse: bool = False
+    set_aside_still: bool = False  # detecting a video: anylift detect --set-aside-still
 
 
 def chosen_people(people, choice: PeopleChoice) -> list[int | None]:
@@ -164,18 +167,22 @@ def expected_outputs(clip: Clip, out: Path, choice: PeopleChoice) -> list[Path] 
     return [_person_output(out, pid) for pid in chosen_people(people, choice)]
 
 
-def _detected(clip: Clip, folder: Path, reuse: bool, record: dict, timings: dict) -> Path:
+def _detected(clip: Clip, folder: Path, choice: PeopleChoice, record: dict, timings: dict) -> Path:
     """Every person of ``clip.video`` (``anylift detect``) in ``<folder>/<clip>_keypoints.json``."""
     from anylift.io.people import read_people, write_people
-    from anylift.video.people import detect_people
+    from anylift.video.people import PeopleConfig, detect_people
 
     path = keypoints_beside(clip, folder)
-    if not reuse or _read_or_none(read_people, path) is None:
+    if not choice.reuse or _read_or_none(read_people, path) is None:
         tick = time.perf_counter()
-        people = detect_people(clip.video)
+        gone: list = []
+        config = PeopleConfig(set_aside_still=choice.set_aside_still)
+        people = detect_people(clip.video, config=config, set_aside=gone)
         folder.mkdir(parents=True, exist_ok=True)
         write_people(path, people)
         timings["detect"] = time.perf_counter() - tick
+        if gone:
+            record["set_aside"] = [{"frames": [a, b], "height": round(h, 1)} for a, b, _, h in gone]
     record["outputs"].append(str(path))
     return path
 
