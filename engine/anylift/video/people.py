@@ -61,6 +61,9 @@ Only what ships in the installed wheels (nothing is downloaded):
 9. **Cleaning** per track (:mod:`anylift.video.tracking`): the legs' left/right swaps undone,
    low scores dropped, short gaps filled, zero-lag One-Euro smoothing; tracks seen in fewer than
    ``min_frames`` frames dropped.
+10. **Tracks of no one** (``set_aside_still``, off by default): after stitching, tracks that stay
+    in one place are looked at again in a few frames, and those where no person is segmented and
+    the landmark model's drawing moves with its region are set aside (:mod:`anylift.video.ghosts`).
 """
 
 from __future__ import annotations
