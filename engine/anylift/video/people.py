@@ -925,7 +925,8 @@ def _set_aside_still(found: list, motions: dict, video, fps, stride: int) -> tup
                 crop, x0, y0, s = _crop(rgb, box, 256)
                 kp_crop = kp.copy()
                 kp_crop[:, :2] = (kp[:, :2] - (x0, y0)) * s
-                mask = seg.process(crop).segmentation_mask
+                with quiet_native_logs():  # its graph announces itself at its first run
+                    mask = seg.process(crop).segmentation_mask
                 samples[id(tr)].append((ghosts.support(mask, kp_crop), ghosts.shift(roi_pose, rgb, box)))
     finally:
         seg.close()
