@@ -209,8 +209,8 @@ def write_result(out: Path, motion) -> None:
 def _lift_all(args: argparse.Namespace, out: Path, people) -> int:
     """``--all``: every person seen at least ``--min-seconds`` into ``RESULT_<id>.npz``; a person
     whose lift is refused is reported and the others go on (exit code 2 if any was refused)."""
-    short = [t.id for t in people.tracks if t.seen.sum() < args.min_seconds * people.fps]
-    chosen = [pid for pid in people.ids() if pid not in short]
+    chosen = people.seen_for(args.min_seconds)
+    short = [pid for pid in people.ids() if pid not in chosen]
     if short:
         listed = ", ".join(map(str, short[:12])) + (", ..." if len(short) > 12 else "")
         print(f"skipping {len(short)} of {len(people.ids())} people seen under {args.min_seconds:g} s "

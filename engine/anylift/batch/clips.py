@@ -12,8 +12,10 @@ and the Blender batch write).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from anylift.errors import InputError
 
@@ -157,8 +159,12 @@ def valid_output(path: str | os.PathLike) -> bool:
     """Whether ``path`` holds a readable ``anylift.motion/1`` result (resume skips its clip)."""
     from anylift.io.motion import read_motion
 
+    return read_or_none(read_motion, path) is not None
+
+
+def read_or_none(read: Callable[[Path], Any], path: str | os.PathLike) -> Any:
+    """``read(path)``, or None where the file is missing or not valid (an earlier run's output)."""
     try:
-        read_motion(path)
+        return read(path)
     except (InputError, OSError, ValueError):
-        return False
-    return True
+        return None

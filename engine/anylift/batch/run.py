@@ -23,7 +23,7 @@ from typing import Any
 from anylift.errors import InputError
 from anylift.lifting.options import LiftOptions
 
-from .clips import Clip, select_shard, valid_outputs
+from .clips import Clip, read_or_none, select_shard, valid_outputs
 from .manifest import ManifestWriter
 
 EXECUTORS = ("local", "dask")
@@ -141,8 +141,7 @@ def chosen_people(people, choice: PeopleChoice) -> list[int | None]:
     shot's camera is estimated with its size, as ``anylift camera`` does)."""
     if not choice.all_people:
         return [None]
-    seen = [t.id for t in people.tracks if t.seen.sum() >= choice.min_seconds * people.fps]
-    return sorted(seen, key=lambda pid: pid != people.default)
+    return sorted(people.seen_for(choice.min_seconds), key=lambda pid: pid != people.default)
 
 
 def _person_output(out: Path, pid: int | None) -> Path:
@@ -161,7 +160,7 @@ def expected_outputs(clip: Clip, out: Path, choice: PeopleChoice) -> list[Path] 
         return [out]
     from anylift.io.people import read_people
 
-    people = _read_or_none(read_people, clip.keypoints or keypoints_beside(clip, out.parent))
+    people = read_or_none(read_people, clip.keypoints or keypoints_beside(clip, out.parent))
     if people is None:
         return None
     return [_person_output(out, pid) for pid in chosen_people(people, choice)]
@@ -173,7 +172,7 @@ def _detected(clip: Clip, folder: Path, choice: PeopleChoice, record: dict, timi
     from anylift.video.people import PeopleConfig, detect_people
 
     path = keypoints_beside(clip, folder)
-    if not choice.reuse or _read_or_none(read_people, path) is None:
+    if not choice.reuse or read_or_none(read_people, path) is None:
         tick = time.perf_counter()
         gone: list = []
         config = PeopleConfig(set_aside_still=choice.set_aside_still)
@@ -185,14 +184,6 @@ def _detected(clip: Clip, folder: Path, choice: PeopleChoice, record: dict, timi
             record["set_aside"] = [{"frames": [a, b], "height": round(h, 1)} for a, b, _, h in gone]
     record["outputs"].append(str(path))
     return path
-
-
-def _read_or_none(read: Callable[[Path], Any], path: Path) -> Any:
-    """``read(path)``, or None where the file is missing or not valid (an earlier run's output)."""
-    try:
-        return read(path)
-    except (InputError, OSError, ValueError):
-        return None
 
 
 def _estimated(clip: Clip, people, keypoints, folder: Path, reuse: bool, cameras: dict, record: dict,
@@ -208,7 +199,7 @@ def _estimated(clip: Clip, people, keypoints, folder: Path, reuse: bool, cameras
         if shot is not None:
             name = f"{clip.name}_camera_shot{[0, *sorted(people.cuts)].index(shot[0]) + 1}.json"
         path = folder / name
-        camera = _read_or_none(read_camera, path) if reuse else None
+        camera = read_or_none(read_camera, path) if reuse else None
         if camera is None:
             tick = time.perf_counter()
             camera = estimate_camera(clip.video, keypoints, people=people).camera

@@ -81,6 +81,10 @@ class People:
     def ids(self) -> list[int]:
         return [t.id for t in self.tracks]
 
+    def seen_for(self, seconds: float) -> list[int]:
+        """The ids of the tracks seen in at least ``seconds`` worth of frames (``--all``'s people)."""
+        return [t.id for t in self.tracks if t.seen.sum() >= seconds * self.fps]
+
     @property
     def num_frames(self) -> int:
         return len(self.tracks[0].keypoints) if self.tracks else 0
