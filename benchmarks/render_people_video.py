@@ -136,6 +136,41 @@ SCENES: dict[str, dict] = {
             ("dance_a", (1.2, -0.6), 90.0, 0.9, (0.35, 0.8, 0.5)),
         ],
     },
+    # Four more, made in the thirty-seventh session before any was run (never tuned on):
+    "tele25": {  # a long lens from the stands across a field, people about 100 px tall
+        "fps": 25.0, "seconds": 4.0, "camera": "tele", "seed": 10,
+        "people": [
+            ("walk", (-4.5, -0.5), 5.0, 1.0, (0.9, 0.9, 0.9)),
+            ("kick", (0.5, 0.8), 250.0, 1.0, (0.8, 0.2, 0.2)),
+            ("jump", (-1.5, 2.5), 30.0, 0.9, (0.2, 0.3, 0.8)),
+            ("walk", (3.5, 3.5), 175.0, 1.05, (0.3, 0.7, 0.3)),
+        ],
+    },
+    "dutch60": {
+        "fps": 60.0, "seconds": 2.0, "camera": "dutch", "seed": 11,
+        "people": [
+            ("walk", (-3.0, 0.5), 0.0, 1.0, (0.95, 0.6, 0.2)),
+            ("spin", (0.5, 1.8), 0.0, 0.95, (0.5, 0.3, 0.8)),
+            ("punch", (1.6, -0.2), 200.0, 1.0, (0.2, 0.7, 0.6)),
+        ],
+    },
+    "low30": {
+        "fps": 30.0, "seconds": 3.5, "camera": "low", "seed": 12,
+        "people": [
+            ("backflip", (-0.8, 0.5), 70.0, 1.0, (0.85, 0.3, 0.3)),
+            ("punch", (1.4, 1.8), 230.0, 0.95, (0.3, 0.6, 0.9)),
+            ("walk", (5.0, 3.0), 190.0, 1.0, (0.9, 0.8, 0.3)),
+        ],
+    },
+    "drone30": {
+        "fps": 30.0, "seconds": 4.0, "camera": "drone", "seed": 13,
+        "people": [
+            ("walk", (-4.0, -0.5), 10.0, 1.0, (0.9, 0.3, 0.3)),
+            ("roll", (0.5, 1.0), 100.0, 0.95, (0.3, 0.4, 0.9)),
+            ("dance_a", (2.0, -1.0), 0.0, 0.9, (0.9, 0.8, 0.2)),
+            ("getup_facedown", (-1.5, 2.2), 200.0, 1.0, (0.3, 0.8, 0.4)),
+        ],
+    },
 }  # fmt: skip
 RENDER_VERSION = 1
 
@@ -166,6 +201,8 @@ STATIC_CAMERAS = {
     "elevated_side": ((-5.5, -6.0, 4.5), (0.0, 0.6, 0.6), 0.0, 640.0),
     "steep": ((1.0, -6.5, 9.0), (0.0, 0.5, 0.3), 0.0, 1100.0),  # high on a building, steeply down
     "tripod": ((2.5, -7.0, 1.5), (0.0, 0.8, 0.7), -3.0, 700.0),  # shoulder height, off to one side
+    "tele": ((4.0, -30.0, 2.5), (0.0, 0.8, 0.9), 0.0, 1800.0),  # a 1800 px lens 30 m off
+    "low": ((-1.0, -5.5, 0.35), (0.0, 0.8, 1.3), 2.0, 600.0),  # on the ground, looking up
 }  # fmt: skip
 
 
@@ -206,6 +243,18 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
         target = target + smooth_noise(0.05, 2.0)
         roll = np.radians(-11.0) + 0.02 * np.sin(2 * np.pi * 0.4 * t)
         return intrinsics(size, focal or 560.0), look_at(eye, target, roll=roll)
+    if kind == "dutch":  # a phone rolled 28 deg following the walker, shaking
+        eye = np.array([0.4, -5.0, 1.4]) + smooth_noise(0.02, 1.5)
+        target = np.stack([np.linspace(-1.8, 0.8, frames), np.full(frames, 0.6), np.full(frames, 0.9)], -1)
+        target = target + smooth_noise(0.05, 2.0)
+        roll = np.full(frames, np.radians(28.0))
+        return intrinsics(size, focal or 520.0), look_at(eye, target, roll=roll)
+    if kind == "drone":  # flying sideways 1 m/s, 7 m up, looking about 40 deg down
+        path = np.linspace(0.0, 1.0, frames)
+        eye = np.stack([-2.5 + 4.0 * path, -8.5 + 0.5 * path, np.full(frames, 7.0)], -1)
+        eye = eye + smooth_noise(0.03, 1.0)
+        target = np.stack([np.linspace(-1.5, 1.0, frames), np.full(frames, 0.5), np.zeros(frames)], -1)
+        return intrinsics(size, focal or 700.0), look_at(eye, target)
     eye = np.array([0.3, -6.5, 1.5]) + smooth_noise(0.02, 1.5)
     target = np.stack([np.linspace(-1.0, 1.0, frames), np.full(frames, 0.6), np.full(frames, 0.9)], -1)
     target = target + smooth_noise(0.06, 2.0)

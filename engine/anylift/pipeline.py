@@ -225,6 +225,7 @@ def lift_with_report(
             )
     # The frames from the person's first to last sighting (the rest is held, module span).
     num_frames = keypoints.num_frames
+    origin_camera = camera is None or gravity.camera_at_origin(camera.world_to_camera)  # before the crop
     keypoints, camera, frame_times, span_plan = span.crop(keypoints, camera, frame_times)
     if span_plan.cropped:
         messages.append(
@@ -280,7 +281,9 @@ def lift_with_report(
         grav, _, world, _ = gravity.level(fit.keypoints3d, world, keypoints.fps, up_source, ankle_rays=rays)
         fit = gravity.move_fit(fit, grav.rotation)
         ankle = gravity.ankle_height(body)
-        grav, _, world, _ = gravity.to_floor(grav, fit.keypoints3d, world, keypoints.fps, ankle)
+        grav, _, world, _ = gravity.to_floor(
+            grav, fit.keypoints3d, world, keypoints.fps, ankle, origin_camera=origin_camera
+        )
         fit = gravity.move_fit(fit, np.eye(3), grav.floor_offset)
         fused = fit.keypoints3d
     else:
@@ -361,8 +364,9 @@ def lift_with_report(
                     obj_world = rescale_about_centres(obj_world, centres, np.median(scales, axis=0))
                 floor = float(np.median([p[1] for p in placed if p is not None])) - ankle
         grav, fused, world, (samples_world, obj_world) = gravity.to_floor(
-            grav, fused, world, keypoints.fps, ankle, (samples_world, obj_world), floor=floor
-        )
+            grav, fused, world, keypoints.fps, ankle, (samples_world, obj_world), floor=floor,
+            origin_camera=origin_camera,
+        )  # fmt: skip
         report(progress, "triangulate", 1, 1)
         clock.lap("triangulate")
         # 7. SMPL fit.

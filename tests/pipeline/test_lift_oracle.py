@@ -146,6 +146,27 @@ def test_ground_translates_to_floor(walk_scene):
     np.testing.assert_allclose(reprojection_pixels(m), sc2.keypoints.keypoints[..., :2], atol=1e-3)
 
 
+def test_a_person_who_enters_later_stands_on_the_floor_of_a_first_camera_world(walk_scene):
+    """``anylift camera``'s world has the video's first camera at its origin and no floor, so the
+    lift puts the feet's contact level at z = 0. A person first seen in a later frame is lifted on
+    the frames from there, whose first camera is elsewhere: that world was taken for one with a
+    floor of its own, and the feet were left where they were (a footage render's dancer 9 m below
+    the floor, seen from a drone from frame 8)."""
+    sc = walk_scene
+    w2c = sc.camera.world_to_camera.copy()
+    centre = -w2c[0, :3, :3].T @ w2c[0, :3, 3]
+    w2c[:, :3, 3] += np.einsum("tij,j->ti", w2c[:, :3, :3], centre)  # the first camera at the origin
+    cam = Camera(K=sc.camera.K, world_to_camera=w2c, up=sc.camera.up, image_size=sc.camera.image_size)
+    truth = sc.truth - centre
+    scene = make_scene(truth, cam)
+    kp = scene.keypoints.keypoints.copy()
+    kp[:8] = [np.nan, np.nan, 0.0]  # first seen in frame 8
+    late = type(scene.keypoints)(kp, fps=30.0, image_size=scene.keypoints.image_size)
+    rep = lift_with_report(late, cam, denoiser=Oracle(truth), steps=2, **EXACT, placement="prior")
+    assert rep.gravity.floor_offset == pytest.approx(-centre[2], abs=0.05)
+    assert abs(np.percentile(rep.motion.keypoints3d[8:, 15:17, 2], 5) - sc.truth[:, 15:17, 2].min()) < 0.05
+
+
 class ShiftedOracle(Oracle):
     """Each window's answer is off by its own depth shift, as windows of a real model disagree."""
 

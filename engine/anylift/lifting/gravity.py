@@ -131,13 +131,15 @@ def feet_below_horizon(up: np.ndarray, rays: np.ndarray | None, axis: np.ndarray
     return up, 0.0
 
 
-def to_floor(grav: Gravity, points, world: ResultWorld, fps: float, ankle: float, extra=(), floor=None):
+def to_floor(grav: Gravity, points, world: ResultWorld, fps: float, ankle: float, extra=(), floor=None,
+             origin_camera: bool | None = None):  # fmt: skip
     """When the world has no floor of its own (:func:`needs_floor`), move it so the feet's contact
     level is z = 0: (Gravity with ``floor_offset``, points, world, extra). ``floor``: the floor's z
-    when already known (:func:`anylift.lifting.placement.floor_scales`), else :func:`floor_level`."""
+    when already known (:func:`anylift.lifting.placement.floor_scales`), else :func:`floor_level`.
+    ``origin_camera``: :func:`needs_floor`'s."""
     from anylift.lifting.world import translate_cameras
 
-    if not needs_floor(world, grav.source):
+    if not needs_floor(world, grav.source, origin_camera):
         return grav, points, world, extra
     level = floor_level(points, fps, ankle) if floor is None else float(floor)
     if level is None:
@@ -278,12 +280,21 @@ def estimate_up(
     return up, float(np.clip(gap * (0.5 + 0.5 * agree) * evidence, 0.0, 1.0)), n_contact, n_stand
 
 
-def needs_floor(world: ResultWorld, source: str) -> bool:
+def needs_floor(world: ResultWorld, source: str, origin_camera: bool | None = None) -> bool:
     """Whether the result world has no floor of its own, so the feet's contact level becomes z = 0:
-    an estimated up, or a world whose origin is the first camera (static default, ``anylift
-    camera``, SLAM files): a floor through the camera would mean nothing."""
-    centre = -world.camera.world_to_camera[0, :3, :3].T @ world.camera.world_to_camera[0, :3, 3]
-    return source == "estimated" or float(np.linalg.norm(centre)) < 1e-6
+    an estimated up, or a world whose origin is the clip's first camera (static default, ``anylift
+    camera``, SLAM files): a floor through the camera would mean nothing. ``origin_camera``: whether
+    it is (:func:`camera_at_origin` of the whole clip's camera: the lift of a person who enters
+    later starts at another camera); None: the first camera of ``world``."""
+    if origin_camera is None:
+        origin_camera = camera_at_origin(world.camera.world_to_camera)
+    return source == "estimated" or origin_camera
+
+
+def camera_at_origin(world_to_camera: np.ndarray) -> bool:
+    """Whether the first of (T, 4, 4) cameras sits at its world's origin."""
+    w2c = np.asarray(world_to_camera, dtype=np.float64)[0]
+    return float(np.linalg.norm(w2c[:3, :3].T @ w2c[:3, 3])) < 1e-6
 
 
 def ankle_height(body) -> float:

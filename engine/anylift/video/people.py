@@ -99,6 +99,8 @@ class PeopleConfig:
     mask_threshold: float = 0.5
     min_box_height: int = 24
     motion_proposals: bool = True
+    moving_camera_proposals: bool = True  # what moved against the background (moving_foreground)
+    moved_seconds: float = 0.15  # ... compared with the frames this long and twice as long before
     max_foreground: float = 0.15
     find_seconds: float = 0.1
     scan_seconds: float = 1.0  # <= look_back_seconds: a person the scan finds late is looked for back
@@ -308,6 +310,36 @@ def camera_motion(
     if a is None or inliers is None or inliers.sum() < 12:
         return eye
     return a
+
+
+def moving_foreground(cur: np.ndarray, before: list[np.ndarray], threshold: int = 25) -> np.ndarray | None:
+    """(H, W) float mask of what moved on its own in grey frame ``cur``: each frame of ``before``
+    (grey, the same size; earlier frames of a moving camera) is brought into ``cur`` by the
+    homography of their background corners (RANSAC: a floor, or a pure turn, is one), and a pixel
+    is foreground where it is brighter or darker by over ``threshold`` than every pixel of its 3x3
+    neighbourhood there (a misalignment of a pixel on an edge is not motion) in all of them (a
+    body's old place shows in one difference only). None where a frame does not align."""
+    fg = np.ones(cur.shape, bool)
+    k3 = np.ones((3, 3), np.uint8)
+    for prev in before:
+        p0 = cv2.goodFeaturesToTrack(prev, 300, 0.01, 6)
+        if p0 is None or len(p0) < 20:
+            return None
+        p1, status, _err = cv2.calcOpticalFlowPyrLK(prev, cur, p0, None, winSize=(15, 15), maxLevel=3)
+        good = status.ravel() == 1
+        if good.sum() < 20:
+            return None
+        h, inliers = cv2.findHomography(p0[good], p1[good], cv2.RANSAC, 1.5)
+        if h is None or inliers is None or inliers.sum() < max(20, 0.5 * good.sum()):
+            return None
+        size = (cur.shape[1], cur.shape[0])
+        warped = cv2.warpPerspective(prev, h, size, flags=cv2.INTER_LINEAR)
+        valid = cv2.warpPerspective(np.full(prev.shape, 255, np.uint8), h, size, flags=cv2.INTER_NEAREST)
+        valid = cv2.erode(valid, k3, iterations=2) > 0
+        lo, hi = cv2.erode(warped, k3).astype(np.int16), cv2.dilate(warped, k3).astype(np.int16)
+        c = cur.astype(np.int16)
+        fg &= valid & ((lo - c > threshold) | (c - hi > threshold))
+    return fg.astype(np.float32)
 
 
 def warp_box(box: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -1008,6 +1040,7 @@ def detect_people(
     recent: collections.deque = collections.deque(maxlen=keep)  # (t, RGB frame) before t
     small = min(1.0, 320.0 / max(size[0], 1))  # camera motion at about 320 px wide
     prev_grey = None
+    greys: collections.deque = collections.deque(maxlen=2 * max(1, round(cfg.moved_seconds * rate)))
     motions: dict[int, np.ndarray | None] = {}  # t -> the camera motion from frame t - 1
     t = -1
     decoded = [0]
@@ -1038,6 +1071,8 @@ def detect_people(
                 tracker.cut(t - 1)
                 recent = collections.deque((f for f in recent if f[0] >= t - 1), maxlen=recent.maxlen)
                 background = new_background()
+                while len(greys) > 1:  # frame t - 1's only
+                    greys.popleft()
             if prev_grey is not None:
                 boxes_then = np.array([tr.predict(t - 1) for tr in tracker.tracks]).reshape(-1, 4) * small
                 motion = camera_motion(prev_grey, grey, boxes_then)
@@ -1086,12 +1121,20 @@ def detect_people(
                 with quiet_native_logs() if t == 0 else contextlib.nullcontext():
                     mask = seg.process(cv2.cvtColor(small_bgr, cv2.COLOR_BGR2RGB)).segmentation_mask
                 boxes = mask_boxes(mask, cfg.mask_threshold, tall)
+            boxes = boxes / np.tile(shrink, 2)
             if cfg.motion_proposals:
                 moving = (background.apply(small_bgr) > 200).astype(np.float32)  # 127: shadows
                 still = motion is None or np.abs(motion - np.eye(2, 3)).max() < 0.5
                 if finding and t >= 2 and still and moving.mean() < cfg.max_foreground:
-                    boxes = merge_boxes(np.concatenate([boxes, mask_boxes(moving, 0.5, tall)]), 0.3)
-            boxes = boxes / np.tile(shrink, 2)
+                    moved = mask_boxes(moving, 0.5, tall) / np.tile(shrink, 2)
+                    boxes = merge_boxes(np.concatenate([boxes, moved]), 0.3)
+                apart = max(1, round(cfg.moved_seconds * rate))
+                if finding and not still and cfg.moving_camera_proposals and len(greys) > 2 * apart - 1:
+                    moving = moving_foreground(grey, [greys[-apart], greys[-2 * apart]])
+                    if moving is not None and moving.mean() < cfg.max_foreground:
+                        moved = mask_boxes(moving, 0.5, max(round(cfg.min_box_height * small), 1)) / small
+                        boxes = merge_boxes(np.concatenate([boxes, moved]), 0.3)
+            greys.append(grey)
             clock["proposals"] += time.perf_counter() - tick
 
             tick = time.perf_counter()
