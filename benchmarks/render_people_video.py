@@ -17,7 +17,10 @@ at a tiled square through a 1100 px lens, 50 fps: a crawl, a get-up, a walker, a
 ``steep25`` the same camera at 25 fps over two walkers, a puncher and a dancer, all upright),
 ``orbit30`` (a 900 px lens circling a dancer by 70 deg, 30 fps, a jumper beside her), and
 ``close24`` (a phone 3.6 m from two people at chest height, drifting, 24 fps: a puncher passing
-close behind a jumper, both 150-220 px tall).
+close behind a jumper, both 150-220 px tall). Four more, made in the thirty-seventh session before
+any was run: ``tele25`` (an 1800 px lens 30 m off, people about 100 px tall), ``dutch60`` (a phone
+rolled 28 deg following a walker, 60 fps), ``low30`` (on the ground looking up) and ``drone30``
+(7 m up, flying sideways at 1 m/s, looking 37 deg down: a walker, a roll, a dancer, a get-up).
 
 Writes into DIR: ``video.mp4`` (mp4v) and ``truth.npz``:
 
