@@ -73,6 +73,33 @@ def test_rotation_and_essential_fits_recover_synthetic_motion():
     assert model == "static"
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_drone_over_a_floor_gets_the_pose_that_explains_the_most_points(seed):
+    """A camera 7 m above a floor (a few boxes on it) looking 37 deg down, flying sideways and
+    turning. A floor is an essential matrix's degenerate case, and MAGSAC++ alone now and then
+    settles on a pose that explains most of it but not all: 7.2 and 5.4 deg off in the worst
+    frame of these two flights (the footage render drone30: up to 19 deg and a metre). The best
+    of several robust estimators, by their inliers, stays within a degree."""
+    rng = np.random.default_rng(seed)
+    K = intrinsics((640, 360), 640.0)
+    floor = np.column_stack([rng.uniform(-8, 8, 400), rng.uniform(4, 25, 400), np.full(400, -7.0)])
+    floor[:60, 2] += rng.uniform(0.0, 3.0, 60)  # boxes
+    down = Rotation.from_euler("x", 37, degrees=True).as_matrix() @ np.array(
+        [[1, 0, 0], [0, 0, -1], [0, 1, 0.0]]
+    )
+    X = floor @ down.T
+    X = X[X[:, 2] > 1.0]
+    p1 = _project(X, K)
+    worst = 0.0
+    for t in range(10, 40):
+        R = Rotation.from_euler("y", 0.25 * t, degrees=True).as_matrix()
+        p2 = _project(X, K, R, np.array([0.033 * t, 0.0, 0.0])) + rng.normal(0.0, 0.2, p1.shape)
+        inside = np.all((p1 > 0) & (p1 < [640, 360]) & (p2 > 0) & (p2 < [640, 360]), axis=1)
+        R_est, _, _ = fit_essential(p1[inside], p2[inside], K, 1.0, every=True)
+        worst = max(worst, np.degrees(Rotation.from_matrix(R_est @ R.T).magnitude()))
+    assert worst < 1.5
+
+
 def test_zoom_is_recovered_by_the_rotation_model():
     rng = np.random.default_rng(1)
     K = intrinsics((640, 360), 500.0)
