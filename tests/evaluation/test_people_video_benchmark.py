@@ -31,19 +31,20 @@ def test_another_lens_is_cached_apart_and_the_scenes_own_keep_their_folders(monk
 
 
 def test_every_scene_films_training_clips_from_above_the_floor():
-    """Every scene (the four the tracker was tuned on and the six camera designs added after)
-    uses training clips only, its camera stays above the floor, and each person's hips are in
-    the picture for most of the clip."""
+    """Every scene (the four the tracker was tuned on and the ten camera designs added after)
+    uses training clips only, its camera stays above the floor (low30's is on the ground, 0.35 m
+    up), and each person's hips are in the picture for most of the clip."""
     from anylift.data.mocap import TRAIN_CLIPS, load_clip
     from anylift.geometry.camera import project
 
     bench = load_benchmark("render_people_video")
-    assert {"tripod30", "phone24", "steep50", "steep25", "orbit30", "close24"} <= set(bench.SCENES)
+    later = {"tripod30", "phone24", "steep50", "steep25", "orbit30", "close24", "tele25", "dutch60", "low30"}
+    assert later | {"drone30"} <= set(bench.SCENES)
     for name, spec in bench.SCENES.items():
         fps, frames = spec["fps"], round(spec["fps"] * spec["seconds"])
         K, w2c = bench.make_camera(spec["camera"], frames, fps, (640, 360), spec["seed"])
         centres = -np.einsum("tji,tj->ti", w2c[:, :3, :3], w2c[:, :3, 3])
-        assert (centres[:, 2] > 0.5).all(), name
+        assert (centres[:, 2] > 0.3).all(), name
         for clip, start, heading, scale, _colour in spec["people"]:
             assert clip in TRAIN_CLIPS, (name, clip)
             kp = load_clip(clip, fps=fps).keypoints3d
