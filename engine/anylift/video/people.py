@@ -303,17 +303,26 @@ def camera_motion(
     for x0, y0, x1, y1 in np.asarray(people, dtype=float).reshape(-1, 4):
         if np.isfinite([x0, y0, x1, y1]).all():
             mask[max(int(y0), 0) : max(int(y1) + 1, 0), max(int(x0), 0) : max(int(x1) + 1, 0)] = 0
-    p0 = cv2.goodFeaturesToTrack(prev, max_corners, 0.01, 8, mask=mask)
-    if p0 is None or len(p0) < 12:
+    pairs = followed_corners(prev, cur, max_corners, 8, 12, mask)
+    if pairs is None:
         return eye
-    p1, status, _err = cv2.calcOpticalFlowPyrLK(prev, cur, p0, None, winSize=(15, 15), maxLevel=3)
-    good = status.ravel() == 1
-    if good.sum() < 12:
-        return eye
-    a, inliers = cv2.estimateAffinePartial2D(p0[good], p1[good], method=cv2.RANSAC, ransacReprojThreshold=1.5)
+    a, inliers = cv2.estimateAffinePartial2D(*pairs, method=cv2.RANSAC, ransacReprojThreshold=1.5)
     if a is None or inliers is None or inliers.sum() < 12:
         return eye
     return a
+
+
+def followed_corners(prev: np.ndarray, cur: np.ndarray, corners: int, spacing: float, least: int,
+                     mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """(p_prev, p_cur) (N, 1, 2): up to ``corners`` Shi-Tomasi corners of grey ``prev`` (``spacing``
+    px apart, where ``mask`` is not 0) followed into ``cur`` by pyramidal Lucas-Kanade; None when
+    fewer than ``least`` are found or followed."""
+    p0 = cv2.goodFeaturesToTrack(prev, corners, 0.01, spacing, mask=mask)
+    if p0 is None or len(p0) < least:
+        return None
+    p1, status, _err = cv2.calcOpticalFlowPyrLK(prev, cur, p0, None, winSize=(15, 15), maxLevel=3)
+    good = status.ravel() == 1
+    return (p0[good], p1[good]) if good.sum() >= least else None
 
 
 def moving_foreground(cur: np.ndarray, before: list[np.ndarray], threshold: int = 25) -> np.ndarray | None:
@@ -326,15 +335,11 @@ def moving_foreground(cur: np.ndarray, before: list[np.ndarray], threshold: int 
     fg = np.ones(cur.shape, bool)
     k3 = np.ones((3, 3), np.uint8)
     for prev in before:
-        p0 = cv2.goodFeaturesToTrack(prev, 300, 0.01, 6)
-        if p0 is None or len(p0) < 20:
+        pairs = followed_corners(prev, cur, 300, 6, 20)
+        if pairs is None:
             return None
-        p1, status, _err = cv2.calcOpticalFlowPyrLK(prev, cur, p0, None, winSize=(15, 15), maxLevel=3)
-        good = status.ravel() == 1
-        if good.sum() < 20:
-            return None
-        h, inliers = cv2.findHomography(p0[good], p1[good], cv2.RANSAC, 1.5)
-        if h is None or inliers is None or inliers.sum() < max(20, 0.5 * good.sum()):
+        h, inliers = cv2.findHomography(*pairs, cv2.RANSAC, 1.5)
+        if h is None or inliers is None or inliers.sum() < max(20, 0.5 * len(pairs[0])):
             return None
         size = (cur.shape[1], cur.shape[0])
         warped = cv2.warpPerspective(prev, h, size, flags=cv2.INTER_LINEAR)
