@@ -73,6 +73,7 @@ import numpy as np
 
 from anylift import representation as rep
 from anylift.errors import InputError
+from anylift.geometry.epipolar import fundamental_from_cameras
 from anylift.geometry.transforms import intrinsics, similarity_align
 from anylift.io.cameras import Camera
 from anylift.io.keypoints import Keypoints2D
@@ -401,7 +402,15 @@ ESSENTIAL_METHODS = (cv2.USAC_MAGSAC, cv2.RANSAC, cv2.LMEDS)
 """The robust estimators :func:`fit_essential` tries where ``every`` is asked for."""
 
 
-def fit_essential(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float, every: bool = False):
+def _fundamental(K: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The fundamental matrix of a keyframe and a frame ``x_frame = R x_key + t`` (one ``K``)."""
+    w2c = np.eye(4)
+    w2c[:3, :3], w2c[:3, 3] = R, t
+    return fundamental_from_cameras(K, np.eye(4), K, w2c)
+
+
+def fit_essential(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float, every: bool = False,
+                  found: tuple | None = None):  # fmt: skip
     """Essential matrix by RANSAC and the pose it implies: (R, t unit (3,), inlier mask) or None.
 
     MAGSAC++ with local optimisation (plain RANSAC keeps its best minimal sample unrefined); with
@@ -410,15 +419,23 @@ def fit_essential(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: floa
     of them alone fell now and then into a pose that explains 70 % of the points where another
     explains 98 % (a floor is an essential matrix's degenerate case), and with MAGSAC++ alone the
     drone's camera jumped by up to 19 deg and a metre in those frames (footage render drone30).
+    ``found``: with ``every``, MAGSAC++'s pose of these points from an earlier call (not
+    estimated again).
     """
     if len(p1) < 8:
         return None
     best = None
     Kinv = np.linalg.inv(K)
-    for method in ESSENTIAL_METHODS if every else ESSENTIAL_METHODS[:1]:
+    methods = ESSENTIAL_METHODS if every else ESSENTIAL_METHODS[:1]
+    candidates = []  # (essential matrices (3k, 3), the estimator's inlier mask)
+    if every and found is not None:
+        methods = methods[1:]
+        candidates.append((K.T @ _fundamental(K, found[0], found[1]) @ K, None))
+    for method in methods:
         E, mask = cv2.findEssentialMat(p1, p2, K, method=method, prob=0.999, threshold=threshold)
-        if E is None or E.shape[1:] != (3,) or len(E) % 3:
-            continue
+        if E is not None and E.shape[1:] == (3,) and len(E) % 3 == 0:
+            candidates.append((E, mask))
+    for E, mask in candidates:
         for i in range(0, len(E), 3):  # the five-point solver may give several
             e = E[i : i + 3]
             near = _sampson(p1, p2, Kinv.T @ e @ Kinv) <= threshold if every else mask[:, 0] > 0
@@ -474,10 +491,7 @@ def estimate_focal(tracks: FeatureTracks, config: CameraConfig | None = None, pa
             ess = fit_essential(p1, p2, K, cfg.ransac_px)
             ess_cost = np.inf
             if ess is not None:
-                Re, te, _ = ess
-                tx = np.array([[0, -te[2], te[1]], [te[2], 0, -te[0]], [-te[1], te[0], 0]])
-                Kinv = np.linalg.inv(K)
-                F = Kinv.T @ tx @ Re @ Kinv
+                F = _fundamental(K, ess[0], ess[1])
                 ess_cost = float((np.minimum(_sampson(p1, p2, F), tau) ** 2).mean())
             out.append((rot.mean(), ess_cost))
         return np.array(out).T
@@ -548,7 +562,7 @@ def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConf
     # The pose of a general motion from the best of several estimators (the choice of model stays
     # MAGSAC's: a hand's shake over a floor is a rotation, and more general frames made its path
     # noisier - footage render dutch60, the walker's feet 5.3 cm off the floor instead of 3.1).
-    R, t_dir, inl = fit_essential(p1, p2, K, cfg.ransac_px, every=True)
+    R, t_dir, inl = fit_essential(p1, p2, K, cfg.ransac_px, every=True, found=ess)
     scale = 1.0
     if np.isfinite(depth) and feet is not None:
         P1 = K @ np.hstack([np.eye(3), np.zeros((3, 1))])
