@@ -131,15 +131,15 @@ def feet_below_horizon(up: np.ndarray, rays: np.ndarray | None, axis: np.ndarray
     return up, 0.0
 
 
-def to_floor(grav: Gravity, points, world: ResultWorld, fps: float, ankle: float, extra=(), floor=None,
-             origin_camera: bool | None = None):  # fmt: skip
+def to_floor(grav: Gravity, points, world: ResultWorld, fps: float, ankle: float, extra=(), floor=None, *,
+             origin_camera: bool):  # fmt: skip
     """When the world has no floor of its own (:func:`needs_floor`), move it so the feet's contact
     level is z = 0: (Gravity with ``floor_offset``, points, world, extra). ``floor``: the floor's z
     when already known (:func:`anylift.lifting.placement.floor_scales`), else :func:`floor_level`.
     ``origin_camera``: :func:`needs_floor`'s."""
     from anylift.lifting.world import translate_cameras
 
-    if not needs_floor(world, grav.source, origin_camera):
+    if not needs_floor(grav.source, origin_camera):
         return grav, points, world, extra
     level = floor_level(points, fps, ankle) if floor is None else float(floor)
     if level is None:
@@ -280,14 +280,12 @@ def estimate_up(
     return up, float(np.clip(gap * (0.5 + 0.5 * agree) * evidence, 0.0, 1.0)), n_contact, n_stand
 
 
-def needs_floor(world: ResultWorld, source: str, origin_camera: bool | None = None) -> bool:
+def needs_floor(source: str, origin_camera: bool) -> bool:
     """Whether the result world has no floor of its own, so the feet's contact level becomes z = 0:
     an estimated up, or a world whose origin is the clip's first camera (static default, ``anylift
     camera``, SLAM files): a floor through the camera would mean nothing. ``origin_camera``: whether
-    it is (:func:`camera_at_origin` of the whole clip's camera: the lift of a person who enters
-    later starts at another camera); None: the first camera of ``world``."""
-    if origin_camera is None:
-        origin_camera = camera_at_origin(world.camera.world_to_camera)
+    it is (:func:`camera_at_origin` of the whole clip's camera, not of the lifted span's: the lift
+    of a person who enters later starts at another camera)."""
     return source == "estimated" or origin_camera
 
 

@@ -1049,7 +1049,8 @@ def detect_people(
     recent: collections.deque = collections.deque(maxlen=keep)  # (t, RGB frame) before t
     small = min(1.0, 320.0 / max(size[0], 1))  # camera motion at about 320 px wide
     prev_grey = None
-    greys: collections.deque = collections.deque(maxlen=2 * max(1, round(cfg.moved_seconds * rate)))
+    apart = max(1, round(cfg.moved_seconds * rate))  # moving_foreground compares t - apart, t - 2 apart
+    greys: collections.deque = collections.deque(maxlen=2 * apart)
     motions: dict[int, np.ndarray | None] = {}  # t -> the camera motion from frame t - 1
     t = -1
     decoded = [0]
@@ -1137,8 +1138,7 @@ def detect_people(
                 if finding and t >= 2 and still and moving.mean() < cfg.max_foreground:
                     moved = mask_boxes(moving, 0.5, tall) / np.tile(shrink, 2)
                     boxes = merge_boxes(np.concatenate([boxes, moved]), 0.3)
-                apart = max(1, round(cfg.moved_seconds * rate))
-                if finding and not still and cfg.moving_camera_proposals and len(greys) > 2 * apart - 1:
+                if finding and not still and cfg.moving_camera_proposals and len(greys) == greys.maxlen:
                     moving = moving_foreground(grey, [greys[-apart], greys[-2 * apart]])
                     if moving is not None and moving.mean() < cfg.max_foreground:
                         moved = mask_boxes(moving, 0.5, max(round(cfg.min_box_height * small), 1)) / small
