@@ -151,6 +151,27 @@ def test_track_lost_a_moment_ago_resumes_on_its_body_unless_it_looks_unlike_it()
         assert (found is old) == same
 
 
+def test_track_whose_last_box_spanned_two_people_resumes_on_its_body():
+    """Footage render steep25: a dancer's track drew her and a walker above her as one body (its
+    box 1.7 times her height, its centre moved up), then lost her; found again two frames later
+    where she stands, her own size, she is that track: her usual size decides, not the bloated box."""
+    tracker = Tracker(FPS, PeopleConfig())
+    nothing = np.zeros((17, 3))
+    for t in range(6):
+        tracker.begin(t)
+        if t == 0:
+            track = tracker.add(t, _box(200), _look(5))
+        else:
+            tracker.claim(t, {track.id: (_box(200), _look(5), None)})
+        track.pose(t, nothing)
+    tracker.begin(6)
+    tracker.claim(6, {track.id: (_box(200, cy=115.0, h=170.0), _mixed(5, 9, 0.3), None)})
+    track.pose(6, nothing)
+    tracker.begin(7)
+    tracker.claim(7, {})
+    assert tracker.add(8, _box(202), _look(5)) is track
+
+
 def test_young_track_on_an_old_ones_body_is_merged():
     # (without resuming on a look-alike body, so that the young track is made)
     tracker = Tracker(FPS, PeopleConfig(resume_seconds=0.0))

@@ -420,6 +420,15 @@ class _Track:
         side = max(box[2] - box[0], box[3] - box[1], 1.0)
         return _scaled(box, max(1.0, self.recent_side(t, frames) / side))
 
+    def usual_height(self, fps: float, seconds: float = 0.5) -> float:
+        """Median height (px) of its boxes over its last ``seconds`` seen: its last box alone can
+        be a drawing over two people (footage render steep25: a dancer's last box 225 px tall, over
+        her and a walker, where she is 130-180; her own body, found again two frames later, was
+        then "too small" to be her and started a new id)."""
+        recent = range(self.last_t - max(1, round(seconds * fps)) + 1, self.last_t + 1)
+        heights = [self.frames[f][0][3] - self.frames[f][0][1] for f in recent if f in self.frames]
+        return max(float(np.median(heights or [self.box[3] - self.box[1]])), 1.0)
+
     def predict(self, t: int) -> np.ndarray:
         shift = self.velocity * (t - self.last_t)
         return self.box + np.concatenate([shift, shift])
@@ -584,7 +593,7 @@ class Tracker:
             if gap > self.cfg.reid_seconds * self.fps:
                 continue
             reach = 0.75 + 1.5 * gap / self.fps  # body heights: a walker covers about one a second
-            size = h / max(tr.box[3] - tr.box[1], 1.0)
+            size = h / tr.usual_height(self.fps)
             dist = centre_distance(tr.predict(t)[None], box[None])[0, 0]
             if dist > reach or not 0.6 < size < 1.7:
                 continue
