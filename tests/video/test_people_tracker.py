@@ -172,6 +172,27 @@ def test_track_whose_last_box_spanned_two_people_resumes_on_its_body():
     assert tracker.add(8, _box(202), _look(5)) is track
 
 
+def test_a_young_track_does_not_hide_an_established_one():
+    """Footage render drone30: a rolling body, missed by its track for a frame, was found by a
+    proposal as a new track (its box a little larger, reaching lower); for the next three frames
+    that young track's box, over the body, made the body look "behind" it and its own track
+    refused it. Only a track seen in ``min_frames`` frames or more hides another."""
+    tracker = Tracker(FPS, PeopleConfig(resume_seconds=0.0))
+    for t in range(8):
+        tracker.begin(t)
+        if t == 0:
+            track = tracker.add(t, _box(200), _look(5))
+        else:
+            tracker.claim(t, {track.id: (_box(200), _look(5), None)})
+    tracker.begin(8)
+    tracker.claim(8, {})
+    young = tracker.add(8, _box(203, cy=162.0, h=116.0), _look(20))
+    assert young is not track
+    tracker.begin(9)
+    kept = tracker.claim(9, {track.id: (_box(201), _look(5), None)})
+    assert kept == [track]
+
+
 def test_young_track_on_an_old_ones_body_is_merged():
     # (without resuming on a look-alike body, so that the young track is made)
     tracker = Tracker(FPS, PeopleConfig(resume_seconds=0.0))

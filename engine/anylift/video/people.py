@@ -512,10 +512,13 @@ class Tracker:
         person, and what the pose model found in ``tr``'s region is mostly the front person (on
         the elevated25 footage render, a walker fully hidden behind a dancer: the dancer's upper
         body, with legs made up, whose colours that frame matched the walker's track better than
-        the dancer's own). Someone beside or in front of a taller person is not refused."""
+        the dancer's own). Someone beside or in front of a taller person is not refused, nor is
+        an established track by a young one (seen in fewer than ``min_frames`` frames): footage
+        render drone30, a rolling body found once by a proposal as a new track beside its own,
+        whose box then hid it from its own track for three frames."""
         recent = max(1, round(self.cfg.size_memory_seconds * self.fps))
         for o in self.tracks:
-            if o is tr or t - o.last_t > recent:
+            if o is tr or t - o.last_t > recent or o.seen < self.cfg.min_frames <= tr.seen:
                 continue
             p = o.predict(t)
             if covered(np.asarray(box), p[None]) > 0.8 and p[3] - box[3] > 0.15 * (p[3] - p[1]):
