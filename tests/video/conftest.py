@@ -47,11 +47,13 @@ def timed_video(path: Path, frames: list[np.ndarray], times: list[float]) -> Non
         out.mux(stream.encode())
 
 
-def rotation_video(path: Path, rotations: np.ndarray, focal: float, size=(320, 240), seed: int = 0) -> None:
+def rotation_video(path: Path, rotations: np.ndarray, focal: float, size=(320, 240), seed: int = 0,
+                   burn=None) -> None:  # fmt: skip
     """A video of a far-away (infinitely distant) textured scene seen by a rotating camera.
 
     Frame t is the panorama warped by K R_t K0^-1 (pure rotation: no parallax), where the
-    panorama is what a camera with focal ``focal`` sees at rotation identity, centred.
+    panorama is what a camera with focal ``focal`` sees at rotation identity, centred;
+    ``burn(frame)`` draws on each frame (graphics laid over the picture).
     """
     pano = textured_panorama(seed)
     ph, pw = pano.shape[:2]
@@ -61,7 +63,8 @@ def rotation_video(path: Path, rotations: np.ndarray, focal: float, size=(320, 2
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (w, h))
     for R in rotations:
         H = K @ R @ np.linalg.inv(Kp)
-        writer.write(cv2.warpPerspective(pano, H, (w, h), flags=cv2.INTER_LINEAR))
+        frame = cv2.warpPerspective(pano, H, (w, h), flags=cv2.INTER_LINEAR)
+        writer.write(frame if burn is None else burn(frame))
     writer.release()
 
 

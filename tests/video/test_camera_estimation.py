@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -20,7 +21,7 @@ from anylift.video.camera_estimation import (
 )
 from anylift.video.cli import main
 
-from .conftest import rotation_video
+from .conftest import rotation_video, textured_panorama
 
 
 def _relative_angles(w2c_est, R_truth):
@@ -132,6 +133,48 @@ def test_pan_tilt_video_rotation_and_focal(panning_video):
     assert _relative_angles(est.camera.world_to_camera, R).max() < 1.0
     # Frame 0 is upright in a Z-up world: the camera's -y axis is +Z.
     assert np.allclose(est.camera.world_to_camera[0, 1, :3], [0, 0, -1])
+
+
+def _score_box(frame: np.ndarray) -> np.ndarray:
+    """A broadcast's graphics: a dark score box with white text bottom left, a red box top right."""
+    h, w = frame.shape[:2]
+    font, white = cv2.FONT_HERSHEY_SIMPLEX, (255, 255, 255)
+    cv2.rectangle(frame, (10, h - 45), (190, h - 12), (30, 30, 30), -1)
+    cv2.putText(frame, "USA 14.53 JPN 14.20", (16, h - 22), font, 0.45, white, 1)
+    cv2.rectangle(frame, (w - 60, 10), (w - 12, 32), (0, 0, 200), -1)
+    cv2.putText(frame, "LIVE", (w - 55, 27), font, 0.45, white, 1)
+    return frame
+
+
+def test_graphics_laid_over_a_pan_are_left_out(tmp_path):
+    """A score box's corners stand still while the scene pans behind them; kept, they pull the
+    camera towards standing still (a footage render with such graphics: a circling camera came out
+    static, 34 deg off)."""
+    T, focal = 40, 300.0
+    R = Rotation.from_euler("y", np.radians(np.linspace(0, 14, T))[:, None]).as_matrix()
+    path = tmp_path / "pan_graphics.avi"
+    rotation_video(path, R, focal, burn=_score_box)
+    est = estimate_camera(path, None, focal=focal)
+    assert est.motion == "rotation" and _relative_angles(est.camera.world_to_camera, R).max() < 1.0
+    kept = estimate_camera(path, None, focal=focal, config=CameraConfig(still_overlay=False))
+    assert _relative_angles(kept.camera.world_to_camera, R).max() > 3.0  # what it mends
+
+
+def test_a_static_camera_with_something_large_moving_keeps_its_background(tmp_path):
+    """What stands still while much of the picture moves is a static camera's background where
+    it spreads over the frame, not graphics: the camera stays static."""
+    scene = textured_panorama(4, (320, 240))
+    block = textured_panorama(5, (110, 150))
+    path = tmp_path / "passing.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (320, 240))
+    for t in range(40):
+        frame = scene.copy()
+        x = 20 + 4 * t
+        frame[40:190, x : x + 110] = block[:, : min(110, 320 - x)]
+        writer.write(frame)
+    writer.release()
+    est = estimate_camera(path, None, focal=300.0)
+    assert est.motion == "static", est.models
 
 
 @pytest.mark.parametrize("seed", [2, 3])
