@@ -240,18 +240,22 @@ class StillOverlay:
     and logo burnt into the picture (a camera's own mount, a car's bonnet). Their corners, often
     more than the scene's, say "static camera", and they keep a keyframe alive while the scene's
     corners die: footage renders with a score box and a "LIVE" box laid over them, a camera
-    circling a dancer came out static (34 deg off on average; now 7.7, its focal length now
-    unknown) and a phone carried sideways 3.6 deg (now 0.5). They are left out.
+    circling a dancer came out static (34 deg off on average; now 2.3; with the boxes shown from
+    its 41st frame on, 19.4 and now 7.8) and a phone carried sideways 3.6 deg (now 1.3, its focal
+    length from the motion 346 px for 560). They are left out.
 
     Fed every frame's tracked corners and frames (:meth:`update`); only frames where the scene
     moves count: at least :data:`OVERLAY_MOVING` of the corners (and 8) move over
     :data:`OVERLAY_MOVING_PX`. An 8-px cell whose corners stood still (under
     :data:`OVERLAY_STILL_PX`: an overlay's pixels do not change, and its corners move by 0.001-0.004
     px where the scene's under 1 % of the time move that little) in :data:`OVERLAY_SECONDS` of those
-    frames, and moved at all in under a tenth as many, is an overlay's. Grown to the cells near it
-    whose corners stood still as often as they moved (a box's corners, the scene crossing their
-    cells), to the cells joined to it whose pixels did not change (the box's blank part), and by
-    a cell all round (its edges, where the tracker's window holds both box and scene).
+    frames, and moved at all in under a tenth as many, is an overlay's (counts fade over
+    :data:`OVERLAY_WINDOW_SECONDS` of such frames: a box that appears later, over a part of the
+    scene that moved, is found a few seconds after; once found a cell stays left out). Grown to
+    the cells near it whose corners stood still as often as they moved (a box's corners, the
+    scene crossing their cells), to the cells joined to it whose pixels did not change (the box's
+    blank part), and by a cell all round (its edges, where the tracker's window holds both box
+    and scene).
 
     Graphics are compact blocks: where the still cells spread over more than
     :data:`OVERLAY_MAX_SPREAD` of the frame's 8 x 6 blocks, they are a static camera's background
@@ -263,13 +267,15 @@ class StillOverlay:
 
     def __init__(self, shape: tuple[int, int], fps: float) -> None:
         self.grid = (-(-shape[0] // self.CELL), -(-shape[1] // self.CELL))
-        self.still = np.zeros(self.grid, np.int32)
-        self.slow = np.zeros(self.grid, np.int32)  # frames a corner in the cell moved at all
-        self.moved = np.zeros(self.grid, np.int32)  # ... over OVERLAY_MOVED_PX
-        self.least = max(5, round(OVERLAY_SECONDS * fps))
-        self.frames = 0  # frames where the scene moved
-        self.unchanged = np.zeros(self.grid, np.int32)  # ... and the cell's pixels did not change
+        # Frames where the scene moved, each count fading over OVERLAY_WINDOW_SECONDS of them (a
+        # score box that appears later, over a part of the scene that moved): the cell's corners
+        # stood still, moved at all, moved over OVERLAY_MOVED_PX; its pixels did not change.
+        self.keep = 1.0 - 1.0 / max(OVERLAY_WINDOW_SECONDS * fps, 2.0)
+        self.still, self.slow, self.moved, self.unchanged = (np.zeros(self.grid, np.float32) for _ in "1234")
+        self.frames = 0.0
+        self.least = 0.85 * max(5, round(OVERLAY_SECONDS * fps))  # the window's fading allowed for
         self.off = False
+        self.core = np.zeros(self.grid, bool)  # cells found an overlay's so far (they stay)
         self.mask = np.zeros(self.grid, bool)
 
     def cells(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -285,7 +291,9 @@ class StillOverlay:
         step = np.linalg.norm(after - before, axis=1)
         if (step > OVERLAY_MOVING_PX).sum() < max(8, OVERLAY_MOVING * len(step)):
             return
-        self.frames += 1
+        for count in (self.still, self.slow, self.moved, self.unchanged):
+            count *= self.keep
+        self.frames = self.frames * self.keep + 1.0
         diff = np.zeros((self.grid[0] * self.CELL, self.grid[1] * self.CELL), np.uint8)
         h, w = frames[0].shape
         diff[:h, :w] = cv2.absdiff(*frames)
@@ -297,7 +305,8 @@ class StillOverlay:
             hit = np.zeros(self.grid, bool)
             hit[rows[points], cols[points]] = True
             count += hit
-        core = (self.still >= self.least) & (self.slow * 10 < self.still)
+        self.core |= (self.still >= self.least) & (self.slow * 10 < self.still)
+        core = self.core
         r, c = np.nonzero(core)
         blocks = {(int(a * 6 // self.grid[0]), int(b * 8 // self.grid[1])) for a, b in zip(r, c)}
         if len(blocks) > OVERLAY_MAX_SPREAD * 48:
@@ -313,7 +322,7 @@ class StillOverlay:
         _, label = cv2.connectedComponents((mask | plain).astype(np.uint8), connectivity=8)
         mask |= np.isin(label, np.unique(label[mask]))
         # ... and the cells around: the box's edge, whose cells the scene crosses too.
-        self.mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        self.mask |= cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
 
     def covers(self, points: np.ndarray) -> np.ndarray:
         """(N,) whether each (N, 2) point (tracking scale) lies on the overlay."""
@@ -332,6 +341,7 @@ OVERLAY_STILL_PX = 0.05
 OVERLAY_MOVED_PX = 0.5
 OVERLAY_UNCHANGED = 6  # grey levels
 OVERLAY_SECONDS = 0.5
+OVERLAY_WINDOW_SECONDS = 1.0
 OVERLAY_MAX_SPREAD = 0.25
 
 
