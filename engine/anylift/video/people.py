@@ -505,21 +505,17 @@ class Tracker:
         others = [o.predict(t) for o in self.tracks if o is not tr and colour_distance(o.look, look) < mine]
         return bool(others) and float(iou(np.asarray(box)[None], np.array(others)).max()) > 0.3
 
-    def _behind(self, tr: _Track, t: int, box: np.ndarray, now=()) -> bool:
+    def _behind(self, tr: _Track, t: int, box: np.ndarray) -> bool:
         """Whether this body lies mostly (over 0.8) inside the predicted box of another track seen
         lately whose bottom is lower in the image by over 0.15 of its height. On a floor seen from
         above, the nearer person's feet are lower: this is someone mostly hidden behind that
         person, and what the pose model found in ``tr``'s region is mostly the front person (on
         the elevated25 footage render, a walker fully hidden behind a dancer: the dancer's upper
         body, with legs made up, whose colours that frame matched the walker's track better than
-        the dancer's own). Someone beside or in front of a taller person is not refused. A young
-        track (seen in fewer than ``min_frames`` frames) hides only where its own pose model sees a
-        body this frame (``now``: the ids that do): footage render drone30, a rolling body found
-        once by a proposal as a new track beside its own, whose box then hid the body from its own
-        track for three frames where the young track saw nothing."""
+        the dancer's own). Someone beside or in front of a taller person is not refused."""
         recent = max(1, round(self.cfg.size_memory_seconds * self.fps))
         for o in self.tracks:
-            if o is tr or t - o.last_t > recent or (o.seen < self.cfg.min_frames and o.id not in now):
+            if o is tr or t - o.last_t > recent:
                 continue
             p = o.predict(t)
             if covered(np.asarray(box), p[None]) > 0.8 and p[3] - box[3] > 0.15 * (p[3] - p[1]):
@@ -557,7 +553,7 @@ class Tracker:
                 and self._contested(tr, t, box, look)
             ):
                 continue
-            if self._distance(tr, t, box) > self.cfg.gate or self._behind(tr, t, box, seen):
+            if self._distance(tr, t, box) > self.cfg.gate or self._behind(tr, t, box):
                 continue
             cands.append((self._cost(tr, t, box, look), tr, np.asarray(box, dtype=float), look, kp))
         cands.sort(key=lambda c: (c[0], c[1].id))
