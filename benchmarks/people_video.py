@@ -22,7 +22,8 @@ only; ``--focal``: through another lens than the scenes' own, whose 640 px is ex
 - ``--upscale K`` looks at a K times larger copy of each scene's video (cubic; 6: 3840x2160), the
   truth's pixels scaled alike (high-resolution footage);
 - a scene ``A+B`` is an edited video: A's video cut to B's (the same frame rate and size;
-  :func:`edited`), each lifted person through the camera of their own shot;
+  :func:`edited`), each lifted person through the camera of their own shot; ``A~B``: A's video
+  dissolving into B's over half a second;
 - end-to-end time (detect, camera, lift, bake into Blender) per second of video, and where it
   goes: detect's steps (``detect_people(timings=...)``), the camera's, the lift's stages
   (``LiftReport.timings``) and the bake (``anylift_blender.results.bake_result_file``, in this
@@ -236,50 +237,69 @@ PER_PERSON = {"keypoints2d": np.nan, "keypoints3d": np.nan, "boxes": np.nan, "he
               "visible": False, "contact": False}  # fmt: skip
 
 
-def edited(names: list[str], focal: float | None = None) -> tuple[Path, dict]:
-    """Scenes cut together (``A+B``: A's video, then B's; the same frame rate and size) into one
-    video (each shot re-encoded once more; cached under ``out/test_videos/<A>+<B>``), and the truth
-    to match: each shot's people seen in it only, each frame's camera (``world_to_camera``, and
-    ``frame_K``) in its shot's world; ``K`` is the first shot's."""
+DISSOLVE_SECONDS = 0.5
+"""How long the dissolves of a scene ``A~B`` last (:func:`edited`)."""
+
+
+def edited(scene: str, focal: float | None = None) -> tuple[Path, dict]:
+    """Scenes put together into one video (``A+B``: A's video cut to B's; ``A~B``: A's last
+    :data:`DISSOLVE_SECONDS` dissolving into B's first, the share of B rising steadily; the same
+    frame rate and size; each shot re-encoded once more; cached under ``out/test_videos/<scene>``),
+    and the truth to match: each shot's people seen in it only (in a dissolve, until its middle
+    frame, the first that is more B than A, and from it), each frame's camera (``world_to_camera``,
+    and ``frame_K``) in its shot's world; ``K`` is the first shot's."""
     import cv2
 
+    names = scene.replace("~", "+").split("+")
     folders = [cached_people_render(n, focal=focal) for n in names]
     parts = [dict(np.load(f / "truth.npz")) for f in folders]
     first = parts[0]
     for name, part in zip(names[1:], parts[1:], strict=True):
         if part["fps"] != first["fps"] or not np.array_equal(part["image_size"], first["image_size"]):
             raise SystemExit(f"{name}: another frame rate or size than {names[0]}: cannot be cut in")
+    marks = [c for c in scene if c in "+~"]
+    joins = [round(DISSOLVE_SECONDS * float(first["fps"])) if c == "~" else 0 for c in marks]
     lengths = [len(p["frame_times"]) for p in parts]
-    t_len = sum(lengths)
+    starts = np.cumsum([0] + [n - k for n, k in zip(lengths[:-1], joins, strict=True)])  # in the video
+    t_len = int(starts[-1] + lengths[-1])
+    # (first, stop) frames of the video each shot's truth holds: up to and from a dissolve's middle
+    ends = zip(starts, lengths, [0, *joins], [*joins, 0], strict=True)
+    shown = [(int(a + k_in // 2), int(a + n - k_out + k_out // 2)) for a, n, k_in, k_out in ends]
     truth = {k: first[k] for k in ("fps", "image_size", "K")}
     for key, fill in PER_PERSON.items():
         rows = []
-        for start, part in zip(np.cumsum([0, *lengths[:-1]]), parts, strict=True):
+        for start, (lo, hi), part in zip(starts, shown, parts, strict=True):
             arr = part[key]
             full = np.full((arr.shape[0], t_len, *arr.shape[2:]), fill, dtype=arr.dtype)
-            full[:, start : start + arr.shape[1]] = arr
+            full[:, lo:hi] = arr[:, lo - start : hi - start]
             rows.append(full)
         truth[key] = np.concatenate(rows)
     truth["clips"] = np.concatenate([p["clips"] for p in parts])
     truth["scales"] = np.concatenate([p["scales"] for p in parts])
-    truth["world_to_camera"] = np.concatenate([p["world_to_camera"] for p in parts])
-    truth["frame_K"] = np.concatenate(
-        [np.repeat(p["K"][None], n, 0) for p, n in zip(parts, lengths, strict=True)]
-    )
+    own = [(p, np.arange(lo, hi) - start) for p, start, (lo, hi) in zip(parts, starts, shown, strict=True)]
+    truth["world_to_camera"] = np.concatenate([p["world_to_camera"][t] for p, t in own])
+    truth["frame_K"] = np.concatenate([np.repeat(p["K"][None], len(t), 0) for p, t in own])
     truth["frame_times"] = np.arange(t_len) / float(first["fps"])
-    truth["scene"] = np.array("+".join(names))
+    truth["scene"] = np.array(scene)
     truth["render_seconds"] = np.array(sum(float(p["render_seconds"]) for p in parts))
-    out = folders[0].parent / "+".join(f.name for f in folders)
+    out = folders[0].parent / "".join(f.name + c for f, c in zip(folders, [*marks, ""], strict=True))
     video = out / "video.mp4"
     if not video.exists():
         out.mkdir(exist_ok=True)
         size = tuple(int(v) for v in first["image_size"])
         tmp = out / "video.partial.mp4"
         writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), float(first["fps"]), size)
-        for f in folders:
+        tail: list = []  # the last shot's frames that dissolve into the next
+        for f, k_in, k_out in zip(folders, [0, *joins], [*joins, 0], strict=True):
             cap = cv2.VideoCapture(str(f / "video.mp4"))
+            frames = []
             while (frame := cap.read()[1]) is not None:
+                frames.append(frame)
+            for i, (a, b) in enumerate(zip(tail, frames[:k_in], strict=True)):
+                writer.write(cv2.addWeighted(a, 1 - (i + 1) / (k_in + 1), b, (i + 1) / (k_in + 1), 0))
+            for frame in frames[k_in : len(frames) - k_out]:
                 writer.write(frame)
+            tail = frames[len(frames) - k_out :]
         writer.release()
         tmp.replace(video)
     np.savez(out / "truth.npz", **truth)  # read back by --upscale
@@ -323,8 +343,8 @@ def main(argv=None) -> int:
 
     every = []
     for scene in list(SCENES) if args.scenes == "all" else args.scenes.split(","):
-        if "+" in scene:  # an edited video
-            video, truth = edited(scene.split("+"), args.focal)
+        if "+" in scene or "~" in scene:  # an edited video
+            video, truth = edited(scene, args.focal)
             folder = video.parent
         else:
             folder = cached_people_render(scene, focal=args.focal)

@@ -10,7 +10,7 @@ from anylift.data.trajectories import intrinsics, look_at
 from anylift.errors import InputError
 from anylift.io.people import People, PersonTrack, read_people, write_people
 from anylift.video.camera_estimation import estimate_camera, person_shot
-from anylift.video.cuts import CutFinder
+from anylift.video.cuts import CutFinder, DissolveFinder
 from anylift.video.reader import open_video
 
 from .conftest import textured_panorama
@@ -169,3 +169,68 @@ def test_detect_and_camera_say_what_they_did_with_an_edited_video(rendered_clip,
     )
     printed = capsys.readouterr().out
     assert f"the camera of frames 0-15, person {people.default}'s shot" in printed, printed
+
+
+def _dissolved(a, b, frames):
+    """``a``'s frames, its last ``frames`` dissolving into ``b``'s first, then the rest of ``b``
+    (the share of ``b`` rising steadily, as an editor's cross-fade) -> (frames, index of the first
+    frame that is more ``b`` than ``a``)."""
+    mixed = [
+        cv2.addWeighted(a[len(a) - frames + i], 1 - (i + 1) / (frames + 1), b[i], (i + 1) / (frames + 1), 0)
+        for i in range(frames)
+    ]
+    return a[:-frames] + mixed + b[frames:], len(a) - frames + frames // 2
+
+
+def _dissolves(frames, per_second):
+    finder = DissolveFinder(per_second)
+    found = [finder(f, _grey(f)) for f in frames] + [finder.flush()]
+    return [d for d in found if d is not None]
+
+
+@pytest.mark.parametrize("frames", [4, 8])
+def test_a_dissolve_into_another_shot_is_found_in_its_middle(frames):
+    """A turning camera's shot dissolving into a static one (no frame breaks with the one before,
+    so no cut is found), and no dissolve in either shot alone nor at a cut between them."""
+    pan, _ = _pan_frames()
+    floor = _floor_frames()[0] * 3
+    video, middle = _dissolved(pan, floor, frames)
+    finder = CutFinder()
+    assert not any(finder(f, _grey(f)) for f in video)
+    found = _dissolves(video, 10.0)
+    assert len(found) == 1 and abs(found[0] - middle) <= 1, (found, middle)
+    assert _dissolves(pan, 10.0) == [] and _dissolves(floor, 10.0) == []
+    assert _dissolves(pan + floor, 10.0) == []
+
+
+def test_a_pan_across_other_colours_is_no_dissolve():
+    """The camera turning 3 deg a frame from one part of a scene to another, its colours changing
+    as much as at a cut: the frames between are no blends of the ends."""
+    other = textured_panorama(7)
+    other[..., 0] //= 4  # warmer
+    pano = np.concatenate([textured_panorama(1), other], axis=1)
+    ph, pw = pano.shape[:2]
+    K, Kp = intrinsics(SIZE, 500.0), np.array([[500.0, 0, pw / 2], [0, 500.0, ph / 2], [0, 0, 1]])
+    rots = Rotation.from_euler("y", np.radians(3.0 * np.arange(-12, 13))[:, None]).as_matrix()
+    frames = [cv2.warpPerspective(pano, K @ R @ np.linalg.inv(Kp), SIZE) for R in rots]
+    from anylift.video.cuts import breaks, frame_histogram
+
+    ends = frames[0], frames[8]  # a window the finder looks at: it breaks as at a cut
+    assert breaks(*((frame_histogram(f), _grey(f)) for f in ends))
+    assert _dissolves(frames, 10.0) == []
+
+
+def test_detect_ends_the_tracks_at_a_dissolve(rendered_clip, tmp_path):
+    """The dancer's render (16 frames), its last 6 dissolving into another scene (12 frames in
+    all): ``anylift detect`` ends the dancer's track in the dissolve's middle and lists it as a cut."""
+    frames = [cv2.imread(str(p)) for p in sorted((rendered_clip / "frames").glob("*.png"))]
+    other = cv2.resize(textured_panorama(5), (320, 240))
+    video, middle = _dissolved(frames, [np.roll(other, 2 * t, axis=1) for t in range(12)], 6)
+    for t, frame in enumerate(video):
+        cv2.imwrite(str(tmp_path / f"{t:04d}.png"), frame)
+    from anylift.video.people import detect_people
+
+    people = detect_people(tmp_path)
+    assert len(people.cuts) == 1 and abs(people.cuts[0] - middle) <= 1, (people.cuts, middle)
+    assert all(t.first_last[1] < people.cuts[0] for t in people.tracks)
+    assert max(t.first_last[1] for t in people.tracks) >= people.cuts[0] - 3  # followed into the dissolve

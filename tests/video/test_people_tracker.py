@@ -637,3 +637,25 @@ def test_stitching_a_dancer_lost_mid_leap_among_fragments():
     a, _ = dancer()
     late = _fragment(2, list(range(31, 45)), lambda t: 130.0)
     assert stitch_tracks([a, late], {}, FPS, 1.0) == [a]
+
+
+def test_a_dissolve_splits_every_track_it_crosses():
+    """Tracker.split: a dissolve found frames after the shot changed; what each track saw from it
+    on goes on under a new id, what it saw before ends; a track begun after it goes on."""
+    tracker = Tracker(FPS)
+    a = tracker.add(0, _box(100.0), _look(3))
+    a.pose(0, _body(100.0))
+    for t in range(1, 10):
+        tracker.begin(t)
+        for tr in tracker.claim(t, {a.id: (_box(100.0 + t), _look(3), None)}):
+            tr.pose(t, _body(100.0 + t))
+    b = tracker.add(9, _box(300.0), _look(5))
+    b.pose(9, _body(300.0))
+    tracker.split(7)
+    ended = {tr.id: sorted(tr.frames) for tr in tracker.ended}
+    live = {tr.id: sorted(tr.frames) for tr in tracker.tracks}
+    assert ended == {a.id: list(range(7))}
+    (new,) = set(live) - {b.id}
+    assert live == {new: [7, 8, 9], b.id: [9]} and new not in (a.id, b.id)
+    tracker.begin(10)  # the new track follows on from where its person is
+    assert [tr.id for tr in tracker.claim(10, {new: (_box(110.0), _look(3), None)})] == [new]

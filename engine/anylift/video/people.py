@@ -61,7 +61,8 @@ Only what ships in the installed wheels (nothing is downloaded):
    none): at a frame that starts another shot every track seen before it ends there
    (:meth:`Tracker.cut`: none is followed, resumed, re-identified or stitched across it), no frame
    before it is looked back at, and the background subtractor starts anew; the cuts are written
-   into the keypoints file.
+   into the keypoints file. A dissolve is found up to 1.5 s after its middle frame, which starts
+   the new shot: what each track saw from there on goes on as a new track (:meth:`Tracker.split`).
 9. **Cleaning** per track (:mod:`anylift.video.tracking`): the legs' left/right swaps undone,
    low scores dropped, short gaps filled, zero-lag One-Euro smoothing; tracks seen in fewer than
    ``min_frames`` frames dropped.
@@ -74,6 +75,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import os
 import threading
 import time
@@ -86,7 +88,7 @@ from anylift.errors import InputError
 from anylift.io.people import People, PersonTrack
 from anylift.progress import ProgressFn, check_cancel, report
 from anylift.video import tracking
-from anylift.video.cuts import CutFinder
+from anylift.video.cuts import CutFinder, DissolveFinder
 from anylift.video.detect import STAGE, DetectConfig, mediapipe_missing, mediapipe_to_coco17
 from anylift.video.native_logs import quiet_native_logs
 from anylift.video.reader import open_video, shrunk, shrunk_size
@@ -629,6 +631,27 @@ class Tracker:
                 self.ended.append(tr)
         self.tracks, self.lost = began, []
 
+    def split(self, t: int) -> None:
+        """A dissolve started another shot at frame ``t``, found some frames later
+        (:class:`anylift.video.cuts.DissolveFinder`): a track seen before ``t`` ends there, as at a
+        cut (:meth:`cut`), and what it saw from ``t`` on goes on as a new track (a new id, the
+        same state); those that began at ``t`` or later go on."""
+        kept: dict[str, list[_Track]] = {"tracks": [], "lost": []}
+        for name in kept:
+            for tr in getattr(self, name):
+                after = {f: v for f, v in tr.frames.items() if f >= t}
+                if len(after) < len(tr.frames):
+                    self.ended.append(tr)
+                    if not after:
+                        continue
+                    tr, before = copy.copy(tr), tr
+                    tr.id, self._next_id = self._next_id, self._next_id + 1
+                    tr.frames, tr.sides = after, {f: v for f, v in before.sides.items() if f >= t}
+                    tr.seen = len(after)
+                    before.frames = {f: v for f, v in before.frames.items() if f < t}
+                kept[name].append(tr)
+        self.tracks, self.lost = kept["tracks"], kept["lost"]
+
     def all_tracks(self) -> list[_Track]:
         return self.ended + self.lost + self.tracks
 
@@ -1039,6 +1062,7 @@ def detect_people(
 
     background = new_background()
     is_cut, cuts = CutFinder(), []  # cuts: t of the first frame of each new shot
+    dissolve = DissolveFinder(rate)
     tracker = Tracker(rate, cfg)
     scan_every = max(1, round(cfg.scan_seconds * rate))
     memory = max(1, round(cfg.size_memory_seconds * rate))
@@ -1085,13 +1109,18 @@ def detect_people(
             grey = cv2.cvtColor(cv2.resize(frame, None, fx=small, fy=small, interpolation=cv2.INTER_AREA),
                                 cv2.COLOR_BGR2GRAY)  # fmt: skip
             motion = None
+            shot = dissolve(frame, grey)  # the middle of a dissolve into another shot, found later
             if is_cut(frame, grey):  # frame t - 1 began another shot: the tracks before it end there
-                cuts.append(t - 1)
-                tracker.cut(t - 1)
-                recent = collections.deque((f for f in recent if f[0] >= t - 1), maxlen=recent.maxlen)
-                background = new_background()
+                shot = t - 1
+                tracker.cut(shot)
                 while len(greys) > 1:  # frame t - 1's only
                     greys.popleft()
+            elif shot is not None:  # the tracks go on from it as new ones
+                tracker.split(shot)
+            if shot is not None:
+                cuts.append(shot)
+                recent = collections.deque((f for f in recent if f[0] >= shot), maxlen=recent.maxlen)
+                background = new_background()
             if prev_grey is not None:
                 boxes_then = np.array([tr.predict(t - 1) for tr in tracker.tracks]).reshape(-1, 4) * small
                 motion = camera_motion(prev_grey, grey, boxes_then)
@@ -1195,6 +1224,10 @@ def detect_people(
         seg.close()
         finder.close()
         roi_pose.close()
+    if (shot := dissolve.flush()) is not None:
+        cuts.append(shot)
+        tracker.split(shot)
+    cuts.sort()
     t_len = t + 1
     if t_len <= 0:
         raise InputError("holds no frames", path=video, expected="a video with at least one frame")
