@@ -201,6 +201,12 @@ def test_a_dissolve_into_another_shot_is_found_in_its_middle(frames):
     assert len(found) == 1 and abs(found[0] - middle) <= 1, (found, middle)
     assert _dissolves(pan, 10.0) == [] and _dissolves(floor, 10.0) == []
     assert _dissolves(pan + floor, 10.0) == []
+    # A cut found after the dissolve's middle (CutFinder's): nothing before it is a dissolve any more.
+    finder = DissolveFinder(10.0)
+    for frame in video[: middle + frames]:
+        assert finder(frame, _grey(frame)) is None  # found later
+    finder.cut(middle + 2)
+    assert finder.flush() is None
 
 
 def test_a_pan_across_other_colours_is_no_dissolve():

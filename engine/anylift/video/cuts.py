@@ -26,6 +26,9 @@ each frame, shrunk to 64 px wide, is the first one plus a share of the change to
 within :data:`BLEND_RESIDUAL` of that change, the share within :data:`RAMP_TOLERANCE` of a steady
 rise. The new shot starts in the middle. A pan or a person passing close to the camera changes the
 picture as much, but its frames are no blends of the ends; a cut is a blend that rises in one frame.
+A fade through black is cuts (at its black frames: :class:`CutFinder`); no window of a dissolve
+reaches back over a cut, but the fade in after it can be found as one too (a cut more, a few
+frames on).
 """
 
 from __future__ import annotations
@@ -71,12 +74,13 @@ def tracked_share(prev: np.ndarray, cur: np.ndarray) -> float | None:
     return float(((st1.ravel() == 1) & (st2.ravel() == 1) & (back < 1.0)).mean())
 
 
-def breaks(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
-    """Whether frame ``b`` does not continue frame ``a`` (each (:func:`frame_histogram`, grey))."""
+def breaks(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], blank: bool = True) -> bool:
+    """Whether frame ``b`` does not continue frame ``a`` (each (:func:`frame_histogram`, grey));
+    ``blank``: whether a blank (black) frame breaks with any (a fade through black is cuts)."""
     if histogram_distance(a[0], b[0]) <= CUT_DISTANCE:
         return False
     share = tracked_share(a[1], b[1])
-    return share is None or share < CUT_TRACKED
+    return blank if share is None else share < CUT_TRACKED
 
 
 class CutFinder:
@@ -165,11 +169,19 @@ class DissolveFinder:
             window = list(self._frames)[-2 * half - 3 :]  # both ends and 2 half + 1 frames between
             key = (half, -ramp_error([f[2] for f in window]))  # the longest, then the steadiest
             if key[1] >= -1.0 and (self._best is None or key > self._best[0]):
-                if breaks(window[0][:2], window[-1][:2]):
+                if breaks(window[0][:2], window[-1][:2], blank=False):
                     self._best = (key, self._t - half - 1)
         if self._best is not None and self._t - self._best[1] > self._halves[-1] + 2:
             return self.flush()
         return None
+
+    def cut(self, t: int) -> None:
+        """Frame ``t`` started another shot (:class:`CutFinder`): no window reaches back over it."""
+        keep = max(0, self._t - t + 1)
+        while len(self._frames) > keep:
+            self._frames.popleft()
+        if self._best is not None and self._best[1] < t:
+            self._best = None
 
     def flush(self) -> int | None:
         """The dissolve found last and not yet given (at the end of the video), or None."""

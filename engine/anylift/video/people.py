@@ -1113,6 +1113,7 @@ def detect_people(
             if is_cut(frame, grey):  # frame t - 1 began another shot: the tracks before it end there
                 shot = t - 1
                 tracker.cut(shot)
+                dissolve.cut(shot)
                 while len(greys) > 1:  # frame t - 1's only
                     greys.popleft()
             elif shot is not None:  # the tracks go on from it as new ones
