@@ -1228,7 +1228,7 @@ def detect_people(
     if (shot := dissolve.flush()) is not None:
         cuts.append(shot)
         tracker.split(shot)
-    cuts.sort()
+    cuts = sorted(set(cuts))  # a dissolve found on a cut is that cut
     t_len = t + 1
     if t_len <= 0:
         raise InputError("holds no frames", path=video, expected="a video with at least one frame")
