@@ -408,6 +408,32 @@ def test_looking_back_fills_the_frames_before_a_person_was_found():
     assert sorted(tr.frames) == [7, 8, 9]
 
 
+def test_a_track_found_by_part_of_its_body_looks_back_again_with_its_newest_box():
+    """Found at frame 9 as the upper half of the body (a region the pose model sees nothing in
+    before), the track looks back again with its whole box of the frames after, for
+    LOOK_BACK_AGAIN frames."""
+    from anylift.video.people import LOOK_BACK_AGAIN, keypoint_box, look_back
+
+    x = lambda t: 200.0 + 5 * t  # noqa: E731
+    recent = [(t, np.full((4, 4, 3), t, np.uint8)) for t in range(20)]
+
+    def pose(rgb, region, rotation=0.0):  # only a region about the whole body's size finds it
+        return _body(x(int(rgb[0, 0, 0]))) if region[3] - region[1] >= 100 else None
+
+    def found(whole):  # seen from frame 9 on, whole from frame ``whole``
+        tracker = Tracker(FPS, PeopleConfig())
+        part = _body(x(9), cy=125.0, h=50.0)
+        tr = tracker.add(9, keypoint_box(part), _look(0), part)
+        for t in range(9, whole + 1):
+            kp = _body(x(t)) if t == whole else part
+            tr.frames[t] = (keypoint_box(kp), kp)
+            look_back(tracker, t, recent[:t], pose)
+        return sorted(tr.frames)
+
+    assert found(9 + LOOK_BACK_AGAIN) == list(range(10 + LOOK_BACK_AGAIN))
+    assert found(10 + LOOK_BACK_AGAIN) == list(range(9, 11 + LOOK_BACK_AGAIN))  # too late
+
+
 def test_looking_back_in_frames_kept_shrunk_gives_the_frames_pixels():
     """Frames kept for looking back at half size (high-resolution footage): the pose model gets the
     region in the shrunk frame's pixels, the track the keypoints in the frame's."""

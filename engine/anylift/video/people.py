@@ -782,18 +782,32 @@ def _pose_at(roi_pose, image: np.ndarray, scale: np.ndarray, box: np.ndarray, ro
     return kp
 
 
+LOOK_BACK_AGAIN = 2
+"""Frames after a track was found (or seen again) in which it looks back again from there, with its
+newest box: the drawing it was found by can be part of the body (footage render steep25: a dancer
+found as the upper 66 px of her 99, a region the landmark model saw nothing in the frame before)."""
+
+
 def look_back(tracker: Tracker, t: int, recent, roi_pose, scale=(1.0, 1.0)) -> None:
-    """Fill the frames before ``t`` of every track that was not seen in frame ``t - 1`` but is in
-    ``t`` (module doc, *looking back*); ``recent``: (t', RGB frame) of the frames kept, oldest first,
-    each the frame scaled by (x, y) ``scale`` (:func:`shrunk`)."""
+    """Fill the frames before ``t`` of every track that is seen in ``t`` and was found, or seen
+    again, at most :data:`LOOK_BACK_AGAIN` frames before, back from there (module doc, *looking
+    back*); ``recent``: (t', RGB frame) of the frames kept, oldest first, each the frame scaled by
+    (x, y) ``scale`` (:func:`shrunk`)."""
     scale = np.asarray(scale, dtype=float)
     for tr in tracker.tracks:
-        if t not in tr.frames or t - 1 in tr.frames:
+        if t not in tr.frames:
             continue
-        before = [f for f in tr.frames if f < t]
+        start = t  # of the frames it was seen in without a break up to t
+        while start - 1 in tr.frames:
+            start -= 1
+        if t - start > LOOK_BACK_AGAIN:
+            continue
+        before = [f for f in tr.frames if f < start]
         last = max(before) if before else -1
         box, kp = tr.frames[t]
         for t_back, rgb in reversed(recent):
+            if t_back >= start:
+                continue
             if t_back <= last:
                 break
             for region in (box, _scaled(box, 1.6)):
