@@ -36,7 +36,9 @@ Only what ships in the installed wheels (nothing is downloaded):
    before, back to where its track last saw it (at most ``look_back_seconds``): the landmark
    model on the region of the frame after, frame by frame backwards, until it finds nobody there
    or someone another track holds (proposals come every ``find_seconds`` and a turned-away person
-   is often found only once they turn: measured, a spinning person's first 24 frames at 60 fps).
+   is often found only once they turn: measured, a spinning person's first 24 frames at 60 fps);
+   again with its newest box in the :data:`LOOK_BACK_AGAIN` frames after (found by part of the
+   body, its first region can show the model no one the frame before).
 5. **Stitching** (:func:`stitch_tracks`, after the last frame): a track that ends and one that
    starts within ``stitch_seconds`` (then 1.5 times that) where the first one's person would be
    by then (or still is), the same size (or a moment before it ends, on the same body: a
