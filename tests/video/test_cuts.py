@@ -10,7 +10,8 @@ from anylift.data.trajectories import intrinsics, look_at
 from anylift.errors import InputError
 from anylift.io.people import People, PersonTrack, read_people, write_people
 from anylift.video.camera_estimation import estimate_camera, person_shot
-from anylift.video.cuts import CutFinder, DissolveFinder
+from anylift.video.cuts import CutFinder, DissolveFinder, breaks, frame_histogram
+from anylift.video.people import detect_people
 from anylift.video.reader import open_video
 
 from .conftest import textured_panorama
@@ -219,8 +220,6 @@ def test_a_pan_across_other_colours_is_no_dissolve():
     K, Kp = intrinsics(SIZE, 500.0), np.array([[500.0, 0, pw / 2], [0, 500.0, ph / 2], [0, 0, 1]])
     rots = Rotation.from_euler("y", np.radians(3.0 * np.arange(-12, 13))[:, None]).as_matrix()
     frames = [cv2.warpPerspective(pano, K @ R @ np.linalg.inv(Kp), SIZE) for R in rots]
-    from anylift.video.cuts import breaks, frame_histogram
-
     ends = frames[0], frames[8]  # a window the finder looks at: it breaks as at a cut
     assert breaks(*((frame_histogram(f), _grey(f)) for f in ends))
     assert _dissolves(frames, 10.0) == []
@@ -234,8 +233,6 @@ def test_detect_ends_the_tracks_at_a_dissolve(rendered_clip, tmp_path):
     video, middle = _dissolved(frames, [np.roll(other, 2 * t, axis=1) for t in range(12)], 6)
     for t, frame in enumerate(video):
         cv2.imwrite(str(tmp_path / f"{t:04d}.png"), frame)
-    from anylift.video.people import detect_people
-
     people = detect_people(tmp_path)
     assert len(people.cuts) == 1 and abs(people.cuts[0] - middle) <= 1, (people.cuts, middle)
     assert all(t.first_last[1] < people.cuts[0] for t in people.tracks)
