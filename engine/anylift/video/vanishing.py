@@ -33,27 +33,14 @@ gradient threshold misses the soft edges of a larger frame (a 4K copy of a foota
 segments where its 640x360 original has 416, and no up; shrunk to 1280 px, 409)."""
 
 
-LINE_MIN_SIDE = 640
-"""... and a smaller frame enlarged (cubic) to this long side: a footage render shrunk to 320x180
-gave LSD 381 segments and no up; enlarged, 419 and the up within 1.2 deg of its 640x360
-original's."""
-
-
 def line_segments(gray: np.ndarray, min_length: float) -> np.ndarray:
     """(N, 4) ``x0, y0, x1, y1`` segments longer than ``min_length`` px (LSD on the frame shrunk to
-    at most :data:`LINE_SIDE`, enlarged to at least :data:`LINE_MIN_SIDE`), in the frame's pixels."""
+    at most :data:`LINE_SIDE`), in the frame's pixels."""
     import cv2
 
     from anylift.video.reader import shrunk
 
-    side = max(gray.shape[:2])
-    if side < LINE_MIN_SIDE:
-        small = cv2.resize(
-            gray, None, fx=LINE_MIN_SIDE / side, fy=LINE_MIN_SIDE / side, interpolation=cv2.INTER_CUBIC
-        )
-        scale = np.array([small.shape[1] / gray.shape[1], small.shape[0] / gray.shape[0]])
-    else:
-        small, scale = shrunk(gray, LINE_SIDE / side)
+    small, scale = shrunk(gray, LINE_SIDE / max(gray.shape[:2]))
     lsd = cv2.createLineSegmentDetector()
     lines = lsd.detect(small)[0]
     if lines is None:
