@@ -92,9 +92,11 @@ class CutFinder:
         self._anchor: tuple[np.ndarray, np.ndarray] | None = None  # the last frame that was no flash
         self._suspect: tuple[np.ndarray, np.ndarray] | None = None  # the frame before
 
-    def __call__(self, frame: np.ndarray, grey: np.ndarray) -> bool:
-        """``frame`` BGR, ``grey`` the same frame grey at about 320 px wide (any fixed size)."""
-        now, anchor, suspect = (frame_histogram(frame), grey), self._anchor, self._suspect
+    def __call__(self, frame: np.ndarray, grey: np.ndarray, hist: np.ndarray | None = None) -> bool:
+        """``frame`` BGR, ``grey`` the same frame grey at about 320 px wide (any fixed size);
+        ``hist``: its :func:`frame_histogram` where the caller has it already."""
+        now = (frame_histogram(frame) if hist is None else hist, grey)
+        anchor, suspect = self._anchor, self._suspect
         self._suspect, cut = now, False
         if suspect is None:
             return False
@@ -159,15 +161,16 @@ class DissolveFinder:
         self._t = -1
         self._best: tuple[tuple, int] | None = None  # ((half length, -ramp error), middle) going on
 
-    def __call__(self, frame: np.ndarray, grey: np.ndarray) -> int | None:
-        """``frame`` BGR, ``grey`` as :class:`CutFinder`'s -> the frame index (0 = the first fed)
-        in the middle of a dissolve found now, or None."""
+    def __call__(self, frame: np.ndarray, grey: np.ndarray, hist: np.ndarray | None = None) -> int | None:
+        """``frame`` BGR, ``grey`` and ``hist`` as :class:`CutFinder`'s -> the frame index (0 = the
+        first fed) in the middle of a dissolve found now, or None."""
         self._t += 1
-        self._frames.append((frame_histogram(frame), grey, tiny(frame)))
+        self._frames.append((frame_histogram(frame) if hist is None else hist, grey, tiny(frame)))
+        frames = list(self._frames)
         for half in self._halves:
-            if len(self._frames) < 2 * half + 3:
+            if len(frames) < 2 * half + 3:
                 break
-            window = list(self._frames)[-2 * half - 3 :]  # both ends and 2 half + 1 frames between
+            window = frames[-2 * half - 3 :]  # both ends and 2 half + 1 frames between
             key = (half, -ramp_error([f[2] for f in window]))  # the longest, then the steadiest
             if key[1] >= -1.0 and (self._best is None or key > self._best[0]):
                 if breaks(window[0][:2], window[-1][:2], blank=False):

@@ -90,7 +90,7 @@ from anylift.errors import InputError
 from anylift.io.people import People, PersonTrack
 from anylift.progress import ProgressFn, check_cancel, report
 from anylift.video import tracking
-from anylift.video.cuts import CutFinder, DissolveFinder
+from anylift.video.cuts import CutFinder, DissolveFinder, frame_histogram
 from anylift.video.detect import STAGE, DetectConfig, mediapipe_missing, mediapipe_to_coco17
 from anylift.video.native_logs import quiet_native_logs
 from anylift.video.reader import open_video, shrunk, shrunk_size
@@ -1125,8 +1125,9 @@ def detect_people(
             grey = cv2.cvtColor(cv2.resize(frame, None, fx=small, fy=small, interpolation=cv2.INTER_AREA),
                                 cv2.COLOR_BGR2GRAY)  # fmt: skip
             motion = None
-            shot = dissolve(frame, grey)  # the middle of a dissolve into another shot, found later
-            if is_cut(frame, grey):  # frame t - 1 began another shot: the tracks before it end there
+            hist = frame_histogram(frame)  # both finders compare frames by it
+            shot = dissolve(frame, grey, hist)  # the middle of a dissolve into another shot, found later
+            if is_cut(frame, grey, hist):  # frame t - 1 began another shot: the tracks before it end there
                 shot = t - 1
                 tracker.cut(shot)
                 dissolve.cut(shot)
