@@ -799,8 +799,8 @@ def look_back(tracker: Tracker, t: int, recent, roi_pose, scale=(1.0, 1.0)) -> N
     for tr in tracker.tracks:
         if t not in tr.frames:
             continue
-        start = t  # of the frames it was seen in without a break up to t
-        while start - 1 in tr.frames:
+        start = t  # of the frames it was seen in without a break up to t (only as far as it matters)
+        while start - 1 in tr.frames and t - start <= LOOK_BACK_AGAIN:
             start -= 1
         if t - start > LOOK_BACK_AGAIN:
             continue
