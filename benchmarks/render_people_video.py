@@ -21,6 +21,12 @@ close behind a jumper, both 150-220 px tall). Four more, made in the thirty-seve
 any was run: ``tele25`` (an 1800 px lens 30 m off, people about 100 px tall), ``dutch60`` (a phone
 rolled 28 deg following a walker, 60 fps), ``low30`` (on the ground looking up) and ``drone30``
 (7 m up, flying sideways at 1 m/s, looking 37 deg down: a walker, a roll, a dancer, a get-up).
+Four more, made in the fortieth session before any was run: ``portrait30`` (a phone held upright,
+360x640, walked towards a dancer and a puncher, 470 px lens), ``pan50`` (a broadcast camera 12 m
+off panning with a walker through a 1400 px lens, a backflip and a jump, 50 fps), ``crowd25`` (a
+stand 3 m up looking diagonally across a square at six people, a child, a black and a white
+walker among them, 800 px lens) and ``judge30`` (a 420 px lens 1 m up at a tumbling floor's edge:
+a backflip, a roll, a walker leaving the view).
 
 Writes into DIR: ``video.mp4`` (mp4v) and ``truth.npz``:
 
@@ -174,6 +180,41 @@ SCENES: dict[str, dict] = {
             ("getup_facedown", (-1.5, 2.2), 200.0, 1.0, (0.3, 0.8, 0.4)),
         ],
     },
+    # Four more, made in the fortieth session before any was run (never tuned on):
+    "portrait30": {  # a phone held upright (360x640), walked slowly towards two people
+        "fps": 30.0, "seconds": 3.5, "camera": "portrait", "seed": 14, "size": (360, 640),
+        "people": [
+            ("dance_a", (0.0, 0.5), 200.0, 0.95, (0.75, 0.2, 0.45)),
+            ("punch", (1.1, 2.0), 240.0, 1.0, (0.25, 0.65, 0.3)),
+        ],
+    },
+    "pan50": {  # a broadcast camera on a tripod 12 m off panning with a walker, 1400 px lens
+        "fps": 50.0, "seconds": 3.0, "camera": "pan", "seed": 15,
+        "people": [
+            ("walk", (-3.2, 0.0), 0.0, 1.0, (0.95, 0.95, 0.95)),
+            ("backflip", (0.2, 1.5), 180.0, 0.9, (0.9, 0.45, 0.1)),
+            ("jump", (2.0, 0.8), 250.0, 1.0, (0.2, 0.3, 0.75)),
+        ],
+    },
+    "crowd25": {  # a stand 3 m up looking across a square diagonally: six people, a child
+        "fps": 25.0, "seconds": 4.0, "camera": "crowd", "seed": 16,
+        "people": [
+            ("walk", (-4.0, -1.0), 20.0, 1.0, (0.12, 0.12, 0.14)),
+            ("walk", (3.5, 1.5), 200.0, 0.75, (0.95, 0.9, 0.3)),
+            ("kick", (-0.5, 1.0), 90.0, 1.05, (0.8, 0.25, 0.25)),
+            ("spin", (1.5, -0.8), 0.0, 0.95, (0.3, 0.55, 0.9)),
+            ("walk", (0.5, 4.5), -100.0, 1.1, (0.9, 0.9, 0.9)),
+            ("jump", (-2.5, 3.0), 45.0, 0.9, (0.45, 0.75, 0.4)),
+        ],
+    },
+    "judge30": {  # a wide lens at a tumbling floor's edge, 1 m up; a walker leaves the view
+        "fps": 30.0, "seconds": 4.0, "camera": "judge", "seed": 17,
+        "people": [
+            ("backflip", (0.0, 0.5), 90.0, 1.0, (0.85, 0.3, 0.3)),
+            ("roll", (-1.8, 1.6), 0.0, 0.95, (0.3, 0.45, 0.85)),
+            ("walk", (1.0, -0.8), 10.0, 1.0, (0.35, 0.35, 0.4)),
+        ],
+    },
 }  # fmt: skip
 RENDER_VERSION = 1
 
@@ -206,6 +247,8 @@ STATIC_CAMERAS = {
     "tripod": ((2.5, -7.0, 1.5), (0.0, 0.8, 0.7), -3.0, 700.0),  # shoulder height, off to one side
     "tele": ((4.0, -30.0, 2.5), (0.0, 0.8, 0.9), 0.0, 1800.0),  # a 1800 px lens 30 m off
     "low": ((-1.0, -5.5, 0.35), (0.0, 0.8, 1.3), 2.0, 600.0),  # on the ground, looking up
+    "crowd": ((-7.0, -6.5, 3.0), (0.0, 1.0, 0.8), 0.0, 800.0),  # a stand, diagonally, 15 deg down
+    "judge": ((1.5, -4.5, 1.0), (0.0, 0.8, 0.9), 1.5, 420.0),  # a wide lens at the floor's edge
 }  # fmt: skip
 
 
@@ -252,6 +295,19 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
         target = target + smooth_noise(0.05, 2.0)
         roll = np.full(frames, np.radians(28.0))
         return intrinsics(size, focal or 520.0), look_at(eye, target, roll=roll)
+    if kind == "portrait":  # held upright, walked 1.2 m towards the people at 1.5 m
+        path = np.linspace(0.0, 1.0, frames)
+        eye = np.stack([0.3 + 0.2 * path, -5.5 + 1.2 * path, np.full(frames, 1.5)], -1)
+        eye = eye + smooth_noise(0.02, 1.5)
+        target = np.stack([np.full(frames, 0.4), np.full(frames, 1.0), np.full(frames, 1.0)], -1)
+        target = target + smooth_noise(0.04, 2.0)
+        roll = np.radians(4.0) + 0.02 * np.sin(2 * np.pi * 0.5 * t)
+        return intrinsics(size, focal or 470.0), look_at(eye, target, roll=roll)
+    if kind == "pan":  # a tripod (no shake) panning with the walker, lagging a little
+        eye = np.repeat([[0.5, -12.0, 1.6]], frames, axis=0)
+        target = np.stack([np.linspace(-2.6, 1.2, frames), np.full(frames, 0.3), np.full(frames, 0.95)], -1)
+        target[:, 0] += 0.15 * np.sin(2 * np.pi * 0.3 * t)
+        return intrinsics(size, focal or 1400.0), look_at(eye, target)
     if kind == "drone":  # flying sideways 1 m/s, 7 m up, looking about 40 deg down
         path = np.linspace(0.0, 1.0, frames)
         eye = np.stack([-2.5 + 4.0 * path, -8.5 + 0.5 * path, np.full(frames, 7.0)], -1)
@@ -400,9 +456,16 @@ def render(
     return truth
 
 
-def cached_people_render(scene: str, size=(640, 360), focal: float | None = None) -> Path:
+def scene_size(scene: str) -> tuple[int, int]:
+    """(W, H) of ``scene``'s video: its own ``size`` (portrait30: 360x640), else 640x360."""
+    return tuple(SCENES[scene].get("size", (640, 360)))
+
+
+def cached_people_render(scene: str, size=None, focal: float | None = None) -> Path:
     """Render ``scene`` once (in a subprocess) into ``out/test_videos/<scene>-<key>``; returns the
-    folder. ``focal``: :func:`make_camera` (part of the key only when given)."""
+    folder. ``size``: None, the scene's own (:func:`scene_size`); ``focal``: :func:`make_camera`
+    (part of the key only when given)."""
+    size = size or scene_size(scene)
     spec = [SCENES[scene], list(size), RENDER_VERSION] + ([float(focal)] if focal else [])
     key = hashlib.sha1(json.dumps(spec).encode()).hexdigest()[:10]
     folder = _REPO / "out" / "test_videos" / f"{scene}-{key}"
@@ -419,10 +482,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scene", choices=sorted(SCENES), required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--size", default="640x360")
+    parser.add_argument("--size", help="WxH (default: the scene's own, 640x360 for most)")
     parser.add_argument("--focal", type=float, help="fx = fy in pixels instead of the scene's own")
     args = parser.parse_args(argv)
-    size = tuple(int(v) for v in args.size.lower().split("x"))
+    size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else scene_size(args.scene)
     truth = render(Path(args.out), args.scene, size=size, focal=args.focal)
     print(json.dumps({"out": args.out, "frames": len(truth["frame_times"]),
                       "render_seconds": round(float(truth["render_seconds"]), 1)}))  # fmt: skip

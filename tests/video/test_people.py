@@ -8,7 +8,7 @@ import pytest
 from anylift.errors import InputError
 from anylift.io.keypoints import read_keypoints
 from anylift.io.people import People, PersonTrack, read_people, select_person, write_people
-from anylift.video.people import centre_distance, every_frame, frame_stride, iou, mask_boxes
+from anylift.video.people import beside_taken, centre_distance, every_frame, frame_stride, iou, mask_boxes
 
 
 def _track(pid, t_len, x0, height, seen):
@@ -94,6 +94,15 @@ def test_box_geometry():
     mask[63:90, 20:30] = 1.0  # ... whose legs the mask cut off: closed into one blob
     mask[10:15, 80:85] = 1.0  # too small
     np.testing.assert_allclose(mask_boxes(mask, 0.5, 24), [[20, 10, 30, 90]])
+    # Someone behind a tracked person (box 20-30 x 10-60) makes one blob with them: what sticks
+    # out is proposed too; nothing more where the blob is the tracked person alone.
+    mask = np.zeros((100, 100))
+    mask[10:60, 20:30] = 1.0
+    mask[30:85, 26:40] = 1.0
+    np.testing.assert_allclose(mask_boxes(mask, 0.5, 24), [[20, 10, 40, 85]])
+    np.testing.assert_allclose(beside_taken(mask, 0.5, 24, [[20.0, 10, 30, 60]]), [[26, 30, 40, 85]])
+    assert beside_taken(mask, 0.5, 24, [[15.0, 5, 45, 100]]).shape == (0, 4)
+    assert beside_taken(mask, 0.5, 24, [[60.0, 5, 90, 100]]).shape == (0, 4)  # the blob itself
 
 
 def test_detect_and_lift_person_on_render(rendered_clip, tmp_path, capsys):

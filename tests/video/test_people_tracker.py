@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from anylift.video.people import (
+    _BINS,
     PeopleConfig,
     Tracker,
     body_colours,
@@ -19,10 +20,10 @@ FPS = 10.0
 
 
 def _look(hue_bin: int) -> np.ndarray:
-    """A (64,) look: torso and legs all in one hue-saturation bin."""
-    look = np.zeros(64)
+    """A look: torso and legs all in one colour bin."""
+    look = np.zeros(2 * _BINS)
     look[hue_bin] = 1.0
-    look[32 + hue_bin] = 1.0
+    look[_BINS + hue_bin] = 1.0
     return look
 
 
@@ -253,11 +254,23 @@ def test_body_colours_see_the_clothes_not_the_background():
     look = body_colours(img, kp)
     red = cv2.cvtColor(np.uint8([[[30, 30, 220]]]), cv2.COLOR_BGR2HSV)[0, 0]
     blue = cv2.cvtColor(np.uint8([[[220, 60, 30]]]), cv2.COLOR_BGR2HSV)[0, 0]
-    bin_of = lambda hsv: int(hsv[0]) * 8 // 180 * 4 + int(hsv[1]) * 4 // 256  # noqa: E731
-    assert look[bin_of(red)] > 0.9 and look[32 + bin_of(blue)] > 0.9, look
-    swapped = np.concatenate([look[32:], look[:32]])  # blue shirt, red trousers: someone else
+    bin_of = lambda hsv: int(hsv[0]) * 8 // 180 * 3 + (int(hsv[1]) - 64) * 3 // 192  # noqa: E731
+    assert look[bin_of(red)] > 0.9 and look[_BINS + bin_of(blue)] > 0.9, look
+    swapped = np.concatenate([look[_BINS:], look[:_BINS]])  # blue shirt, red trousers: someone else
     assert colour_distance(look, look) < 0.01 and colour_distance(look, swapped) > 0.9
     assert body_colours(img, np.where(np.arange(17)[:, None] == 5, 0.0, kp)) is None  # no torso
+    # Black, grey and white clothes have no hue: told apart by their brightness, each its own
+    # look however it is lit a little differently.
+    looks = {}
+    for name, value in (("black", 30), ("grey", 128), ("white", 225)):
+        for shade in (0, 12):
+            body = img.copy()
+            cv2.rectangle(body, (40, 45), (80, 195), (value + shade - 6,) * 3, -1)
+            looks[name, shade] = body_colours(body, kp)
+    for a in ("black", "grey", "white"):
+        assert colour_distance(looks[a, 0], looks[a, 12]) < 0.01
+        for b in ("black", "grey", "white"):
+            assert a == b or colour_distance(looks[a, 0], looks[b, 0]) > 0.9, (a, b)
 
 
 def test_roi_rotation_and_keypoint_box():

@@ -15,7 +15,7 @@ Only what ships in the installed wheels (nothing is downloaded):
    no person detector in the loop: that detector looks for faces and misses small, far and
    turned-away people. Its 33 landmarks become COCO-17 pixels of the frame, and the box of every
    joint it placed is the track's new box. The track's look is the colour of the body under
-   those joints (hue-saturation histograms of the torso and of the legs: :func:`body_colours`),
+   those joints (colour histograms of the torso and of the legs: :func:`body_colours`),
    learnt while the person stands clear of everyone else.
 3. **Crossings**: when two tracks' regions give the same body (their boxes overlap), the track
    that the body fits better (position and look) keeps it; the other coasts on its
@@ -28,7 +28,9 @@ Only what ships in the installed wheels (nothing is downloaded):
    and twice that before, brought into place by their background's homography:
    :func:`moving_foreground`; a drone's view of a dancer with her face turned away, whom the
    segmentation and the pose detector never saw: 58 % of the people found, now 91 %) go
-   through the landmark model; every
+   through the landmark model, and so does what of those blobs sticks out of the people
+   tracked already (:func:`beside_taken`: someone passing in front of or behind a tracked person
+   makes one blob with them; a drawing from there that holds the tracked body is refused); every
    ``scan_seconds``, MediaPipe's pose detector on overlapping tiles of the frame (the people
    already tracked greyed out) start tracks where no track is. A new body that looks like a
    track lost up to ``reid_seconds`` ago, near where it could have walked, continues that id.
@@ -170,6 +172,11 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
 
 
+TAKEN_MARGIN = 1.15
+"""A tracked body's keypoint box scaled by this covers its silhouette (the head above the eyes, the
+feet below the ankles, the hands): what is left of a blob outside it is someone else's."""
+
+
 def mask_boxes(mask: np.ndarray, threshold: float, min_height: int) -> np.ndarray:
     """(H, W) person probability -> (N, 4) boxes of its connected blobs taller than ``min_height``."""
     binary = (mask > threshold).astype(np.uint8)
@@ -193,6 +200,26 @@ def centre_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     cb = (b[None, :, :2] + b[None, :, 2:]) / 2
     h = 0.5 * ((a[:, None, 3] - a[:, None, 1]) + (b[None, :, 3] - b[None, :, 1]))
     return np.linalg.norm(ca - cb, axis=-1) / np.maximum(h, 1.0)
+
+
+def beside_taken(mask: np.ndarray, threshold: float, min_height: int, taken: np.ndarray) -> np.ndarray:
+    """Boxes of what a (H, W) person mask shows beside the people tracked already (``taken``,
+    (M, 4) boxes in the mask's pixels, blanked scaled by :data:`TAKEN_MARGIN`), other than the
+    blobs :func:`mask_boxes` finds anyway. A person in front of or behind a tracked one makes one
+    blob with them, mostly the tracked one's, and is proposed by what sticks out (footage render
+    crowd25: a walker passing in front of another was lost, then missed for 40 frames)."""
+    taken = np.asarray(taken, dtype=float).reshape(-1, 4)
+    if len(taken) == 0:
+        return np.zeros((0, 4))
+    free = mask.copy()
+    for b in taken:
+        x0, y0, x1, y1 = np.maximum(np.round(_scaled(b, TAKEN_MARGIN)), 0).astype(int)
+        free[y0:y1, x0:x1] = 0
+    rest = mask_boxes(free, threshold, min_height)
+    whole = mask_boxes(mask, threshold, min_height)
+    if len(whole) == 0 or len(rest) == 0:
+        return rest
+    return rest[iou(rest, whole).max(1) < 0.9]
 
 
 def covered(box: np.ndarray, others: np.ndarray) -> float:
@@ -230,26 +257,35 @@ def keypoint_box(kp: np.ndarray, min_score: float = 0.5, min_joints: int = 6) ->
 
 _TORSO = (5, 6, 12, 11)  # shoulders, hips: a quadrilateral in drawing order
 _LEGS = ((11, 13), (13, 15), (12, 14), (14, 16))
-_BINS = 32  # 8 hues x 4 saturations
+_GREY = 64  # saturation below which a pixel's hue means nothing: black, grey and white clothes
+_GREY_BINS = 3  # brightnesses of the grey pixels: black, grey, white
+_BINS = 24 + _GREY_BINS  # 8 hues x 3 saturations of the coloured pixels, then the grey ones
 
 
 def _hue_saturation(hsv: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Histogram of a part: coloured pixels by hue and saturation, grey ones by brightness (by hue
+    alone a black and a white body look the same: footage render crowd25, two walkers crossing)."""
     if mask.sum() < 12:
         return np.full(_BINS, np.nan)
-    hist = cv2.calcHist([hsv], [0, 1], mask, [8, 4], [0, 180, 0, 256]).ravel()
+    coloured = (mask > 0) & (hsv[..., 1] >= _GREY)
+    grey = ((mask > 0) & ~coloured).astype(np.uint8)
+    hist = np.concatenate([
+        cv2.calcHist([hsv], [0, 1], coloured.astype(np.uint8), [8, 3], [0, 180, _GREY, 256]).ravel(),
+        cv2.calcHist([hsv], [2], grey, [_GREY_BINS], [0, 256]).ravel(),
+    ])  # fmt: skip
     return hist / max(hist.sum(), 1e-9)
 
 
 def body_colours(frame: np.ndarray, kp: np.ndarray, min_score: float = 0.5) -> np.ndarray | None:
-    """The look of a person: hue-saturation histograms of the body under its joints.
+    """The look of a person: colour histograms of the body under its joints.
 
     Args:
         frame: (H, W, 3) BGR image.
         kp: (17, 3) COCO-17 ``[x px, y px, score]``.
 
     Returns:
-        (64,): the torso's (shoulders-hips quadrilateral) 8x4 histogram, then the legs'
-        (hip-knee-ankle strokes), each summing to 1 (NaN where that part is not seen); None when
+        (56,): the torso's (shoulders-hips quadrilateral) histogram (:func:`_hue_saturation`), then
+        the legs' (hip-knee-ankle strokes), each summing to 1 (NaN where that part is not seen); None when
         the torso is not confidently seen. No background enters (unlike a box's histogram).
     """
     ok = kp[:, 2] > min_score
@@ -535,7 +571,7 @@ class Tracker:
         """Each live track's own observation this frame -> the tracks that keep theirs.
 
         Args:
-            seen: track id -> (box (4,), look (64,) or None, (17, 3) keypoints or None) its pose
+            seen: track id -> (box (4,), look (56,) or None, (17, 3) keypoints or None) its pose
                 model found in its region.
 
         A track never takes a body that lies beyond ``gate`` body heights of its prediction, nor one
@@ -1180,35 +1216,43 @@ def detect_people(
             # Proposals for people not tracked yet.
             tick = time.perf_counter()
             finding = t % find_every == 0
-            boxes = np.zeros((0, 4))
+            boxes, beside = np.zeros((0, 4)), []  # beside: what sticks out of the tracked people
+            taken_px = np.array(taken).reshape(-1, 4)
             small_bgr, shrink = shrunk(frame, proposal_scale)
+            per = np.tile(shrink, 2)  # frame -> small_bgr pixels
             tall = max(round(cfg.min_box_height * shrink[1]), 1)
             if finding:
                 with quiet_native_logs() if t == 0 else contextlib.nullcontext():
                     mask = seg.process(cv2.cvtColor(small_bgr, cv2.COLOR_BGR2RGB)).segmentation_mask
                 boxes = mask_boxes(mask, cfg.mask_threshold, tall)
-            boxes = boxes / np.tile(shrink, 2)
+                beside = [beside_taken(mask, cfg.mask_threshold, tall, taken_px * per) / per]
+            boxes = boxes / per
             if cfg.motion_proposals:
                 moving = (background.apply(small_bgr) > 200).astype(np.float32)  # 127: shadows
                 still = motion is None or np.abs(motion - np.eye(2, 3)).max() < 0.5
                 if finding and t >= 2 and still and moving.mean() < cfg.max_foreground:
-                    moved = mask_boxes(moving, 0.5, tall) / np.tile(shrink, 2)
+                    moved = mask_boxes(moving, 0.5, tall) / per
                     boxes = merge_boxes(np.concatenate([boxes, moved]), 0.3)
+                    beside.append(beside_taken(moving, 0.5, tall, taken_px * per) / per)
                 if finding and not still and cfg.moving_camera_proposals and len(greys) == greys.maxlen:
                     moving = moving_foreground(grey, [greys[-apart], greys[-2 * apart]])
                     if moving is not None and moving.mean() < cfg.max_foreground:
-                        moved = mask_boxes(moving, 0.5, max(round(cfg.min_box_height * small), 1)) / small
+                        least = max(round(cfg.min_box_height * small), 1)
+                        moved = mask_boxes(moving, 0.5, least) / small
                         boxes = merge_boxes(np.concatenate([boxes, moved]), 0.3)
+                        beside.append(beside_taken(moving, 0.5, least, taken_px * small) / small)
             greys.append(grey)
             clock["proposals"] += time.perf_counter() - tick
 
             tick = time.perf_counter()
-            regions = [("box", b) for b in boxes if covered(b, np.array(taken).reshape(-1, 4)) < 0.4]
+            regions = [("box", b) for b in boxes if covered(b, taken_px) < 0.4]
+            beside = merge_boxes(np.concatenate([np.zeros((0, 4)), *beside]), 0.3)
+            regions += [("beside", b) for b in beside if len(boxes) == 0 or iou(b[None], boxes).max() < 0.9]
             if t % scan_every == 0:
                 regions += [("tile", tile) for tile in tiles]
             masked = None
             for kind, region in regions:
-                if kind == "box":
+                if kind != "tile":
                     kp = roi_pose(rgb, region)
                     if kp is None:  # a blob of part of a person (arms, legs): a wider region
                         kp = roi_pose(rgb, _scaled(region, 1.8))
@@ -1230,6 +1274,9 @@ def detect_people(
                 if taken and (
                     covered(box, np.array(taken)) > 0.5 or iou(box[None], np.array(taken)).max() > 0.3
                 ):
+                    continue
+                # Found beside a tracked body, a drawing around that body is that body (or both).
+                if kind == "beside" and max((covered(b, box[None]) for b in taken), default=0.0) > 0.7:
                     continue
                 tr = tracker.add(t, box, body_colours(frame, kp), kp)
                 tr.pose(t, kp)
