@@ -284,7 +284,7 @@ def body_colours(frame: np.ndarray, kp: np.ndarray, min_score: float = 0.5) -> n
         kp: (17, 3) COCO-17 ``[x px, y px, score]``.
 
     Returns:
-        (56,): the torso's (shoulders-hips quadrilateral) histogram (:func:`_hue_saturation`), then
+        (54,): the torso's (shoulders-hips quadrilateral) histogram (:func:`_hue_saturation`), then
         the legs' (hip-knee-ankle strokes), each summing to 1 (NaN where that part is not seen); None when
         the torso is not confidently seen. No background enters (unlike a box's histogram).
     """
@@ -571,7 +571,7 @@ class Tracker:
         """Each live track's own observation this frame -> the tracks that keep theirs.
 
         Args:
-            seen: track id -> (box (4,), look (56,) or None, (17, 3) keypoints or None) its pose
+            seen: track id -> (box (4,), look (54,) or None, (17, 3) keypoints or None) its pose
                 model found in its region.
 
         A track never takes a body that lies beyond ``gate`` body heights of its prediction, nor one
