@@ -100,9 +100,10 @@ def test_box_geometry():
     mask[10:60, 20:30] = 1.0
     mask[30:85, 26:40] = 1.0
     np.testing.assert_allclose(mask_boxes(mask, 0.5, 24), [[20, 10, 40, 85]])
-    np.testing.assert_allclose(beside_taken(mask, 0.5, 24, [[20.0, 10, 30, 60]]), [[26, 30, 40, 85]])
-    assert beside_taken(mask, 0.5, 24, [[15.0, 5, 45, 100]]).shape == (0, 4)
-    assert beside_taken(mask, 0.5, 24, [[60.0, 5, 90, 100]]).shape == (0, 4)  # the blob itself
+    whole = mask_boxes(mask, 0.5, 24)
+    np.testing.assert_allclose(beside_taken(mask, 0.5, 24, [[20.0, 10, 30, 60]], whole), [[26, 30, 40, 85]])
+    assert beside_taken(mask, 0.5, 24, [[15.0, 5, 45, 100]], whole).shape == (0, 4)
+    assert beside_taken(mask, 0.5, 24, [[60.0, 5, 90, 100]], whole).shape == (0, 4)  # the blob itself
 
 
 def test_detect_and_lift_person_on_render(rendered_clip, tmp_path, capsys):

@@ -685,7 +685,8 @@ def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConf
     """
     if len(p1) < 8:
         return "lost", np.eye(3), np.zeros(3), 1.0
-    if np.median(np.linalg.norm(p2 - p1, axis=1)) < cfg.static_px:
+    flow = np.linalg.norm(p2 - p1, axis=1)
+    if np.median(flow) < cfg.static_px:
         return "static", np.eye(3), np.zeros(3), 1.0
     R_rot, zoom, inl_rot = fit_rotation(p1, p2, K, cfg.ransac_px, rng)
     t_rot = np.zeros(3)
@@ -703,7 +704,7 @@ def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConf
     # render portrait30, a phone walked 1 cm a frame towards people 8 m off: the picture moved
     # 4 px, the pose said a 3.7 deg turn and 0.5 m up). The rotation model then stands.
     turn = np.arccos(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)) * K[0, 0]
-    if turn > UNDONE_TURN * np.percentile(np.linalg.norm(p2 - p1, axis=1), 90) + 2.0 * cfg.ransac_px:
+    if turn > UNDONE_TURN * np.percentile(flow, 90) + 2.0 * cfg.ransac_px:
         return "rotation", R_rot, t_rot, zoom
     scale = 1.0
     if np.isfinite(depth) and feet is not None:

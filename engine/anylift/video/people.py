@@ -202,12 +202,15 @@ def centre_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.norm(ca - cb, axis=-1) / np.maximum(h, 1.0)
 
 
-def beside_taken(mask: np.ndarray, threshold: float, min_height: int, taken: np.ndarray) -> np.ndarray:
+def beside_taken(
+    mask: np.ndarray, threshold: float, min_height: int, taken: np.ndarray, whole: np.ndarray
+) -> np.ndarray:
     """Boxes of what a (H, W) person mask shows beside the people tracked already (``taken``,
-    (M, 4) boxes in the mask's pixels, blanked scaled by :data:`TAKEN_MARGIN`), other than the
-    blobs :func:`mask_boxes` finds anyway. A person in front of or behind a tracked one makes one
-    blob with them, mostly the tracked one's, and is proposed by what sticks out (footage render
-    crowd25: a walker passing in front of another was lost, then missed for 40 frames)."""
+    (M, 4) boxes in the mask's pixels, blanked scaled by :data:`TAKEN_MARGIN`), other than its
+    ``whole`` blobs (what :func:`mask_boxes` found in it with these settings). A person in front
+    of or behind a tracked one makes one blob with them, mostly the tracked one's, and is proposed
+    by what sticks out (footage render crowd25: a walker passing in front of another was lost,
+    then missed for 40 frames)."""
     taken = np.asarray(taken, dtype=float).reshape(-1, 4)
     if len(taken) == 0:
         return np.zeros((0, 4))
@@ -216,7 +219,6 @@ def beside_taken(mask: np.ndarray, threshold: float, min_height: int, taken: np.
         x0, y0, x1, y1 = np.maximum(np.round(_scaled(b, TAKEN_MARGIN)), 0).astype(int)
         free[y0:y1, x0:x1] = 0
     rest = mask_boxes(free, threshold, min_height)
-    whole = mask_boxes(mask, threshold, min_height)
     if len(whole) == 0 or len(rest) == 0:
         return rest
     return rest[iou(rest, whole).max(1) < 0.9]
@@ -1220,27 +1222,28 @@ def detect_people(
             taken_px = np.array(taken).reshape(-1, 4)
             small_bgr, shrink = shrunk(frame, proposal_scale)
             per = np.tile(shrink, 2)  # frame -> small_bgr pixels
+            taken_small = taken_px * per
             tall = max(round(cfg.min_box_height * shrink[1]), 1)
             if finding:
                 with quiet_native_logs() if t == 0 else contextlib.nullcontext():
                     mask = seg.process(cv2.cvtColor(small_bgr, cv2.COLOR_BGR2RGB)).segmentation_mask
                 boxes = mask_boxes(mask, cfg.mask_threshold, tall)
-                beside = [beside_taken(mask, cfg.mask_threshold, tall, taken_px * per) / per]
+                beside = [beside_taken(mask, cfg.mask_threshold, tall, taken_small, boxes) / per]
             boxes = boxes / per
             if cfg.motion_proposals:
                 moving = (background.apply(small_bgr) > 200).astype(np.float32)  # 127: shadows
                 still = motion is None or np.abs(motion - np.eye(2, 3)).max() < 0.5
                 if finding and t >= 2 and still and moving.mean() < cfg.max_foreground:
-                    moved = mask_boxes(moving, 0.5, tall) / per
-                    boxes = merge_boxes(np.concatenate([boxes, moved]), 0.3)
-                    beside.append(beside_taken(moving, 0.5, tall, taken_px * per) / per)
+                    moved = mask_boxes(moving, 0.5, tall)
+                    beside.append(beside_taken(moving, 0.5, tall, taken_small, moved) / per)
+                    boxes = merge_boxes(np.concatenate([boxes, moved / per]), 0.3)
                 if finding and not still and cfg.moving_camera_proposals and len(greys) == greys.maxlen:
                     moving = moving_foreground(grey, [greys[-apart], greys[-2 * apart]])
                     if moving is not None and moving.mean() < cfg.max_foreground:
                         least = max(round(cfg.min_box_height * small), 1)
-                        moved = mask_boxes(moving, 0.5, least) / small
-                        boxes = merge_boxes(np.concatenate([boxes, moved]), 0.3)
-                        beside.append(beside_taken(moving, 0.5, least, taken_px * small) / small)
+                        moved = mask_boxes(moving, 0.5, least)
+                        beside.append(beside_taken(moving, 0.5, least, taken_px * small, moved) / small)
+                        boxes = merge_boxes(np.concatenate([boxes, moved / small]), 0.3)
             greys.append(grey)
             clock["proposals"] += time.perf_counter() - tick
 
