@@ -321,6 +321,40 @@ def test_static_camera_over_a_floor_focal_and_tilt_from_the_people(tmp_path):
     assert est.scene_tilt[0] == pytest.approx(camera_tilt(w2c)[0], abs=1.5)
 
 
+def test_steep_tiled_floor_focal_from_its_right_angle_confirmed_by_two_people(tmp_path):
+    """Looking 51 deg down at a tiled floor with two people walking (too few for the verticals):
+    the floor's two families, taken as perpendicular, give the focal once the people's axes
+    confirm it against the guess, and the tilt follows (with the guessed 640 px it read 64 deg)."""
+    import cv2
+
+    from anylift.geometry.camera import project
+    from anylift.io.people import People, PersonTrack
+    from anylift.lifting.gravity import camera_tilt
+
+    from .test_vanishing import _steep_floor
+
+    focal, size, T = 1100.0, (640, 360), 8
+    K, w2c, img = _steep_floor(focal)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t in range(T):
+        cv2.imwrite(str(folder / f"{t:04d}.png"), img)
+    tracks = []
+    for i, (start, step) in enumerate([((-1.5, 7.0), (0.15, 0.05)), ((1.0, 9.5), (-0.1, -0.12))]):
+        kp = np.zeros((T, 17, 3))
+        for t in range(T):
+            f = np.array([start[0] + step[0] * t, start[1] + step[1] * t, 0.0])
+            kp[t, [15, 16], :2] = project(f, K, w2c)
+            kp[t, [5, 6], :2] = project(f + np.array([0.02, -0.03, 1.4]), K, w2c)
+            kp[t, [5, 6, 15, 16], 2] = 1.0
+        tracks.append(PersonTrack(i, kp, np.full((T, 4), np.nan)))
+    assert estimate_camera(folder, None).focal_source == "guess"
+    est = estimate_camera(folder, None, people=People(tracks, 30.0, size))
+    assert est.focal_source == "floor lines, people"
+    assert est.focal == pytest.approx(focal, rel=0.05)
+    assert est.scene_tilt[0] == pytest.approx(camera_tilt(w2c)[0], abs=1.5)
+
+
 def test_focal_guess_of_a_picture_inside_black_bars(tmp_path):
     """A portrait phone video shown in a landscape frame (black bars left and right): the focal
     guess is the picture's long side, not the frame's."""

@@ -12,7 +12,9 @@ from anylift.video.vanishing import (
     LEVEL_UP_DEG,
     STEEP_UP_DEG,
     focal_from_images,
+    image_vanishing_points,
     line_segments,
+    people_confirm,
     people_up,
     people_vertical,
     under_the_floor,
@@ -136,6 +138,53 @@ def test_people_tell_the_verticals_from_a_floor_seen_from_above():
     assert np.degrees(np.arccos(prior @ true_up)) < 3.0
     up, _ = up_from_image(img, K, prior, max_angle=15.0)
     assert np.degrees(np.arccos(np.clip(up @ true_up, -1, 1))) < 1.5
+
+
+def _steep_floor(focal, yaw_deg=30.0):
+    """(K, w2c, image): a tiled floor (no verticals) seen from 9 m up, 51 deg down, turned
+    ``yaw_deg`` from its tiles, on a 640x360 picture."""
+    K = intrinsics((640, 360), focal)
+    yaw = np.radians(yaw_deg)
+    target = np.array([0.0, 8.0, 0.0])
+    eye = target + 7.3 * np.array([-np.sin(yaw), -np.cos(yaw), 0.0]) + [0.0, 0.0, 9.0]
+    w2c = look_at(eye, target)
+    return K, w2c, _floor_and_poles(w2c, K, poles=())
+
+
+def _vertical_at(img, feet_px, size=(640, 360)):
+    """f -> the verticals' vanishing point of the up read from ``img`` at focal f, the people's
+    feet at ``feet_px`` (N, 2) (as the camera estimate reads it without the people's vertical)."""
+    vps = image_vanishing_points(img)
+
+    def at(f):
+        k = intrinsics(size, f)
+        rays = np.linalg.solve(k, np.c_[feet_px, np.ones(len(feet_px))].T).T
+        rays = np.repeat((rays / np.linalg.norm(rays, axis=1, keepdims=True))[:, None], 2, axis=1)
+        up, _ = up_from_image(img, k, max_angle=STEEP_UP_DEG, max_roll=LEVEL_UP_DEG, vps=vps, feet=rays)
+        return None if up is None else k @ up
+
+    return at
+
+
+@pytest.mark.parametrize("focal,yaw_deg", [(1100.0, 30.0), (700.0, -20.0)])
+def test_a_floor_seen_steeply_tells_the_focal_when_the_people_confirm_it(focal, yaw_deg):
+    """Seen from 51 deg above, a tiled floor has no verticals, and its two families (one converging
+    where verticals would) give the focal length only taken as perpendicular; people standing
+    about confirm it against the guess max(W, H) = 640 px, and refute a focal from families that
+    are not perpendicular."""
+    K, w2c, img = _steep_floor(focal, yaw_deg)
+    true_up = w2c[:3, :3] @ [0.0, 0.0, 1.0]
+    assert 50.0 < np.degrees(np.arcsin(-true_up[2])) < 52.0
+    assert focal_from_images([img] * 4) is None  # not without the floor's right angle
+    found = focal_from_images([img] * 4, floor=True)
+    assert found is not None and abs(found / focal - 1) < 0.05
+    axes, ids = _standing_people(w2c, K, n=6, frames=6)
+    at = _vertical_at(img, axes[:, :2])
+    assert people_confirm(found, 640.0, at, axes, ids, 640.0) == (abs(focal / 640.0 - 1) > 0.3)
+    for wrong in (0.75, 1.5):  # what two families not at right angles would give
+        assert not people_confirm(wrong * focal, 640.0, at, axes, ids, 640.0)
+    crawling = np.c_[axes[:, :2], axes[:, :2] + np.c_[axes[:, 3] - axes[:, 1], axes[:, 0] - axes[:, 2]]]
+    assert not people_confirm(found, 640.0, at, crawling, ids, 640.0)  # no one upright: no say
 
 
 def test_no_vertical_from_too_few_people_or_one_line():

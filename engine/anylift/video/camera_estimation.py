@@ -32,7 +32,11 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    scene's lines are paired with: a floor's lines seen from above converge above the image as a
    building's verticals would (a concourse filmed from a balcony: 515 px from the floor's lines
    taken for verticals, 1309 px with the people's, 1346 px from the camera's motion once the
-   crowd is masked out).
+   crowd is masked out). Where they are too few, or too scattered to meet at one point (a square
+   seen steeply from above, where MediaPipe's axes scatter), two families of the scene's lines
+   taken as perpendicular (a floor's tiles) give a focal that the people's axes must confirm
+   against the guess (:func:`_floor_focal`; footage render steep25: 1111 px for a true 1100, the
+   pitch 50.3 deg for 50.9, where the guessed 640 px read 64.4).
 3. **Motion per frame** relative to its keyframe (:func:`relative_pose`):
    static (median motion under 0.3 px) -> identity; else a rotation-only model (pan, tilt,
    roll, with a zoom factor) fitted by RANSAC on bearing vectors and an essential matrix
@@ -139,7 +143,8 @@ class CameraEstimate:
     up_support: segments of the vanishing lines (or, with ``up_source`` "people", person axes)
     that gave ``camera.up`` (0: none, up unset);
     focal_source: "given", "camera motion", "scene lines" (vanishing points), "people and scene
-    lines" (the people's verticals against the scene's horizontal lines) or "guess" (the
+    lines" (the people's verticals against the scene's horizontal lines), "floor lines, people"
+    (two families of lines taken as perpendicular, as the people's axes confirm) or "guess" (the
     picture's max(W, H));
     up_source: "scene lines", "people" (their axes alone) or "" (up unset);
     shot: in a video with cuts (``people.cuts``), the (start, stop) frames of the person's shot,
@@ -843,6 +848,14 @@ def estimate_camera(
             )
             K = intrinsics(tracks.image_size, float(focal))
             vertical = _people_vertical(others, w2c, K, seed)
+    if vertical is None and source == "guess":
+        new = _floor_focal(scene(), others, w2c, K, cfg.min_up_support, seed)
+        if new is not None:
+            focal, source = new, "floor lines, people"
+            w2c, models, depth = solve_camera(
+                tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
+            )
+            K = intrinsics(tracks.image_size, float(focal))
     feet = _people_feet(others or ([keypoints.keypoints] if keypoints is not None else None), w2c, K)
     up, support, up_source = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed, vertical, feet, shot)
     if shot is not None:  # the frames of the other shots hold the shot's first and last pose
@@ -878,15 +891,43 @@ def _scene_frames(video, fps, num_frames: int, shot=None) -> tuple[list[int], li
     return [t for t, _ in picked], [f for _, f in picked]
 
 
-def _scene_focal(times, frames, seed: int, vertical=None, w2c=None, K=None) -> float | None:
+def _scene_focal(times, frames, seed: int, vertical=None, w2c=None, K=None, floor=False) -> float | None:
     """A static camera's focal length from the scene's vertical and horizontal lines in
     ``frames`` (:func:`_scene_frames`; :func:`anylift.video.vanishing.focal_from_images`), or None
-    when they do not tell it. ``vertical``: the people's, in frame 0 (:func:`_people_vertical`),
-    with the solved ``w2c`` and ``K`` that carry each frame's vanishing points into frame 0."""
+    when they do not tell it. ``vertical``: the people's, in frame 0 (:func:`_people_vertical`);
+    ``floor``: two horizontal families taken as perpendicular; with either, the solved ``w2c``
+    and ``K`` carry each frame's vanishing points into frame 0."""
     from anylift.video.vanishing import focal_from_images
 
-    to_first = None if vertical is None else [_to_first(w2c, K, t) for t in times]
-    return focal_from_images(frames, seed=seed, vertical=vertical, to_first=to_first)
+    to_first = None if w2c is None else [_to_first(w2c, K, t) for t in times]
+    return focal_from_images(frames, seed=seed, vertical=vertical, to_first=to_first, floor=floor)
+
+
+def _floor_focal(scene, others, w2c: np.ndarray, K: np.ndarray, min_support: int, seed: int) -> float | None:
+    """The focal length from two floor families taken as perpendicular (:func:`_scene_focal`
+    ``floor``), when the people's axes confirm it against the current one, ``K``'s
+    (:func:`anylift.video.vanishing.people_confirm`, the up read as :func:`_image_up` reads it
+    without the people's vertical), else None."""
+    from anylift.video import vanishing as va
+
+    found = _people_axes(others, w2c, K)
+    times, frames = scene
+    if found is None or not frames:
+        return None
+    focal = _scene_focal(times, frames, seed, w2c=w2c, K=K, floor=True)
+    if focal is None:
+        return None
+    vps = va.image_vanishing_points(frames[0], seed=seed)
+    size = (frames[0].shape[1], frames[0].shape[0])
+
+    def vertical_at(f: float):
+        k = intrinsics(size, float(f))
+        feet = _people_feet(others, w2c, k)
+        window = {"max_angle": va.STEEP_UP_DEG, "max_roll": va.LEVEL_UP_DEG}
+        up, support = va.up_from_image(frames[0], k, feet=feet, vps=vps, **window)
+        return None if up is None or support < min_support else k @ up
+
+    return focal if va.people_confirm(focal, float(K[0, 0]), vertical_at, *found, float(max(size))) else None
 
 
 def _to_first(w2c: np.ndarray, K: np.ndarray, t: int) -> np.ndarray:
@@ -895,11 +936,9 @@ def _to_first(w2c: np.ndarray, K: np.ndarray, t: int) -> np.ndarray:
     return K @ w2c[0, :3, :3] @ w2c[t, :3, :3].T @ np.linalg.inv(K)
 
 
-def _people_vertical(people, w2c: np.ndarray, K: np.ndarray, seed: int):
-    """The people's vertical vanishing point in frame 0 (:func:`anylift.video.vanishing.people_vertical`:
-    every person's ankles-to-shoulders axis in every frame, carried into frame 0), or None."""
-    from anylift.video.vanishing import people_up, people_vertical
-
+def _people_axes(people, w2c: np.ndarray, K: np.ndarray):
+    """(axes (N, 4) px, ids (N,)): every person's ankles-to-shoulders axis in every frame, carried
+    into frame 0 (at most :data:`MAX_AXES`, evenly spread), or None with fewer than 8."""
     if people is None:
         return None
     axes, ids = [], []
@@ -916,7 +955,18 @@ def _people_vertical(people, w2c: np.ndarray, K: np.ndarray, seed: int):
     if len(axes) < 8:
         return None
     keep = np.linspace(0, len(axes) - 1, min(len(axes), MAX_AXES)).round().astype(int)  # memory
-    axes, ids = np.array(axes)[keep], np.array(ids)[keep]
+    return np.array(axes)[keep], np.array(ids)[keep]
+
+
+def _people_vertical(people, w2c: np.ndarray, K: np.ndarray, seed: int):
+    """The people's vertical vanishing point in frame 0 (:func:`anylift.video.vanishing.people_vertical`
+    of :func:`_people_axes`), or None."""
+    from anylift.video.vanishing import people_up, people_vertical
+
+    found = _people_axes(people, w2c, K)
+    if found is None:
+        return None
+    axes, ids = found
     w, h = 2 * K[0, 2], 2 * K[1, 2]
     found = people_vertical(axes, ids, K[:2, 2], float(max(w, h)), seed=seed)
     if found is None:

@@ -15,7 +15,8 @@ lines) are perpendicular, ``(v1 - p) . (v2 - p) + f^2 = 0`` for the principal po
 ``p`` (:func:`focal_candidates`). Each such pair gives a candidate; the focal is
 taken only where several candidates (pairs, over a few frames) agree: :func:`focal_from_images`
 (two horizontal families need not be perpendicular, and a family of lines parallel to the image
-leaves f undetermined). Measured on footage from a courtyard camera 768x576 px (OpenCV's
+leaves f undetermined; where people stand about, two families taken as perpendicular give a focal
+for them to confirm, :func:`people_confirm`). Measured on footage from a courtyard camera 768x576 px (OpenCV's
 ``vtest.avi``): 1506 px against the ``max(W, H)`` = 768 px guess; with that guess the tilt read
 from the verticals was 7.6 degrees instead of 14.6, and the lifted walker's lowest point wandered
 by 0.88 m (inter-quartile range) instead of 0.15 m.
@@ -121,7 +122,7 @@ family of lines split in two; only the better supported one counts."""
 
 def focal_candidates(
     vps: list[tuple[np.ndarray, int]], principal, long_side: float, *, limits=(0.35, 4.0),
-    vertical: tuple[np.ndarray, int] | None = None,
+    vertical: tuple[np.ndarray, int] | None = None, floor: bool = False,
 ) -> list[tuple[float, float]]:  # fmt: skip
     """(log focal px, weight) of every well-conditioned pair of vanishing points (module doc).
 
@@ -133,6 +134,11 @@ def focal_candidates(
             (:func:`people_vertical`), or None. Given, it is the only vertical: each of the
             scene's vanishing points pairs with it (a floor's lines seen from above converge
             above the image as a building's verticals would, and only the people tell them apart).
+        floor: pair any two families, taken as perpendicular (a floor's tiles, a court's lines,
+            a room's walls; seen steeply from above, one of a floor's families converges where
+            verticals would), however near 90 degrees apart they lie from the principal point: a
+            hypothesis only, for the people to confirm (:func:`people_confirm`), since two
+            horizontal families need not be perpendicular.
     """
     p = np.asarray(principal, dtype=np.float64)
     if vertical is not None:
@@ -151,11 +157,11 @@ def focal_candidates(
         if min(abs(va[2]), abs(vb[2])) < 1e-9:
             continue  # a point at infinity: the pair does not fix f
         a, b = va[:2] / va[2] - p, vb[:2] / vb[2] - p
-        if not (_vertical(a, long_side) or _vertical(b, long_side)):
+        if not (floor or _vertical(a, long_side) or _vertical(b, long_side)):
             continue  # two horizontal families need not be perpendicular (a road across a courtyard)
         cos = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
         f = np.sqrt(max(-float(a @ b), 0.0))
-        if cos <= -MIN_COS and limits[0] <= f / long_side <= limits[1]:
+        if cos <= (0.0 if floor else -MIN_COS) and f > 0 and limits[0] <= f / long_side <= limits[1]:
             cands.append((float(np.log(f)), float(min(na, nb))))
     return cands
 
@@ -172,7 +178,7 @@ MIN_FOCAL_VOTES = 3
 
 
 def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int] | None = None,
-                      to_first=None) -> float | None:  # fmt: skip
+                      to_first=None, floor: bool = False) -> float | None:  # fmt: skip
     """Focal length (px) from the vanishing points of a static camera's frames (module doc), or None.
 
     Args:
@@ -187,6 +193,7 @@ def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int]
     ``vertical``: the people's vertical vanishing point in the first image's pixels
     (:func:`people_vertical`; :func:`focal_candidates`), with ``to_first`` one (3, 3) homography per
     image taking its vanishing points into the first image (a camera that turns), or None.
+    ``floor``: from pairs of horizontal families (:func:`focal_candidates`).
     """
     import cv2
 
@@ -197,7 +204,7 @@ def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int]
         vps = vanishing_points(line_segments(gray, min_length=0.03 * max(h, w)), count=4, seed=seed + k)
         if to_first is not None:
             vps = [(to_first[k] @ v / np.linalg.norm(to_first[k] @ v), n) for v, n in vps]
-        cands += focal_candidates(vps, (w / 2.0, h / 2.0), float(max(h, w)), vertical=vertical)
+        cands += focal_candidates(vps, (w / 2.0, h / 2.0), float(max(h, w)), vertical=vertical, floor=floor)
     best, best_weight = None, 0.0
     for lf, _ in cands:
         group = [(x, wt) for x, wt in cands if abs(x - lf) <= np.log1p(FOCAL_AGREEMENT) / 2]
@@ -283,13 +290,68 @@ def people_up(point: np.ndarray, K: np.ndarray, axes: np.ndarray) -> np.ndarray:
     return d / np.linalg.norm(d) * (1.0 if np.sum((rays(axes[:, 2:]) - rays(axes[:, :2])) @ d) >= 0 else -1.0)
 
 
+def axes_off(axes: np.ndarray, ids: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """(P,) degrees: each person's (sorted ``ids``) median angle between its ``axes``
+    (:func:`people_vertical`) and the lines from their middles to the homogeneous ``point``."""
+    axes = np.asarray(axes, dtype=np.float64).reshape(-1, 4)
+    mid = 0.5 * (axes[:, :2] + axes[:, 2:])
+    d = axes[:, 2:] - axes[:, :2]
+    to = np.asarray(point, dtype=np.float64)[:2] - mid * point[2]
+    sin = np.abs(d[:, 0] * to[:, 1] - d[:, 1] * to[:, 0]) / (
+        np.linalg.norm(d, axis=1) * np.linalg.norm(to, axis=1) + 1e-12
+    )
+    return np.array([np.degrees(np.arcsin(min(np.median(sin[ids == i]), 1.0))) for i in np.unique(ids)])
+
+
+CONFIRM_SHARE = 0.25
+""":func:`people_confirm`: the people's axes point at the focal's verticals worse than at the best
+focal's by at most this share of how much worse they point at the guess's (mean degrees over
+people; the best is biased towards long focals, below)."""
+REFUTE_DEG = 2.0
+"""... and at least this many degrees better than at the focal it would replace (the guess)."""
+UPRIGHT_DEG = 15.0
+"""A person's axes off by more than this count as this (someone crawling or tumbling is no
+vertical at any focal; their part is then the same for all)."""
+
+
+def people_confirm(focal: float, guess: float, vertical_at, axes: np.ndarray, ids: np.ndarray,
+                   long_side: float, *, limits=(0.35, 4.0), steps: int = 25) -> bool:  # fmt: skip
+    """Whether the people's axes confirm ``focal`` against ``guess``.
+
+    ``vertical_at(f)`` gives the verticals' vanishing point (homogeneous px) that the scene's up
+    read at focal ``f`` implies, or None: read from a horizon (two floor families), the point moves
+    along the line through the principal point across the horizon as f changes (``f^2`` = its
+    distance times the horizon's), and people standing about point at the true one. Their
+    mismatch (:func:`axes_off`, each person's capped at :data:`UPRIGHT_DEG`, averaged over people)
+    is computed at ``focal``, ``guess`` and ``steps`` focals over ``limits`` x ``long_side``:
+    ``focal`` passes when it is :data:`REFUTE_DEG` better than ``guess`` and within
+    :data:`CONFIRM_SHARE` of that gap from the best. An up read from vertical lines does not move
+    with f, nor its point: nothing is refuted then. Ankles-to-shoulders axes favour too long a
+    focal (the best of that search is 840 px for a true 640 seen from 25 deg above, 1250 for 1100
+    from 51, with the renders' true 2D; 1540 from MediaPipe's), so the search judges a focal from
+    elsewhere (:func:`focal_candidates` ``floor``) and gives none.
+    """
+
+    def off(f: float) -> float:
+        point = vertical_at(f)
+        if point is None:
+            return np.inf
+        return float(np.minimum(axes_off(axes, ids, point), UPRIGHT_DEG).mean())
+
+    grid = np.geomspace(limits[0] * long_side, limits[1] * long_side, steps)
+    best = min(off(f) for f in grid)
+    at, refuted = off(focal), off(guess)
+    near_best = at - best <= CONFIRM_SHARE * (refuted - best)
+    return bool(np.isfinite(at) and refuted >= at + REFUTE_DEG and near_best)
+
+
 LEVEL_UP_DEG = 40.0
 """How far from the image's up :func:`up_from_image` looks for the scene's up by default."""
 
 
 def up_from_image(
     image: np.ndarray, K: np.ndarray, prior_up_cam=(0.0, -1.0, 0.0), *, max_angle: float = LEVEL_UP_DEG,
-    seed: int = 0, feet=None, max_roll: float | None = None,
+    seed: int = 0, feet=None, max_roll: float | None = None, vps=None,
 ) -> tuple[np.ndarray | None, int]:  # fmt: skip
     """The world's up in the camera's axes (OpenCV, (3,) unit) from one BGR frame, or None.
 
@@ -298,15 +360,12 @@ def up_from_image(
             Given, a candidate that puts them above its horizon (:func:`under_the_floor`) is no up.
         max_roll: degrees a candidate may lean sideways in the picture (the angle of its
             image-plane part from the image's up), or None: no limit beyond ``max_angle``.
+        vps: the frame's vanishing points (:func:`image_vanishing_points`), when already found.
 
     Returns:
         (up or None, support: the number of segments behind it).
     """
-    import cv2
-
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    seg = line_segments(gray, min_length=0.03 * max(gray.shape))
-    vps = vanishing_points(seg, seed=seed)
+    vps = image_vanishing_points(image, seed=seed) if vps is None else vps
     k_inv = np.linalg.inv(np.asarray(K, dtype=np.float64))
     dirs = [(k_inv @ v / np.linalg.norm(k_inv @ v), n) for v, n in vps]
     prior = np.asarray(prior_up_cam, dtype=np.float64)
@@ -328,6 +387,15 @@ def up_from_image(
             if feet is None or not under_the_floor(d, feet):
                 best, support = d, n
     return best, support
+
+
+def image_vanishing_points(image: np.ndarray, seed: int = 0) -> list[tuple[np.ndarray, int]]:
+    """:func:`vanishing_points` of one BGR (or grey) frame's line segments, as :func:`up_from_image`
+    looks for them."""
+    import cv2
+
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    return vanishing_points(line_segments(gray, min_length=0.03 * max(gray.shape)), seed=seed)
 
 
 STEEP_UP_DEG = 70.0
