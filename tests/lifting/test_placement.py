@@ -98,6 +98,30 @@ def test_a_jump_stays_in_the_air_and_a_lift_that_floats_comes_down():
     assert after < 0.25 * before, (after, before)
 
 
+def test_a_lift_that_starts_afloat_comes_down_and_a_clip_cut_mid_jump_stays_in_the_air():
+    """Off the floor from the first frame for under a second: a flight only if the hips fall as a
+    free fall would. A lift whose depth is wrong at the start (0.5 m up, sinking steadily onto the
+    floor over 0.6 s: footage render steep25's puncher) comes down; a jump whose clip starts in the
+    air keeps its height."""
+    pts, centres, _ = _walk_seen_from(4.0)
+    pelvis = pts[:, [11, 12], 2].mean(1)
+    up = np.zeros(len(pts))
+    up[:18] = np.linspace(0.5, 0.0, 18)
+    below = centres[:, 2] - pelvis
+    wrong = rescale_about_centres(pts, centres, (below - up) / below)
+    fixed = rescale_about_centres(wrong, centres, floor_scales(wrong, centres, fps=30.0)[0])
+    before = np.abs(wrong[:, [11, 12], 2].mean(1) - pelvis)[:18].mean()
+    after = np.abs(fixed[:, [11, 12], 2].mean(1) - pelvis)[:18].mean()
+    assert after < 0.35 * before, (after, before)
+    pts, centres = _seen("jump", 4.0)
+    air = np.flatnonzero(pts[:, [15, 16], 2].min(1) > 0.2)
+    start = air[0] + 3  # the clip starts on the way up
+    cut, pelvis = pts[start:], pts[start:, [11, 12], 2].mean(1)
+    kept = rescale_about_centres(cut, centres[start:], floor_scales(cut, centres[start:], fps=30.0)[0])
+    flight = cut[:, [15, 16], 2].min(1) > 0.2
+    assert flight[0] and np.abs(kept[:, [11, 12], 2].mean(1) - pelvis)[flight].max() < 0.05
+
+
 def test_flights_are_short_runs_off_the_floor_joined_across_a_dip():
     from anylift.lifting.placement import _flights
 
