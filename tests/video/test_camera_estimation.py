@@ -74,6 +74,29 @@ def test_rotation_and_essential_fits_recover_synthetic_motion():
     assert model == "static"
 
 
+def test_a_translations_scale_is_the_median_of_what_the_people_tell():
+    """Several people: each one's depth (from its limbs) against the background seen at its feet
+    tells the scale; a tumbling body's limbs say it is twice as far as it is, and the median of
+    three people is the standing two's."""
+    rng = np.random.default_rng(0)
+    K = intrinsics((640, 360), 500.0)
+    X = _points(rng)
+    R = Rotation.from_euler("yxz", [3.0, -1.5, 0.5], degrees=True).as_matrix()
+    t = np.array([0.4, 0.0, 0.1])
+    p1 = _project(X, K)
+    p2 = _project(X, K, R, t) + rng.normal(0, 0.2, p1.shape)
+    feet = p1[[0, 100, 200]]
+    depths = np.array(
+        [np.median(X[np.argsort(np.linalg.norm(p1 - f, axis=1))[:20], 2]) for f in feet]
+    ) * np.array([1.0, 1.0, 2.0])
+    _, _, t_m, _ = relative_pose(p1, p2, K, CameraConfig(), rng, None, np.nan, (feet, depths))
+    assert np.linalg.norm(t_m) == pytest.approx(np.linalg.norm(t), rel=0.1)
+    _, _, t_m, _ = relative_pose(p1, p2, K, CameraConfig(), rng, feet[2], depths[2])  # the tumbler's alone
+    assert np.linalg.norm(t_m) > 1.6 * np.linalg.norm(t)
+    _, _, t_m, _ = relative_pose(p1, p2, K, CameraConfig(), rng, None, np.nan, (feet[:0], depths[:0]))
+    assert np.linalg.norm(t_m) == pytest.approx(1.0)  # no one seen: a unit baseline
+
+
 @pytest.mark.parametrize("seed", [4, 6, 7])
 def test_a_short_step_over_a_floor_is_not_a_turn_undone_by_a_translation(seed):
     """A phone 1.5 m above a floor, looking 4 deg down, stepped 8 cm forward (and 2 cm aside).

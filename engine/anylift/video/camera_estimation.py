@@ -52,7 +52,10 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
 4. **Scale** of a translation (an essential matrix has none): from the person's size. The
    person's depth comes from its keypoints (limb lengths of a 1.7 m adult; the least
    foreshortened limb counts), and the background points triangulated nearest to the
-   person's feet in the image are taken to be at that depth.
+   person's feet in the image are taken to be at that depth. With every tracked person
+   (``people``), each one seen at the keyframe tells a scale so, and the median counts: a
+   tumbling gymnast's limbs, foreshortened, put her too far, and the coaches standing round
+   her do not.
 5. **World**: frame 0's camera sits at the origin, upright, looking along +y of a Z-up
    world; translations in metres (as well as the person's size tells them).
 6. **Up**: the vanishing points of the first frame's straight lines (:mod:`anylift.video.vanishing`)
@@ -224,7 +227,11 @@ def person_depth(keypoints: Keypoints2D, focal: float, window: int = 15) -> np.n
     Each limb gives ``f * L / l_px``, an upper bound (foreshortening only shortens); the
     smallest per frame, then the 20th percentile over +-``window`` frames. NaN where unknown.
     """
-    kp = keypoints.keypoints
+    return _limb_depth(keypoints.keypoints, focal, window)
+
+
+def _limb_depth(kp: np.ndarray, focal: float, window: int = 15) -> np.ndarray:
+    """:func:`person_depth` of (T, 17, 3) keypoints."""
     raw = rep.limb_depth(kp[..., :2] / focal, kp[..., 2] > 0, min_length=2.0 / focal)
     out = np.full(len(kp), np.nan)
     for t in range(len(kp)):
@@ -676,14 +683,18 @@ Against the median motion the orbit's turns were 98 of its 110 general frames ov
 
 
 def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConfig, rng: np.random.Generator,
-                  feet: np.ndarray | None,
-                  depth: float) -> tuple[str, np.ndarray, np.ndarray, float]:  # fmt: skip
+                  feet: np.ndarray | None, depth: float,
+                  anchors: tuple[np.ndarray, np.ndarray] | None = None,
+                  ) -> tuple[str, np.ndarray, np.ndarray, float]:  # fmt: skip
     """Pose of a frame relative to its keyframe from point pairs.
 
     Args:
         p1, p2: (N, 2) pixels in the keyframe and the frame.
         feet: (2,) the person's feet in the keyframe image (scale anchor), or None.
-        depth: the person's depth at the keyframe, metres (NaN: unknown -> unit baseline).
+        depth: the person's depth at the keyframe, metres (NaN: unknown -> unit baseline; a
+            zoom's dolly is at this depth).
+        anchors: every person's ((P, 2) feet px, (P,) depths m) at the keyframe, or None (the
+            person's alone): a translation's scale is the median of what each tells.
 
     Returns:
         (model, R (3, 3), t (3,) metres, zoom): x_frame = R x_key + t.
@@ -711,16 +722,29 @@ def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConf
     turn = np.arccos(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)) * K[0, 0]
     if turn > UNDONE_TURN * np.percentile(flow, 90) + 2.0 * cfg.ransac_px:
         return "rotation", R_rot, t_rot, zoom
-    scale = 1.0
-    if np.isfinite(depth) and feet is not None:
+    if anchors is None:
+        none = (np.zeros((0, 2)), np.zeros(0))
+        anchors = none if feet is None else (np.reshape(feet, (1, 2)), np.array([depth]))
+    ratios = []
+    if np.isfinite(anchors[1]).any():
         P1 = K @ np.hstack([np.eye(3), np.zeros((3, 1))])
         P2 = K @ np.hstack([R, t_dir[:, None]])
         X = cv2.triangulatePoints(P1, P2, p1[inl].T, p2[inl].T)
         X = (X[:3] / X[3]).T
-        near = _nearest_depth(X, p1[inl], feet)
-        if np.isfinite(near) and near > 0:
-            scale = depth / near
-    return "general", R, t_dir * scale, 1.0
+        for at, d in zip(*anchors, strict=True):
+            near = _nearest_depth(X, p1[inl], at) if np.isfinite(d) else math.nan
+            if np.isfinite(near) and near > 0:
+                ratios.append(d / near)
+    return "general", R, t_dir * (float(np.median(ratios)) if ratios else 1.0), 1.0
+
+
+def _feet(kp: np.ndarray) -> np.ndarray:
+    """(T, 2) px: the middle of the seen ankles of (T, 17, 3) keypoints, NaN where none is seen."""
+    seen = kp[:, 15:17, 2] > 0
+    out = np.full((len(kp), 2), np.nan)
+    some = seen.any(1)
+    out[some] = (kp[some, 15:17, :2] * seen[some, :, None]).sum(1) / seen[some].sum(1, keepdims=True)
+    return out
 
 
 def solve_camera(
@@ -732,19 +756,23 @@ def solve_camera(
     seed: int = 0,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    people: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
-    """Per-frame world_to_camera (T, 4, 4) in the anylift world, models (T,), person depth (T,)|None."""
+    """Per-frame world_to_camera (T, 4, 4) in the anylift world, models (T,), person depth (T,)|None.
+
+    ``people``: every tracked person's (T, 17, 3) keypoints (``keypoints``' person among them), or
+    None: the scale anchors (:func:`relative_pose`) are theirs, else the person's alone."""
     cfg = config or CameraConfig()
     K = intrinsics(tracks.image_size, focal)
     T = len(tracks.pairs)
     rng = np.random.default_rng(seed)
-    depth = feet = None
+    depth = None
     if keypoints is not None:
         depth = person_depth(keypoints, focal)
-        kp = keypoints.keypoints
-        ankles = kp[:, 15:17]
-        feet = np.array([np.nanmean(a[a[:, 2] > 0, :2], axis=0) if (a[:, 2] > 0).any() else [np.nan] * 2
-                         for a in ankles])  # fmt: skip
+    anchored = people if people else ([] if keypoints is None else [keypoints.keypoints])
+    anchored = [kp for kp in (np.asarray(kp, dtype=np.float64)[:T] for kp in anchored) if len(kp) == T]
+    depths = np.array([_limb_depth(kp, focal) for kp in anchored]).reshape(-1, T)
+    feet = np.array([_feet(kp) for kp in anchored]).reshape(-1, T, 2)
     poses = np.tile(np.eye(4), (T, 1, 1))  # camera_t from camera_0
     models = ["first"] + [""] * (T - 1)
     last_rel = np.eye(4)
@@ -753,8 +781,8 @@ def solve_camera(
         k = int(tracks.keyframe[t])
         p1, p2 = (np.asarray(p, dtype=np.float64) for p in tracks.pairs[t])
         d_k = float(depth[k]) if depth is not None and k < len(depth) else math.nan
-        f_k = feet[k] if feet is not None and k < len(feet) and np.isfinite(feet[k]).all() else None
-        model, R, tvec, _ = relative_pose(p1, p2, K, cfg, rng, f_k, d_k)
+        seen = np.isfinite(feet[:, k]).all(-1) & np.isfinite(depths[:, k])
+        model, R, tvec, _ = relative_pose(p1, p2, K, cfg, rng, None, d_k, (feet[seen, k], depths[seen, k]))
         if model == "lost":
             rel = last_rel if int(tracks.keyframe[t - 1]) == k else np.eye(4)
             poses[t] = rel @ poses[k]
@@ -832,9 +860,9 @@ def estimate_camera(
         focal, source = _scene_focal(*scene(), seed), "scene lines"
     if focal is None:
         focal, source = tracks.focal_guess, "guess"
-    w2c, models, depth = solve_camera(
-        tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
-    )
+    how = {"config": cfg, "seed": seed, "progress": progress, "cancel": cancel, "people": others}
+    solve = functools.partial(solve_camera, tracks, keypoints, **how)
+    w2c, models, depth = solve(float(focal))
     K = intrinsics(tracks.image_size, float(focal))
     vertical = _people_vertical(others, w2c, K, seed)
     if vertical is not None and source in ("scene lines", "guess"):
@@ -843,18 +871,14 @@ def estimate_camera(
         new, new_source = (new, "people and scene lines") if new else (tracks.focal_guess, "guess")
         if abs(new / focal - 1.0) > 0.02:
             focal, source = new, new_source
-            w2c, models, depth = solve_camera(
-                tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
-            )
+            w2c, models, depth = solve(float(focal))
             K = intrinsics(tracks.image_size, float(focal))
             vertical = _people_vertical(others, w2c, K, seed)
     if vertical is None and source == "guess":
         new = _floor_focal(scene(), others, w2c, K, cfg.min_up_support, seed)
         if new is not None:
             focal, source = new, "floor lines, people"
-            w2c, models, depth = solve_camera(
-                tracks, keypoints, float(focal), config=cfg, seed=seed, progress=progress, cancel=cancel
-            )
+            w2c, models, depth = solve(float(focal))
             K = intrinsics(tracks.image_size, float(focal))
     feet = _people_feet(others or ([keypoints.keypoints] if keypoints is not None else None), w2c, K)
     up, support, up_source = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed, vertical, feet, shot)
