@@ -373,7 +373,7 @@ def test_steep_tiled_floor_focal_from_its_right_angle_confirmed_by_two_people(tm
         tracks.append(PersonTrack(i, kp, np.full((T, 4), np.nan)))
     assert estimate_camera(folder, None).focal_source == "guess"
     est = estimate_camera(folder, None, people=People(tracks, 30.0, size))
-    assert est.focal_source == "floor lines, people"
+    assert est.focal_source == "floor lines"
     assert est.focal == pytest.approx(focal, rel=0.05)
     assert est.scene_tilt[0] == pytest.approx(camera_tilt(w2c)[0], abs=1.5)
 

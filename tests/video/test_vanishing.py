@@ -14,7 +14,7 @@ from anylift.video.vanishing import (
     focal_from_images,
     image_vanishing_points,
     line_segments,
-    people_confirm,
+    people_accept,
     people_up,
     people_vertical,
     under_the_floor,
@@ -167,11 +167,11 @@ def _vertical_at(img, feet_px, size=(640, 360)):
 
 
 @pytest.mark.parametrize("focal,yaw_deg", [(1100.0, 30.0), (700.0, -20.0)])
-def test_a_floor_seen_steeply_tells_the_focal_when_the_people_confirm_it(focal, yaw_deg):
+def test_a_floor_seen_steeply_tells_the_focal_where_the_people_accept_it(focal, yaw_deg):
     """Seen from 51 deg above, a tiled floor has no verticals, and its two families (one converging
     where verticals would) give the focal length only taken as perpendicular; people standing
-    about confirm it against the guess max(W, H) = 640 px, and refute a focal from families that
-    are not perpendicular."""
+    about accept it in place of the guess max(W, H) = 640 px, and not a focal from families that
+    are not perpendicular in place of the true one; people crawling have no say."""
     K, w2c, img = _steep_floor(focal, yaw_deg)
     true_up = w2c[:3, :3] @ [0.0, 0.0, 1.0]
     assert 50.0 < np.degrees(np.arcsin(-true_up[2])) < 52.0
@@ -180,11 +180,21 @@ def test_a_floor_seen_steeply_tells_the_focal_when_the_people_confirm_it(focal, 
     assert found is not None and abs(found / focal - 1) < 0.05
     axes, ids = _standing_people(w2c, K, n=6, frames=6)
     at = _vertical_at(img, axes[:, :2])
-    assert people_confirm(found, 640.0, at, axes, ids, 640.0) == (abs(focal / 640.0 - 1) > 0.3)
+    assert people_accept(found, 640.0, at, axes, ids)
     for wrong in (0.75, 1.5):  # what two families not at right angles would give
-        assert not people_confirm(wrong * focal, 640.0, at, axes, ids, 640.0)
+        assert not people_accept(wrong * focal, focal, at, axes, ids)
     crawling = np.c_[axes[:, :2], axes[:, :2] + np.c_[axes[:, 3] - axes[:, 1], axes[:, 0] - axes[:, 2]]]
-    assert not people_confirm(found, 640.0, at, crawling, ids, 640.0)  # no one upright: no say
+    assert not people_accept(found, 640.0, at, crawling, ids)  # no one upright: no say
+
+
+def test_a_floor_seen_square_on_gives_no_focal_even_taken_as_square():
+    """Tiles square to the camera: one family runs across the picture (its point far to a side),
+    the other converges straight ahead; the pair lies 90 deg apart from the principal point and its
+    focal is noise, so none is given."""
+    K = intrinsics((640, 360), 640.0)
+    w2c = look_at(np.array([0.0, -6.0, 4.0]), np.array([0.05, 6.0, 0.0]))
+    img = _floor_and_poles(w2c, K, poles=())
+    assert focal_from_images([img] * 4, floor=True) is None
 
 
 def test_no_vertical_from_too_few_people_or_one_line():

@@ -146,8 +146,8 @@ class CameraEstimate:
     up_support: segments of the vanishing lines (or, with ``up_source`` "people", person axes)
     that gave ``camera.up`` (0: none, up unset);
     focal_source: "given", "camera motion", "scene lines" (vanishing points), "people and scene
-    lines" (the people's verticals against the scene's horizontal lines), "floor lines, people"
-    (two families of lines taken as perpendicular, as the people's axes confirm) or "guess" (the
+    lines" (the people's verticals against the scene's horizontal lines), "floor lines" (two
+    families of lines taken as perpendicular, where the people's axes accept it) or "guess" (the
     picture's max(W, H));
     up_source: "scene lines", "people" (their axes alone) or "" (up unset);
     shot: in a video with cuts (``people.cuts``), the (start, stop) frames of the person's shot,
@@ -874,12 +874,13 @@ def estimate_camera(
             w2c, models, depth = solve(float(focal))
             K = intrinsics(tracks.image_size, float(focal))
             vertical = _people_vertical(others, w2c, K, seed)
-    if vertical is None and source == "guess":
+    if source in ("guess", "people and scene lines"):  # the people's verticals lie too far away
         new = _floor_focal(scene(), others, w2c, K, cfg.min_up_support, seed)
-        if new is not None:
-            focal, source = new, "floor lines, people"
+        if new is not None and abs(new / focal - 1.0) > 0.02:
+            focal, source = new, "floor lines"
             w2c, models, depth = solve(float(focal))
             K = intrinsics(tracks.image_size, float(focal))
+            vertical = _people_vertical(others, w2c, K, seed)
     feet = _people_feet(others or ([keypoints.keypoints] if keypoints is not None else None), w2c, K)
     up, support, up_source = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed, vertical, feet, shot)
     if shot is not None:  # the frames of the other shots hold the shot's first and last pose
@@ -929,8 +930,8 @@ def _scene_focal(times, frames, seed: int, vertical=None, w2c=None, K=None, floo
 
 def _floor_focal(scene, others, w2c: np.ndarray, K: np.ndarray, min_support: int, seed: int) -> float | None:
     """The focal length from two floor families taken as perpendicular (:func:`_scene_focal`
-    ``floor``), when the people's axes confirm it against the current one, ``K``'s
-    (:func:`anylift.video.vanishing.people_confirm`, the up read as :func:`_image_up` reads it
+    ``floor``), when the people's axes accept it in place of the current one, ``K``'s
+    (:func:`anylift.video.vanishing.people_accept`, the up read as :func:`_image_up` reads it
     without the people's vertical), else None."""
     from anylift.video import vanishing as va
 
@@ -951,7 +952,7 @@ def _floor_focal(scene, others, w2c: np.ndarray, K: np.ndarray, min_support: int
         up, support = va.up_from_image(frames[0], k, feet=feet, vps=vps, **window)
         return None if up is None or support < min_support else k @ up
 
-    return focal if va.people_confirm(focal, float(K[0, 0]), vertical_at, *found, float(max(size))) else None
+    return focal if va.people_accept(focal, float(K[0, 0]), vertical_at, *found) else None
 
 
 def _to_first(w2c: np.ndarray, K: np.ndarray, t: int) -> np.ndarray:

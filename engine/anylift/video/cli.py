@@ -112,7 +112,7 @@ def cmd_camera(args: argparse.Namespace) -> int:
         "camera motion": "estimated from the camera's motion",
         "scene lines": "estimated from the scene's lines",
         "people and scene lines": "estimated from the people standing in the scene and its lines",
-        "floor lines, people": "estimated from the floor's lines taken as square, as the people confirm",
+        "floor lines": "estimated from the floor's lines taken as square, where the people standing agree",
         "guess": "not measurable here, guessed as the picture's long side: give --focal if known",
     }.get(est.focal_source, est.focal_source)
     print(f"{est.camera.num_frames} frames, {est.motion} camera motion, focal {est.focal:.1f} px ({how}) "

@@ -16,7 +16,7 @@ lines) are perpendicular, ``(v1 - p) . (v2 - p) + f^2 = 0`` for the principal po
 taken only where several candidates (pairs, over a few frames) agree: :func:`focal_from_images`
 (two horizontal families need not be perpendicular, and a family of lines parallel to the image
 leaves f undetermined; where people stand about, two families taken as perpendicular give a focal
-for them to confirm, :func:`people_confirm`). Measured on footage from a courtyard camera 768x576 px (OpenCV's
+for them to judge, :func:`people_accept`). Measured on footage from a courtyard camera 768x576 px (OpenCV's
 ``vtest.avi``): 1506 px against the ``max(W, H)`` = 768 px guess; with that guess the tilt read
 from the verticals was 7.6 degrees instead of 14.6, and the lifted walker's lowest point wandered
 by 0.88 m (inter-quartile range) instead of 0.15 m.
@@ -115,6 +115,12 @@ MIN_COS = 0.2
 clearly more than 90 degrees apart (``cos <= -MIN_COS``): ``f^2 = -|a| |b| cos``, so a pair near 90
 degrees (a family of lines parallel to the image, whose vanishing point is far away) leaves f to
 the lines' angular noise (a 2-degree error moves f by ``|tan| / 2 * 0.035``: 10 % at the limit)."""
+FLOOR_MIN_COS = 0.05
+""":func:`focal_candidates` ``floor``: a pair of floor families fixes the focal only as far from 90
+degrees apart as this (half a degree off in either family's direction moves f by at most 9 %): the
+tiles seen square-on from above (one family across the picture, its point far to a side) give
+pairs at cos 0.00-0.03 whose focal is noise (footage renders elevated25 and single25: 28-373 px for
+640), a tiled square turned 30 degrees seen from 51 degrees above 0.07 (steep25: 1093-1139 for 1100)."""
 SAME_FAMILY_DEG = 10.0
 """Vanishing points whose directions (at the focal guess ``max(W, H)``) are this close are one
 family of lines split in two; only the better supported one counts."""
@@ -136,9 +142,9 @@ def focal_candidates(
             above the image as a building's verticals would, and only the people tell them apart).
         floor: pair any two families, taken as perpendicular (a floor's tiles, a court's lines,
             a room's walls; seen steeply from above, one of a floor's families converges where
-            verticals would), however near 90 degrees apart they lie from the principal point: a
-            hypothesis only, for the people to confirm (:func:`people_confirm`), since two
-            horizontal families need not be perpendicular.
+            verticals would), nearer 90 degrees apart than the verticals' pairs may be
+            (:data:`FLOOR_MIN_COS`): a hypothesis only, for the people to judge
+            (:func:`people_accept`), since two horizontal families need not be perpendicular.
     """
     p = np.asarray(principal, dtype=np.float64)
     if vertical is not None:
@@ -161,7 +167,7 @@ def focal_candidates(
             continue  # two horizontal families need not be perpendicular (a road across a courtyard)
         cos = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
         f = np.sqrt(max(-float(a @ b), 0.0))
-        if cos <= (0.0 if floor else -MIN_COS) and f > 0 and limits[0] <= f / long_side <= limits[1]:
+        if cos <= -(FLOOR_MIN_COS if floor else MIN_COS) and limits[0] <= f / long_side <= limits[1]:
             cands.append((float(np.log(f)), float(min(na, nb))))
     return cands
 
@@ -303,46 +309,40 @@ def axes_off(axes: np.ndarray, ids: np.ndarray, point: np.ndarray) -> np.ndarray
     return np.array([np.degrees(np.arcsin(min(np.median(sin[ids == i]), 1.0))) for i in np.unique(ids)])
 
 
-CONFIRM_SHARE = 0.25
-""":func:`people_confirm`: the people's axes point at the focal's verticals worse than at the best
-focal's by at most this share of how much worse they point at the guess's (mean degrees over
-people; the best is biased towards long focals, below)."""
-REFUTE_DEG = 2.0
-"""... and at least this many degrees better than at the focal it would replace (the guess)."""
+WORSE_DEG = 1.0
+""":func:`people_accept`: how much worse (degrees, mean over people) the people's axes may point at
+a floor's focal's verticals than at the current focal's."""
 UPRIGHT_DEG = 15.0
 """A person's axes off by more than this count as this (someone crawling or tumbling is no
 vertical at any focal; their part is then the same for all)."""
 
 
-def people_confirm(focal: float, guess: float, vertical_at, axes: np.ndarray, ids: np.ndarray,
-                   long_side: float, *, limits=(0.35, 4.0), steps: int = 25) -> bool:  # fmt: skip
-    """Whether the people's axes confirm ``focal`` against ``guess``.
+def people_accept(focal: float, current: float, vertical_at, axes: np.ndarray, ids: np.ndarray) -> bool:
+    """Whether the people's axes accept ``focal`` in place of ``current``.
 
     ``vertical_at(f)`` gives the verticals' vanishing point (homogeneous px) that the scene's up
     read at focal ``f`` implies, or None: read from a horizon (two floor families), the point moves
     along the line through the principal point across the horizon as f changes (``f^2`` = its
-    distance times the horizon's), and people standing about point at the true one. Their
-    mismatch (:func:`axes_off`, each person's capped at :data:`UPRIGHT_DEG`, averaged over people)
-    is computed at ``focal``, ``guess`` and ``steps`` focals over ``limits`` x ``long_side``:
-    ``focal`` passes when it is :data:`REFUTE_DEG` better than ``guess`` and within
-    :data:`CONFIRM_SHARE` of that gap from the best. An up read from vertical lines does not move
-    with f, nor its point: nothing is refuted then. Ankles-to-shoulders axes favour too long a
-    focal (the best of that search is 840 px for a true 640 seen from 25 deg above, 1250 for 1100
-    from 51, with the renders' true 2D; 1540 from MediaPipe's), so the search judges a focal from
-    elsewhere (:func:`focal_candidates` ``floor``) and gives none.
+    distance times the horizon's), and people standing about point at the true one. Their mismatch
+    (:func:`axes_off`, each person's capped at :data:`UPRIGHT_DEG`, averaged over people) at
+    ``focal`` may be at most :data:`WORSE_DEG` over that at ``current``, and someone must be upright
+    at either (under :data:`UPRIGHT_DEG`): no one upright, no say. An up read from vertical lines
+    does not move with f, nor its point: such a focal passes (the people cannot tell, the floor's
+    right angle does). The people alone do not find the focal: ankles-to-shoulders axes favour too
+    long a one (with the horizon fixed, the best is 840 px for a true 640 seen from 25 deg above,
+    1250 for 1100 from 51 with the renders' true 2D, 1540 with MediaPipe's), but a wrong one far
+    off is plain to them (elevated25: 11.6 deg at 354 px, 3.9 at 797).
     """
 
-    def off(f: float) -> float:
+    def off(f: float) -> tuple[float, float]:
         point = vertical_at(f)
         if point is None:
-            return np.inf
-        return float(np.minimum(axes_off(axes, ids, point), UPRIGHT_DEG).mean())
+            return np.inf, np.inf
+        each = axes_off(axes, ids, point)
+        return float(np.minimum(each, UPRIGHT_DEG).mean()), float(each.min())
 
-    grid = np.geomspace(limits[0] * long_side, limits[1] * long_side, steps)
-    best = min(off(f) for f in grid)
-    at, refuted = off(focal), off(guess)
-    near_best = at - best <= CONFIRM_SHARE * (refuted - best)
-    return bool(np.isfinite(at) and refuted >= at + REFUTE_DEG and near_best)
+    (at, upright_at), (now, upright_now) = off(focal), off(current)
+    return bool(np.isfinite(at) and at <= now + WORSE_DEG and min(upright_at, upright_now) < UPRIGHT_DEG)
 
 
 LEVEL_UP_DEG = 40.0
