@@ -602,6 +602,34 @@ def test_stitching_joins_a_walker_lost_for_a_second_only_where_it_is_unambiguous
         assert (stitch_tracks([a, b], {}, FPS, 1.0, cuts=(cut,)) == [a]) is joined, cut
 
 
+def test_stitching_next_to_someone_else_follows_the_look_and_the_whole_body():
+    """crowd25's jumper: lost for a frame behind the kicker, her last half second her upper body
+    only (half her height), found again whole beside the kicker. A join next to someone else is
+    made where the new track looks like the lost one and clearly unlike its neighbour; the lost
+    track's size is its larger over half a second and two seconds."""
+    from anylift.video.people import stitch_tracks
+
+    def walk(t):
+        return 100.0 + 8.0 * t
+
+    def fragments(look_a, look_b, look_other):
+        a = _fragment(1, list(range(0, 20)), walk)
+        for t in range(15, 20):  # the upper half of her body only
+            box = a.frames[t][0]
+            a.frames[t] = (np.array([box[0], box[1], box[2], box[1] + 50.0]), a.frames[t][1])
+        b = _fragment(2, list(range(21, 40)), walk)
+        other = _fragment(3, list(range(10, 40)), lambda t: walk(21) + 20.0)
+        a.look, b.look, other.look = look_a, look_b, look_other
+        return a, b, other
+
+    a, b, other = fragments(_look(5), _mixed(5, 9, 0.05), _look(20))
+    assert stitch_tracks([a, b, other], {}, FPS, 1.0) == [a, other]
+    a, b, other = fragments(_look(5), _mixed(5, 9, 0.05), _mixed(5, 9, 0.2))  # she looks like them both
+    assert len(stitch_tracks([a, b, other], {}, FPS, 1.0)) == 3
+    a, b, other = fragments(_look(5), _look(20), _look(9))  # the new track looks unlike her
+    assert len(stitch_tracks([a, b, other], {}, FPS, 1.0)) == 3
+
+
 def test_a_cut_ends_every_track_seen_before_it():
     """A cut at frame 2 (known at frame 3): the tracks seen before it end, without what they took in
     frame 2; one that began in frame 2 goes on; a body found after it is a new id, even where the

@@ -903,6 +903,10 @@ STITCH_MIN_SECONDS = 0.5
 nor in the way): the fragments a detector leaves around a dancer's spin or leap made every join
 near them ambiguous (a 70-s solo dance on a static camera came out as four tracks, one of them
 28 s)."""
+STITCH_LOOK = 0.35
+"""A join next to someone else (:func:`stitch_once`) is made where the new track looks like the one
+that ended (colour distance under this) and unlike everyone near it by this much more: crowd25's
+jumper, lost behind the kicker for a frame, looks 0.07 from her new track, the kicker 0.92."""
 STITCH_STEADY_SECONDS = 0.5
 """A track's size where it ends or starts is its median over this long (its last box may hold
 part of a body: a leg, a bent torso)."""
@@ -958,11 +962,12 @@ def stitch_once(
     def height(box):
         return max(box[3] - box[1], 1.0)
 
-    def steady_box(tr, t):
+    def steady_box(tr, t, longer=1.0):
         """The box at frame ``t`` (the track's first or last), at the track's median height over
         the frames within :data:`STITCH_STEADY_SECONDS` of it."""
         box = tr.frames[t][0]
-        h = float(np.median([height(tr.frames[f][0]) for f in tr.frames if abs(f - t) < steady]))
+        h = max(float(np.median([height(tr.frames[f][0]) for f in tr.frames if abs(f - t) < w]))
+                for w in {steady, longer * steady})  # fmt: skip
         c, half = (box[:2] + box[2:]) / 2, np.array([(box[2] - box[0]) * h / height(box), h]) / 2
         return np.concatenate([c - half, c + half])
 
@@ -978,7 +983,7 @@ def stitch_once(
     candidates = []
     for a in lasting:
         a_end = span[id(a)][1]
-        box_a, speed = steady_box(a, a_end), velocity(a, a_end)
+        box_a, speed = steady_box(a, a_end, 4.0), velocity(a, a_end)
         for b in lasting:
             b_start = span[id(b)][0]
             gap = b_start - a_end
@@ -998,10 +1003,14 @@ def stitch_once(
                     continue
                 if not 0.8 < height(box_b) / height(box_a) < 1.25:
                     continue
-            others = [
-                c.frames[b_start][0] for c in lasting if c is not a and c is not b and b_start in c.frames
-            ]
-            crowded = bool(others) and centre_distance(np.array(others), box_b[None]).min() < reach
+            near = [
+                c for c in lasting if c is not a and c is not b and b_start in c.frames
+                and centre_distance(c.frames[b_start][0][None], box_b[None])[0, 0] < reach
+            ]  # fmt: skip
+            mine = colour_distance(a.look, b.look)
+            crowded = any(
+                mine >= STITCH_LOOK or colour_distance(c.look, b.look) < mine + STITCH_LOOK for c in near
+            )
             candidates.append((a, b, crowded))
     joined: dict[int, object] = {}  # id(b) -> a
     for a, b, crowded in candidates:
