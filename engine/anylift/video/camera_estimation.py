@@ -32,11 +32,13 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    scene's lines are paired with: a floor's lines seen from above converge above the image as a
    building's verticals would (a concourse filmed from a balcony: 515 px from the floor's lines
    taken for verticals, 1309 px with the people's, 1346 px from the camera's motion once the
-   crowd is masked out). Where they are too few, or too scattered to meet at one point (a square
-   seen steeply from above, where MediaPipe's axes scatter), two families of the scene's lines
-   taken as perpendicular (a floor's tiles) give a focal that the people's axes must confirm
-   against the guess (:func:`_floor_focal`; footage render steep25: 1111 px for a true 1100, the
-   pitch 50.3 deg for 50.9, where the guessed 640 px read 64.4).
+   crowd is masked out). But MediaPipe draws people's axes nearer the image's up than they are,
+   so their verticals lie too far away (crowd25: 960 px for 800), and they are often too few or
+   too scattered to meet at one point (a square seen steeply from above). So wherever the focal
+   was only guessed or came from the people's verticals, two families of the scene's lines taken
+   as perpendicular (a floor's tiles, a court) give it, unless the people's axes point clearly
+   worse at the verticals it implies (:func:`_floor_focal`; footage render steep25: 1111 px for a
+   true 1100, the pitch 50.3 deg for 50.9, where the guessed 640 px read 64.4; crowd25 799).
 3. **Motion per frame** relative to its keyframe (:func:`relative_pose`):
    static (median motion under 0.3 px) -> identity; else a rotation-only model (pan, tilt,
    roll, with a zoom factor) fitted by RANSAC on bearing vectors and an essential matrix
