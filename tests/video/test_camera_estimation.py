@@ -24,6 +24,11 @@ from anylift.video.cli import main
 from .conftest import rotation_video, textured_panorama
 
 
+def _anchor(feet, depth):
+    """One person's scale anchor for :func:`relative_pose`: feet (2,) px at ``depth`` m."""
+    return np.reshape(np.asarray(feet, dtype=float), (1, 2)), np.array([float(depth)])
+
+
 def _relative_angles(w2c_est, R_truth):
     """Degrees between estimated and true rotations, both relative to frame 0."""
     Re = w2c_est[:, :3, :3]
@@ -62,15 +67,14 @@ def test_rotation_and_essential_fits_recover_synthetic_motion():
     # The anchor's depth is the median depth of the 20 points seen nearest to it.
     near = np.argsort(np.linalg.norm(p1 - p1[0], axis=1))[:20]
     depth = float(np.median(X[near, 2]))
-    model, _, t_m, _ = relative_pose(p1, p2t, K, CameraConfig(), rng, p1[0], depth)
+    model, _, t_m, _ = relative_pose(p1, p2t, K, CameraConfig(), rng, depth, _anchor(p1[0], depth))
     assert model == "general"
     assert np.linalg.norm(t_m) == pytest.approx(np.linalg.norm(t), rel=0.1)
-    assert np.linalg.norm(relative_pose(p1, p2t, K, CameraConfig(), rng, p1[0], 2 * depth)[2]) == (
-        pytest.approx(2 * np.linalg.norm(t), rel=0.1)
-    )
-    model, *_ = relative_pose(p1, p2, K, CameraConfig(), rng, None, np.nan)
+    doubled = relative_pose(p1, p2t, K, CameraConfig(), rng, 2 * depth, _anchor(p1[0], 2 * depth))[2]
+    assert np.linalg.norm(doubled) == pytest.approx(2 * np.linalg.norm(t), rel=0.1)
+    model, *_ = relative_pose(p1, p2, K, CameraConfig(), rng, np.nan)
     assert model == "rotation"
-    model, *_ = relative_pose(p1, p1 + 0.05, K, CameraConfig(), rng, None, np.nan)
+    model, *_ = relative_pose(p1, p1 + 0.05, K, CameraConfig(), rng, np.nan)
     assert model == "static"
 
 
@@ -89,11 +93,12 @@ def test_a_translations_scale_is_the_median_of_what_the_people_tell():
     depths = np.array(
         [np.median(X[np.argsort(np.linalg.norm(p1 - f, axis=1))[:20], 2]) for f in feet]
     ) * np.array([1.0, 1.0, 2.0])
-    _, _, t_m, _ = relative_pose(p1, p2, K, CameraConfig(), rng, None, np.nan, (feet, depths))
+    _, _, t_m, _ = relative_pose(p1, p2, K, CameraConfig(), rng, np.nan, (feet, depths))
     assert np.linalg.norm(t_m) == pytest.approx(np.linalg.norm(t), rel=0.1)
-    _, _, t_m, _ = relative_pose(p1, p2, K, CameraConfig(), rng, feet[2], depths[2])  # the tumbler's alone
+    tumbler = _anchor(feet[2], depths[2])  # the tumbler's alone
+    _, _, t_m, _ = relative_pose(p1, p2, K, CameraConfig(), rng, depths[2], tumbler)
     assert np.linalg.norm(t_m) > 1.6 * np.linalg.norm(t)
-    _, _, t_m, _ = relative_pose(p1, p2, K, CameraConfig(), rng, None, np.nan, (feet[:0], depths[:0]))
+    _, _, t_m, _ = relative_pose(p1, p2, K, CameraConfig(), rng, np.nan, (feet[:0], depths[:0]))
     assert np.linalg.norm(t_m) == pytest.approx(1.0)  # no one seen: a unit baseline
 
 
@@ -114,7 +119,8 @@ def test_a_short_step_over_a_floor_is_not_a_turn_undone_by_a_translation(seed):
     R = Rotation.from_euler("xyz", rng.normal(0, 0.1, 3), degrees=True).as_matrix()
     p2 = _project(Xc, K, R, t) + rng.normal(0, 0.3, p1.shape)
     ok = (p1[:, 0] > 0) & (p1[:, 0] < 360) & (p1[:, 1] > 0) & (p1[:, 1] < 640)
-    model, R_m, t_m, _ = relative_pose(p1[ok], p2[ok], K, CameraConfig(), rng, np.array([180.0, 450.0]), 8.0)
+    anchor = _anchor([180.0, 450.0], 8.0)
+    model, R_m, t_m, _ = relative_pose(p1[ok], p2[ok], K, CameraConfig(), rng, 8.0, anchor)
     assert np.degrees(Rotation.from_matrix(R_m @ R.T).magnitude()) < 0.5
     assert np.linalg.norm(t_m) < 0.15, (model, t_m)
 

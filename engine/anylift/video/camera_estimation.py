@@ -685,18 +685,16 @@ Against the median motion the orbit's turns were 98 of its 110 general frames ov
 
 
 def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConfig, rng: np.random.Generator,
-                  feet: np.ndarray | None, depth: float,
-                  anchors: tuple[np.ndarray, np.ndarray] | None = None,
+                  depth: float, anchors: tuple[np.ndarray, np.ndarray] | None = None,
                   ) -> tuple[str, np.ndarray, np.ndarray, float]:  # fmt: skip
     """Pose of a frame relative to its keyframe from point pairs.
 
     Args:
         p1, p2: (N, 2) pixels in the keyframe and the frame.
-        feet: (2,) the person's feet in the keyframe image (scale anchor), or None.
-        depth: the person's depth at the keyframe, metres (NaN: unknown -> unit baseline; a
-            zoom's dolly is at this depth).
-        anchors: every person's ((P, 2) feet px, (P,) depths m) at the keyframe, or None (the
-            person's alone): a translation's scale is the median of what each tells.
+        depth: the person's depth at the keyframe, metres (a zoom's dolly is at this depth; NaN:
+            unknown).
+        anchors: the people seen at the keyframe, ((P, 2) feet px, (P,) depths m): a translation's
+            scale is the median of what each tells; None or none of them: a unit baseline.
 
     Returns:
         (model, R (3, 3), t (3,) metres, zoom): x_frame = R x_key + t.
@@ -724,11 +722,8 @@ def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConf
     turn = np.arccos(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)) * K[0, 0]
     if turn > UNDONE_TURN * np.percentile(flow, 90) + 2.0 * cfg.ransac_px:
         return "rotation", R_rot, t_rot, zoom
-    if anchors is None:
-        none = (np.zeros((0, 2)), np.zeros(0))
-        anchors = none if feet is None else (np.reshape(feet, (1, 2)), np.array([depth]))
     ratios = []
-    if np.isfinite(anchors[1]).any():
+    if anchors is not None and np.isfinite(anchors[1]).any():
         P1 = K @ np.hstack([np.eye(3), np.zeros((3, 1))])
         P2 = K @ np.hstack([R, t_dir[:, None]])
         X = cv2.triangulatePoints(P1, P2, p1[inl].T, p2[inl].T)
@@ -784,7 +779,7 @@ def solve_camera(
         p1, p2 = (np.asarray(p, dtype=np.float64) for p in tracks.pairs[t])
         d_k = float(depth[k]) if depth is not None and k < len(depth) else math.nan
         seen = np.isfinite(feet[:, k]).all(-1) & np.isfinite(depths[:, k])
-        model, R, tvec, _ = relative_pose(p1, p2, K, cfg, rng, None, d_k, (feet[seen, k], depths[seen, k]))
+        model, R, tvec, _ = relative_pose(p1, p2, K, cfg, rng, d_k, (feet[seen, k], depths[seen, k]))
         if model == "lost":
             rel = last_rel if int(tracks.keyframe[t - 1]) == k else np.eye(4)
             poses[t] = rel @ poses[k]

@@ -964,10 +964,11 @@ def stitch_once(
 
     def steady_box(tr, t, longer=1.0):
         """The box at frame ``t`` (the track's first or last), at the track's median height over
-        the frames within :data:`STITCH_STEADY_SECONDS` of it."""
+        the frames within :data:`STITCH_STEADY_SECONDS` of it, or over ``longer`` times that where
+        that is taller (a track that ends seen only in part: crowd25's jumper, her upper body)."""
         box = tr.frames[t][0]
         h = max(float(np.median([height(tr.frames[f][0]) for f in tr.frames if abs(f - t) < w]))
-                for w in {steady, longer * steady})  # fmt: skip
+                for w in (steady, longer * steady))  # fmt: skip
         c, half = (box[:2] + box[2:]) / 2, np.array([(box[2] - box[0]) * h / height(box), h]) / 2
         return np.concatenate([c - half, c + half])
 
