@@ -850,11 +850,11 @@ def estimate_camera(
             expected=f"{T} frames (keypoints detected from this video)",
         )
     source = "given"
-    scene = functools.cache(lambda: _scene_frames(video, fps, T, shot))  # decoded once, when needed
+    scene = functools.cache(lambda: _scene_frames(video, fps, T, shot, seed))  # found once, when needed
     if focal is None:
         focal, source = estimate_focal(tracks, cfg, seed=seed), "camera motion"
     if focal is None:
-        focal, source = _scene_focal(*scene(), seed), "scene lines"
+        focal, source = _scene_focal(scene()), "scene lines"
     if focal is None:
         focal, source = tracks.focal_guess, "guess"
     how = {"config": cfg, "seed": seed, "progress": progress, "cancel": cancel, "people": others}
@@ -864,7 +864,7 @@ def estimate_camera(
     vertical = _people_vertical(others, w2c, K, seed)
     if vertical is not None and source in ("scene lines", "guess"):
         # The scene's lines again, each family paired with the people's vertical only.
-        new = _scene_focal(*scene(), seed, vertical[:2], w2c, K)
+        new = _scene_focal(scene(), vertical[:2], w2c, K)
         new, new_source = (new, "people and scene lines") if new else (tracks.focal_guess, "guess")
         if abs(new / focal - 1.0) > 0.02:
             focal, source = new, new_source
@@ -906,23 +906,29 @@ SCENE_FOCAL_FRAMES = 8
 """Frames (spread over the video) whose vanishing points give a static camera's focal length."""
 
 
-def _scene_frames(video, fps, num_frames: int, shot=None) -> tuple[list[int], list[np.ndarray]]:
-    """(frame indices, BGR frames) of :data:`SCENE_FOCAL_FRAMES` frames spread over the video."""
+def _scene_frames(video, fps, num_frames: int, shot=None, seed: int = 0):
+    """(frame indices, BGR frames, their vanishing points
+    (:func:`anylift.video.vanishing.scene_vanishing_points`)) of :data:`SCENE_FOCAL_FRAMES` frames
+    spread over the video."""
+    from anylift.video.vanishing import scene_vanishing_points
+
     wanted = set(np.linspace(0, max(num_frames - 1, 0), SCENE_FOCAL_FRAMES).round().astype(int).tolist())
     picked = [(t, f) for t, f in enumerate(open_video(video, fps=fps, frames=shot)) if t in wanted]
-    return [t for t, _ in picked], [f for _, f in picked]
+    frames = [f for _, f in picked]
+    return [t for t, _ in picked], frames, scene_vanishing_points(frames, seed)
 
 
-def _scene_focal(times, frames, seed: int, vertical=None, w2c=None, K=None, floor=False) -> float | None:
-    """A static camera's focal length from the scene's vertical and horizontal lines in
-    ``frames`` (:func:`_scene_frames`; :func:`anylift.video.vanishing.focal_from_images`), or None
-    when they do not tell it. ``vertical``: the people's, in frame 0 (:func:`_people_vertical`);
-    ``floor``: two horizontal families taken as perpendicular; with either, the solved ``w2c``
-    and ``K`` carry each frame's vanishing points into frame 0."""
-    from anylift.video.vanishing import focal_from_images
+def _scene_focal(scene, vertical=None, w2c=None, K=None, floor=False) -> float | None:
+    """A static camera's focal length from the scene's vertical and horizontal lines in the
+    ``scene``'s frames (:func:`_scene_frames`; :func:`anylift.video.vanishing.focal_from_images`),
+    or None when they do not tell it. ``vertical``: the people's, in frame 0
+    (:func:`_people_vertical`); ``floor``: two horizontal families taken as perpendicular; with
+    either, the solved ``w2c`` and ``K`` carry each frame's vanishing points into frame 0."""
+    from anylift.video.vanishing import focal_from_vanishing_points
 
+    times, _, found = scene
     to_first = None if w2c is None else [_to_first(w2c, K, t) for t in times]
-    return focal_from_images(frames, seed=seed, vertical=vertical, to_first=to_first, floor=floor)
+    return focal_from_vanishing_points(found, vertical=vertical, to_first=to_first, floor=floor)
 
 
 def _floor_focal(scene, others, w2c: np.ndarray, K: np.ndarray, min_support: int, seed: int) -> float | None:
@@ -933,10 +939,10 @@ def _floor_focal(scene, others, w2c: np.ndarray, K: np.ndarray, min_support: int
     from anylift.video import vanishing as va
 
     found = _people_axes(others, w2c, K)
-    times, frames = scene
+    frames = scene[1]
     if found is None or not frames:
         return None
-    focal = _scene_focal(times, frames, seed, w2c=w2c, K=K, floor=True)
+    focal = _scene_focal(scene, w2c=w2c, K=K, floor=True)
     if focal is None:
         return None
     vps = va.image_vanishing_points(frames[0], seed=seed)

@@ -183,6 +183,21 @@ MIN_FOCAL_VOTES = 3
 """Candidates (pairs of vanishing points over the frames looked at) that must agree on a focal."""
 
 
+def scene_vanishing_points(images, seed: int = 0) -> list[tuple[list, tuple[int, int]]]:
+    """Each BGR (or grey) image's vanishing points as :func:`focal_from_images` looks for them (up
+    to 4, the k-th image's RANSAC seeded ``seed + k``; :func:`vanishing_points`' list) with its
+    (W, H): found once, they serve every pairing (:func:`focal_from_vanishing_points`)."""
+    import cv2
+
+    found = []
+    for k, image in enumerate(images):
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        h, w = gray.shape[:2]
+        seg = line_segments(gray, min_length=0.03 * max(h, w))
+        found.append((vanishing_points(seg, count=4, seed=seed + k), (w, h)))
+    return found
+
+
 def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int] | None = None,
                       to_first=None, floor: bool = False) -> float | None:  # fmt: skip
     """Focal length (px) from the vanishing points of a static camera's frames (module doc), or None.
@@ -201,13 +216,15 @@ def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int]
     image taking its vanishing points into the first image (a camera that turns), or None.
     ``floor``: from pairs of horizontal families (:func:`focal_candidates`).
     """
-    import cv2
+    found = scene_vanishing_points(images, seed)
+    return focal_from_vanishing_points(found, vertical=vertical, to_first=to_first, floor=floor)
 
+
+def focal_from_vanishing_points(found, *, vertical: tuple[np.ndarray, int] | None = None, to_first=None,
+                                floor: bool = False) -> float | None:  # fmt: skip
+    """:func:`focal_from_images` of the images' :func:`scene_vanishing_points`."""
     cands = []
-    for k, image in enumerate(images):
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        h, w = gray.shape[:2]
-        vps = vanishing_points(line_segments(gray, min_length=0.03 * max(h, w)), count=4, seed=seed + k)
+    for k, (vps, (w, h)) in enumerate(found):
         if to_first is not None:
             vps = [(to_first[k] @ v / np.linalg.norm(to_first[k] @ v), n) for v, n in vps]
         cands += focal_candidates(vps, (w / 2.0, h / 2.0), float(max(h, w)), vertical=vertical, floor=floor)
