@@ -47,6 +47,9 @@ Only what ships in the installed wheels (nothing is downloaded):
    proposal that took part of a tumbling body), become one when nothing else could be that
    person (on real footage the look of a small person changes too much from frame to frame for
    step 4's re-identification). Tracks seen for under :data:`STITCH_MIN_SECONDS` join in last.
+   Then someone hidden for longer, up to ``reid_seconds`` (:func:`rejoin_hidden`): a track that
+   ends and one that starts later within a walker's reach become one where they look alike and
+   every other track that ends or starts meanwhile looks clearly unlike them.
 6. **Frame rate** (optional, ``detect_rate``; off by default): footage faster than
    ``detect_rate`` is looked at in every k-th frame (k the nearest whole number to the ratio:
    60 fps at 30 -> every 2nd, :func:`frame_stride`), all the steps above at that rate; the frames
@@ -1018,6 +1021,11 @@ def stitch_once(
         alone = sum(x is a for x, _, _ in candidates) == 1 and sum(y is b for _, y, _ in candidates) == 1
         if alone and not crowded:
             joined[id(b)] = a
+    return _join(tracks, joined)
+
+
+def _join(tracks: list, joined: dict) -> list:
+    """``tracks`` with each ``b`` whose ``id`` ``joined`` maps to a track ``a`` joined into ``a``."""
     kept = []
     for tr in tracks:  # in order of their first frame: a chain A -> B -> C ends up in A
         a = joined.get(id(tr))
@@ -1028,6 +1036,47 @@ def stitch_once(
         else:
             a.frames.update(tr.frames)
     return kept
+
+
+HIDDEN_LOOK = 0.25
+"""Colour distance under which :func:`rejoin_hidden` takes two tracks for one person."""
+
+
+def rejoin_hidden(tracks: list, motions: dict, fps: float, seconds: float, cuts=()) -> list:
+    """Join a track that ends to one that starts up to ``seconds`` later where their looks say they
+    are one person: someone hidden behind another for longer than :func:`stitch_tracks` reaches
+    (footage render judge30: a roll behind a backflip for 2 s, its two tracks' looks 0.20 apart).
+    The looks (each blended over its track's life) must be under :data:`HIDDEN_LOOK` apart, and every
+    other track that ends or starts in that time, anywhere, :data:`STITCH_LOOK` further from the
+    one it could continue or be continued by; the new track starts within a walker's reach of where
+    the old one was last seen (with the camera's motion: 0.75 body heights and 1.5 a second, as the
+    tracker re-identifies), at half to twice its size. Both tracks seen for
+    :data:`STITCH_MIN_SECONDS` (a look needs frames); no join spans one of the ``cuts``."""
+    span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
+    lasting = [tr for tr in tracks if len(tr.frames) >= STITCH_MIN_SECONDS * fps and tr.look is not None]
+    height = {id(tr): float(np.median([b[3] - b[1] for b, _ in tr.frames.values()])) for tr in lasting}
+    pairs, fits = [], []  # (a, b, look): every pairing in time; those that fit in place and size
+    for a in lasting:
+        a_end = span[id(a)][1]
+        for b in lasting:
+            b_start = span[id(b)][0]
+            gap = b_start - a_end
+            if b is a or not 0 < gap <= seconds * fps or any(a_end < c <= b_start for c in cuts):
+                continue
+            look = colour_distance(a.look, b.look)
+            pairs.append((a, b, look))
+            h = max(height[id(a)], height[id(b)], 1.0)
+            box_a, box_b = a.frames[a_end][0], b.frames[b_start][0]
+            where = _carried(box_a, np.zeros(2), motions, a_end, b_start)
+            near = np.linalg.norm((where[:2] + where[2:] - box_b[:2] - box_b[2:]) / 2) / h
+            if near <= 0.75 + 1.5 * gap / fps and 0.5 < height[id(b)] / max(height[id(a)], 1.0) < 2.0:
+                fits.append((a, b, look))
+    joined = {}
+    for a, b, look in fits:
+        rivals = [e for x, y, e in pairs if (x is a) != (y is b)]
+        if look < HIDDEN_LOOK and all(e >= look + STITCH_LOOK for e in rivals):
+            joined[id(b)] = a
+    return _join(tracks, joined)
 
 
 def _set_aside_still(found: list, motions: dict, video, fps, stride: int) -> tuple[list, list]:
@@ -1314,6 +1363,7 @@ def detect_people(
     found = sorted((tr for tr in tracker.all_tracks() if len(tr.frames) >= cfg.min_frames),
                    key=lambda tr: (min(tr.frames), tr.id))  # fmt: skip
     found = stitch_tracks(found, motions, rate, cfg.stitch_seconds, cuts)
+    found = rejoin_hidden(found, motions, rate, cfg.reid_seconds, cuts)
     clock["clean"] += time.perf_counter() - tick
     if cfg.set_aside_still:
         tick = time.perf_counter()
