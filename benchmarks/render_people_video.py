@@ -215,6 +215,25 @@ SCENES: dict[str, dict] = {
             ("walk", (1.0, -0.8), 10.0, 1.0, (0.35, 0.35, 0.4)),
         ],
     },
+    # Two more, made in the forty-second session before any was run (never tuned on):
+    "courtyard10": {  # as the courtyard: 10 fps, 768x576, 7.5 m up, people about 90 px
+        "fps": 10.0, "seconds": 6.0, "camera": "courtyard", "seed": 18, "size": (768, 576),
+        "people": [
+            ("walk", (-5.0, 0.0), 0.0, 1.0, (0.2, 0.2, 0.22)),
+            ("walk", (4.5, 1.0), 180.0, 0.95, (0.25, 0.3, 0.5)),
+            ("walk", (-3.0, 3.5), -20.0, 1.05, (0.6, 0.55, 0.5)),
+            ("walk", (2.5, -2.5), 120.0, 0.9, (0.15, 0.15, 0.15)),
+            ("punch", (0.5, 2.0), 200.0, 1.0, (0.7, 0.2, 0.2)),
+        ],
+    },
+    "enter25": {  # a tripod at a gym's floor; a coach walks in from the side, in front of a backflip
+        "fps": 25.0, "seconds": 5.0, "camera": "gym", "seed": 19,
+        "people": [
+            ("backflip", (2.0, 0.5), 0.0, 0.95, (0.85, 0.2, 0.5)),
+            ("walk", (4.0, -1.5), 180.0, 1.05, (0.2, 0.25, 0.3)),
+            ("punch", (-1.6, 1.8), 60.0, 1.0, (0.9, 0.85, 0.8)),
+        ],
+    },
 }  # fmt: skip
 RENDER_VERSION = 1
 
@@ -249,6 +268,8 @@ STATIC_CAMERAS = {
     "low": ((-1.0, -5.5, 0.35), (0.0, 0.8, 1.3), 2.0, 600.0),  # on the ground, looking up
     "crowd": ((-7.0, -6.5, 3.0), (0.0, 1.0, 0.8), 0.0, 800.0),  # a stand, diagonally, 15 deg down
     "judge": ((1.5, -4.5, 1.0), (0.0, 0.8, 0.9), 1.5, 420.0),  # a wide lens at the floor's edge
+    "courtyard": ((1.0, -10.0, 7.5), (0.0, 1.0, 0.3), 0.0, 700.0),  # a first floor, 33 deg down
+    "gym": ((0.3, -6.3, 1.4), (0.0, 0.5, 1.0), -1.0, 900.0),  # a tripod at the floor, a 900 px lens
 }  # fmt: skip
 
 
