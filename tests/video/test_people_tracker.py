@@ -735,14 +735,14 @@ def test_a_person_hidden_for_two_seconds_is_joined_again_by_the_look_where_no_on
     a walker's reach or after 3 s, a cut between them, or a track too brief to have a look: apart."""
     from anylift.video.people import rejoin_hidden
 
-    def tracks(b_frames=range(40, 60), b_x=230.0, b_look=None, rival=None, a_x=200.0):
+    def tracks(b_frames=range(40, 60), b_x=230.0, b_look=None, rival=False, a_x=200.0):
         a = _fragment(1, list(range(0, 20)), lambda t: a_x)
         b = _fragment(2, list(b_frames), lambda t: b_x)
         walker = _fragment(3, list(range(0, 60)), lambda t: 100.0 + 8.0 * t)  # seen throughout
         a.look, walker.look = _look(5), _look(20)
         b.look = _mixed(5, 9, 0.05) if b_look is None else b_look
         out = [a, walker, b]
-        if rival is not None:
+        if rival is not False:
             c = _fragment(4, list(range(30, 60)), lambda t: 600.0)
             c.look = rival
             out.append(c)
@@ -753,6 +753,7 @@ def test_a_person_hidden_for_two_seconds_is_joined_again_by_the_look_where_no_on
     assert sorted(a.frames) == [*range(0, 20), *range(40, 60)]
     assert len(rejoin_hidden(tracks(rival=_look(20)), {}, FPS, 3.0)) == 3  # the other unlike it
     assert len(rejoin_hidden(tracks(rival=_mixed(5, 9, 0.4)), {}, FPS, 3.0)) == 4  # like them both
+    assert len(rejoin_hidden(tracks(rival=None), {}, FPS, 3.0)) == 4  # no look: anyone's
     assert len(rejoin_hidden(tracks(b_look=_look(20)), {}, FPS, 3.0)) == 3
     assert len(rejoin_hidden(tracks(b_x=200.0 + 5 * 100.0), {}, FPS, 3.0)) == 3  # 5 body heights off
     assert len(rejoin_hidden(tracks(b_frames=range(55, 75)), {}, FPS, 3.0)) == 3  # 3.5 s later

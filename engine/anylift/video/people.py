@@ -1051,9 +1051,10 @@ def rejoin_hidden(tracks: list, motions: dict, fps: float, seconds: float, cuts=
     one it could continue or be continued by; the new track starts within a walker's reach of where
     the old one was last seen (with the camera's motion: 0.75 body heights and 1.5 a second, as the
     tracker re-identifies), at half to twice its size. Both tracks seen for
-    :data:`STITCH_MIN_SECONDS` (a look needs frames); no join spans one of the ``cuts``."""
+    :data:`STITCH_MIN_SECONDS` (a look needs frames; one that has none can be anyone's rival);
+    no join spans one of the ``cuts``."""
     span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
-    lasting = [tr for tr in tracks if len(tr.frames) >= STITCH_MIN_SECONDS * fps and tr.look is not None]
+    lasting = [tr for tr in tracks if len(tr.frames) >= STITCH_MIN_SECONDS * fps]
     height = {id(tr): float(np.median([b[3] - b[1] for b, _ in tr.frames.values()])) for tr in lasting}
     pairs, fits = [], []  # (a, b, look): every pairing in time; those that fit in place and size
     for a in lasting:
@@ -1069,7 +1070,8 @@ def rejoin_hidden(tracks: list, motions: dict, fps: float, seconds: float, cuts=
             box_a, box_b = a.frames[a_end][0], b.frames[b_start][0]
             where = _carried(box_a, np.zeros(2), motions, a_end, b_start)
             near = np.linalg.norm((where[:2] + where[2:] - box_b[:2] - box_b[2:]) / 2) / h
-            if near <= 0.75 + 1.5 * gap / fps and 0.5 < height[id(b)] / max(height[id(a)], 1.0) < 2.0:
+            sized = 0.5 < height[id(b)] / max(height[id(a)], 1.0) < 2.0
+            if near <= 0.75 + 1.5 * gap / fps and sized and a.look is not None and b.look is not None:
                 fits.append((a, b, look))
     joined = {}
     for a, b, look in fits:
