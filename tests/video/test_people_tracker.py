@@ -763,3 +763,22 @@ def test_a_person_hidden_for_two_seconds_is_joined_again_by_the_look_where_no_on
     pan = {t: np.array([[1.0, 0, -25.0], [0, 1.0, 0]]) for t in range(1, 60)}
     assert len(rejoin_hidden(tracks(a_x=800.0, b_x=300.0), pan, FPS, 3.0)) == 2
     assert len(rejoin_hidden(tracks(a_x=800.0, b_x=300.0), {}, FPS, 3.0)) == 3
+
+
+def test_a_lone_frame_on_the_body_another_track_missed_goes_to_that_track():
+    """steep50: a track lost long ago drew, for one frame, the crawler whose own track missed that
+    frame alone. The frame goes back to the crawler's track; a lone frame elsewhere, one of a
+    track seen in the frame after too, or where the other track missed two frames, stays."""
+    from anylift.video.people import mend_blips
+
+    def crawler(missed=(5,)):
+        return _fragment(1, [t for t in range(10) if t not in missed], lambda t: 200.0 + 2.0 * t)
+
+    lone = _fragment(2, [5], lambda t: 211.0)
+    walker = _fragment(3, list(range(10)), lambda t: 500.0)
+    a = crawler()
+    assert mend_blips([a, lone, walker]) == [a, walker] and sorted(a.frames) == list(range(10))
+    assert len(mend_blips([crawler(), _fragment(2, [5], lambda t: 400.0), walker])) == 3  # elsewhere
+    two = _fragment(2, [5, 6], lambda t: 211.0)  # not lone
+    assert len(mend_blips([crawler(), two, walker])) == 3 and sorted(two.frames) == [5, 6]
+    assert len(mend_blips([crawler((5, 6)), _fragment(2, [5], lambda t: 211.0), walker])) == 3
