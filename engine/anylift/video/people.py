@@ -405,6 +405,12 @@ def warp_box(box: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.concatenate([c - half, c + half])
 
 
+def walker_reach(seconds: float) -> float:
+    """Body heights from where someone was last seen that they may be ``seconds`` later: a walker
+    covers about one a second (:meth:`Tracker.add`, :func:`rejoin_hidden`)."""
+    return 0.75 + 1.5 * seconds
+
+
 class _Track:
     """One person: box (pixels of the current frame), velocity (px/frame) of the torso's centre
     (of the box's where the torso is not seen: a kicking leg moves the box, not the person), look."""
@@ -639,7 +645,7 @@ class Tracker:
             gap = t - tr.last_t
             if gap > self.cfg.reid_seconds * self.fps:
                 continue
-            reach = 0.75 + 1.5 * gap / self.fps  # body heights: a walker covers about one a second
+            reach = walker_reach(gap / self.fps)
             size = h / tr.usual_height(self.fps)
             dist = centre_distance(tr.predict(t)[None], box[None])[0, 0]
             if dist > reach or not 0.6 < size < 1.7:
@@ -1051,8 +1057,8 @@ def rejoin_hidden(tracks: list, motions: dict, fps: float, seconds: float, cuts=
     The looks (each blended over its track's life) must be under :data:`HIDDEN_LOOK` apart, and every
     other track that ends or starts in that time, anywhere, :data:`STITCH_LOOK` further from the
     one it could continue or be continued by; the new track starts within a walker's reach of where
-    the old one was last seen (with the camera's motion: 0.75 body heights and 1.5 a second, as the
-    tracker re-identifies), at half to twice its size. Both tracks seen for
+    the old one was last seen (with the camera's motion: :func:`walker_reach`, as the tracker
+    re-identifies), at half to twice its size. Both tracks seen for
     :data:`STITCH_MIN_SECONDS` (a look needs frames; one that has none can be anyone's rival);
     no join spans one of the ``cuts``."""
     span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
@@ -1073,7 +1079,7 @@ def rejoin_hidden(tracks: list, motions: dict, fps: float, seconds: float, cuts=
             where = _carried(box_a, np.zeros(2), motions, a_end, b_start)
             near = np.linalg.norm((where[:2] + where[2:] - box_b[:2] - box_b[2:]) / 2) / h
             sized = 0.5 < height[id(b)] / max(height[id(a)], 1.0) < 2.0
-            if near <= 0.75 + 1.5 * gap / fps and sized and a.look is not None and b.look is not None:
+            if near <= walker_reach(gap / fps) and sized and a.look is not None and b.look is not None:
                 fits.append((a, b, look))
     joined = {}
     for a, b, look in fits:
