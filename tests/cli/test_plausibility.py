@@ -42,6 +42,16 @@ def test_few_frames_with_a_person_warn_and_one_frame_is_refused():
     assert check_inputs(person(1, 200.0), None) == []  # a one-frame clip is fine
 
 
+def test_feet_mostly_unseen_warn():
+    """Framed from the waist up (people at a table): the lift guesses the legs and the floor."""
+    kp = person(12, 200.0)
+    kp.keypoints[:7, 15:17, 2] = 0.1  # ankles unsure: not seen
+    (warning,) = check_inputs(kp, None)
+    assert "the feet are seen in only 5 of the 12 frames the person is seen in (42 %)" in warning
+    kp.keypoints[6, 15, 2] = 0.9  # one ankle is enough
+    assert check_inputs(kp, None) == []
+
+
 def test_size_in_pixels_against_the_focal_length():
     cam = static_camera(4, (640, 480))  # fx = 640
     with pytest.raises(InputError, match="spans 4 pixels"):

@@ -7,10 +7,13 @@ import numpy as np
 from anylift.video.people import (
     _BINS,
     PeopleConfig,
+    StillBackground,
     Tracker,
     body_colours,
     camera_motion,
     colour_distance,
+    covered,
+    image_shift,
     iou,
     mask_boxes,
     moving_foreground,
@@ -236,6 +239,51 @@ def test_what_moves_against_a_moving_background_is_found_around_where_it_is_now(
     # Beside it only the strip it has just left (under it in both earlier frames); nothing else.
     assert fg.sum() - fg[85:185, 80:135].sum() < 0.002 * fg.size
     assert moving_foreground(frames[0], [np.zeros_like(frames[0])] * 2) is None  # nothing to align
+
+
+def test_a_creeping_camera_starts_the_background_anew():
+    """A static camera that creeps (a slow zoom, 0.1 % a frame: a tripod's lens drifting) and a
+    figure walking in front of it (6 px a frame): the background subtractor, started anew once the
+    picture has moved a pixel, sees the figure's leading edge (a proposal as tall as the figure)
+    and nothing else; learnt over the whole creep (never checked), it takes the scene's edges for
+    foreground."""
+    from tests.video.conftest import textured_panorama
+
+    pano = textured_panorama(7, (480, 320))
+    scene = pano[40:280, 80:400]
+
+    def frame(t):
+        m = cv2.getRotationMatrix2D((160.0, 120.0), 0.0, 1.0 + 0.001 * t)
+        img = cv2.warpAffine(scene, m, (320, 240), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        x = 20 + 6 * t
+        img[100:190, x : x + 24] = (30, 30, 200)
+        return img
+
+    checked, unchecked = StillBackground(), StillBackground()
+    restarts, learnt = 0, []
+    for t in range(40):
+        img = frame(t)
+        grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        figure = np.array([[20.0 + 6 * t, 100.0, 44.0 + 6 * t, 190.0]])
+        fg = checked.foreground(t, img, grey, figure, check=t % 3 == 0)
+        stale = unchecked.foreground(t, img, grey, figure, check=False)
+        restarts += checked._t == t
+        if checked.learnt(t):  # what detect_people proposes from
+            x = 20 + 6 * t
+            off_figure = (fg.sum() - fg[95:195, x - 10 : x + 30].sum()) / fg.size
+            boxes = mask_boxes(fg, 0.5, 24)  # its proposals: a box as tall as the figure, on it
+            on = [covered(b, figure) > 0.8 and b[3] - b[1] > 80 for b in boxes]
+            learnt.append((off_figure, any(on)))
+    assert 3 <= restarts <= 10 and len(learnt) >= 20, (restarts, learnt)
+    off, on = np.array(learnt).T
+    # Nothing beside the figure; the figure itself in half the frames (each start takes a few to
+    # learn a background, and then its leading edge shows).
+    assert off.max() < 0.01 and on.mean() > 0.45, learnt
+    x = 20 + 6 * 39
+    assert (stale.sum() - stale[95:195, x - 10 : x + 30].sum()) / stale.size > 0.03
+    # How far a motion moves the picture's corners: a 1 % zoom of 320x240 about its centre, 1.6 px.
+    zoom = cv2.getRotationMatrix2D((160.0, 120.0), 0.0, 1.01)
+    assert abs(image_shift(zoom, (240, 320)) - 1.6) < 1e-9 and image_shift(np.eye(2, 3), (240, 320)) == 0.0
 
 
 def test_body_colours_see_the_clothes_not_the_background():

@@ -15,6 +15,7 @@ from anylift.errors import InputError
 from anylift.io.cameras import Camera, check_frames_match
 from anylift.io.keypoints import Keypoints2D
 from anylift.io.motion import Motion, seen_span
+from anylift.lifting.gravity import ANKLES
 from anylift.lifting.span import seen_frames
 from anylift.representation import BODY_SIZE_M, DEFAULT_SCORE_THRESHOLD, HIPS, visibility_mask
 
@@ -28,6 +29,10 @@ MAX_BODY_IMAGES = 10.0
 """A person spanning more than this many image sizes is an error: not pixels of this video."""
 SEEN_FRACTION_WARNING = 0.5
 """Warn when the person is seen in fewer than this fraction of the frames."""
+FEET_SEEN_WARNING = 0.5
+"""Warn when an ankle is seen in fewer than this fraction of the frames the person is seen in: the
+legs are out of the picture or hidden (people at a table, framed from the waist up), and the lift
+guesses them, and the floor from them."""
 NEAR_M, FAR_M = 0.3, 200.0
 """Warn when the person's size in pixels puts them nearer or farther than this (metres)."""
 MAX_CAMERA_OFFSET = 1e4
@@ -63,7 +68,8 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
 
     Returns:
         one-line warnings: a person seen in under half the frames from their first to their last
-        sighting (the frames a lift covers, :mod:`anylift.lifting.span`); a person whose size in
+        sighting (the frames a lift covers, :mod:`anylift.lifting.span`); feet seen in under
+        :data:`FEET_SEEN_WARNING` of those frames; a person whose size in
         pixels puts them under :data:`NEAR_M` or over :data:`FAR_M` metres from the camera;
         a person mostly outside the image; a camera looking almost straight down or up
         (:data:`OVERHEAD_DEG`).
@@ -127,6 +133,13 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
         warnings.append(
             f"{name}: a person is seen in only {count} of {span} frames{within} "
             f"({100 * count / span:.0f} %); the model fills in the rest"
+        )
+    feet = int(visibility_mask(kp)[seen][:, list(ANKLES)].any(axis=1).sum())
+    if feet < FEET_SEEN_WARNING * count:
+        warnings.append(
+            f"{name}: the feet are seen in only {feet} of the {count} frames the person is seen in "
+            f"({100 * feet / count:.0f} %): out of the picture or hidden, the model guesses the legs, and "
+            "the floor's height from them"
         )
     visible = np.where(visibility_mask(kp)[..., None], kp[..., :2], np.nan)[seen]  # (n, 17, 2)
     with np.errstate(invalid="ignore"):

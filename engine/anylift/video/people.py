@@ -24,7 +24,8 @@ Only what ships in the installed wheels (nothing is downloaded):
    the body of an older one lost a moment ago is merged into it.
 4. **New people**: every ``find_seconds``, proposals from MediaPipe's selfie segmentation (blobs
    of its person mask) and OpenCV's background subtractor (MOG2; only while the camera is
-   static), or while it moves, what moved against the background (the frames ``moved_seconds``
+   static, and started anew where the picture creeps: :class:`StillBackground`), or while it
+   moves, what moved against the background (the frames ``moved_seconds``
    and twice that before, brought into place by their background's homography:
    :func:`moving_foreground`; a drone's view of a dancer with her face turned away, whom the
    segmentation and the pose detector never saw: 58 % of the people found, now 91 %) go
@@ -357,6 +358,56 @@ def camera_motion(
     if a is None or inliers is None or inliers.sum() < 12:
         return eye
     return a
+
+
+def image_shift(motion: np.ndarray, shape: tuple[int, ...]) -> float:
+    """How far (2, 3) ``motion`` moves the corners of an image of ``shape`` (H, W), at most (px)."""
+    h, w = shape[:2]
+    corners = np.array([[0.0, 0.0, 1.0], [w, 0.0, 1.0], [0.0, h, 1.0], [w, h, 1.0]])
+    return float(np.abs(corners @ np.asarray(motion).T - corners[:, :2]).max())
+
+
+CREEP_PX = 1.0
+"""Px of the frame the proposals look at (:class:`StillBackground`)."""
+
+
+class StillBackground:
+    """What moves in front of a static camera: OpenCV's background subtractor (MOG2), learnt over the
+    shot, started anew at a cut (:meth:`restart`) and wherever the picture has crept
+    :data:`CREEP_PX` since it began (checked when asked, against that first frame): a camera that
+    creeps (a slow zoom, a tripod settling: 0.1 px a frame, too little to count as moving) turns
+    every edge of the scene into foreground, and each blob went through the landmark model (a man in
+    a room, 1280x720: 950 blobs on its walls in 150 frames, two thirds of the detection's time).
+
+    Args:
+        scale: px of the subtracted images per px of the grey frames the creep is measured on.
+    """
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
+        self.restart(0)
+
+    def restart(self, t: int) -> None:
+        """Start anew at frame ``t``."""
+        self._mog = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
+        self._first, self._t = None, t
+
+    def learnt(self, t: int) -> bool:
+        """Whether frame ``t`` is at least the third since it began (its foreground means something)."""
+        return t - self._t >= 2
+
+    def foreground(self, t: int, image: np.ndarray, grey: np.ndarray, people: np.ndarray,
+                   check: bool) -> np.ndarray:  # fmt: skip
+        """(H, W) float32, 1 where ``image`` (BGR) differs from the background (shadows not);
+        ``check``: first measure the creep (``grey``, its ``people`` boxes (N, 4) left out)."""
+        if self._first is None:
+            self._first = grey
+        elif check and self.learnt(t):
+            crept = image_shift(camera_motion(self._first, grey, people), grey.shape)
+            if crept * self.scale > CREEP_PX:
+                self.restart(t)
+                self._first = grey
+        return (self._mog.apply(image) > 200).astype(np.float32)  # 127: shadows
 
 
 def followed_corners(prev: np.ndarray, cur: np.ndarray, corners: int, spacing: float, least: int,
@@ -1204,10 +1255,6 @@ def detect_people(
     finder_found = False
     roi_pose = RoiPose()
 
-    def new_background():  # a static camera's background, learnt over the shot
-        return cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
-
-    background = new_background()
     is_cut, cuts = CutFinder(), []  # cuts: t of the first frame of each new shot
     dissolve = DissolveFinder(rate)
     tracker = Tracker(rate, cfg)
@@ -1228,6 +1275,7 @@ def detect_people(
     back_scale = shrunk_size(size, back_shrink)[1]
     recent: collections.deque = collections.deque(maxlen=keep)  # (t, RGB frame) before t
     small = min(1.0, 320.0 / max(size[0], 1))  # camera motion at about 320 px wide
+    background = StillBackground(proposal_scale / small)
     prev_grey = None
     apart = max(1, round(cfg.moved_seconds * rate))  # moving_foreground compares t - apart, t - 2 apart
     greys: collections.deque = collections.deque(maxlen=2 * apart)
@@ -1269,7 +1317,7 @@ def detect_people(
             if shot is not None:
                 cuts.append(shot)
                 recent = collections.deque((f for f in recent if f[0] >= shot), maxlen=recent.maxlen)
-                background = new_background()
+                background.restart(t)
             if prev_grey is not None:
                 boxes_then = np.array([tr.predict(t - 1) for tr in tracker.tracks]).reshape(-1, 4) * small
                 motion = camera_motion(prev_grey, grey, boxes_then)
@@ -1324,9 +1372,9 @@ def detect_people(
                 beside = [beside_taken(mask, cfg.mask_threshold, tall, taken_small, boxes) / per]
             boxes = boxes / per
             if cfg.motion_proposals:
-                moving = (background.apply(small_bgr) > 200).astype(np.float32)  # 127: shadows
                 still = motion is None or np.abs(motion - np.eye(2, 3)).max() < 0.5
-                if finding and t >= 2 and still and moving.mean() < cfg.max_foreground:
+                moving = background.foreground(t, small_bgr, grey, taken_px * small, finding and still)
+                if finding and background.learnt(t) and still and moving.mean() < cfg.max_foreground:
                     moved = mask_boxes(moving, 0.5, tall)
                     beside.append(beside_taken(moving, 0.5, tall, taken_small, moved) / per)
                     boxes = merge_boxes(np.concatenate([boxes, moved / per]), 0.3)
