@@ -369,15 +369,22 @@ def image_shift(motion: np.ndarray, shape: tuple[int, ...]) -> float:
 
 CREEP_PX = 1.0
 """Px of the frame the proposals look at (:class:`StillBackground`)."""
+NO_ONE_TRIED, NO_ONE_SHARE = 4, 0.2
+"""At least this many proposals in a frame, someone drawn in under this share of them: no one
+(:meth:`StillBackground.noted`)."""
 
 
 class StillBackground:
     """What moves in front of a static camera: OpenCV's background subtractor (MOG2), learnt over the
-    shot, started anew at a cut (:meth:`restart`) and wherever the picture has crept
-    :data:`CREEP_PX` since it began (checked when asked, against that first frame): a camera that
-    creeps (a slow zoom, a tripod settling: 0.1 px a frame, too little to count as moving) turns
-    every edge of the scene into foreground, and each blob went through the landmark model (a man in
-    a room, 1280x720: 950 blobs on its walls in 150 frames, two thirds of the detection's time).
+    shot and started anew at a cut (:meth:`restart`), and where its blobs are mostly no one and the
+    picture has crept :data:`CREEP_PX` since it began (checked when asked, against that first
+    frame). A camera that creeps (a slow zoom, a tripod settling: 0.1 px a frame, too little to count
+    as moving) turns every edge of a textured scene into foreground, and each blob went through the
+    landmark model: a man doing taiji in a panelled room, 1280x720, 412 frames, took 334 s and gave
+    21 tracks, 20 of them on the walls, cups and a sign (57 s and 5 tracks when every creep started
+    it anew). Started anew, it learns from scratch, and people walking slowly become background for a
+    while: on a concourse whose camera creeps as much over a plain floor, where the blobs are people,
+    that lost a third of the long tracks (35 -> 22); hence the blobs' say.
 
     Args:
         scale: px of the subtracted images per px of the grey frames the creep is measured on.
@@ -391,6 +398,11 @@ class StillBackground:
         """Start anew at frame ``t``."""
         self._mog = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=True)
         self._first, self._t = None, t
+        self.no_one = False  # the last proposals were mostly no one (noted)
+
+    def noted(self, tried: int, drawn: int) -> None:
+        """What came of the last frame's proposals: ``tried`` regions, someone ``drawn`` in how many."""
+        self.no_one = tried >= NO_ONE_TRIED and drawn < NO_ONE_SHARE * tried
 
     def learnt(self, t: int) -> bool:
         """Whether frame ``t`` is at least the third since it began (its foreground means something)."""
@@ -402,7 +414,7 @@ class StillBackground:
         ``check``: first measure the creep (``grey``, its ``people`` boxes (N, 4) left out)."""
         if self._first is None:
             self._first = grey
-        elif check and self.learnt(t):
+        elif check and self.learnt(t) and self.no_one:
             crept = image_shift(camera_motion(self._first, grey, people), grey.shape)
             if crept * self.scale > CREEP_PX:
                 self.restart(t)
@@ -1395,11 +1407,13 @@ def detect_people(
             if t % scan_every == 0:
                 regions += [("tile", tile) for tile in tiles]
             masked = None
+            tried = drawn = 0
             for kind, region in regions:
                 if kind != "tile":
                     kp = roi_pose(rgb, region)
                     if kp is None:  # a blob of part of a person (arms, legs): a wider region
                         kp = roi_pose(rgb, _scaled(region, 1.8))
+                    tried, drawn = tried + 1, drawn + (kp is not None)
                 else:
                     if masked is None:
                         masked = frame.copy()
@@ -1425,6 +1439,8 @@ def detect_people(
                 tr = tracker.add(t, box, body_colours(frame, kp), kp)
                 tr.pose(t, kp)
                 taken.append(tr.box.copy())
+            if finding:
+                background.noted(tried, drawn)
             look_back(tracker, t, recent, roi_pose, back_scale)
             recent.append((t, shrunk(rgb, back_shrink)[0]))
             clock["find"] += time.perf_counter() - tick
