@@ -24,9 +24,9 @@ Only what ships in the installed wheels (nothing is downloaded):
    the body of an older one lost a moment ago is merged into it.
 4. **New people**: every ``find_seconds``, proposals from MediaPipe's selfie segmentation (blobs
    of its person mask) and OpenCV's background subtractor (MOG2; only while the camera is
-   static, and started anew where the picture creeps: :class:`StillBackground`), or while it
-   moves, what moved against the background (the frames ``moved_seconds``
-   and twice that before, brought into place by their background's homography:
+   static, and started anew where the picture creeps and its blobs are no one:
+   :class:`StillBackground`), or while it moves, what moved against the background (the frames
+   ``moved_seconds`` and twice that before, brought into place by their background's homography:
    :func:`moving_foreground`; a drone's view of a dancer with her face turned away, whom the
    segmentation and the pose detector never saw: 58 % of the people found, now 91 %) go
    through the landmark model, and so does what of those blobs sticks out of the people
@@ -368,7 +368,8 @@ def image_shift(motion: np.ndarray, shape: tuple[int, ...]) -> float:
 
 
 CREEP_PX = 1.0
-"""Px of the frame the proposals look at (:class:`StillBackground`)."""
+"""How far the picture may creep before a :class:`StillBackground` whose blobs are no one starts
+anew (px of the frame the proposals look at)."""
 NO_ONE_TRIED, NO_ONE_SHARE = 4, 0.2
 """At least this many proposals in a frame, someone drawn in under this share of them: no one
 (:meth:`StillBackground.noted`)."""
@@ -1353,7 +1354,8 @@ def detect_people(
                 # while, where it was last seen (it stopped).
                 pred = tr.region(pred, t, memory)
                 regions = [pred, _scaled(pred, 1.6)]
-                regions += [tr.region(tr.box, t, memory)] if t - tr.last_t > 1 else []
+                last = tr.region(tr.box, t, memory) if t - tr.last_t > 1 else pred
+                regions += [] if np.array_equal(last, pred) else [last]  # a still track's is the first
                 rotation = tr.rotation(t, cfg.turn_carry, least_turn)
                 for region in regions:
                     kp = roi_pose(rgb, region, rotation)
