@@ -382,7 +382,7 @@ class StillBackground:
     frame). A camera that creeps (a slow zoom, a tripod settling: 0.1 px a frame, too little to count
     as moving) turns every edge of a textured scene into foreground, and each blob went through the
     landmark model: a man doing taiji in a panelled room, 1280x720, 412 frames, took 334 s and gave
-    21 tracks, 20 of them on the walls, cups and a sign (now 98 s and 7 tracks; 57 s and 5 when
+    21 tracks, 20 of them on the walls, cups and a sign (now 89 s and 7 tracks; 57 s and 5 when
     every creep started it anew). Started anew, it learns from scratch, and people walking slowly
     become background for a while: on a concourse whose camera creeps as much over a plain floor,
     where the blobs are people, every creep starting it anew lost a third of the long tracks
