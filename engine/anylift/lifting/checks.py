@@ -134,14 +134,15 @@ def check_inputs(keypoints: Keypoints2D, camera: Camera | None, *, seed: int = 0
             f"{name}: a person is seen in only {count} of {span} frames{within} "
             f"({100 * count / span:.0f} %); the model fills in the rest"
         )
-    feet = int(visibility_mask(kp)[seen][:, list(ANKLES)].any(axis=1).sum())
+    vis = visibility_mask(kp)[seen]  # (n, 17)
+    feet = int(vis[:, list(ANKLES)].any(axis=1).sum())
     if feet < FEET_SEEN_WARNING * count:
         warnings.append(
             f"{name}: the feet are seen in only {feet} of the {count} frames the person is seen in "
             f"({100 * feet / count:.0f} %): out of the picture or hidden, the model guesses the legs, and "
             "the floor's height from them"
         )
-    visible = np.where(visibility_mask(kp)[..., None], kp[..., :2], np.nan)[seen]  # (n, 17, 2)
+    visible = np.where(vis[..., None], kp[seen, :, :2], np.nan)  # (n, 17, 2)
     with np.errstate(invalid="ignore"):
         lo, hi = np.fmin.reduce(visible, axis=1), np.fmax.reduce(visible, axis=1)  # (n, 2), NaN ignored
     extent = float(np.median((hi - lo).max(axis=1)))
