@@ -210,7 +210,8 @@ def test_graphics_laid_over_a_pan_are_left_out(tmp_path, start):
     est = estimate_camera(path, None, focal=focal)
     assert est.motion == "rotation" and _relative_angles(est.camera.world_to_camera, R).max() < 1.0
     kept = estimate_camera(path, None, focal=focal, config=CameraConfig(still_overlay=False))
-    assert _relative_angles(kept.camera.world_to_camera, R).max() > 3.0  # what it mends
+    # What it mends: the box's still corners against the turning scene read as a general motion.
+    assert kept.motion == "general"
 
 
 def test_a_static_camera_with_something_large_moving_keeps_its_background(tmp_path):

@@ -547,17 +547,27 @@ def _fundamental(K: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.ndarray:
     return fundamental_from_cameras(K, np.eye(4), K, w2c)
 
 
+PARALLAX_PX = 3.0
+"""An essential matrix's inliers (its count against the rotation model's, :func:`relative_pose`)
+are the points in front of both cameras whose parallax is at least this many pixels: nearer than
+``focal / PARALLAX_PX`` baselines. OpenCV's own cut, 50 baselines (a degree of parallax, 26 px at a
+1490 px lens), dropped nearly every point of a camera walking down a street 10-30 m deep (a
+baseline of 0.2 m between keyframe and frame): 0-50 of 400 points left where 290 fitted, so the
+rotation model won with a 10 px residual. A pure turn leaves no parallax, and its points stay
+out. The pose among several estimators' (``every``) counts every point in front."""
+
+
 def fit_essential(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float, every: bool = False,
                   found: tuple | None = None):  # fmt: skip
     """Essential matrix by RANSAC and the pose it implies: (R, t unit (3,), inlier mask) or None.
 
     MAGSAC++ with local optimisation (plain RANSAC keeps its best minimal sample unrefined); with
     ``every``, each of :data:`ESSENTIAL_METHODS` and the pose with the most inliers (Sampson
-    distance under ``threshold``, in front of both cameras). Over a floor seen from a drone each
-    of them alone fell now and then into a pose that explains 70 % of the points where another
-    explains 98 % (a floor is an essential matrix's degenerate case), and with MAGSAC++ alone the
-    drone's camera jumped by up to 19 deg and a metre in those frames (footage render drone30).
-    ``found``: with ``every``, MAGSAC++'s pose of these points from an earlier call (not
+    distance under ``threshold``, in front of both cameras, :data:`PARALLAX_PX`). Over a floor seen
+    from a drone each of them alone fell now and then into a pose that explains 70 % of the points
+    where another explains 98 % (a floor is an essential matrix's degenerate case), and with
+    MAGSAC++ alone the drone's camera jumped by up to 19 deg and a metre in those frames (footage
+    render drone30). ``found``: with ``every``, MAGSAC++'s pose of these points from an earlier call (not
     estimated again).
     """
     if len(p1) < 8:
@@ -579,7 +589,9 @@ def fit_essential(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: floa
             near = _sampson(p1, p2, Kinv.T @ e @ Kinv) <= threshold if every else mask[:, 0] > 0
             if near.sum() < 5:
                 continue
-            _, R, t, pose_mask = cv2.recoverPose(e, p1, p2, K, mask=near.astype(np.uint8)[:, None] * 255)
+            far = 1e6 if every else K[0, 0] / PARALLAX_PX  # baselines
+            mask = near.astype(np.uint8)[:, None] * 255
+            _, R, t, pose_mask, _ = cv2.recoverPose(e, p1, p2, K, distanceThresh=far, mask=mask)
             inl = near & (pose_mask[:, 0] > 0)
             if best is None or inl.sum() > best[2].sum():
                 best = (R, t[:, 0] / max(np.linalg.norm(t), 1e-12), inl)
@@ -711,6 +723,11 @@ def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConf
     ess = fit_essential(p1, p2, K, cfg.ransac_px)
     if ess is None or inl_rot.sum() >= cfg.rotation_preference * ess[2].sum():
         return "rotation", R_rot, t_rot, zoom
+    # A rotation that fits the typical point within the threshold leaves no translation to measure
+    # (a tripod's pan whose tracks are noisy: the essential matrix's five degrees of freedom
+    # absorbed the noise of a quarter of the points, and the camera slid a metre).
+    if np.median(_rotation_residuals(p1, p2, K, R_rot, zoom)) < cfg.ransac_px:
+        return "rotation", R_rot, t_rot, zoom
     # The pose of a general motion from the best of several estimators (the choice of model stays
     # MAGSAC's: a hand's shake over a floor is a rotation, and more general frames made its path
     # noisier - footage render dutch60, the walker's feet 5.3 cm off the floor instead of 3.1).
@@ -722,17 +739,76 @@ def relative_pose(p1: np.ndarray, p2: np.ndarray, K: np.ndarray, cfg: CameraConf
     turn = np.arccos(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)) * K[0, 0]
     if turn > UNDONE_TURN * np.percentile(flow, 90) + 2.0 * cfg.ransac_px:
         return "rotation", R_rot, t_rot, zoom
-    ratios = []
+    scale = math.nan
     if anchors is not None and np.isfinite(anchors[1]).any():
-        P1 = K @ np.hstack([np.eye(3), np.zeros((3, 1))])
-        P2 = K @ np.hstack([R, t_dir[:, None]])
-        X = cv2.triangulatePoints(P1, P2, p1[inl].T, p2[inl].T)
+        X = cv2.triangulatePoints(*_projections(K, R, t_dir), p1[inl].T, p2[inl].T)
+        scale = anchor_scale((X[:3] / X[3]).T, p1[inl], anchors)
+    return "general", R, t_dir * (scale if np.isfinite(scale) else 1.0), 1.0
+
+
+def _projections(K: np.ndarray, R: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The keyframe's and the frame's 3x4 projection matrices (``x_frame = R x_key + t``)."""
+    return K @ np.hstack([np.eye(3), np.zeros((3, 1))]), K @ np.hstack([R, np.reshape(t, (3, 1))])
+
+
+def anchor_scale(points3d: np.ndarray, p1: np.ndarray, anchors: tuple[np.ndarray, np.ndarray]) -> float:
+    """Metres per unit of a reconstruction (keyframe axes) from the people seen at the keyframe.
+
+    Args:
+        points3d: (N, 3) triangulated points; p1: (N, 2) their keyframe pixels.
+        anchors: ((P, 2) feet px, (P,) depths m): each person's depth over the depth of the points
+            nearest their feet tells a scale; the median counts.
+
+    Returns:
+        The scale, NaN where no person tells one.
+    """
+    ratios = []
+    for at, d in zip(*anchors, strict=True):
+        near = _nearest_depth(points3d, p1, at) if np.isfinite(d) else math.nan
+        if np.isfinite(near) and near > 0:
+            ratios.append(d / near)
+    return float(np.median(ratios)) if ratios else math.nan
+
+
+SEGMENT_POINTS = 12
+"""A keyframe's general motion places the frames in between by PnP on the points triangulated
+from its longest baseline when at least this many of them are seen (:func:`solve_camera`)."""
+
+
+def _segment_points(p1, p2, K, R, t, threshold) -> tuple[np.ndarray, np.ndarray]:
+    """(M, 3) points triangulated from a general pair (keyframe axes) and the (N,) mask of p1 they
+    come from: in front of both cameras, reprojected within twice ``threshold`` in both."""
+    X = cv2.triangulatePoints(*_projections(K, R, t), p1.T, p2.T)
+    with np.errstate(divide="ignore", invalid="ignore"):
         X = (X[:3] / X[3]).T
-        for at, d in zip(*anchors, strict=True):
-            near = _nearest_depth(X, p1[inl], at) if np.isfinite(d) else math.nan
-            if np.isfinite(near) and near > 0:
-                ratios.append(d / near)
-    return "general", R, t_dir * (float(np.median(ratios)) if ratios else 1.0), 1.0
+        Y = X @ R.T + t
+        e1 = np.linalg.norm(X[:, :2] / X[:, 2:] * np.diag(K)[:2] + K[:2, 2] - p1, axis=1)
+        e2 = np.linalg.norm(Y[:, :2] / Y[:, 2:] * np.diag(K)[:2] + K[:2, 2] - p2, axis=1)
+        ok = (
+            np.isfinite(X).all(1)
+            & (X[:, 2] > 0)
+            & (Y[:, 2] > 0)
+            & (e1 < 2 * threshold)
+            & (e2 < 2 * threshold)
+        )
+    return X[ok], ok
+
+
+def _pnp(points: dict, p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float):
+    """(R, t) of a frame from its keyframe's triangulated points ({keyframe pixel: 3D}) seen in
+    it (``p1`` keyframe pixels, ``p2`` the frame's), or None where too few are seen or agree."""
+    pick = [i for i, a in enumerate(map(tuple, p1)) if a in points]
+    if len(pick) < SEGMENT_POINTS:
+        return None
+    X = np.array([points[tuple(p1[i])] for i in pick])
+    x = p2[pick]
+    ok, rvec, tvec, inl = cv2.solvePnPRansac(
+        X, x, K, None, reprojectionError=2 * threshold, iterationsCount=200, flags=cv2.SOLVEPNP_EPNP
+    )
+    if not ok or inl is None or len(inl) < max(SEGMENT_POINTS, 0.5 * len(pick)):
+        return None
+    rvec, tvec = cv2.solvePnPRefineLM(X[inl[:, 0]], x[inl[:, 0]], K, None, rvec, tvec)
+    return cv2.Rodrigues(rvec)[0], tvec[:, 0]
 
 
 def _feet(kp: np.ndarray) -> np.ndarray:
@@ -740,7 +816,8 @@ def _feet(kp: np.ndarray) -> np.ndarray:
     seen = kp[:, 15:17, 2] > 0
     out = np.full((len(kp), 2), np.nan)
     some = seen.any(1)
-    out[some] = (kp[some, 15:17, :2] * seen[some, :, None]).sum(1) / seen[some].sum(1, keepdims=True)
+    xy = np.where(seen[some, :, None], kp[some, 15:17, :2], 0.0)  # an unseen ankle may be NaN
+    out[some] = xy.sum(1) / seen[some].sum(1, keepdims=True)
     return out
 
 
@@ -772,21 +849,64 @@ def solve_camera(
     feet = np.array([_feet(kp) for kp in anchored]).reshape(-1, T, 2)
     poses = np.tile(np.eye(4), (T, 1, 1))  # camera_t from camera_0
     models = ["first"] + [""] * (T - 1)
+
+    def anchors(k: int):
+        seen = np.isfinite(feet[:, k]).all(-1) & np.isfinite(depths[:, k])
+        return feet[seen, k], depths[seen, k]
+
+    def depth_at(k: int) -> float:
+        return float(depth[k]) if depth is not None and k < len(depth) else math.nan
+
+    # Each keyframe's segment (the frames tracked from it) takes one model, from its last frame:
+    # the longest baseline. Deciding frame by frame, a camera walking down a street alternated
+    # between a rotation and a general motion, its centre jumping 0.2-1 m from frame to frame.
+    ends = {int(k): t for t, k in enumerate(tracks.keyframe) if t > 0}
+    segments = {}  # keyframe -> (model, R, t, {keyframe pixel: 3D point} or None)
+    for k, n in ends.items():
+        q1, q2 = (np.asarray(p, dtype=np.float64) for p in tracks.pairs[n])
+        model, R, tvec, _ = relative_pose(q1, q2, K, cfg, rng, depth_at(k))
+        points, scale = None, math.nan
+        if model == "general":
+            X, ok = _segment_points(q1, q2, K, R, tvec, cfg.ransac_px)
+            scale = anchor_scale(X, q1[ok], anchors(k))
+            points = (X, q1[ok])
+        segments[k] = [model, R, tvec, points, scale]
+    # A general segment no person anchors moves at the anchored ones' median speed.
+    speeds = [s[4] / (ends[k] - k) for k, s in segments.items() if np.isfinite(s[4])]
+    for k, seg in segments.items():
+        if seg[0] == "general":
+            if not np.isfinite(seg[4]):
+                seg[4] = float(np.median(speeds)) * (ends[k] - k) if speeds else 1.0
+            seg[2] = seg[2] * seg[4]
+            X, q1 = seg[3]
+            seg[3] = {tuple(a): x * seg[4] for a, x in zip(q1, X)} if len(X) >= SEGMENT_POINTS else None
     last_rel = np.eye(4)
     for t in range(1, T):
         check_cancel(cancel)
         k = int(tracks.keyframe[t])
         p1, p2 = (np.asarray(p, dtype=np.float64) for p in tracks.pairs[t])
-        d_k = float(depth[k]) if depth is not None and k < len(depth) else math.nan
-        seen = np.isfinite(feet[:, k]).all(-1) & np.isfinite(depths[:, k])
-        model, R, tvec, _ = relative_pose(p1, p2, K, cfg, rng, d_k, (feet[seen, k], depths[seen, k]))
+        seg_model, seg_R, seg_t, points, _ = segments[k]
+        model = None
+        if t == ends[k]:
+            model, R, tvec = seg_model, seg_R, seg_t
+        elif seg_model == "general" and points is not None:
+            pose = _pnp(points, p1, p2, K, cfg.ransac_px)
+            if pose is not None:
+                model, (R, tvec) = "general", pose
+        elif seg_model == "rotation" and len(p1) >= 8:
+            R, zoom, _ = fit_rotation(p1, p2, K, cfg.ransac_px, rng)
+            tvec = np.zeros(3)
+            if zoom != 1.0 and np.isfinite(depth_at(k)):
+                tvec = np.array([0.0, 0.0, -depth_at(k) * (1.0 - 1.0 / zoom)])  # as relative_pose's dolly
+            model = "rotation"
+        if model is None:  # a static or lost segment, or a frame PnP could not place
+            model, R, tvec, _ = relative_pose(p1, p2, K, cfg, rng, depth_at(k), anchors(k))
         if model == "lost":
             rel = last_rel if int(tracks.keyframe[t - 1]) == k else np.eye(4)
-            poses[t] = rel @ poses[k]
         else:
             rel = np.eye(4)
             rel[:3, :3], rel[:3, 3] = R, tvec
-            poses[t] = rel @ poses[k]
+        poses[t] = rel @ poses[k]
         last_rel = rel
         models[t] = model
         report(progress, STAGE_SOLVE, t, T - 1)
