@@ -39,12 +39,19 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    as perpendicular (a floor's tiles, a court) give it, unless the people's axes point clearly
    worse at the verticals it implies (:func:`_floor_focal`; footage render steep25: 1111 px for a
    true 1100, the pitch 50.3 deg for 50.9, where the guessed 640 px read 64.4; crowd25 799).
-3. **Motion per frame** relative to its keyframe (:func:`relative_pose`):
+3. **Motion per keyframe** (:func:`solve_camera`): each keyframe's last frame, its longest
+   baseline, decides the model of all the frames tracked from it (:func:`relative_pose`):
    static (median motion under 0.3 px) -> identity; else a rotation-only model (pan, tilt,
    roll, with a zoom factor) fitted by RANSAC on bearing vectors and an essential matrix
-   (``cv2.findEssentialMat`` + ``recoverPose``); the rotation model wins when it explains
+   (``cv2.findEssentialMat`` + ``recoverPose``, its inliers the points with at least
+   :data:`PARALLAX_PX` of parallax); the rotation model wins when it explains
    at least 95% as many points (fewer parameters, and a pure rotation has no baseline for
-   an essential matrix); a general motion's pose is then the best of MAGSAC++, RANSAC and LMedS
+   an essential matrix) or fits the typical point within the RANSAC threshold. The frames in
+   between follow: a rotation's by their own rotation fit, a general motion's by PnP on the
+   points triangulated from the last frame (one scale, one path: decided frame by frame, a
+   camera walking down a street flipped between the models and its centre jumped 0.2-1 m from
+   frame to frame); a static keyframe's frames, and any PnP cannot place, frame by frame as
+   the last. A general motion's pose is the best of MAGSAC++, RANSAC and LMedS
    by their inliers (:func:`fit_essential`: over a drone's floor each alone now and then chose a
    pose 5-19 deg off), unless its turn would move the picture :data:`UNDONE_TURN` times more
    than its farther points moved (over a floor and a short step the essential matrix trades a
@@ -57,7 +64,8 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    person's feet in the image are taken to be at that depth. With every tracked person
    (``people``), each one seen at the keyframe tells a scale so, and the median counts: a
    tumbling gymnast's limbs, foreshortened, put her too far, and the coaches standing round
-   her do not.
+   her do not. A keyframe no one anchors (no feet seen) moves at the anchored keyframes'
+   median speed, or a unit baseline where none is.
 5. **World**: frame 0's camera sits at the origin, upright, looking along +y of a Z-up
    world; translations in metres (as well as the person's size tells them).
 6. **Up**: the vanishing points of the first frame's straight lines (:mod:`anylift.video.vanishing`)
