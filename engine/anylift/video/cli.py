@@ -113,6 +113,8 @@ def cmd_camera(args: argparse.Namespace) -> int:
         "scene lines": "estimated from the scene's lines",
         "people and scene lines": "estimated from the people standing in the scene and its lines",
         "floor lines": "estimated from the floor's lines taken as square, where the people standing agree",
+        "camera path": "estimated from how the frames between keyframes follow one path: a lower bound, "
+        "give --focal if known",
         "guess": "not measurable here, guessed as the picture's long side: give --focal if known",
     }.get(est.focal_source, est.focal_source)
     print(f"{est.camera.num_frames} frames, {est.motion} camera motion, focal {est.focal:.1f} px ({how}) "
