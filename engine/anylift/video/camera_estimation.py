@@ -142,6 +142,11 @@ class FeatureTracks:
     content_size: tuple[int, int] | None = None  # the picture inside black bars (:func:`content_size`)
 
     @property
+    def last_frames(self) -> dict[int, int]:
+        """Each keyframe's last frame tracked from it (its longest baseline)."""
+        return {int(k): t for t, k in enumerate(self.keyframe) if t > 0}
+
+    @property
     def focal_guess(self) -> float:
         """``max(W, H)`` of the picture (inside black bars: a phone's portrait video shown in a
         landscape frame has the portrait camera's focal)."""
@@ -706,7 +711,7 @@ def focal_from_path(tracks: FeatureTracks, config: CameraConfig | None = None) -
     :func:`estimate_focal` had nothing (a guess, 640), a walk-along 1026 for 1388 (640).
     """
     cfg = config or CameraConfig()
-    ends = {int(k): t for t, k in enumerate(tracks.keyframe) if t > 0}
+    ends = tracks.last_frames
     segments = [(k, n) for k, n in ends.items() if n - k >= 3 and len(tracks.pairs[n][0]) >= 20]
     motion = [float(np.median(np.linalg.norm(np.subtract(*tracks.pairs[n]), axis=1))) for _, n in segments]
     order = [i for i in np.argsort(motion)[::-1] if motion[i] > 3.0][:PATH_FOCAL_SEGMENTS]
@@ -938,7 +943,7 @@ def solve_camera(
     # Each keyframe's segment (the frames tracked from it) takes one model, from its last frame:
     # the longest baseline. Deciding frame by frame, a camera walking down a street alternated
     # between a rotation and a general motion, its centre jumping 0.2-1 m from frame to frame.
-    ends = {int(k): t for t, k in enumerate(tracks.keyframe) if t > 0}
+    ends = tracks.last_frames
     segments = {}  # keyframe -> (model, R, t, {keyframe pixel: 3D point} or None)
     for k, n in ends.items():
         q1, q2 = (np.asarray(p, dtype=np.float64) for p in tracks.pairs[n])
