@@ -734,10 +734,9 @@ def focal_from_path(tracks: FeatureTracks, config: CameraConfig | None = None) -
             points = {tuple(a): x for a, x in zip(q1, X) if np.isfinite(x).all()}
             for t in range(k + 1, n, max(1, (n - k) // 4)):
                 p1, p2 = (np.asarray(p, dtype=np.float64) for p in tracks.pairs[t])
-                pick = [j for j, a in enumerate(map(tuple, p1)) if a in points]
-                if len(pick) < SEGMENT_POINTS:
+                Xs, xs = _seen_points(points, p1, p2)
+                if len(xs) < SEGMENT_POINTS:
                     continue
-                Xs, xs = np.array([points[tuple(p1[j])] for j in pick]), p2[pick]
                 ok, rvec, tvec, _ = cv2.solvePnPRansac(
                     Xs, xs, K, None, reprojectionError=2 * cfg.ransac_px, iterationsCount=100,
                     flags=cv2.SOLVEPNP_EPNP,
@@ -877,18 +876,23 @@ def _segment_points(p1, p2, K, R, t, threshold) -> tuple[np.ndarray, np.ndarray]
     return X[ok], ok
 
 
+def _seen_points(points: dict, p1: np.ndarray, p2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M, 3) points of ``points`` ({keyframe pixel: 3D}) seen in a frame and (M, 2) where: ``p1``
+    the pairs' keyframe pixels, ``p2`` the frame's."""
+    pick = [i for i, a in enumerate(map(tuple, p1)) if a in points]
+    return np.array([points[tuple(p1[i])] for i in pick]).reshape(-1, 3), p2[pick]
+
+
 def _pnp(points: dict, p1: np.ndarray, p2: np.ndarray, K: np.ndarray, threshold: float):
     """(R, t) of a frame from its keyframe's triangulated points ({keyframe pixel: 3D}) seen in
     it (``p1`` keyframe pixels, ``p2`` the frame's), or None where too few are seen or agree."""
-    pick = [i for i, a in enumerate(map(tuple, p1)) if a in points]
-    if len(pick) < SEGMENT_POINTS:
+    X, x = _seen_points(points, p1, p2)
+    if len(x) < SEGMENT_POINTS:
         return None
-    X = np.array([points[tuple(p1[i])] for i in pick])
-    x = p2[pick]
     ok, rvec, tvec, inl = cv2.solvePnPRansac(
         X, x, K, None, reprojectionError=2 * threshold, iterationsCount=200, flags=cv2.SOLVEPNP_EPNP
     )
-    if not ok or inl is None or len(inl) < max(SEGMENT_POINTS, 0.5 * len(pick)):
+    if not ok or inl is None or len(inl) < max(SEGMENT_POINTS, 0.5 * len(x)):
         return None
     rvec, tvec = cv2.solvePnPRefineLM(X[inl[:, 0]], x[inl[:, 0]], K, None, rvec, tvec)
     return cv2.Rodrigues(rvec)[0], tvec[:, 0]
