@@ -31,7 +31,9 @@ Only what ships in the installed wheels (nothing is downloaded):
    segmentation and the pose detector never saw: 58 % of the people found, now 91 %) go
    through the landmark model, and so does what of those blobs sticks out of the people
    tracked already (:func:`beside_taken`: someone passing in front of or behind a tracked person
-   makes one blob with them; a drawing from there that holds the tracked body is refused); every
+   makes one blob with them; a drawing from there that holds the tracked body is refused, and so
+   is any drawing whose box overlaps a tracked body's unless its joints lie elsewhere than that
+   body's: :func:`another_body`, a boxer in front of the referee); every
    ``scan_seconds``, MediaPipe's pose detector on overlapping tiles of the frame (the people
    already tracked greyed out) start tracks where no track is. A new body that looks like a
    track lost up to ``reid_seconds`` ago, near where it could have walked, continues that id.
@@ -237,6 +239,33 @@ def covered(box: np.ndarray, others: np.ndarray) -> float:
     w = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0, None)
     h = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0, None)
     return float((w * h).max() / max((box[2] - box[0]) * (box[3] - box[1]), 1e-9))
+
+
+OTHER_BODY_JOINTS = 6
+"""Joints seen in both drawings that :func:`another_body` needs to tell two bodies apart."""
+SAME_JOINT = 0.1
+"""Two drawings' joints this close (share of the larger drawing's extent) are the same joint."""
+OTHER_BODY = 0.2
+"""At most this share of the joints seen in both may coincide in drawings of two bodies."""
+
+
+def another_body(kp: np.ndarray, other: np.ndarray | None, min_score: float = 0.5) -> bool:
+    """Whether a new drawing (17, 3) is of another body than ``other``'s, a tracked person's whose
+    box it overlaps: at least :data:`OTHER_BODY_JOINTS` joints placed in both, and at most
+    :data:`OTHER_BODY` of them within :data:`SAME_JOINT` of each other (a share of the larger
+    drawing's extent over those joints).
+
+    Sparring partners, a referee between them, a coach spotting a gymnast: one stands in front
+    of the other and their boxes overlap, but their joints do not. A drawing of the tracked body
+    (or of half of it and half of the other) shares its joints."""
+    if other is None:
+        return False
+    both = (kp[:, 2] > min_score) & (other[:, 2] > min_score)
+    if both.sum() < OTHER_BODY_JOINTS:
+        return False
+    height = max(np.ptp(kp[both, :2], axis=0).max(), np.ptp(other[both, :2], axis=0).max(), 1.0)
+    near = np.linalg.norm(kp[both, :2] - other[both, :2], axis=1) < SAME_JOINT * height
+    return bool(near.mean() <= OTHER_BODY)
 
 
 def merge_boxes(boxes: np.ndarray, thresh: float = 0.5) -> np.ndarray:
@@ -1369,6 +1398,7 @@ def detect_people(
                 tr.pose(t, kps[tr.id])
             kept = [tr for tr in live if tr.last_t == t]
             taken = [tr.box.copy() for tr in kept]
+            taken_kp = [tr.kp for tr in kept]
             clock["pose"] += time.perf_counter() - tick
 
             # Proposals for people not tracked yet.
@@ -1432,16 +1462,22 @@ def detect_people(
                 box = None if kp is None else keypoint_box(kp)
                 if box is None or (box[3] - box[1]) < cfg.min_box_height:
                     continue
-                if taken and (
-                    covered(box, np.array(taken)) > 0.5 or iou(box[None], np.array(taken)).max() > 0.3
+                if any(
+                    (covered(box, b[None]) > 0.5 or iou(box[None], b[None])[0, 0] > 0.3)
+                    and not another_body(kp, k)
+                    for b, k in zip(taken, taken_kp, strict=True)
                 ):
                     continue
                 # Found beside a tracked body, a drawing around that body is that body (or both).
-                if kind == "beside" and max((covered(b, box[None]) for b in taken), default=0.0) > 0.7:
+                if kind == "beside" and any(
+                    covered(b, box[None]) > 0.7 and not another_body(kp, k)
+                    for b, k in zip(taken, taken_kp, strict=True)
+                ):
                     continue
                 tr = tracker.add(t, box, body_colours(frame, kp), kp)
                 tr.pose(t, kp)
                 taken.append(tr.box.copy())
+                taken_kp.append(kp)
             if finding:
                 background.noted(tried, drawn)
             look_back(tracker, t, recent, roi_pose, back_scale)
