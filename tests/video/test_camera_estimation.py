@@ -577,12 +577,10 @@ def test_feet_are_the_seen_ankle_where_the_other_is_not():
     assert np.isnan(feet[2]).all()
 
 
-def _orbit_tracks(rng, focal, size=(640, 360), T=90, key_every=15, degrees=40.0, noise=0.3):
-    """A camera 8 m off circling a cluttered 10 x 10 m square by ``degrees``, looking at its
-    middle: FeatureTracks with a keyframe every ``key_every`` frames."""
-    X = np.column_stack([rng.uniform(-5, 5, 800), rng.uniform(-5, 5, 800), rng.uniform(-1.5, 2.5, 800)])
-    a = np.radians(np.linspace(0.0, degrees, T))
-    w2c = [look_at(np.array([8 * np.sin(x), -8 * np.cos(x), 1.6]), np.array([0.0, 0.0, 0.8])) for x in a]
+def _tracks_seen(rng, X, w2c, focal, size, key_every, noise):
+    """FeatureTracks of world points ``X`` seen through the (T, 4, 4) world-to-camera ``w2c``: a
+    keyframe every ``key_every`` frames, each frame paired with its keyframe, ``noise`` px."""
+    T = len(w2c)
 
     def seen(t):
         Xc = X @ w2c[t][:3, :3].T + w2c[t][:3, 3]
@@ -596,6 +594,15 @@ def _orbit_tracks(rng, focal, size=(640, 360), T=90, key_every=15, degrees=40.0,
         both = ok_k & ok_t
         pairs.append((pk[both], pt[both] + rng.normal(0.0, noise, pt[both].shape)))
     return FeatureTracks(size, 30.0, keyframe, pairs)
+
+
+def _orbit_tracks(rng, focal, size=(640, 360), T=90, key_every=15, degrees=40.0, noise=0.3):
+    """A camera 8 m off circling a cluttered 10 x 10 m square by ``degrees``, looking at its
+    middle: FeatureTracks with a keyframe every ``key_every`` frames."""
+    X = np.column_stack([rng.uniform(-5, 5, 800), rng.uniform(-5, 5, 800), rng.uniform(-1.5, 2.5, 800)])
+    a = np.radians(np.linspace(0.0, degrees, T))
+    w2c = [look_at(np.array([8 * np.sin(x), -8 * np.cos(x), 1.6]), np.array([0.0, 0.0, 0.8])) for x in a]
+    return _tracks_seen(rng, X, w2c, focal, size, key_every, noise)
 
 
 def test_an_orbits_focal_length_from_its_path_is_a_lower_bound():
@@ -617,23 +624,12 @@ def _turning_walk_tracks(rng, focal=500.0, size=(640, 360), T=60, key_every=15, 
     and the true world-to-camera rotations."""
     near = np.column_stack([rng.uniform(-3, 3, 120), rng.uniform(-1.5, 1.5, 120), rng.uniform(3.0, 6.0, 120)])
     far = np.column_stack([rng.uniform(-200, 200, 400), rng.uniform(-60, 30, 400), np.full(400, 100.0)])
-    X = np.concatenate([near, far])
     frames = np.arange(T)
     R = Rotation.from_euler("y", (0.4 * frames)[:, None], degrees=True).as_matrix()
     C = np.column_stack([0.03 * frames, np.zeros(T), np.zeros(T)])
-
-    def seen(t):
-        Xc = (X - C[t]) @ R[t].T
-        p = Xc[:, :2] / Xc[:, 2:] * focal + np.array(size) / 2
-        return p, (Xc[:, 2] > 1.0) & np.all((p > 0) & (p < size), axis=1)
-
-    keyframe, pairs = np.zeros(T, int), []
-    for t in range(T):
-        keyframe[t] = key = (t - 1) // key_every * key_every if t else 0
-        (pk, ok_k), (pt, ok_t) = seen(key), seen(t)
-        both = ok_k & ok_t
-        pairs.append((pk[both], pt[both] + rng.normal(0.0, noise, pt[both].shape)))
-    return FeatureTracks(size, 30.0, keyframe, pairs), R
+    w2c = np.tile(np.eye(4), (T, 1, 1))
+    w2c[:, :3, :3], w2c[:, :3, 3] = R, -np.einsum("tij,tj->ti", R, C)
+    return _tracks_seen(rng, np.concatenate([near, far]), w2c, focal, size, key_every, noise), R
 
 
 @pytest.mark.parametrize("seed", [3, 4])
