@@ -863,6 +863,9 @@ def test_a_drawing_over_a_tracked_body_is_another_body_only_where_its_joints_are
     few[5:, 2] = 0.1  # the head alone is too little to tell
     assert not another_body(few, referee)
     assert not another_body(boxer, None)
+    part = _standing(350.0, 330.0, 90.0)  # a small body drawn on the referee's knee and racket
+    assert not another_body(part, referee)
+    assert another_body(_standing(350.0, 330.0, 110.0), referee)
 
 
 def _drawing_box(kp: np.ndarray) -> np.ndarray:

@@ -247,21 +247,29 @@ SAME_JOINT = 0.1
 """Two drawings' joints this close (share of the larger drawing's extent) are the same joint."""
 OTHER_BODY = 0.2
 """At most this share of the joints seen in both may coincide in drawings of two bodies."""
+OTHER_BODY_SIZE = 0.5
+"""A drawing under this share of a tracked body's size (its joints' extent) over it is part of it."""
 
 
 def another_body(kp: np.ndarray, other: np.ndarray | None, min_score: float = 0.5) -> bool:
     """Whether a new drawing (17, 3) is of another body than ``other``'s, a tracked person's whose
-    box it overlaps: at least :data:`OTHER_BODY_JOINTS` joints placed in both, and at most
+    box it overlaps: at least :data:`OTHER_BODY_JOINTS` joints placed in both, at most
     :data:`OTHER_BODY` of them within :data:`SAME_JOINT` of each other (a share of the larger
-    drawing's extent over those joints).
+    drawing's extent over those joints), and the drawing at least :data:`OTHER_BODY_SIZE` of the
+    body's size.
 
     Sparring partners, a referee between them, a coach spotting a gymnast: one stands in front
     of the other and their boxes overlap, but their joints do not. A drawing of the tracked body
-    (or of half of it and half of the other) shares its joints."""
+    (or of half of it and half of the other) shares its joints; a small one inside it is of a
+    part of it (a tennis player's racket and knee drawn as a body 108 px tall over his 485 for 67
+    frames) or of someone far behind, as refused before."""
     if other is None:
         return False
-    both = (kp[:, 2] > min_score) & (other[:, 2] > min_score)
+    sure, other_sure = kp[:, 2] > min_score, other[:, 2] > min_score
+    both = sure & other_sure
     if both.sum() < OTHER_BODY_JOINTS:
+        return False
+    if np.ptp(kp[sure, :2], axis=0).max() < OTHER_BODY_SIZE * np.ptp(other[other_sure, :2], axis=0).max():
         return False
     height = max(np.ptp(kp[both, :2], axis=0).max(), np.ptp(other[both, :2], axis=0).max(), 1.0)
     near = np.linalg.norm(kp[both, :2] - other[both, :2], axis=1) < SAME_JOINT * height
