@@ -1476,11 +1476,9 @@ def detect_people(
                     for b, k in zip(taken, taken_kp, strict=True)
                 ):
                     continue
-                # Found beside a tracked body, a drawing around that body is that body (or both).
-                if kind == "beside" and any(
-                    covered(b, box[None]) > 0.7 and not another_body(kp, k)
-                    for b, k in zip(taken, taken_kp, strict=True)
-                ):
+                # Found beside a tracked body, a drawing around that body is that body (or both),
+                # whatever its joints.
+                if kind == "beside" and max((covered(b, box[None]) for b in taken), default=0.0) > 0.7:
                     continue
                 tr = tracker.add(t, box, body_colours(frame, kp), kp)
                 tr.pose(t, kp)
