@@ -260,9 +260,8 @@ def another_body(kp: np.ndarray, other: np.ndarray | None, min_score: float = 0.
 
     Sparring partners, a referee between them, a coach spotting a gymnast: one stands in front
     of the other and their boxes overlap, but their joints do not. A drawing of the tracked body
-    (or of half of it and half of the other) shares its joints; a small one inside it is of a
-    part of it (a tennis player's racket and knee drawn as a body 108 px tall over his 485 for 67
-    frames) or of someone far behind, as refused before."""
+    (or of half of it and half of the other) shares its joints; a small one is of a part of it or
+    of someone far behind, refused as before."""
     if other is None:
         return False
     sure, other_sure = kp[:, 2] > min_score, other[:, 2] > min_score
