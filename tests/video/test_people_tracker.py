@@ -834,39 +834,26 @@ def test_a_lone_frame_on_the_body_another_track_missed_goes_to_that_track():
     assert len(mend_blips([crawler((5, 6)), _fragment(2, [5], lambda t: 211.0), walker])) == 3
 
 
-def _standing(x: float, y: float, height: float) -> np.ndarray:
-    """(17, 3) COCO-17 drawing of a person standing upright, feet at (x, y), all joints sure."""
-    rows = [0.0, 0.03, 0.03, 0.04, 0.04, 0.18, 0.18, 0.35, 0.35, 0.5, 0.5, 0.52, 0.52, 0.75, 0.75, 1.0, 1.0]
-    cols = [0.0, -0.03, 0.03, -0.06, 0.06, -0.12, 0.12, -0.15, 0.15, -0.16, 0.16]
-    cols += [-0.08, 0.08, -0.09, 0.09, -0.09, 0.09]
-    kp = np.ones((17, 3))
-    kp[:, 0] = x + np.array(cols) * height
-    kp[:, 1] = y - height * (1.0 - np.array(rows))
-    return kp
-
-
 def test_a_drawing_over_a_tracked_body_is_another_body_only_where_its_joints_are_elsewhere():
     """A boxer in front of the referee: their boxes overlap by half, their joints do not. The
     tracked body drawn again (shaken by a few pixels), or drawn half on it, is not another body."""
-    referee = _standing(300.0, 400.0, 200.0)
-    boxer = _standing(330.0, 430.0, 230.0)
-    assert iou(_drawing_box(referee), _drawing_box(boxer))[0, 0] > 0.3
+    from anylift.video.people import keypoint_box
+
+    referee = _body(300.0, 300.0, 200.0)
+    boxer = _body(330.0, 315.0, 230.0)
+    assert iou(keypoint_box(referee)[None], keypoint_box(boxer)[None])[0, 0] > 0.3
     assert another_body(boxer, referee)
     rng = np.random.default_rng(0)
     again = referee.copy()
     again[:, :2] += rng.normal(0.0, 4.0, (17, 2))
     assert not another_body(again, referee)
     half = boxer.copy()
-    half[11:] = referee[11:]  # the boxer's arms on the referee's legs
+    half[11:] = referee[11:]  # the boxer's upper body on the referee's legs
     assert not another_body(half, referee)
     few = boxer.copy()
     few[5:, 2] = 0.1  # the head alone is too little to tell
     assert not another_body(few, referee)
     assert not another_body(boxer, None)
-    part = _standing(350.0, 330.0, 90.0)  # a small body drawn on the referee's knee and racket
+    part = _body(350.0, 285.0, 90.0)  # a small body drawn on the referee's knee and hand
     assert not another_body(part, referee)
-    assert another_body(_standing(350.0, 330.0, 110.0), referee)
-
-
-def _drawing_box(kp: np.ndarray) -> np.ndarray:
-    return np.array([[kp[:, 0].min(), kp[:, 1].min(), kp[:, 0].max(), kp[:, 1].max()]])
+    assert another_body(_body(350.0, 275.0, 110.0), referee)
