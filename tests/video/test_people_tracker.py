@@ -720,6 +720,12 @@ def test_stitching_joins_a_track_that_overlaps_its_continuation_on_the_same_body
     kept = stitch_tracks([a, b], {}, FPS, 1.0)
     assert kept == [a] and sorted(a.frames) == list(range(0, 40))
     assert a.frames[19][0][3] - a.frames[19][0][1] == 60.0  # the new track's frame wins
+    # Found 0.3 s before the track lost it (3 frames shared): still one person.
+    a = _fragment(1, list(range(0, 20)), still)
+    b = _Track(2, _box(210.0, h=60.0), 17)
+    for t in range(17, 40):
+        b.frames[t] = (_box(210.0, h=60.0 if t < 21 else 100.0), np.zeros((17, 3)))
+    assert stitch_tracks([a, b], {}, FPS, 1.0) == [a]
     # Someone beside the ending track (boxes apart), starting a frame before it ends: left apart.
     a = _fragment(1, list(range(0, 20)), still)
     beside = _fragment(2, list(range(19, 40)), lambda t: 300.0)
@@ -728,6 +734,39 @@ def test_stitching_joins_a_track_that_overlaps_its_continuation_on_the_same_body
     a = _fragment(1, list(range(0, 20)), still)
     behind = _fragment(2, list(range(10, 40)), still)
     assert len(stitch_tracks([a, behind], {}, FPS, 1.0)) == 2
+
+
+def test_a_ghost_tail_on_the_body_a_newer_track_holds_is_dropped():
+    """A track that lost a tumbling body draws parts of it now and then after a new track took it
+    up: those frames go, and the two tracks are then joined as one person. Drawn in most frames
+    (two people in contact), or once beside the body, the old track keeps its frames."""
+    from anylift.video.people import stitch_tracks, trim_ghost_tails
+
+    def still(t):
+        return 200.0
+
+    def tracks(later, h=40.0, off=()):
+        a = _fragment(1, list(range(0, 20)), still)
+        for t in later:
+            a.frames[t] = (_box(300.0 if t in off else 200.0, cy=160.0, h=h), np.zeros((17, 3)))
+        return a, _fragment(2, list(range(18, 40)), still)
+
+    a, b = tracks([24, 29, 33])
+    kept = trim_ghost_tails([a, b])
+    # Its last two frames, shared with the new track where it took the body up, go with the tail.
+    assert kept == [a, b] and sorted(a.frames) == list(range(0, 18)) and len(b.frames) == 22
+    assert stitch_tracks(kept, {}, FPS, 1.0) == [a] and sorted(a.frames) == list(range(0, 40))
+    a, b = tracks([24, 29, 33])
+    assert len(stitch_tracks([a, b], {}, FPS, 1.0)) == 2  # without trimming: two ids on one body
+    a, b = tracks(range(20, 40))  # drawn in every frame: someone in front of or behind the other
+    trim_ghost_tails([a, b])
+    assert len(a.frames) == 40
+    a, b = tracks([24, 29, 33], off=(33,))  # its last drawing beside the body: no ghost tail
+    trim_ghost_tails([a, b])
+    assert len(a.frames) == 23
+    a, b = tracks([24, 29, 33], h=100.0)  # the whole body, a few times: still a ghost (its box)
+    trim_ghost_tails([a, b])
+    assert sorted(a.frames) == list(range(0, 18))
 
 
 def test_stitching_a_dancer_lost_mid_leap_among_fragments():
