@@ -1027,17 +1027,19 @@ STITCH_STEADY_SECONDS = 0.5
 part of a body: a leg, a bent torso)."""
 
 
+def _inside_share(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of the smaller of boxes ``a`` and ``b`` that lies inside the larger."""
+    small, large = sorted((a, b), key=lambda x: (x[2] - x[0]) * (x[3] - x[1]))
+    return covered(small, large[None])
+
+
 def _same_body(a, b) -> bool:
     """Whether tracks ``a`` and ``b`` hold one body in the frames both saw: the smaller box lies
     mostly (over half, on average) inside the larger one."""
     shared = sorted(a.frames.keys() & b.frames.keys())
     if not shared:
         return False
-    inside = []
-    for f in shared:
-        boxes = sorted((a.frames[f][0], b.frames[f][0]), key=lambda x: (x[2] - x[0]) * (x[3] - x[1]))
-        inside.append(covered(boxes[0], boxes[1][None]))
-    return float(np.mean(inside)) > 0.5
+    return float(np.mean([_inside_share(a.frames[f][0], b.frames[f][0]) for f in shared])) > 0.5
 
 
 def stitch_tracks(tracks: list, motions: dict, fps: float, seconds: float, cuts=()) -> list:
@@ -1199,12 +1201,6 @@ body (:func:`trim_ghost_tails`)."""
 GHOST_NESTED = 0.8
 """Median share, over a ghost tail's frames, of the smaller box inside the larger: the one drawing
 lies in the other (:func:`trim_ghost_tails`)."""
-
-
-def _inside_share(a: np.ndarray, b: np.ndarray) -> float:
-    """The share of the smaller of boxes ``a`` and ``b`` that lies inside the larger."""
-    small, large = sorted((a, b), key=lambda x: (x[2] - x[0]) * (x[3] - x[1]))
-    return covered(small, large[None])
 
 
 def trim_ghost_tails(tracks: list) -> list:
