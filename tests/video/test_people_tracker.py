@@ -769,6 +769,35 @@ def test_a_ghost_tail_on_the_body_a_newer_track_holds_is_dropped():
     assert sorted(a.frames) == list(range(0, 18))
 
 
+def test_a_track_within_anothers_gap_that_continues_it_at_both_ends_fills_it():
+    """A walker's track loses him for a second and finds him again; a new track held him in
+    between: one person. Elsewhere, not alone in the gap, or with someone else where it starts,
+    it is left as it was."""
+    from anylift.video.people import fill_gaps
+
+    def walk(t):
+        return 100.0 + 5.0 * t
+
+    def walker():
+        return _fragment(1, [*range(0, 10), *range(20, 40)], walk)
+
+    a, f = walker(), _fragment(2, list(range(12, 18)), walk)
+    assert fill_gaps([a, f], {}, FPS) == [a]
+    assert sorted(a.frames) == [*range(0, 10), *range(12, 18), *range(20, 40)]
+    a, f = walker(), _fragment(2, list(range(12, 22)), walk)  # on into the walker's frames, on him
+    own = a.frames[20]
+    assert fill_gaps([a, f], {}, FPS) == [a] and a.frames[20] is own and 19 in a.frames
+    a, far = walker(), _fragment(2, list(range(12, 18)), lambda t: walk(t) + 400.0)
+    assert len(fill_gaps([a, far], {}, FPS)) == 2 and len(a.frames) == 30
+    a, f, g = walker(), _fragment(2, list(range(12, 15)), walk), _fragment(3, list(range(16, 19)), walk)
+    assert len(fill_gaps([a, f, g], {}, FPS)) == 3  # two in the gap: whose?
+    a, f = walker(), _fragment(2, list(range(12, 18)), walk)
+    other = _fragment(3, list(range(0, 40)), lambda t: walk(t) + 30.0)  # someone beside him
+    assert len(fill_gaps([a, f, other], {}, FPS)) == 3
+    a, f = walker(), _fragment(2, list(range(12, 18)), walk)
+    assert len(fill_gaps([a, f], {}, FPS, cuts=(15,))) == 2  # another shot from frame 15
+
+
 def test_stitching_a_dancer_lost_mid_leap_among_fragments():
     """A dancer lost in a leap (moving fast when lost, landing near where she was, her last box
     holding only part of her body) and found 0.8 s later, with a detector's brief fragment beside
