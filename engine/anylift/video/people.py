@@ -44,17 +44,19 @@ Only what ships in the installed wheels (nothing is downloaded):
    is often found only once they turn: measured, a spinning person's first 24 frames at 60 fps);
    again with its newest box in the :data:`LOOK_BACK_AGAIN` frames after (found by part of the
    body, its first region can show the model no one the frame before).
-5. **Stitching** (:func:`stitch_tracks`, after the last frame): a track that ends and one that
-   starts within ``stitch_seconds`` (then 1.5 times that) where the first one's person would be
-   by then (or still is), the same size (or a moment before it ends, on the same body: a
-   proposal that took part of a tumbling body), become one when nothing else could be that
-   person (on real footage the look of a small person changes too much from frame to frame for
-   step 4's re-identification). Tracks seen for under :data:`STITCH_MIN_SECONDS` join in last.
-   Then someone hidden for longer, up to ``reid_seconds`` (:func:`rejoin_hidden`): a track that
-   ends and one that starts later within a walker's reach become one where they look alike and
-   every other track that ends or starts meanwhile looks clearly unlike them. Last, a track's lone
-   frame on the body another track missed for that frame alone goes to that track
-   (:func:`mend_blips`).
+5. **Stitching** (:func:`stitch_tracks`, after the last frame; first a track's last frames drawn
+   now and then on the body a newer track took up are dropped, :func:`trim_ghost_tails`): a
+   track that ends and one that starts within ``stitch_seconds`` (then 1.5 times that) where the
+   first one's person would be by then (or still is), the same size (or a moment before it ends,
+   on the same body: a proposal that took part of a tumbling body), become one when nothing else
+   could be that person (on real footage the look of a small person changes too much from frame
+   to frame for step 4's re-identification). Tracks seen for under :data:`STITCH_MIN_SECONDS`
+   join in last. A track that lies within another's gap and continues it at both ends fills it
+   (:func:`fill_gaps`). Then someone hidden for longer, up to ``reid_seconds``
+   (:func:`rejoin_hidden`): a track that ends and one that starts later within a walker's reach
+   become one where they look alike and every other track that ends or starts meanwhile looks
+   clearly unlike them. Last, a track's lone frame on the body another track missed for that
+   frame alone goes to that track (:func:`mend_blips`).
 6. **Frame rate** (optional, ``detect_rate``; off by default): footage faster than
    ``detect_rate`` is looked at in every k-th frame (k the nearest whole number to the ratio:
    60 fps at 30 -> every 2nd, :func:`frame_stride`), all the steps above at that rate; the frames
@@ -1012,8 +1014,8 @@ def _carried(box: np.ndarray, velocity: np.ndarray, motions: dict, start: int, e
 STITCH_OVERLAP_SECONDS = 0.3
 """How long a track that ends may overlap the one that continues it (:func:`stitch_tracks`): 0.2 s
 left footage render drone30's small roller, taken up by a new track 9 frames (0.3 s at 30 fps)
-before its old one lost it, as two ids (5 identity switches in 4 s, 2 with 0.3 s; 0.4 and 0.5 s the
-same, and no other render changed)."""
+before its old one lost it, as two ids (5 identity switches in 4 s, 2 with 0.3 s and 0 with
+:func:`fill_gaps` too; 0.4 and 0.5 s the same, and no other render changed)."""
 STITCH_MIN_SECONDS = 0.5
 """Tracks seen for less take no part in :func:`stitch_tracks`'s first two passes (neither joined
 nor in the way): the fragments a detector leaves around a dancer's spin or leap made every join
