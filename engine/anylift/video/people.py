@@ -515,6 +515,24 @@ def walker_reach(seconds: float) -> float:
     return 0.75 + 1.5 * seconds
 
 
+def _centres_apart(p: np.ndarray, q: np.ndarray, size: float) -> float:
+    """Distance of boxes ``p`` and ``q``'s centres, in body heights of ``size`` px."""
+    return float(np.linalg.norm((p[:2] + p[2:] - q[:2] - q[2:]) / 2)) / size
+
+
+def _within_reach(box, t: int, later, t_later: int, size: float, motions: dict, fps: float) -> bool:
+    """Whether a body seen in box ``later`` at frame ``t_later`` lies within a walker's reach
+    (:func:`walker_reach`, body heights of ``size`` px) of ``box`` at frame ``t``, the camera's
+    motion between taken out."""
+    where = _carried(box, np.zeros(2), motions, t, t_later)
+    return _centres_apart(where, later, size) <= walker_reach((t_later - t) / fps)
+
+
+def _median_height(tr) -> float:
+    """A track's median box height (px) over the frames it was seen."""
+    return float(np.median([b[3] - b[1] for b, _ in tr.frames.values()]))
+
+
 class _Track:
     """One person: box (pixels of the current frame), velocity (px/frame) of the torso's centre
     (of the box's where the torso is not seen: a kicking leg moves the box, not the person), look."""
@@ -1172,7 +1190,7 @@ def rejoin_hidden(tracks: list, motions: dict, fps: float, seconds: float, cuts=
     no join spans one of the ``cuts``."""
     span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
     lasting = [tr for tr in tracks if len(tr.frames) >= STITCH_MIN_SECONDS * fps]
-    height = {id(tr): float(np.median([b[3] - b[1] for b, _ in tr.frames.values()])) for tr in lasting}
+    height = {id(tr): _median_height(tr) for tr in lasting}
     pairs, fits = [], []  # (a, b, look): every pairing in time; those that fit in place and size
     for a in lasting:
         a_end = span[id(a)][1]
@@ -1184,11 +1202,9 @@ def rejoin_hidden(tracks: list, motions: dict, fps: float, seconds: float, cuts=
             look = colour_distance(a.look, b.look)
             pairs.append((a, b, look))
             h = max(height[id(a)], height[id(b)], 1.0)
-            box_a, box_b = a.frames[a_end][0], b.frames[b_start][0]
-            where = _carried(box_a, np.zeros(2), motions, a_end, b_start)
-            near = np.linalg.norm((where[:2] + where[2:] - box_b[:2] - box_b[2:]) / 2) / h
+            near = _within_reach(a.frames[a_end][0], a_end, b.frames[b_start][0], b_start, h, motions, fps)
             sized = 0.5 < height[id(b)] / max(height[id(a)], 1.0) < 2.0
-            if near <= walker_reach(gap / fps) and sized and a.look is not None and b.look is not None:
+            if near and sized and a.look is not None and b.look is not None:
                 fits.append((a, b, look))
     joined = {}
     for a, b, look in fits:
@@ -1258,16 +1274,7 @@ def fill_gaps(tracks: list, motions: dict, fps: float, cuts=()) -> list:
     tracks, those put into a gap removed."""
     overlap = max(1, round(STITCH_OVERLAP_SECONDS * fps))
 
-    def apart(p, q, size):  # centres' distance, body heights
-        return float(np.linalg.norm((p[:2] + p[2:] - q[:2] - q[2:]) / 2)) / size
-
-    def reached(box, t, later, t_later, size):
-        where = _carried(box, np.zeros(2), motions, t, t_later)
-        return apart(where, later, size) <= walker_reach((t_later - t) / fps)
-
-    height = {
-        id(tr): max(float(np.median([b[3] - b[1] for b, _ in tr.frames.values()])), 1.0) for tr in tracks
-    }
+    height = {id(tr): max(_median_height(tr), 1.0) for tr in tracks}
     fits = []  # (track, the frame its gap starts after, the track in the gap)
     for a in tracks:
         seen = sorted(a.frames)
@@ -1282,9 +1289,11 @@ def fill_gaps(tracks: list, motions: dict, fps: float, cuts=()) -> list:
                     continue
                 size = max(height[id(a)], height[id(f)])
                 first, last = f.frames[inner[0]][0], f.frames[inner[-1]][0]
-                if not reached(a.frames[g0][0], g0, first, inner[0], size):
+                if not _within_reach(a.frames[g0][0], g0, first, inner[0], size, motions, fps):
                     continue
-                if inner[-1] < g1 and not reached(last, inner[-1], a.frames[g1][0], g1, size):
+                if inner[-1] < g1 and not _within_reach(
+                    last, inner[-1], a.frames[g1][0], g1, size, motions, fps
+                ):
                     continue
                 shared = [t for t in inner if t in a.frames]
                 if shared and np.mean([_inside_share(a.frames[t][0], f.frames[t][0]) for t in shared]) <= 0.5:
@@ -1292,7 +1301,7 @@ def fill_gaps(tracks: list, motions: dict, fps: float, cuts=()) -> list:
                 reach = walker_reach((inner[0] - g0) / fps)
                 if any(
                     c is not a and c is not f and inner[0] in c.frames
-                    and apart(c.frames[inner[0]][0], first, size) < reach
+                    and _centres_apart(c.frames[inner[0]][0], first, size) < reach
                     for c in tracks
                 ):  # fmt: skip
                     continue
