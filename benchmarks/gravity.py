@@ -14,6 +14,11 @@ Training motions and held-out motions are reported separately (choices: training
 
     OMP_NUM_THREADS=1 python benchmarks/gravity.py [--clips walk,kick,...] [--pitches 0,15,30,45]
 
+``--walk-away``: instead, a walker (the walk clip looped for 5 s, about 5 m) going straight away
+from or towards a static camera 6-10 m off, pitched 3-30 deg down: per case the up error, the
+confidence and how far the lowest point of the body wanders in height (inter-quartile range over
+the frames: feet on one floor). Six cases, about a minute.
+
 ``--detected``: instead, the accuracy benchmark's noise-level-2 cases (the real detector's 2D on
 renders, ``benchmarks/detected_2d.py``; one seed per clip and camera family, ``--families``
 default all twelve), each lifted through its true camera with the ``up`` taken out, so the lift
@@ -58,6 +63,48 @@ def case(clip: str, pitch: float, seed: int):
     uv = project(pts, static_camera(len(pts), SIZE).K, w2c) + rng.normal(size=(*pts.shape[:2], 2)) * 2.0
     kp = Keypoints2D(np.concatenate([uv, np.full_like(uv[..., :1], 0.9)], -1), 30.0, SIZE)
     return kp, w2c[0, :3, :3] @ [0.0, 0.0, 1.0]
+
+
+WALK_AWAY = [(3, 6, True), (10, 6, True), (20, 8, False), (5, 10, False), (15, 8, True), (30, 6, False)]
+"""(pitch deg, distance m, away) of the ``--walk-away`` cases."""
+
+
+def walk_away_case(pitch: float, distance: float, away: bool, seed: int):
+    """(keypoints, true up in the static camera's frame) of a walker going straight away from
+    (``away``) or towards a camera ``distance`` m behind where the walk starts or ends."""
+    from anylift.data.augment import loop_sequence
+
+    rng = np.random.default_rng(seed)
+    pts = loop_sequence(load_clip("walk", fps=30.0).keypoints3d, 150, "wrap", rng)
+    d = pts[-1, 0, :2] - pts[0, 0, :2]
+    turn = (np.pi / 2 if away else -np.pi / 2) - np.arctan2(d[1], d[0])  # along +y, or -y
+    pts = pts @ Rotation.from_euler("z", turn).as_matrix().T
+    pts = pts - np.array([pts[0, 0, 0], min(pts[0, 0, 1], pts[-1, 0, 1]), 0.0])  # the near end at y = 0
+    eye = np.array([rng.uniform(-1, 1), -distance, 1.0 + distance * np.tan(np.radians(pitch))])
+    w2c = look_at(eye, np.array([0.0, 2.0, 1.0]))
+    w2c[:3] = Rotation.from_euler("z", rng.uniform(-5, 5), degrees=True).as_matrix() @ w2c[:3]
+    w2c = np.tile(w2c, (len(pts), 1, 1))
+    uv = project(pts, static_camera(len(pts), SIZE).K, w2c) + rng.normal(size=(*pts.shape[:2], 2)) * 2.0
+    kp = Keypoints2D(np.concatenate([uv, np.full_like(uv[..., :1], 0.9)], -1), 30.0, SIZE)
+    return kp, w2c[0, :3, :3] @ [0.0, 0.0, 1.0]
+
+
+def walk_away() -> None:
+    """The ``--walk-away`` cases: up error, confidence, the lowest point's height spread."""
+    errors, spreads = [], []
+    for i, (pitch, distance, away) in enumerate(WALK_AWAY):
+        kp, true_up = walk_away_case(pitch, distance, away, seed=i)
+        report = pipeline.lift_with_report(kp, None)
+        error = float(np.degrees(np.arccos(np.clip(report.motion.up @ true_up, -1, 1))))
+        lowest = np.nanmin(report.motion.keypoints3d[..., 2], axis=1)
+        q1, q3 = np.percentile(lowest, [25, 75])
+        errors.append(error)
+        spreads.append(100 * (q3 - q1))
+        print(f"pitch {pitch:2.0f}, {distance:2.0f} m, walking {'away' if away else 'towards'}: up error "
+              f"{error:4.1f} deg (confidence {report.gravity.confidence:.2f}), lowest point's height IQR "
+              f"{spreads[-1]:4.1f} cm", flush=True)  # fmt: skip
+    print(f"mean up error {np.mean(errors):.1f} deg, lowest point's height IQR {min(spreads):.1f}-"
+          f"{max(spreads):.1f} cm")  # fmt: skip
 
 
 def up_error(kp, true_up, body_only: bool) -> tuple[float, float]:
@@ -117,9 +164,13 @@ def main() -> None:
     ap.add_argument("--clips", default="walk,jump,dance_a,punch,kick,spin,cartwheel,run,dance_b")
     ap.add_argument("--pitches", default="0,15,30,45")
     ap.add_argument("--detected", action="store_true", help="the noise-level-2 renders, camera up taken out")
+    ap.add_argument("--walk-away", action="store_true", help="a walker going away from / towards the camera")
     ap.add_argument("--families", default=None, help="with --detected: comma-separated (default: all twelve)")
     args = ap.parse_args()
     clips = args.clips.split(",")
+    if args.walk_away:
+        walk_away()
+        return
     if args.detected:
         import accuracy
         import camera_families

@@ -72,6 +72,49 @@ def test_gravity_recovers_the_up_of_a_tilted_walk(pitch, roll):
     assert conf > 0.3 and n_contact > 10 and n_stand > 30
 
 
+def _walk_on_a_tilted_floor(tilt_deg, lean_deg, jitter=0.25, seconds=5.0):
+    """A walk looped along +y (about 5 m) on a floor tilted ``tilt_deg`` about x, each body turned
+    back by ``lean_deg`` about its own ankles (``lean_deg == tilt_deg``: upright in the untilted
+    world, as the prior lifts a body in the world it is given), its depth (y) jittering by
+    ``jitter`` m a frame as a lift's does: (points, the floor's up)."""
+    from anylift.data.augment import loop_sequence
+
+    rng = np.random.default_rng(0)
+    pts = loop_sequence(load_clip("walk", fps=30.0).keypoints3d, round(30 * seconds), "wrap", rng)
+    d = pts[-1, 0, :2] - pts[0, 0, :2]
+    pts = pts @ Rotation.from_euler("z", np.pi / 2 - np.arctan2(d[1], d[0])).as_matrix().T
+    tilt = Rotation.from_euler("x", tilt_deg, degrees=True).as_matrix()
+    back = Rotation.from_euler("x", -lean_deg, degrees=True).as_matrix()
+    feet = pts[:, [15, 16]].mean(1, keepdims=True)
+    pts = (feet @ tilt.T) + (pts - feet) @ (back @ tilt).T
+    pts[..., 1] += rng.normal(0.0, jitter, size=(len(pts), 1))
+    return pts, tilt @ [0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("tilt", [8.0, -15.0])
+def test_a_floor_walked_across_beats_a_standing_axis_that_leans_with_the_assumed_camera(tilt):
+    pts, true_up = _walk_on_a_tilted_floor(tilt, lean_deg=tilt)
+    assert gravity.contacts(pts, 30.0).sum() < 10  # the jitter leaves no resting feet
+    up, conf, _, n_stand = gravity.estimate_up(pts, 30.0)
+    assert np.degrees(np.arccos(np.clip(up @ true_up, -1, 1))) < 2.0
+    assert conf >= 0.5 and n_stand > 100
+    without = gravity._estimate_up(pts, 30.0, np.array([0.0, 0.0, 1.0]), walked=False)[0]
+    assert np.degrees(np.arccos(np.clip(without @ true_up, -1, 1))) > abs(tilt) / 2  # the axis alone
+
+
+def test_a_short_travel_or_a_floor_the_body_does_not_stand_on_leaves_the_estimate_as_without_it(monkeypatch):
+    short, _ = _walk_on_a_tilted_floor(10.0, lean_deg=10.0, seconds=1.3)  # 1.3 m of travel
+    without = gravity._estimate_up(short, 30.0, np.array([0.0, 0.0, 1.0]), walked=False)[0]
+    np.testing.assert_allclose(gravity.estimate_up(short, 30.0)[0], without)
+    # 5 m along a floor 40 deg off the bodies' axis: under that floor no frame stands upright.
+    pts, _ = _walk_on_a_tilted_floor(40.0, lean_deg=40.0)
+    without = gravity._estimate_up(pts, 30.0, np.array([0.0, 0.0, 1.0]), walked=False)
+    assert without[4]  # it did walk far
+    np.testing.assert_allclose(gravity.estimate_up(pts, 30.0)[0], without[0])
+    monkeypatch.setattr(gravity, "TRAVEL_STD", 0.3)  # the short walk's floor now counts
+    assert not np.allclose(gravity.estimate_up(short, 30.0)[0], without[0])
+
+
 def test_gravity_override_parsing_and_static_camera():
     assert gravity.parse_up(None) is None and gravity.parse_up("camera") == "camera"
     np.testing.assert_allclose(gravity.parse_up("0,0,2"), [0, 0, 1])

@@ -12,6 +12,16 @@ from the lifted body over the clip (:func:`estimate_up`):
   frames where the body stands upright (within 60, then 35 deg of the last round's answer): walking and
   standing bodies are vertical on average; it fixes what the contacts leave open (a person who
   walks straight fixes only the walking direction's tilt; one standing still, none).
+- **a floor walked across** (:func:`_floor_walked`): when the upright frames' lower ankle (a
+  running median over 0.5 s) travels far (:data:`TRAVEL_STD`), those points join the contacts. A
+  lift's ankles jitter in depth faster than a resting foot moves, so a walker far from the camera
+  has almost no contacts, and the standing axis leans with the camera that was assumed level:
+  a walker going 5 m away from or towards a static camera pitched 3-30 deg down, 6-10 m away,
+  was 1.2-17.3 deg off (mean 9.2) with the body's lowest point wandering 1.4-61 cm in height
+  (inter-quartile range); with these points 0.3-4.4 deg (mean 2.0) and 1.0-1.7 cm
+  (``benchmarks/gravity.py --walk-away``).
+  The estimate with them is kept only while nearly as many frames stand upright under it as
+  under the one without (:data:`WALKED_STANDING`): a walker stands upright on the floor they walk.
 
 Both cues enter one least-squares problem: up = the unit vector minimising
 ``mean((u . d_ij)^2) + lambda * |u x a|^2`` over contact differences ``d_ij`` and the mean
@@ -47,6 +57,19 @@ FIRST_CONE_DEG = 60.0
 """The first round's standing frames lie within this of the prior up (a camera looking 45 deg
 down, assumed level, sees bodies 45 deg off); later rounds keep 35 deg of the last answer."""
 ANKLES, SHOULDERS = (15, 16), (5, 6)
+TRAVEL_STD = 1.0
+"""m: the spread (standard deviation along its longest axis, about 3.5 m of travel) from which the
+upright frames' lower ankles enter the estimate (:func:`_floor_walked`). Below it, how a fitted
+body's depth errs with its pose tilts that floor more than the travel tells: with the points from
+0.5 m on, the 2D fit of a punch (1.3 m of travel) and a spin (2.6 m) seen 6 m away from 30-45 deg
+above was 19-74 deg off where it is 7-25 (``benchmarks/gravity.py``, training motions); a spin at
+0-15 deg gained (7-8 -> 1 deg). From 1.0 m on those cases are as without the points, but the
+spin seen from 45 deg (its fit's lower ankles spread 1.0 m) (:data:`WALKED_STANDING`)."""
+WALKED_STANDING = 0.9
+"""The floor walked across is used only if at least this share of the frames that stand upright
+without it still do with it. The 2D fit of the spin seen from 45 deg above: 53 upright frames of 67,
+37 with the floor (7.0 -> 36.8 deg off); the six walkers of ``benchmarks/gravity.py --walk-away``
+keep all 75."""
 UNSURE_CONFIDENCE = 0.2
 UNSURE_MAX_DEG = 30.0
 """An estimate less confident than this that would turn the world by more than this angle is not
@@ -244,20 +267,49 @@ def estimate_up(
     """
     p = np.asarray(points, dtype=np.float64)
     prior = unit(np.asarray(prior_up, dtype=np.float64))
+    without = _estimate_up(p, fps, prior, walked=False)
+    if without[4]:  # the body walked far: the estimate with the floor it walked on
+        walked = _estimate_up(p, fps, prior, walked=True)
+        if walked[3] >= WALKED_STANDING * without[3]:
+            return walked[:4]
+    return without[:4]
+
+
+def _floor_walked(ankles: np.ndarray, up: np.ndarray, fps: float) -> np.ndarray | None:
+    """(N, 3) the lower ankle (along ``up``) of each of the N upright frames' (N, 2, 3) ``ankles``,
+    a running median over 0.5 s (the lift's jitter in depth out), when they spread at least
+    :data:`TRAVEL_STD`; else None."""
+    if len(ankles) < 2:
+        return None
+    from scipy.ndimage import median_filter
+
+    lower = ankles[np.arange(len(ankles)), np.argmin(ankles @ up, 1)]
+    lower = median_filter(lower, size=(max(1, round(0.5 * fps)), 1), mode="nearest")
+    return lower if np.sqrt(np.linalg.eigvalsh(np.cov(lower.T))[-1]) >= TRAVEL_STD else None
+
+
+def _estimate_up(p: np.ndarray, fps: float, prior: np.ndarray, walked: bool):
+    """:func:`estimate_up`, the floor walked across (:func:`_floor_walked`) used or not: (up,
+    confidence, contact frames, standing frames, whether the body walked far)."""
     contact = contacts(p, fps)
     ankles = p[:, list(ANKLES)]
     stand_axis = unit(p[:, list(SHOULDERS)].mean(1) - ankles.mean(1))  # (T, 3)
     up = prior
     n_stand = n_contact = 0
-    axis = None
+    axis = floor = None
     for cone in (FIRST_CONE_DEG, 35.0, 35.0):
         ok = np.isfinite(stand_axis).all(-1) & (stand_axis @ up > np.cos(np.radians(cone)))
         n_stand = int(ok.sum())
         axis = unit(stand_axis[ok].mean(0)) if n_stand else None
         pts = ankles[contact]
-        if len(pts):
+        floor = _floor_walked(ankles[ok], up, fps)
+        if walked and floor is not None:
+            pts = np.concatenate([pts, floor])
+        # On the floor, not on a step or mid-jump: along the last round's up (in the first round
+        # along the assumed one, but not for a floor walked across: 1 deg off over 10 m is 17 cm).
+        if len(pts) and not (walked and floor is not None and cone == FIRST_CONE_DEG):
             h = pts @ up
-            low = h <= np.percentile(h, 20) + 0.05  # on the floor, not on a step or mid-jump
+            low = h <= np.percentile(h, 20) + 0.05
             pts = pts[low]
         n_contact = len(pts)
         if n_contact >= 2:
@@ -266,18 +318,21 @@ def estimate_up(
         else:
             diffs = np.zeros((0, 3))
         if axis is None and len(diffs) == 0:
-            return prior, 0.0, 0, 0
+            return prior, 0.0, 0, 0, False
         new, evals = _solve(diffs, axis)
         up = new if new @ (axis if axis is not None else up) > 0 else -new
-    # Confidence: enough evidence, a clear minimum, and agreement of the two cues.
+    # Confidence: enough evidence, a clear minimum, and agreement of the two cues (not asked of a
+    # floor walked across: the standing axis leans with the assumed camera, the floor does not).
+    walked_far = floor is not None
     gap = 1.0 - evals[0] / max(evals[1], 1e-12)
     agree = (
         1.0
-        if axis is None
+        if axis is None or (walked and walked_far)
         else float(np.clip((up @ axis - np.cos(np.radians(20))) / (1 - np.cos(np.radians(20))), 0, 1))
     )
     evidence = min(1.0, (n_contact + n_stand) / max(len(p), 1))
-    return up, float(np.clip(gap * (0.5 + 0.5 * agree) * evidence, 0.0, 1.0)), n_contact, n_stand
+    confidence = float(np.clip(gap * (0.5 + 0.5 * agree) * evidence, 0.0, 1.0))
+    return up, confidence, n_contact, n_stand, walked_far
 
 
 def needs_floor(source: str, origin_camera: bool) -> bool:
