@@ -56,9 +56,14 @@ def case(clip: str, pitch: float, seed: int):
     pts = load_clip(clip, fps=30.0, allow_heldout=True).keypoints3d[:150]
     pts = pts - np.array([pts[..., 0].mean(), pts[..., 1].mean(), 0.0])
     eye = np.array([rng.uniform(-1, 1), -6.0, 1.0 + 6.0 * np.tan(np.radians(pitch))])
-    w2c = look_at(eye, np.array([0.0, 0.0, 1.0]))
-    roll = Rotation.from_euler("z", rng.uniform(-8, 8), degrees=True).as_matrix()
-    w2c[:3] = roll @ w2c[:3]
+    return _seen(pts, eye, np.array([0.0, 0.0, 1.0]), rng.uniform(-8, 8), rng)
+
+
+def _seen(pts: np.ndarray, eye: np.ndarray, target: np.ndarray, roll_deg: float, rng):
+    """(keypoints, true up in the camera's frame) of world points ``pts`` (T, 17, 3) seen by a
+    static camera at ``eye`` looking at ``target``, rolled ``roll_deg``, with 2 px noise."""
+    w2c = look_at(eye, target)
+    w2c[:3] = Rotation.from_euler("z", roll_deg, degrees=True).as_matrix() @ w2c[:3]
     w2c = np.tile(w2c, (len(pts), 1, 1))
     uv = project(pts, static_camera(len(pts), SIZE).K, w2c) + rng.normal(size=(*pts.shape[:2], 2)) * 2.0
     kp = Keypoints2D(np.concatenate([uv, np.full_like(uv[..., :1], 0.9)], -1), 30.0, SIZE)
@@ -81,12 +86,7 @@ def walk_away_case(pitch: float, distance: float, away: bool, seed: int):
     pts = pts @ Rotation.from_euler("z", turn).as_matrix().T
     pts = pts - np.array([pts[0, 0, 0], min(pts[0, 0, 1], pts[-1, 0, 1]), 0.0])  # the near end at y = 0
     eye = np.array([rng.uniform(-1, 1), -distance, 1.0 + distance * np.tan(np.radians(pitch))])
-    w2c = look_at(eye, np.array([0.0, 2.0, 1.0]))
-    w2c[:3] = Rotation.from_euler("z", rng.uniform(-5, 5), degrees=True).as_matrix() @ w2c[:3]
-    w2c = np.tile(w2c, (len(pts), 1, 1))
-    uv = project(pts, static_camera(len(pts), SIZE).K, w2c) + rng.normal(size=(*pts.shape[:2], 2)) * 2.0
-    kp = Keypoints2D(np.concatenate([uv, np.full_like(uv[..., :1], 0.9)], -1), 30.0, SIZE)
-    return kp, w2c[0, :3, :3] @ [0.0, 0.0, 1.0]
+    return _seen(pts, eye, np.array([0.0, 2.0, 1.0]), rng.uniform(-5, 5), rng)
 
 
 def walk_away() -> None:

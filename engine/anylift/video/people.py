@@ -1295,8 +1295,7 @@ def fill_gaps(tracks: list, motions: dict, fps: float, cuts=()) -> list:
                     last, inner[-1], a.frames[g1][0], g1, size, motions, fps
                 ):
                     continue
-                shared = [t for t in inner if t in a.frames]
-                if shared and np.mean([_inside_share(a.frames[t][0], f.frames[t][0]) for t in shared]) <= 0.5:
+                if a.frames.keys() & f.frames.keys() and not _same_body(a, f):
                     continue
                 reach = walker_reach((inner[0] - g0) / fps)
                 if any(
