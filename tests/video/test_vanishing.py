@@ -118,6 +118,25 @@ def _standing_people(w2c, K, n=10, frames=4, seed=0):
     return np.concatenate(axes), np.concatenate(ids)
 
 
+@pytest.mark.parametrize("pitch_deg,seed", [(1.0, 1), (4.0, 0), (8.0, 2)])
+def test_the_people_vertical_of_a_nearly_level_camera_gives_no_focal(pitch_deg, seed):
+    """A camera pitched a few degrees: the verticals meet 6000-50000 px away, and people leaning
+    up to 4 degrees fix that distance only to a few times over (their point's error, about 1-1.6
+    degrees at the guess): the focal it gives with the floor's lines (444, 1062, 1380 px for 900
+    with the error taken as nil) is noise, and there is none."""
+    size, focal = (640, 360), 900.0
+    K = intrinsics(size, focal)
+    aim = np.array([0.0, 9.0, 1.6 - 11.0 * np.tan(np.radians(pitch_deg))])
+    w2c = look_at(np.array([0.3, -2.0, 1.6]), aim)
+    img = _floor_and_poles(w2c, K, size, poles=())
+    axes, ids = _standing_people(w2c, K, seed=seed)
+    vertical = people_vertical(axes, ids, (320.0, 180.0), 640.0)
+    assert vertical is not None and np.degrees(vertical[2]) < 2.0
+    assert focal_from_images([img] * 4, vertical=vertical) is None
+    sure = focal_from_images([img] * 4, vertical=(*vertical[:2], 0.0))  # as if known exactly
+    assert sure is not None and abs(sure / focal - 1) > 0.15
+
+
 def test_people_tell_the_verticals_from_a_floor_seen_from_above():
     """A floor's lines seen from above converge above the image as a building's verticals would;
     people standing about give the true verticals, and with them the focal and the up."""

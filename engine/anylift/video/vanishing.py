@@ -121,6 +121,16 @@ degrees apart as this (half a degree off in either family's direction moves f by
 tiles seen square-on from above (one family across the picture, its point far to a side) give
 pairs at cos 0.00-0.03 whose focal is noise (footage renders elevated25 and single25: 28-373 px for
 640), a tiled square turned 30 degrees seen from 51 degrees above 0.07 (steep25: 1093-1139 for 1100)."""
+LINE_VP_ERROR = np.radians(0.5)
+"""How well (radians, at the focal guess) a vanishing point of the scene's lines is taken to be
+known: a point at ``d`` px from the principal point is then known within ``d`` times that over
+the guess (relative), and its pair's focal within half that (:func:`focal_candidates` keeps pairs
+within :data:`FOCAL_AGREEMENT`): verticals up to about 34 times the guess away (a camera pitched
+1.7 degrees); the people's vertical carries its own error (:func:`people_vertical`: about 2
+degrees from a dozen people: 8.6 times, a pitch of 6.6 degrees). A level camera's verticals meet
+anywhere far away, and the focal from them is noise: a dance class filmed level (PoseTrack
+006537, 640x360), the people's vertical 14500 px above from keypoints rounded to 0.001 px and
+89000 px below from the same unrounded, gave 2104 px and none."""
 SAME_FAMILY_DEG = 10.0
 """Vanishing points whose directions (at the focal guess ``max(W, H)``) are this close are one
 family of lines split in two; only the better supported one counts."""
@@ -128,18 +138,20 @@ family of lines split in two; only the better supported one counts."""
 
 def focal_candidates(
     vps: list[tuple[np.ndarray, int]], principal, long_side: float, *, limits=(0.35, 4.0),
-    vertical: tuple[np.ndarray, int] | None = None, floor: bool = False,
+    vertical: tuple[np.ndarray, int, float] | None = None, floor: bool = False,
 ) -> list[tuple[float, float]]:  # fmt: skip
-    """(log focal px, weight) of every well-conditioned pair of vanishing points (module doc).
+    """(log focal px, weight) of every well-conditioned pair of vanishing points (module doc; a pair
+    whose points lie too far for their directions' errors is none, :data:`LINE_VP_ERROR`).
 
     Args:
         vps: (homogeneous point (3,), support) as :func:`vanishing_points` returns them.
         principal: (2,) principal point, px.
         long_side: the image's longer side, px (the plausible range is ``limits`` times it).
-        vertical: the verticals' vanishing point as the people's standing axes give it
-            (:func:`people_vertical`), or None. Given, it is the only vertical: each of the
-            scene's vanishing points pairs with it (a floor's lines seen from above converge
-            above the image as a building's verticals would, and only the people tell them apart).
+        vertical: the verticals' vanishing point as the people's standing axes give it, with
+            its support and error (:func:`people_vertical`), or None. Given, it is the only
+            vertical: each of the scene's vanishing points pairs with it (a floor's lines seen
+            from above converge above the image as a building's verticals would, and only the
+            people tell them apart).
         floor: pair any two families, taken as perpendicular (a floor's tiles, a court's lines,
             a room's walls; seen steeply from above, one of a floor's families converges where
             verticals would), nearer 90 degrees apart than the verticals' pairs may be
@@ -149,7 +161,15 @@ def focal_candidates(
     p = np.asarray(principal, dtype=np.float64)
     if vertical is not None:
         # A scene family through the people's point (a wall's verticals) is dropped as the same family.
-        return [c for vp in vps for c in focal_candidates([vertical, vp], p, long_side, limits=limits)]
+        point, support, error = vertical
+        return [c for vp in vps for c in _pair_candidates([(point, support), vp], p, long_side, limits, False,
+                                                          (error, LINE_VP_ERROR))]  # fmt: skip
+    return _pair_candidates(vps, p, long_side, limits, floor, (LINE_VP_ERROR,) * len(vps))
+
+
+def _pair_candidates(vps, p, long_side, limits, floor, errors) -> list[tuple[float, float]]:
+    """:func:`focal_candidates` of ``vps``, each point's direction known within ``errors`` (radians
+    at the focal guess ``long_side``)."""
     guess = np.array([[long_side, 0.0, p[0]], [0.0, long_side, p[1]], [0.0, 0.0, 1.0]])
     dirs = [np.linalg.solve(guess, v) for v, _ in vps]
     dirs = [d / np.linalg.norm(d) for d in dirs]
@@ -167,6 +187,11 @@ def focal_candidates(
             continue  # two horizontal families need not be perpendicular (a road across a courtyard)
         cos = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
         f = np.sqrt(max(-float(a @ b), 0.0))
+        # f^2 = |a| |b| (-cos), and a far point's distance is known only to its direction's error
+        # times its distance over the guess (relative): f to half the sum of the two.
+        spread = 0.5 * (errors[i] * np.linalg.norm(a) + errors[j] * np.linalg.norm(b)) / long_side
+        if spread > FOCAL_AGREEMENT:
+            continue  # a point too far away for its direction's error (a level camera's verticals)
         if cos <= -(FLOOR_MIN_COS if floor else MIN_COS) and limits[0] <= f / long_side <= limits[1]:
             cands.append((float(np.log(f)), float(min(na, nb))))
     return cands
@@ -198,7 +223,7 @@ def scene_vanishing_points(images, seed: int = 0) -> list[tuple[list, tuple[int,
     return found
 
 
-def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int] | None = None,
+def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int, float] | None = None,
                       to_first=None, floor: bool = False) -> float | None:  # fmt: skip
     """Focal length (px) from the vanishing points of a static camera's frames (module doc), or None.
 
@@ -220,8 +245,8 @@ def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int]
     return focal_from_vanishing_points(found, vertical=vertical, to_first=to_first, floor=floor)
 
 
-def focal_from_vanishing_points(found, *, vertical: tuple[np.ndarray, int] | None = None, to_first=None,
-                                floor: bool = False) -> float | None:  # fmt: skip
+def focal_from_vanishing_points(found, *, vertical: tuple[np.ndarray, int, float] | None = None,
+                                to_first=None, floor: bool = False) -> float | None:  # fmt: skip
     """:func:`focal_from_images` of the images' :func:`scene_vanishing_points`."""
     cands = []
     for k, (vps, (w, h)) in enumerate(found):
@@ -269,7 +294,8 @@ def people_vertical(
             error from the supporting axes' scatter, one independent sample per person).
 
     Returns:
-        (homogeneous point (3,), number of supporting axes), or None: fewer than half the axes
+        (homogeneous point (3,), number of supporting axes, its direction's standard error in
+        radians at the focal guess ``long_side``), or None: fewer than half the axes
         or than :data:`PEOPLE_MIN_TRACKS` people support one point, or their axes all lie
         along one line (one person walking along the camera's axis) and so fix no point.
     """
@@ -297,10 +323,11 @@ def people_vertical(
     per_person = np.array([np.median(resid[ids[inl] == i]) for i in people])
     sigma = max(float(np.median(per_person)), np.radians(1.0))  # a person's lean, not only noise
     spread = np.sqrt(ev[1] / len(n))  # how far the planes turn about the point, radians (RMS)
-    if sigma / max(spread, 1e-9) / np.sqrt(len(people)) > np.radians(max_error_deg):
+    error = sigma / max(spread, 1e-9) / np.sqrt(len(people))
+    if error > np.radians(max_error_deg):
         return None
     point = np.array([d[0] * long_side + p[0] * d[2], d[1] * long_side + p[1] * d[2], d[2]])
-    return point / np.linalg.norm(point), int(inl.sum())
+    return point / np.linalg.norm(point), int(inl.sum()), float(error)
 
 
 def people_up(point: np.ndarray, K: np.ndarray, axes: np.ndarray) -> np.ndarray:
