@@ -111,6 +111,14 @@ def test_a_short_travel_or_a_floor_the_body_does_not_stand_on_leaves_the_estimat
     without = gravity._estimate_up(pts, 30.0, np.array([0.0, 0.0, 1.0]), walked=False)
     assert without[4]  # it did walk far
     np.testing.assert_allclose(gravity.estimate_up(pts, 30.0)[0], without[0])
+    # The 5 m walk carried 55 m further in its 5 s (12 m/s): a lift's depth noise, not a floor.
+    fast, _ = _walk_on_a_tilted_floor(10.0, lean_deg=10.0)
+    fast[..., 1] += np.linspace(0.0, 55.0, len(fast))[:, None]
+    without_fast = gravity._estimate_up(fast, 30.0, np.array([0.0, 0.0, 1.0]), walked=False)
+    assert not without_fast[4]  # too fast to have walked
+    np.testing.assert_allclose(gravity.estimate_up(fast, 30.0)[0], without_fast[0])
+    monkeypatch.setattr(gravity, "TRAVEL_SPEED", 15.0)  # now a floor walked across
+    assert not np.allclose(gravity.estimate_up(fast, 30.0)[0], without_fast[0])
     monkeypatch.setattr(gravity, "TRAVEL_STD", 0.3)  # the short walk's floor now counts
     assert not np.allclose(gravity.estimate_up(short, 30.0)[0], without[0])
 

@@ -13,7 +13,8 @@ from the lifted body over the clip (:func:`estimate_up`):
   standing bodies are vertical on average; it fixes what the contacts leave open (a person who
   walks straight fixes only the walking direction's tilt; one standing still, none).
 - **a floor walked across** (:func:`_floor_walked`): when the upright frames' lower ankle (a
-  running median over 0.5 s) travels far (:data:`TRAVEL_STD`), those points join the contacts. A
+  running median over 0.5 s) travels far (:data:`TRAVEL_STD`) at a human pace
+  (:data:`TRAVEL_SPEED`), those points join the contacts. A
   lift's ankles jitter in depth faster than a resting foot moves, so a walker far from the camera
   has almost no contacts, and the standing axis leans with the camera that was assumed level:
   a walker going 5 m away from or towards a static camera pitched 3-30 deg down, 6-10 m away,
@@ -65,6 +66,11 @@ body's depth errs with its pose tilts that floor more than the travel tells: wit
 above was 19-74 deg off where it is 7-25 (``benchmarks/gravity.py``, training motions); a spin at
 0-15 deg gained (7-8 -> 1 deg). From 1.0 m on those cases are as without the points, but the
 spin seen from 45 deg (its fit's lower ankles spread 1.0 m) (:data:`WALKED_STANDING`)."""
+TRAVEL_SPEED = 10.0
+"""m/s: a floor walked across faster than this (path length of the running median over the time
+from the first upright frame to the last; a sprinter's top speed) is the lift's depth noise, not
+travel: a frisbee player filmed by a moving phone (PoseTrack 003747, focal from the camera's
+motion) travelled 44 m in 3 s, his lowest point's height IQR 9 -> 19 cm with that floor."""
 WALKED_STANDING = 0.9
 """The floor walked across is used only if at least this share of the frames that stand upright
 without it still do with it. The 2D fit of the spin seen from 45 deg above: 53 upright frames of 67,
@@ -275,17 +281,20 @@ def estimate_up(
     return without[:4]
 
 
-def _floor_walked(ankles: np.ndarray, up: np.ndarray, fps: float) -> np.ndarray | None:
-    """(N, 3) the lower ankle (along ``up``) of each of the N upright frames' (N, 2, 3) ``ankles``,
-    a running median over 0.5 s (the lift's jitter in depth out), when they spread at least
-    :data:`TRAVEL_STD`; else None."""
+def _floor_walked(ankles: np.ndarray, up: np.ndarray, fps: float, frames: np.ndarray) -> np.ndarray | None:
+    """(N, 3) the lower ankle (along ``up``) of each of the N upright ``frames``' (N, 2, 3)
+    ``ankles``, a running median over 0.5 s (the lift's jitter in depth out), when they spread at
+    least :data:`TRAVEL_STD` no faster than :data:`TRAVEL_SPEED`; else None."""
     if len(ankles) < 2:
         return None
     from scipy.ndimage import median_filter
 
     lower = ankles[np.arange(len(ankles)), np.argmin(ankles @ up, 1)]
     lower = median_filter(lower, size=(max(1, round(0.5 * fps)), 1), mode="nearest")
-    return lower if np.sqrt(np.linalg.eigvalsh(np.cov(lower.T))[-1]) >= TRAVEL_STD else None
+    if np.sqrt(np.linalg.eigvalsh(np.cov(lower.T))[-1]) < TRAVEL_STD:
+        return None
+    path = float(np.linalg.norm(np.diff(lower, axis=0), axis=-1).sum())
+    return lower if path <= TRAVEL_SPEED * max(frames[-1] - frames[0], 1) / fps else None
 
 
 def _estimate_up(p: np.ndarray, fps: float, prior: np.ndarray, walked: bool):
@@ -302,7 +311,7 @@ def _estimate_up(p: np.ndarray, fps: float, prior: np.ndarray, walked: bool):
         n_stand = int(ok.sum())
         axis = unit(stand_axis[ok].mean(0)) if n_stand else None
         pts = ankles[contact]
-        floor = _floor_walked(ankles[ok], up, fps)
+        floor = _floor_walked(ankles[ok], up, fps, np.flatnonzero(ok))
         if walked and floor is not None:
             pts = np.concatenate([pts, floor])
         # On the floor, not on a step or mid-jump: along the last round's up (in the first round
