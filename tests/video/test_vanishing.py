@@ -121,7 +121,7 @@ def _standing_people(w2c, K, n=10, frames=4, seed=0):
 @pytest.mark.parametrize("pitch_deg,seed", [(1.0, 1), (4.0, 0), (8.0, 2)])
 def test_the_people_vertical_of_a_nearly_level_camera_gives_no_focal(pitch_deg, seed):
     """A camera pitched a few degrees: the verticals meet 6000-50000 px away, and people leaning
-    up to 4 degrees fix that distance only to a few times over (their point's error, about 1-1.6
+    up to 4 degrees fix that distance only to a few times over (their point's error, about 1.6-2.1
     degrees at the guess): the focal it gives with the floor's lines (444, 1062, 1380 px for 900
     with the error taken as nil) is noise, and there is none."""
     size, focal = (640, 360), 900.0
@@ -131,7 +131,7 @@ def test_the_people_vertical_of_a_nearly_level_camera_gives_no_focal(pitch_deg, 
     img = _floor_and_poles(w2c, K, size, poles=())
     axes, ids = _standing_people(w2c, K, seed=seed)
     vertical = people_vertical(axes, ids, (320.0, 180.0), 640.0)
-    assert vertical is not None and np.degrees(vertical[2]) < 2.0
+    assert vertical is not None and np.degrees(vertical[2]) < 3.0
     assert focal_from_images([img] * 4, vertical=vertical) is None
     sure = focal_from_images([img] * 4, vertical=(*vertical[:2], 0.0))  # as if known exactly
     assert sure is not None and abs(sure / focal - 1) > 0.15
