@@ -769,6 +769,42 @@ def test_a_ghost_tail_on_the_body_a_newer_track_holds_is_dropped():
     assert sorted(a.frames) == list(range(0, 18))
 
 
+def test_a_small_stray_tail_after_a_gap_is_dropped_and_the_tumbler_joined_again():
+    """judge30: a backflip's first track loses her as a second track takes her up (a frame on the
+    same body), then draws a small "body" on no one for half a second: that tail goes, and the two
+    tracks are one person although her look changed as she turned (0.3 apart) and someone else
+    lies beside her, unlike her. A tail as large as the person, or longer, is kept."""
+    from anylift.video.people import _Track, stitch_tracks, trim_stray_tails
+
+    def still(t):
+        return 200.0
+
+    def tracks(tail_h=25.0, tail=range(30, 35)):
+        a = _fragment(1, list(range(0, 20)), still)
+        for t in tail:
+            a.frames[t] = (_box(230.0, cy=330.0, h=tail_h), np.zeros((17, 3)))
+        b = _Track(2, _box(205.0), 19)
+        for t in range(19, 40):
+            b.frames[t] = (_box(205.0), np.zeros((17, 3)))
+        other = _fragment(3, list(range(0, 40)), lambda t: 190.0, h=30.0)  # lying beside her
+        a.look, b.look, other.look = _look(5), _mixed(5, 9, 0.15), _look(20)
+        return a, b, other
+
+    a, b, other = tracks()
+    kept = trim_stray_tails([a, b, other], FPS)
+    assert kept == [a, b, other] and sorted(a.frames) == list(range(0, 20))
+    assert stitch_tracks(kept, {}, FPS, 1.0) == [a, other] and sorted(a.frames) == list(range(0, 40))
+    a, b, other = tracks()
+    assert len(stitch_tracks([a, b, other], {}, FPS, 1.0)) == 3  # the tail keeps them apart
+    for tail_h, tail in ((60.0, range(30, 35)), (25.0, range(30, 38)), (25.0, range(21, 26))):
+        a, b, other = tracks(tail_h, tail)  # half her size, 0.8 s long, or unseen for 0.1 s only
+        trim_stray_tails([a, b, other], FPS)
+        assert len(a.frames) == 20 + len(tail)
+    a, b, other = tracks()
+    other.look = _mixed(5, 9, 0.2)  # the one beside her looks like her too: whose body?
+    assert len(stitch_tracks(trim_stray_tails([a, b, other], FPS), {}, FPS, 1.0)) == 3
+
+
 def test_a_track_within_anothers_gap_that_continues_it_at_both_ends_fills_it():
     """A walker's track loses him for a second and finds him again; a new track held him in
     between: one person. Elsewhere, not alone in the gap, or with someone else where it starts,
