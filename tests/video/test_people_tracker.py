@@ -805,6 +805,37 @@ def test_a_small_stray_tail_after_a_gap_is_dropped_and_the_tumbler_joined_again(
     assert len(stitch_tracks(trim_stray_tails([a, b, other], FPS), {}, FPS, 1.0)) == 3
 
 
+def test_a_track_born_on_part_of_a_body_is_one_person_with_the_track_of_the_whole():
+    """elevated25: a track is born on a puncher's legs (45 px of his 100); a new track takes up his
+    whole body, the first goes on drawing his legs inside it now and then, then glimpses a small
+    "body" elsewhere. The glimpse goes (stray), then the legs after the new track's birth (ghost),
+    and the two tracks are one person whatever their sizes. Without the stray trimming first, or
+    where the old track drew something else after the new one's birth, they stay apart."""
+    from anylift.video.people import _Track, stitch_tracks, trim_ghost_tails, trim_stray_tails
+
+    def tracks(inside=(10, 12, 15, 18), beside=()):
+        legs = _Track(1, _box(200.0, cy=177.5, h=45.0), 0)
+        for t in [*range(0, 10), *inside]:
+            legs.frames[t] = (_box(200.0, cy=177.5, h=45.0), np.zeros((17, 3)))
+        for t in beside:
+            legs.frames[t] = (_box(320.0, cy=177.5, h=45.0), np.zeros((17, 3)))
+        for t in (24, 25, 26):
+            legs.frames[t] = (_box(400.0, cy=300.0, h=8.0), np.zeros((17, 3)))
+        return legs, _fragment(2, list(range(10, 40)), lambda t: 200.0)
+
+    legs, body = tracks()
+    kept = trim_ghost_tails(trim_stray_tails([legs, body], FPS))
+    assert sorted(legs.frames) == list(range(0, 10)) and legs.ghost_on is body
+    assert stitch_tracks(kept, {}, FPS, 1.0) == [legs] and sorted(legs.frames) == list(range(0, 40))
+    legs, body = tracks()
+    kept = trim_stray_tails(trim_ghost_tails([legs, body]), FPS)  # the glimpse hides the ghost tail
+    assert legs.ghost_on is None and len(stitch_tracks(kept, {}, FPS, 1.0)) == 2
+    legs, body = tracks(inside=(12, 15, 18), beside=(10,))  # someone beside the new body at its birth
+    kept = trim_ghost_tails(trim_stray_tails([legs, body], FPS))
+    assert sorted(legs.frames) == [*range(0, 10), 10] and legs.ghost_on is None
+    assert len(stitch_tracks(kept, {}, FPS, 1.0)) == 2
+
+
 def test_a_track_within_anothers_gap_that_continues_it_at_both_ends_fills_it():
     """A walker's track loses him for a second and finds him again; a new track held him in
     between: one person. Elsewhere, not alone in the gap, or with someone else where it starts,

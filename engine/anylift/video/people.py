@@ -44,12 +44,13 @@ Only what ships in the installed wheels (nothing is downloaded):
    is often found only once they turn: measured, a spinning person's first 24 frames at 60 fps);
    again with its newest box in the :data:`LOOK_BACK_AGAIN` frames after (found by part of the
    body, its first region can show the model no one the frame before).
-5. **Stitching** (:func:`stitch_tracks`, after the last frame; first a track's last frames drawn
-   now and then on the body a newer track took up are dropped, :func:`trim_ghost_tails`, and
-   a last glimpse after a gap far smaller than the track's person, :func:`trim_stray_tails`): a
+5. **Stitching** (:func:`stitch_tracks`, after the last frame; first a track's last glimpse after
+   a gap, far smaller than its person, is dropped, :func:`trim_stray_tails`, then its last frames
+   drawn now and then on the body a newer track took up, :func:`trim_ghost_tails`): a
    track that ends and one that starts within ``stitch_seconds`` (then 1.5 times that) where the
    first one's person would be by then (or still is), the same size (or a moment before it ends,
-   on the same body: a proposal that took part of a tumbling body), become one when nothing else
+   on the same body: a proposal that took part of a tumbling body; or whose body its ghost tail
+   lay on from its birth, whatever its size: a part of it), become one when nothing else
    could be that person (on real footage the look of a small person changes too much from frame
    to frame for step 4's re-identification). Tracks seen for under :data:`STITCH_MIN_SECONDS`
    join in last. A track that lies within another's gap and continues it at both ends fills it
@@ -548,6 +549,7 @@ class _Track:
         self.seen = 0
         self.frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # t -> (box, (17, 3) keypoints)
         self.sides: dict[int, float] = {}  # t -> the box's longer side (px) where it was seen
+        self.ghost_on: _Track | None = None  # the later track its dropped ghost tail lay on
 
     def pose(self, t: int, kp: np.ndarray) -> None:
         """Its keypoints of frame ``t``, the turn since frame ``t - 1`` (:meth:`rotation`)."""
@@ -1094,8 +1096,9 @@ def stitch_once(
     judge30's backflip, her new track 0.39 from her old one, a roller beside her 0.96. The tracker's
     own re-identification needs the look to agree, and a small person's look changes from frame to
     frame on real footage; this offline pass needs only the geometry to be unambiguous. No join
-    spans one of the ``cuts`` (frames, :mod:`anylift.video.cuts`). Returns the tracks, those joined
-    into an earlier one removed."""
+    spans one of the ``cuts`` (frames, :mod:`anylift.video.cuts`). A track whose ghost tail lay
+    on the new one (:func:`trim_ghost_tails`) held the same body: neither the place nor the size
+    is asked of it. Returns the tracks, those joined into an earlier one removed."""
     span = {id(tr): (min(tr.frames), max(tr.frames)) for tr in tracks}
     overlap = max(1, round(STITCH_OVERLAP_SECONDS * fps))
     steady = STITCH_STEADY_SECONDS * fps
@@ -1139,7 +1142,7 @@ def stitch_once(
             if gap <= 0:
                 if not _same_body(a, b):
                     continue
-            else:
+            elif a.ghost_on is not b:  # a ghost tail on b: one body (its size may be a part's)
                 guesses = [_carried(box_a, v, motions, a_end, b_start) for v in (speed, np.zeros(2))]
                 if min(centre_distance(g[None], box_b[None])[0, 0] for g in guesses) > reach:
                     continue
@@ -1240,7 +1243,13 @@ def trim_ghost_tails(tracks: list) -> list:
     (PoseTrack clip 023962): the thrower's track, 8 times in 36 frames on the mat; his two tracks
     stay apart there all the same (lying, his box is half as tall again, and he looks 0.52 from
     his standing self). A track that draws the body in most frames is left alone: two people
-    in contact. Returns the tracks that still hold a frame."""
+    in contact.
+
+    Where the tail is all the old track drew from the new one's birth on, the old track is
+    marked as the new one's (``ghost_on``) for :func:`stitch_once`: a track born on part of a
+    body (footage render elevated25: a puncher's legs, 45 px of his 76) while a new track took
+    up the whole body five frames later, and went on drawing the legs inside it, is one person
+    with it. Returns the tracks that still hold a frame."""
     for a in tracks:
         seen = sorted(a.frames)
         tail: list = []
@@ -1256,9 +1265,11 @@ def trim_ghost_tails(tracks: list) -> list:
                 share.append(inside)
             ghost = on and len(on) < len(seen) and np.median(share) >= GHOST_NESTED
             if ghost and len(on) <= 0.5 * (seen[-1] - on[-1] + 1) and len(on) > len(tail):
-                tail = on
+                tail, owner = on, b
         for f in tail:
             del a.frames[f]
+        if tail and max(a.frames) < min(owner.frames):  # from b's birth on, a drew only b
+            a.ghost_on = owner
     return [tr for tr in tracks if tr.frames]
 
 
@@ -1668,7 +1679,7 @@ def detect_people(
     num_frames = decoded[0]
     found = sorted((tr for tr in tracker.all_tracks() if len(tr.frames) >= cfg.min_frames),
                    key=lambda tr: (min(tr.frames), tr.id))  # fmt: skip
-    found = trim_stray_tails(trim_ghost_tails(found), rate)
+    found = trim_ghost_tails(trim_stray_tails(found, rate))
     found = stitch_tracks(found, motions, rate, cfg.stitch_seconds, cuts)
     found = fill_gaps(found, motions, rate, cuts)
     found = mend_blips(rejoin_hidden(found, motions, rate, cfg.reid_seconds, cuts))
