@@ -131,9 +131,9 @@ def test_the_people_vertical_of_a_nearly_level_camera_gives_no_focal(pitch_deg, 
     img = _floor_and_poles(w2c, K, size, poles=())
     axes, ids = _standing_people(w2c, K, seed=seed)
     vertical = people_vertical(axes, ids, (320.0, 180.0), 640.0)
-    assert vertical is not None and np.degrees(vertical[2]) < 3.0
+    assert vertical is not None and np.degrees(vertical.error) < 3.0
     assert focal_from_images([img] * 4, vertical=vertical) is None
-    sure = focal_from_images([img] * 4, vertical=(*vertical[:2], 0.0))  # as if known exactly
+    sure = focal_from_images([img] * 4, vertical=vertical._replace(error=0.0))  # as if known exactly
     assert sure is not None and abs(sure / focal - 1) > 0.15
 
 
@@ -148,12 +148,12 @@ def test_people_tell_the_verticals_from_a_floor_seen_from_above():
     vertical = people_vertical(axes, ids, (320.0, 180.0), 640.0)
     assert vertical is not None
     true_up = w2c[:3, :3] @ [0.0, 0.0, 1.0]
-    vp = np.linalg.solve(K, vertical[0])
+    vp = np.linalg.solve(K, vertical.point)
     assert np.degrees(np.arccos(abs(vp @ true_up) / np.linalg.norm(vp))) < 3.0  # people lean
     assert focal_from_images([img] * 4) is None  # the floor alone does not tell it
     found = focal_from_images([img] * 4, vertical=vertical)
     assert found is not None and abs(found / focal - 1) < 0.05
-    prior = people_up(vertical[0], K, axes)
+    prior = people_up(vertical.point, K, axes)
     assert np.degrees(np.arccos(prior @ true_up)) < 3.0
     up, _ = up_from_image(img, K, prior, max_angle=15.0)
     assert np.degrees(np.arccos(np.clip(up @ true_up, -1, 1))) < 1.5

@@ -1101,7 +1101,7 @@ def estimate_camera(
     vertical = _people_vertical(others, w2c, K, seed)
     if vertical is not None and source in ("scene lines", "guess"):
         # The scene's lines again, each family paired with the people's vertical only.
-        new = _scene_focal(scene(), vertical[:3], w2c, K)
+        new = _scene_focal(scene(), vertical, w2c, K)
         new, new_source = (new, "people and scene lines") if new else (tracks.focal_guess, "guess")
         if abs(new / focal - 1.0) > 0.02:
             focal, source = new, new_source
@@ -1225,9 +1225,8 @@ def _people_axes(people, w2c: np.ndarray, K: np.ndarray):
 
 
 def _people_vertical(people, w2c: np.ndarray, K: np.ndarray, seed: int):
-    """(point, support, error, up): the people's vertical vanishing point in frame 0
-    (:func:`anylift.video.vanishing.people_vertical` of :func:`_people_axes`) and its up direction
-    in the camera's axes (:func:`anylift.video.vanishing.people_up`), or None."""
+    """The people's vertical vanishing point in frame 0 (:func:`anylift.video.vanishing.people_vertical`
+    of :func:`_people_axes`) with its ``up`` (:func:`anylift.video.vanishing.people_up`), or None."""
     from anylift.video.vanishing import people_up, people_vertical
 
     found = _people_axes(people, w2c, K)
@@ -1238,7 +1237,7 @@ def _people_vertical(people, w2c: np.ndarray, K: np.ndarray, seed: int):
     found = people_vertical(axes, ids, K[:2, 2], float(max(w, h)), seed=seed)
     if found is None:
         return None
-    return *found, people_up(found[0], K, axes)
+    return found._replace(up=people_up(found.point, K, axes))
 
 
 MAX_AXES = 4000
@@ -1287,9 +1286,9 @@ def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, see
         window = {} if feet is None else {"max_angle": STEEP_UP_DEG, "max_roll": LEVEL_UP_DEG}
         up_cam, support = up_from_image(frame, K, seed=seed, feet=feet, **window)
     else:
-        up_cam, support = up_from_image(frame, K, vertical[3], max_angle=PEOPLE_UP_DEG, seed=seed, feet=feet)
+        up_cam, support = up_from_image(frame, K, vertical.up, max_angle=PEOPLE_UP_DEG, seed=seed, feet=feet)
         if up_cam is None or support < min_support:
-            up_cam, support, source = vertical[3], vertical[1], "people"
+            up_cam, support, source = vertical.up, vertical.support, "people"
     if up_cam is None or support < min_support:
         return None, 0, ""
     return w2c0[:3, :3].T @ up_cam, support, source

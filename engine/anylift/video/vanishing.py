@@ -25,6 +25,7 @@ by 0.88 m (inter-quartile range) instead of 0.15 m.
 from __future__ import annotations
 
 import itertools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -108,6 +109,19 @@ def vanishing_points(seg: np.ndarray, *, count: int = 3, max_deg: float = 1.5, i
     return found
 
 
+class Vertical(NamedTuple):
+    """The verticals' vanishing point as people standing about give it (:func:`people_vertical`)."""
+
+    point: np.ndarray
+    """Homogeneous (3,), px."""
+    support: int
+    """Supporting axes."""
+    error: float
+    """Its direction's standard error, radians at the focal guess."""
+    up: np.ndarray | None = None
+    """The up direction in the camera's axes (:func:`people_up`), where known."""
+
+
 FOCAL_AGREEMENT = 0.15
 """Two focal candidates agree when they differ by at most this fraction."""
 MIN_COS = 0.2
@@ -138,7 +152,7 @@ family of lines split in two; only the better supported one counts."""
 
 def focal_candidates(
     vps: list[tuple[np.ndarray, int]], principal, long_side: float, *, limits=(0.35, 4.0),
-    vertical: tuple[np.ndarray, int, float] | None = None, floor: bool = False,
+    vertical: Vertical | None = None, floor: bool = False,
 ) -> list[tuple[float, float]]:  # fmt: skip
     """(log focal px, weight) of every well-conditioned pair of vanishing points (module doc; a pair
     whose points lie too far for their directions' errors is none, :data:`LINE_VP_ERROR`).
@@ -147,8 +161,8 @@ def focal_candidates(
         vps: (homogeneous point (3,), support) as :func:`vanishing_points` returns them.
         principal: (2,) principal point, px.
         long_side: the image's longer side, px (the plausible range is ``limits`` times it).
-        vertical: the verticals' vanishing point as the people's standing axes give it, with
-            its support and error (:func:`people_vertical`), or None. Given, it is the only
+        vertical: the verticals' vanishing point as the people's standing axes give it
+            (:func:`people_vertical`), or None. Given, it is the only
             vertical: each of the scene's vanishing points pairs with it (a floor's lines seen
             from above converge above the image as a building's verticals would, and only the
             people tell them apart).
@@ -161,9 +175,8 @@ def focal_candidates(
     p = np.asarray(principal, dtype=np.float64)
     if vertical is not None:
         # A scene family through the people's point (a wall's verticals) is dropped as the same family.
-        point, support, error = vertical
-        return [c for vp in vps for c in _pair_candidates([(point, support), vp], p, long_side, limits, False,
-                                                          (error, LINE_VP_ERROR))]  # fmt: skip
+        people, errors = (vertical.point, vertical.support), (vertical.error, LINE_VP_ERROR)
+        return [c for vp in vps for c in _pair_candidates([people, vp], p, long_side, limits, False, errors)]
     return _pair_candidates(vps, p, long_side, limits, floor, (LINE_VP_ERROR,) * len(vps))
 
 
@@ -223,7 +236,7 @@ def scene_vanishing_points(images, seed: int = 0) -> list[tuple[list, tuple[int,
     return found
 
 
-def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int, float] | None = None,
+def focal_from_images(images, *, seed: int = 0, vertical: Vertical | None = None,
                       to_first=None, floor: bool = False) -> float | None:  # fmt: skip
     """Focal length (px) from the vanishing points of a static camera's frames (module doc), or None.
 
@@ -245,7 +258,7 @@ def focal_from_images(images, *, seed: int = 0, vertical: tuple[np.ndarray, int,
     return focal_from_vanishing_points(found, vertical=vertical, to_first=to_first, floor=floor)
 
 
-def focal_from_vanishing_points(found, *, vertical: tuple[np.ndarray, int, float] | None = None,
+def focal_from_vanishing_points(found, *, vertical: Vertical | None = None,
                                 to_first=None, floor: bool = False) -> float | None:  # fmt: skip
     """:func:`focal_from_images` of the images' :func:`scene_vanishing_points`."""
     cands = []
@@ -287,7 +300,7 @@ def people_vertical(
     *,
     max_error_deg: float = 3.0,
     seed: int = 0,
-) -> tuple[np.ndarray, int] | None:
+) -> Vertical | None:
     """The verticals' vanishing point from people standing in the scene, or None.
 
     Args:
@@ -301,8 +314,7 @@ def people_vertical(
             error from the supporting axes' scatter, one independent sample per person).
 
     Returns:
-        (homogeneous point (3,), number of supporting axes, its direction's standard error in
-        radians at the focal guess ``long_side``), or None: fewer than half the axes
+        :class:`Vertical` (its ``up`` not set), or None: fewer than half the axes
         or than :data:`PEOPLE_MIN_TRACKS` people support one point, or their axes all lie
         along one line (one person walking along the camera's axis) and so fix no point.
     """
@@ -334,7 +346,7 @@ def people_vertical(
     if error > np.radians(max_error_deg):
         return None
     point = np.array([d[0] * long_side + p[0] * d[2], d[1] * long_side + p[1] * d[2], d[2]])
-    return point / np.linalg.norm(point), int(inl.sum()), float(error)
+    return Vertical(point / np.linalg.norm(point), int(inl.sum()), float(error))
 
 
 def people_up(point: np.ndarray, K: np.ndarray, axes: np.ndarray) -> np.ndarray:
