@@ -12,6 +12,7 @@ from anylift.video.camera_estimation import (
     CameraConfig,
     FeatureTracks,
     _feet,
+    _focal_minimum,
     _people_feet,
     estimate_camera,
     estimate_focal,
@@ -488,6 +489,25 @@ def test_a_pan_over_a_floor_tells_its_focal_length_by_its_rotation(seed):
     step = np.array([30.0 / T, 0.0])
     shift = [(p, p + t * step + rng.normal(0.0, 0.15, p.shape)) for t, (p, _) in enumerate(pairs)]
     assert estimate_focal(FeatureTracks(size, 30.0, np.zeros(T, int), shift)) is None
+
+
+def test_a_focal_cost_that_falls_to_the_end_of_the_range_searched_tells_no_focal():
+    """The summed cost of the pairs must have its minimum inside the range of focal lengths
+    searched: where it falls to an end (footage render close24, a camera walked close to the
+    people: 242 px, the range's second step, for a true 600) the range chose, not the motion."""
+    grid = 640.0 * np.geomspace(0.35, 3.0, 22)
+    x = np.log(grid / 600.0)
+    rng = np.random.default_rng(0)
+    inside = 1.0 + x[:, None] ** 2 + rng.uniform(0.0, 0.02, (22, 8))  # its least near 600 px
+    assert grid[_focal_minimum(grid, inside, CameraConfig())] == pytest.approx(600.0, rel=0.1)
+    for falling in (1.0 + 0.1 * (x - x[0])[:, None], 1.0 + 0.1 * (x[-1] - x)[:, None]):  # to either end
+        per_pair = falling + rng.uniform(0.0, 0.005, (22, 8))
+        assert _focal_minimum(grid, per_pair, CameraConfig()) is None
+        assert _focal_minimum(grid, per_pair, CameraConfig(focal_bracket=-1.0)) in (0, 1, 20, 21)
+    bumpy = np.where(np.arange(22)[:, None] == 15, 1.4, 1.0) + 0.005 * x[:, None]  # close24's: a bump,
+    bumpy[1] -= 0.001  # its least one step from the end and the end within 0.1 %
+    assert _focal_minimum(grid, np.repeat(bumpy, 8, 1), CameraConfig()) is None
+    assert _focal_minimum(grid, np.repeat(bumpy, 8, 1), CameraConfig(focal_bracket=0.0)) == 1
 
 
 def _walk_tracks(rng, focal=1490.0, size=(1280, 720), T=150, key_every=40, step=0.011, noise=0.3):

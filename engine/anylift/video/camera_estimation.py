@@ -19,7 +19,8 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    lens shaking a few cm, fits an essential matrix at every focal length (a plane is its
    degenerate case), and that flat cost's noise gave 224 px for a true 520 (footage render
    dutch60). The two interleaved halves of those pairs must agree on it within 25 %: a small
-   handheld shake barely constrains it (its cost curve is flat within its noise). A static camera
+   handheld shake barely constrains it (its cost curve is flat within its noise), and the least
+   cost must lie inside the search, not at its end (:func:`_focal_minimum`). A static camera
    does not constrain it either. Then the scene's vertical lines and a
    horizontal family of lines, perpendicular in the world, give it where they agree over a few
    frames (:func:`anylift.video.vanishing.focal_from_images`); else, for a camera that moves
@@ -125,6 +126,8 @@ class CameraConfig:
     max_side: int = 960  # frames are downscaled to this long side for tracking
     focal_agreement: float = 1.25  # the two halves' focal estimates within this ratio, else unconstrained
     rotation_fit_px: float = 1.0  # a pair a rotation explains this well (RMS px) tells the focal as one
+    focal_bracket: float = 0.02  # the motion's cost at both ends of the focal range at least this much
+    # over its minimum, else the range's end, not the motion, chose it (_focal_minimum)
     still_overlay: bool = True  # what stands still in the picture while the scene moves is left out
 
 
@@ -674,20 +677,34 @@ def estimate_focal(tracks: FeatureTracks, config: CameraConfig | None = None, pa
     def chosen(c: np.ndarray) -> np.ndarray:
         return np.where(rotation, c[..., 0, :], np.minimum(c[..., 0, :], c[..., 1, :]))
 
-    per_pair = chosen(both)  # (F, P)
-    total = per_pair.sum(1)
-    # A flat cost curve means the video does not constrain the focal length.
-    if total.max() - total.min() < 0.05 * max(total.min(), 1e-9):
+    best = _focal_minimum(grid, chosen(both), cfg)
+    if best is None:
         return None
-    if len(order) >= 4:
-        halves = [grid[int(np.argmin(per_pair[:, h::2].sum(1)))] for h in (0, 1)]
-        if max(halves) / min(halves) > cfg.focal_agreement:
-            return None
-    best = int(np.argmin(total))
     lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
     fine = np.geomspace(lo, hi, 9)
     fine_costs = np.array([chosen(costs(f)).sum() for f in fine])
     return float(fine[int(np.argmin(fine_costs))])
+
+
+def _focal_minimum(grid: np.ndarray, per_pair: np.ndarray, cfg: CameraConfig) -> int | None:
+    """The index into ``grid`` (focal lengths) of the least summed cost of the pairs ``per_pair``
+    (F, P), or None where the costs do not pin it down (:func:`estimate_focal`): a flat curve; the
+    two interleaved halves of the pairs (with 4 or more) apart by more than ``focal_agreement``; or
+    either end of the range under ``1 + focal_bracket`` times the minimum (the curve goes on
+    falling past it, and the range, not the motion, chose: footage render close24, a camera walked
+    close to the people, 242 px for a true 600 at the lower end, so the up 5.4 deg off; now its
+    floor's lines, 568 px)."""
+    total = per_pair.sum(1)
+    if total.max() - total.min() < 0.05 * max(total.min(), 1e-9):
+        return None
+    if per_pair.shape[1] >= 4:
+        halves = [grid[int(np.argmin(per_pair[:, h::2].sum(1)))] for h in (0, 1)]
+        if max(halves) / min(halves) > cfg.focal_agreement:
+            return None
+    best = int(np.argmin(total))
+    if min(total[0], total[-1]) < (1.0 + cfg.focal_bracket) * total[best]:
+        return None
+    return best
 
 
 PATH_FOCAL_SEGMENTS = 8
