@@ -144,14 +144,15 @@ def test_batch_lifts_variable_rate_keypoints_at_their_frame_times(rendered_clip,
 
 def test_batch_sets_aside_tracks_of_no_one_when_asked(video_folder, tmp_path, monkeypatch):
     """``anylift batch --set-aside-still`` detects as ``anylift detect --set-aside-still`` does and
-    lists what it set aside in the manifest (``set_aside``)."""
+    lists what it set aside in the manifest (``set_aside``); its landmark model runs in the clip's
+    ``--threads`` (not the machine's cores, which the clips share)."""
     from anylift.video import people as people_module
 
     real = people_module.detect_people
     configs = []
 
     def detect(video, *, config, set_aside, **kw):
-        configs.append(config.set_aside_still)
+        configs.append((config.set_aside_still, config.pose_threads))
         found = real(video, config=config, **kw)
         if config.set_aside_still:
             set_aside.append((3, 14, 12, 41.04))  # as _set_aside_still reports one
@@ -160,8 +161,10 @@ def test_batch_sets_aside_tracks_of_no_one_when_asked(video_folder, tmp_path, mo
     monkeypatch.setattr(people_module, "detect_people", detect)
     clips = [c for c in find_clips(video_folder) if c.name == "dance"]
     choice = PeopleChoice(set_aside_still=True)
-    (record,) = run_batch(clips, tmp_path / "a", options=FAST, manifest=tmp_path / "a.jsonl", people=choice)
+    (record,) = run_batch(
+        clips, tmp_path / "a", options=FAST, manifest=tmp_path / "a.jsonl", people=choice, threads=2
+    )
     assert record["status"] == "ok" and record["set_aside"] == [{"frames": [3, 14], "height": 41.0}]
     (record,) = run_batch(clips, tmp_path / "b", options=FAST, manifest=tmp_path / "b.jsonl")
     assert record["status"] == "ok" and "set_aside" not in record
-    assert configs == [True, False]
+    assert configs == [(True, 2), (False, 1)]

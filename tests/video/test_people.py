@@ -277,6 +277,41 @@ def test_fast_footage_is_looked_at_in_every_other_frame(rendered_clip, monkeypat
     assert half_err < 8.0 and half_err < all_err + 1.5, found
 
 
+def test_several_regions_drawn_at_once_give_what_one_graph_gives_in_order(rendered_clip):
+    """Two graphs in two threads (``RoiPoses``) draw a frame's regions as one graph does, in the
+    order asked, and both threads take part."""
+    import threading
+
+    import cv2
+
+    from anylift.video.people import RoiPoses
+
+    truth = np.load(rendered_clip / "truth.npz")["keypoints2d"]
+    frame = cv2.imread(str(sorted((rendered_clip / "frames").glob("*.png"))[5]))
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    box = np.r_[truth[5].min(0), truth[5].max(0)]
+    regions = [box + d for d in (0.0, 6.0, -6.0, 12.0)] + [np.array([0.0, 0.0, 40.0, 40.0])] * 2
+    regions += [box * np.array([1.0, 1.0, 1.05, 1.05]), box + np.array([0.0, 10.0, 0.0, 10.0])]
+    threads = set()
+
+    def draw(model, region):
+        threads.add(threading.get_ident())
+        return model(rgb, region)
+
+    one, two = RoiPoses(1), RoiPoses(2)
+    try:
+        alone = one.map(draw, regions)
+        threads.clear()
+        together = two.map(draw, regions)
+    finally:
+        one.close()
+        two.close()
+    assert len(threads) == 2 and len(together) == len(regions)
+    assert sum(kp is not None for kp in alone) >= 4  # the body's regions drawn, the corner's not
+    for a, b in zip(alone, together, strict=True):
+        assert (a is None and b is None) or np.array_equal(a, b)
+
+
 def test_native_start_up_lines_are_dropped_real_errors_kept(capfd):
     import os
 

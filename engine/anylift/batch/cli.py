@@ -90,7 +90,7 @@ def add_parser(subparsers) -> None:
                    help="local: in sequence here; dask: a Dask cluster (default local)")  # fmt: skip
     p.add_argument("--workers", type=_count, default=2, help="processes of the local Dask cluster (2)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler (tcp://host:8786)")
-    p.add_argument("--threads", type=_count, default=1, help="torch threads per clip (default 1)")
+    p.add_argument("--threads", type=_count, default=1, help="threads per clip: torch, pose model (1)")
     p.add_argument("--checkpoint", metavar="PATH", help="multi-view checkpoint (default: the shipped one)")
     p.add_argument("--body-model", metavar="PATH", help="SMPL model file (default: proxy)")
     p.add_argument(

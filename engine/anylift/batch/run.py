@@ -69,7 +69,7 @@ def lift_clip(
         from anylift.pipeline import lift_with_report
 
         folder = Path(out).parent
-        source = clip.keypoints or _detected(clip, folder, choice, record, timings)
+        source = clip.keypoints or _detected(clip, folder, choice, record, timings, threads)
         keypoints, person, found = select_person(source)
         given = read_camera(clip.camera) if clip.camera is not None else None
         cameras: dict[Any, Any] = {}
@@ -166,8 +166,10 @@ def expected_outputs(clip: Clip, out: Path, choice: PeopleChoice) -> list[Path] 
     return [_person_output(out, pid) for pid in chosen_people(people, choice)]
 
 
-def _detected(clip: Clip, folder: Path, choice: PeopleChoice, record: dict, timings: dict) -> Path:
-    """Every person of ``clip.video`` (``anylift detect``) in ``<folder>/<clip>_keypoints.json``."""
+def _detected(clip: Clip, folder: Path, choice: PeopleChoice, record: dict, timings: dict,
+              threads: int) -> Path:  # fmt: skip
+    """Every person of ``clip.video`` (``anylift detect``, its landmark model in ``threads`` threads:
+    the clip's share of the machine) in ``<folder>/<clip>_keypoints.json``."""
     from anylift.io.people import read_people, write_people
     from anylift.video.people import PeopleConfig, detect_people
 
@@ -175,7 +177,7 @@ def _detected(clip: Clip, folder: Path, choice: PeopleChoice, record: dict, timi
     if not choice.reuse or read_or_none(read_people, path) is None:
         tick = time.perf_counter()
         gone: list = []
-        config = PeopleConfig(set_aside_still=choice.set_aside_still)
+        config = PeopleConfig(set_aside_still=choice.set_aside_still, pose_threads=max(1, int(threads)))
         people = detect_people(clip.video, config=config, set_aside=gone)
         folder.mkdir(parents=True, exist_ok=True)
         write_people(path, people)
