@@ -312,6 +312,24 @@ def test_several_regions_drawn_at_once_give_what_one_graph_gives_in_order(render
         assert (a is None and b is None) or np.array_equal(a, b)
 
 
+def test_detect_threads_is_a_whole_number_and_changes_nothing_found(rendered_clip, tmp_path, capsys):
+    """``anylift detect --threads 1`` (several detections sharing a machine) finds what the
+    default finds; 0 is refused with a message."""
+    from anylift.video.cli import main
+
+    video = str(rendered_clip / "video.mp4")
+    for name, extra in (("one", ["--threads", "1"]), ("auto", [])):
+        assert (
+            main(["detect", video, "--out", str(tmp_path / f"{name}.json"), "--progress", "none", *extra])
+            == 0
+        )
+    one, auto = read_people(tmp_path / "one.json"), read_people(tmp_path / "auto.json")
+    np.testing.assert_array_equal(one.keypoints2d().keypoints, auto.keypoints2d().keypoints)
+    with pytest.raises(SystemExit):
+        main(["detect", video, "--out", str(tmp_path / "x.json"), "--threads", "0"])
+    assert "expected a whole number >= 1" in capsys.readouterr().err
+
+
 def test_native_start_up_lines_are_dropped_real_errors_kept(capfd):
     import os
 

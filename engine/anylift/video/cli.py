@@ -50,7 +50,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
             args.video,
             fps=args.fps,
             config=PeopleConfig(
-                detect=config, detect_rate=args.detect_rate, set_aside_still=args.set_aside_still
+                detect=config,
+                detect_rate=args.detect_rate,
+                set_aside_still=args.set_aside_still,
+                pose_threads=args.threads,
             ),
             progress=progress,
             set_aside=set_aside,
@@ -149,6 +152,13 @@ def _rate(text: str) -> float:
     return value
 
 
+def _threads(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: expected a whole number >= 1")
+    return value
+
+
 def add_parsers(subparsers) -> None:
     """Register ``detect`` and ``camera`` on the ``anylift`` sub-command parsers."""
     p = subparsers.add_parser("detect", help="2D keypoints (COCO-17) of every person in a video, tracked")
@@ -169,6 +179,9 @@ def add_parsers(subparsers) -> None:
                    help="look at faster footage in every k-th frame only, about this often a second, "
                    "and interpolate the frames between (30: half the time at 60 fps; default 0: every "
                    "frame)")  # fmt: skip
+    p.add_argument("--threads", type=_threads, default=0, metavar="N",
+                   help="people's regions drawn at once by the landmark model (default: the cores, at "
+                   "most 4; 1 where several detections share the machine)")  # fmt: skip
     p.add_argument("--progress", choices=PROGRESS_MODES, default="auto")
     p.set_defaults(func=cmd_detect)
 
