@@ -1638,14 +1638,12 @@ def detect_people(
             # Each track follows itself with its own pose model.
             tick = time.perf_counter()
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            seen, kps = {}, {}
             follow = functools.partial(_follow, t=t, rgb=rgb, frame=frame, size=size, memory=memory,
                                        carry=cfg.turn_carry, least_turn=least_turn)  # fmt: skip
-            for tr, got in zip(live, followers.map(follow, live), strict=True):
-                if got is not None:
-                    seen[tr.id], kps[tr.id] = got, got[2]
+            drawn_on = zip(live, followers.map(follow, live), strict=True)
+            seen = {tr.id: got for tr, got in drawn_on if got is not None}  # (box, look, keypoints)
             for tr in tracker.claim(t, seen):
-                tr.pose(t, kps[tr.id])
+                tr.pose(t, seen[tr.id][2])
             kept = [tr for tr in live if tr.last_t == t]
             taken = [tr.box.copy() for tr in kept]
             taken_kp = [tr.kp for tr in kept]
