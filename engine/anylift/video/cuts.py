@@ -62,9 +62,28 @@ def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(max(0.0, 1.0 - float(np.sqrt(a * b).sum()))))
 
 
+BLANK_RANGE = 8
+"""A grey frame whose middle 98 % of pixels span fewer levels than this is blank (black, white,
+one colour): no picture to continue."""
+
+
+def stretched(grey: np.ndarray) -> np.ndarray | None:
+    """A grey frame's levels stretched so that its middle 98 % span 0-255, or None where it is blank
+    (:data:`BLANK_RANGE`). What an exposure change does to a frame (a camera adapting to a dark
+    hall, brightening its picture threefold over half a second) is undone, and a dark frame's
+    corners are not outweighed by one bright lamp."""
+    lo, hi = np.percentile(grey, (1, 99))
+    if hi - lo < BLANK_RANGE:
+        return None
+    return cv2.convertScaleAbs(grey, alpha=255.0 / (hi - lo), beta=-255.0 * lo / (hi - lo))
+
+
 def tracked_share(prev: np.ndarray, cur: np.ndarray) -> float | None:
-    """Share of ``prev``'s corners (grey frames, the same size) followed into ``cur`` and back
-    within 1 px; None when either frame has fewer than 12 (a black or blank frame)."""
+    """Share of ``prev``'s corners (grey frames, the same size; each :func:`stretched`) followed
+    into ``cur`` and back within 1 px; None when either frame is blank or has fewer than 12."""
+    prev, cur = stretched(prev), stretched(cur)
+    if prev is None or cur is None:
+        return None
     p0 = cv2.goodFeaturesToTrack(prev, 200, 0.01, 8)
     if p0 is None or len(p0) < 12 or (cv2.goodFeaturesToTrack(cur, 12, 0.01, 8) is None):
         return None
