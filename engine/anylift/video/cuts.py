@@ -7,11 +7,13 @@ keypoints file, and ``anylift camera`` estimates the camera of one shot only.
 A cut is a frame whose colours differ from the frame before's (Bhattacharyya distance of their
 hue-saturation-value histograms over :data:`CUT_DISTANCE`) **and** whose picture does not
 continue the one before: under :data:`CUT_TRACKED` of the previous frame's corners are followed
-into it and back (pyramidal Lucas-Kanade, forward-backward within 1 px), or either frame has
-none (a black frame). Measured frame to frame on the footage renders and ten real clips: the
-colours alone jump 0.26-0.96 at the cuts of an edited film (OpenCV's ``test_c.avi``) and 0.33 at a
-phone clip's jump cut, but also 0.25 where a dancer's red skirt sweeps past the camera, whose
-background is still followed (71 % of the corners; at the cuts 0-16 %).
+into it and back (pyramidal Lucas-Kanade, forward-backward within 1 px, each frame's levels
+stretched: a camera changing its exposure makes no cut), or either frame is blank (black).
+Measured frame to frame on the footage renders and ten real clips: the colours alone jump
+0.26-0.96 at the cuts of an edited film (OpenCV's ``test_c.avi``) and 0.33 at a phone clip's jump
+cut, but also 0.25 where a dancer's red skirt sweeps past the camera, whose background is still
+followed (71 % of the corners; at the cuts 0-16 %), and 0.2-0.56 a frame where a camera adapts
+to a dark hall (PoseTrack 024158: its picture three times as bright in half a second).
 
 A flash (a photographer's, a strobe: one frame brighter, or white) breaks with the frames on
 both sides of it as a cut does, but the frame after it continues the frame before: a cut is
