@@ -456,10 +456,42 @@ def test_image_up_with_the_feet(tmp_path, eye, target, roll_deg, focal, poles):
     (tmp_path / "frames").mkdir()
     cv2.imwrite(str(tmp_path / "frames" / "00000.png"), _floor_and_poles(w2c, K, poles=poles))
     feet = _ankle_rays(w2c, K, [(0.0, 4.0), (0.5, 7.0), (-0.5, 9.0)] * 4)
-    up, support, source = _image_up(tmp_path / "frames", K, w2c, None, 20, 0, None, feet)
+    up, support, source = _image_up(tmp_path / "frames", K, w2c[None], None, 20, 0, None, feet)
     assert source == "scene lines" and support >= 20
     true_up = w2c[:3, :3] @ [0.0, 0.0, 1.0]
     assert np.degrees(np.arccos(np.clip(w2c[:3, :3] @ up @ true_up, -1, 1))) < 1.5
+
+
+def test_image_up_is_read_in_the_first_frame_lit_as_the_rest(tmp_path):
+    """A camera adapting its exposure (PoseTrack 024158: its first frame at a twentieth of its later
+    levels, then a sixth, a third...): the scene's lines are read in the first frame lit as the
+    shot's first second mostly is, and their up carried into frame 0's camera (the camera turned
+    4 deg about the vertical meanwhile). Frame 0 alone, dark, shows too few lines."""
+    import cv2
+
+    from anylift.video.camera_estimation import _image_up, _lit_frame
+
+    from .test_vanishing import _ankle_rays, _floor_and_poles
+
+    K = intrinsics((640, 360), 700.0)
+    eye, target = np.array(HIGH_UP[0]), np.array(HIGH_UP[1])
+    turn = Rotation.from_euler("z", np.radians(np.linspace(0.0, 4.0, 10))[:, None]).as_matrix()
+    w2c = np.stack([look_at(eye, eye + r @ (target - eye)) for r in turn])
+    (tmp_path / "frames").mkdir()
+    for t, gain in enumerate([1 / 20, 1 / 6, 1 / 3, 0.9] + [1.0] * 6):  # 024158's first frames
+        frame = cv2.convertScaleAbs(_floor_and_poles(w2c[t], K, poles=[]), alpha=gain)
+        cv2.imwrite(str(tmp_path / "frames" / f"{t:05d}.png"), frame)
+    assert _lit_frame(tmp_path / "frames", 10.0)[0] == 3
+    feet = _ankle_rays(w2c[0], K, [(0.0, 4.0), (0.5, 7.0), (-0.5, 9.0)] * 4)  # frame 0's
+    up, support, source = _image_up(tmp_path / "frames", K, w2c, 10.0, 20, 0, None, feet)
+    assert source == "scene lines" and support >= 20
+    true_up = w2c[0, :3, :3] @ [0.0, 0.0, 1.0]
+    assert np.degrees(np.arccos(np.clip(w2c[0, :3, :3] @ up @ true_up, -1, 1))) < 1.5
+    # Read in frame 0 (the shot's first second all as dark as it): no up.
+    dark = tmp_path / "dark"
+    dark.mkdir()
+    cv2.imwrite(str(dark / "00000.png"), cv2.imread(str(tmp_path / "frames" / "00000.png")))
+    assert _image_up(dark, K, w2c[:1], 10.0, 20, 0, None, feet)[2] == ""
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

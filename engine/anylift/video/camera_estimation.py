@@ -1134,7 +1134,7 @@ def estimate_camera(
             K = intrinsics(tracks.image_size, float(focal))
             vertical = _people_vertical(others, w2c, K, seed)
     feet = _people_feet(others or ([keypoints.keypoints] if keypoints is not None else None), w2c, K)
-    up, support, up_source = _image_up(video, K, w2c[0], fps, cfg.min_up_support, seed, vertical, feet, shot)
+    up, support, up_source = _image_up(video, K, w2c, fps, cfg.min_up_support, seed, vertical, feet, shot)
     if shot is not None:  # the frames of the other shots hold the shot's first and last pose
         before, after = shot[0], people.num_frames - shot[1]
         w2c = np.concatenate([np.repeat(w2c[:1], before, 0), w2c, np.repeat(w2c[-1:], after, 0)])
@@ -1286,29 +1286,52 @@ def _people_feet(people, w2c: np.ndarray, K: np.ndarray) -> np.ndarray | None:
     return rays[np.linspace(0, len(rays) - 1, min(len(rays), MAX_AXES)).round().astype(int)]
 
 
-def _image_up(video, K: np.ndarray, w2c0: np.ndarray, fps, min_support: int, seed: int, vertical=None,
+LIT_SHARE = 0.8
+"""The scene's lines are read in the first frame whose mean grey level is at least this share of
+the median over the shot's first second (:func:`_lit_frame`)."""
+
+
+def _lit_frame(video, fps, shot=None) -> tuple[int, np.ndarray | None]:
+    """(index, BGR frame) of the shot's first frame lit as its first second mostly is (mean grey at
+    least :data:`LIT_SHARE` of their median), else its first; (0, None) without frames. A camera
+    adapting to a dark hall starts dark (PoseTrack 024158: a twentieth of its later levels, then a
+    sixth), and a dark frame shows few lines (renders brightened that way lost their up from them)."""
+    reader = open_video(video, fps=fps, frames=shot)
+    levels = np.array([float(f.mean()) for f in itertools.islice(reader, max(1, round(reader.fps)))])
+    if not len(levels):
+        return 0, None
+    t = int(np.argmax(levels >= LIT_SHARE * np.median(levels)))
+    return t, next(itertools.islice(open_video(video, fps=fps, frames=shot), t, None))
+
+
+def _image_up(video, K: np.ndarray, w2c: np.ndarray, fps, min_support: int, seed: int, vertical=None,
               feet=None, shot=None):  # fmt: skip
-    """(world up (3,) or None, support, source) from the vanishing lines of the first frame; with
-    the people's ``vertical`` (:func:`_people_vertical`) the lines' candidate nearest it, else the
-    people's own up. ``feet`` (:func:`_people_feet`): no candidate that puts them above the horizon,
-    and without ``vertical`` one looked for up to :data:`anylift.video.vanishing.STEEP_UP_DEG`
-    from the image's up."""
+    """(world up (3,) or None, support, source) from the vanishing lines of the first frame lit as
+    the rest (:func:`_lit_frame`; ``w2c`` (T, 4, 4) the shot's cameras); with the people's
+    ``vertical`` (:func:`_people_vertical`) the lines' candidate nearest it, else the people's own
+    up. ``feet`` (:func:`_people_feet`): no candidate that puts them above the horizon, and without
+    ``vertical`` one looked for up to :data:`anylift.video.vanishing.STEEP_UP_DEG` from the
+    image's up. ``vertical`` and ``feet`` are frame 0's (turned into the frame read)."""
     from anylift.video.vanishing import LEVEL_UP_DEG, STEEP_UP_DEG, up_from_image
 
-    frame = next(iter(open_video(video, fps=fps, frames=shot)), None)
+    t, frame = _lit_frame(video, fps, shot)
     if frame is None:
         return None, 0, ""
+    rotation = w2c[t, :3, :3]
+    turn = rotation @ w2c[0, :3, :3].T  # frame 0's camera axes -> frame t's
+    feet = None if feet is None else feet @ turn.T
     source = "scene lines"
     if vertical is None:
         window = {} if feet is None else {"max_angle": STEEP_UP_DEG, "max_roll": LEVEL_UP_DEG}
         up_cam, support = up_from_image(frame, K, seed=seed, feet=feet, **window)
     else:
-        up_cam, support = up_from_image(frame, K, vertical.up, max_angle=PEOPLE_UP_DEG, seed=seed, feet=feet)
+        people_up = turn @ vertical.up
+        up_cam, support = up_from_image(frame, K, people_up, max_angle=PEOPLE_UP_DEG, seed=seed, feet=feet)
         if up_cam is None or support < min_support:
-            up_cam, support, source = vertical.up, vertical.support, "people"
+            up_cam, support, source = people_up, vertical.support, "people"
     if up_cam is None or support < min_support:
         return None, 0, ""
-    return w2c0[:3, :3].T @ up_cam, support, source
+    return rotation.T @ up_cam, support, source
 
 
 PEOPLE_UP_DEG = 15.0
