@@ -71,7 +71,8 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    median speed, or a unit baseline where none is.
 5. **World**: frame 0's camera sits at the origin, upright, looking along +y of a Z-up
    world; translations in metres (as well as the person's size tells them).
-6. **Up**: the vanishing points of the first frame's straight lines (:mod:`anylift.video.vanishing`)
+6. **Up**: the vanishing points of the straight lines (:mod:`anylift.video.vanishing`) of the
+   first frame lit as the rest (:func:`_lit_frame`: a camera adapting its exposure starts dark)
    give the world's up (``camera.up``) when at least ``min_up_support`` segments agree, so a
    camera looking down or held at a tilt is known as such; with the people's verticals, the
    lines' candidate within :data:`PEOPLE_UP_DEG` of theirs, else theirs; otherwise ``up`` is left
