@@ -21,6 +21,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from anylift.batch.cli import _count
 from anylift.errors import InputError
 
 PROGRESS_MODES = ("auto", "bar", "jsonl", "none")
@@ -152,13 +153,6 @@ def _rate(text: str) -> float:
     return value
 
 
-def _threads(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: expected a whole number >= 1")
-    return value
-
-
 def add_parsers(subparsers) -> None:
     """Register ``detect`` and ``camera`` on the ``anylift`` sub-command parsers."""
     p = subparsers.add_parser("detect", help="2D keypoints (COCO-17) of every person in a video, tracked")
@@ -179,7 +173,7 @@ def add_parsers(subparsers) -> None:
                    help="look at faster footage in every k-th frame only, about this often a second, "
                    "and interpolate the frames between (30: half the time at 60 fps; default 0: every "
                    "frame)")  # fmt: skip
-    p.add_argument("--threads", type=_threads, default=0, metavar="N",
+    p.add_argument("--threads", type=_count, default=0, metavar="N",
                    help="people's regions drawn at once by the landmark model (default: the cores, at "
                    "most 4; 1 where several detections share the machine)")  # fmt: skip
     p.add_argument("--progress", choices=PROGRESS_MODES, default="auto")
