@@ -258,10 +258,9 @@ def test_a_shaking_camera_does_not_make_up_a_focal_length(tmp_path, seed):
     ],
 )
 def test_a_static_camera_changing_its_exposure_stays_static(tmp_path, gains):
-    """Lucas-Kanade takes a change of levels for motion: each frame is scaled to the previous one's
-    levels, and a new keyframe started once they have moved far (its corners, found in the dark,
-    drift as the picture brightens). Before, both clips came out turning ("rotation", the corners
-    0.5-1.1 px off their keyframe's places)."""
+    """Lucas-Kanade takes a change of levels for motion: a frame whose levels moved has its corners
+    followed again, scaled to the previous frame's levels. Before, both clips came out turning
+    ("rotation", the corners 0.5-1.1 px off their keyframe's places)."""
     path = tmp_path / "relit.avi"
     frame_gains = iter(gains)
     burn = lambda frame: cv2.convertScaleAbs(frame, alpha=next(frame_gains))  # noqa: E731

@@ -12,8 +12,7 @@ output with :func:`anylift.io.cameras.read_camera` for a stronger estimate).
    features (or fewer than 60 of a keyframe that had more than 75) survive. Only the
    (keyframe, frame) point pairs are kept, never the frames. Where the camera changes its
    exposure (adapting to a dark hall, mains flicker), a frame whose levels moved
-   (:func:`exposure_gain`) has its corners followed again at the previous frame's levels, and a
-   new keyframe starts once they moved by :data:`REKEY_GAIN` since the last.
+   (:func:`exposure_gain`) has its corners followed again at the previous frame's levels.
 2. **Focal length** (when none is given, :func:`estimate_focal`): a search over
    f in [0.35, 3] x the long side, scoring each f by how well the best rotation-only model and
    the best essential matrix explain the pairs with the most motion (truncated squared
@@ -411,7 +410,7 @@ def track_features(
     n_key = 0
     lk = {"winSize": (21, 21), "maxLevel": 3,
           "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)}  # fmt: skip
-    key_index, key_gain = 0, 1.0  # key_gain: the exposure's change since the keyframe
+    key_index = 0
     peak = None  # every pixel's brightest over the video: black bars stay black
     overlay = None
     report(progress, STAGE_TRACK, 0, total)
@@ -433,7 +432,7 @@ def track_features(
             nxt, st, _ = cv2.calcOpticalFlowPyrLK(prev, gray, cur_pts, None, **lk)
             gain = exposure_gain(prev, gray, cur_pts[st[:, 0] == 1, 0], nxt[st[:, 0] == 1, 0])
             if abs(gain - 1.0) > EXPOSURE_CHANGE:  # followed again at the previous frame's exposure
-                seen, key_gain = cv2.convertScaleAbs(gray, alpha=gain), key_gain * gain
+                seen = cv2.convertScaleAbs(gray, alpha=gain)
                 nxt, st, _ = cv2.calcOpticalFlowPyrLK(prev, seen, cur_pts, None, **lk)
             back, st2, _ = cv2.calcOpticalFlowPyrLK(seen, prev, nxt, None, **lk)
             good = (st[:, 0] == 1) & (st2[:, 0] == 1) & (np.linalg.norm(back - cur_pts, axis=-1)[:, 0] < 0.5)
@@ -448,11 +447,8 @@ def track_features(
             key_pts, cur_pts = key_pts[good], nxt[good]
         n_alive = 0 if cur_pts is None else len(cur_pts)
         # Keep a keyframe as long as its points last: longer baselines show parallax that
-        # frame-to-frame pairs hide (a rotation model would then absorb the translation); not
-        # once the exposure has moved far from its own (its corners drift as the levels change).
-        relit = abs(math.log(key_gain)) > math.log(REKEY_GAIN)
-        dying = n_alive < max(min(cfg.min_features, 0.8 * n_key), cfg.keyframe_survival * n_key, 8)
-        if t == 0 or relit or dying:
+        # frame-to-frame pairs hide (a rotation model would then absorb the translation).
+        if t == 0 or n_alive < max(min(cfg.min_features, 0.8 * n_key), cfg.keyframe_survival * n_key, 8):
             if t > 0:
                 pairs.append((key_pts[:, 0] / scale, cur_pts[:, 0] / scale))
                 keyframes.append(key_index)
@@ -466,7 +462,7 @@ def track_features(
             key_pts = np.zeros((0, 1, 2), np.float32) if found is None else found.astype(np.float32)
             cur_pts = key_pts.copy()
             n_key = len(key_pts)
-            key_index, key_gain = t, 1.0
+            key_index = t
             # A new keyframe's own frame is related to the previous keyframe (pair added above).
             if t == 0:
                 pairs.append((key_pts[:, 0] / scale, cur_pts[:, 0] / scale))
@@ -494,10 +490,6 @@ corners it follows, 0.1-0.25 % in the median) changed footage whose exposure doe
 (orbit30's focal length 914 -> 847 px for 900, portrait30's 458 -> 501 for 470, 11 of 21 real
 clips); from 2 % none of the 20 renders and 20 of those 21 clips change (PoseTrack 003747, a phone
 swung from the sky to the grass, 3-7 % a frame: focal 1605 -> 600 px)."""
-REKEY_GAIN = 1.25
-"""A new keyframe starts once the frames' levels have changed by this factor since the keyframe
-(the scaled frames' product of gains): a dark frame's corners drift as the picture brightens
-(0.7 px over crowd25's ramp, even with each frame scaled)."""
 
 
 def exposure_gain(prev: np.ndarray, gray: np.ndarray, before: np.ndarray, after: np.ndarray) -> float:
