@@ -471,7 +471,7 @@ def test_image_up_with_the_feet(tmp_path, eye, target, roll_deg, focal, poles):
     looking about 55 deg down finds the floor's normal (not its lines converging above the picture)."""
     import cv2
 
-    from anylift.video.camera_estimation import _image_up
+    from anylift.video.camera_estimation import _image_up, _lit_frame
 
     from .test_vanishing import _ankle_rays, _floor_and_poles
 
@@ -480,7 +480,7 @@ def test_image_up_with_the_feet(tmp_path, eye, target, roll_deg, focal, poles):
     (tmp_path / "frames").mkdir()
     cv2.imwrite(str(tmp_path / "frames" / "00000.png"), _floor_and_poles(w2c, K, poles=poles))
     feet = _ankle_rays(w2c, K, [(0.0, 4.0), (0.5, 7.0), (-0.5, 9.0)] * 4)
-    up, support, source = _image_up(tmp_path / "frames", K, w2c[None], None, 20, 0, None, feet)
+    up, support, source = _image_up(_lit_frame(tmp_path / "frames", None), K, w2c[None], 20, 0, None, feet)
     assert source == "scene lines" and support >= 20
     true_up = w2c[:3, :3] @ [0.0, 0.0, 1.0]
     assert np.degrees(np.arccos(np.clip(w2c[:3, :3] @ up @ true_up, -1, 1))) < 1.5
@@ -507,7 +507,7 @@ def test_image_up_is_read_in_the_first_frame_lit_as_the_rest(tmp_path):
         cv2.imwrite(str(tmp_path / "frames" / f"{t:05d}.png"), frame)
     assert _lit_frame(tmp_path / "frames", 10.0)[0] == 3
     feet = _ankle_rays(w2c[0], K, [(0.0, 4.0), (0.5, 7.0), (-0.5, 9.0)] * 4)  # frame 0's
-    up, support, source = _image_up(tmp_path / "frames", K, w2c, 10.0, 20, 0, None, feet)
+    up, support, source = _image_up(_lit_frame(tmp_path / "frames", 10.0), K, w2c, 20, 0, None, feet)
     assert source == "scene lines" and support >= 20
     true_up = w2c[0, :3, :3] @ [0.0, 0.0, 1.0]
     assert np.degrees(np.arccos(np.clip(w2c[0, :3, :3] @ up @ true_up, -1, 1))) < 1.5
@@ -515,7 +515,7 @@ def test_image_up_is_read_in_the_first_frame_lit_as_the_rest(tmp_path):
     dark = tmp_path / "dark"
     dark.mkdir()
     cv2.imwrite(str(dark / "00000.png"), cv2.imread(str(tmp_path / "frames" / "00000.png")))
-    assert _image_up(dark, K, w2c[:1], 10.0, 20, 0, None, feet)[2] == ""
+    assert _image_up(_lit_frame(dark, 10.0), K, w2c[:1], 20, 0, None, feet)[2] == ""
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

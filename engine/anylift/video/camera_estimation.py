@@ -1155,6 +1155,7 @@ def estimate_camera(
         )
     source = "given"
     scene = functools.cache(lambda: _scene_frames(video, fps, T, shot, seed))  # found once, when needed
+    lit = functools.cache(lambda: _lit_frame(video, fps, shot))  # the frame whose lines give the up
     if focal is None:
         focal, source = estimate_focal(tracks, cfg, seed=seed), "camera motion"
     if focal is None:
@@ -1179,14 +1180,14 @@ def estimate_camera(
             vertical = _people_vertical(others, w2c, K, seed)
     # The people's verticals lie too far away; a camera path's focal length is only a lower bound.
     if source in ("guess", "people and scene lines", "camera path"):
-        new = _floor_focal(scene(), others, w2c, K, cfg.min_up_support, seed, video, fps, shot)
+        new = _floor_focal(scene(), lit(), others, w2c, K, cfg.min_up_support, seed)
         if new is not None and abs(new / focal - 1.0) > 0.02:
             focal, source = new, "floor lines"
             w2c, models, depth = solve(float(focal))
             K = intrinsics(tracks.image_size, float(focal))
             vertical = _people_vertical(others, w2c, K, seed)
     feet = _people_feet(others or ([keypoints.keypoints] if keypoints is not None else None), w2c, K)
-    up, support, up_source = _image_up(video, K, w2c, fps, cfg.min_up_support, seed, vertical, feet, shot)
+    up, support, up_source = _image_up(lit(), K, w2c, cfg.min_up_support, seed, vertical, feet)
     if shot is not None:  # the frames of the other shots hold the shot's first and last pose
         before, after = shot[0], people.num_frames - shot[1]
         w2c = np.concatenate([np.repeat(w2c[:1], before, 0), w2c, np.repeat(w2c[-1:], after, 0)])
@@ -1238,24 +1239,25 @@ def _scene_focal(scene, vertical=None, w2c=None, K=None, floor=False) -> float |
     return focal_from_vanishing_points(found, vertical=vertical, to_first=to_first, floor=floor)
 
 
-def _floor_focal(scene, others, w2c: np.ndarray, K: np.ndarray, min_support: int, seed: int, video, fps,
-                 shot=None) -> float | None:  # fmt: skip
+def _floor_focal(
+    scene, lit, others, w2c: np.ndarray, K: np.ndarray, min_support: int, seed: int
+) -> float | None:
     """The focal length from two floor families taken as perpendicular (:func:`_scene_focal`
     ``floor``), when the people's axes accept it in place of the current one, ``K``'s
     (:func:`anylift.video.vanishing.people_accept`, the up read as :func:`_image_up` reads it
-    without the people's vertical: in the first frame lit as the rest, :func:`_lit_frame`), else
-    None. A static camera brightening over its first 0.6 s (footage renders crowd25, steep25,
+    without the people's vertical: in ``lit``, the first frame lit as the rest, :func:`_lit_frame`),
+    else None. A static camera brightening over its first 0.6 s (footage renders crowd25, steep25,
     judge30) read frame 0, too dark for lines: its focal length fell back to the guess, 640 px
     for 800, 1100 and 420, and steep25's pitch read 64.4 deg for 50.9."""
     from anylift.video import vanishing as va
 
     found = _people_axes(others, w2c, K)
-    if found is None or not scene[1]:
+    t, frame = lit
+    if found is None or not scene[1] or frame is None:
         return None
     focal = _scene_focal(scene, w2c=w2c, K=K, floor=True)
     if focal is None:
         return None
-    t, frame = _lit_frame(video, fps, shot)
     turn = w2c[t, :3, :3] @ w2c[0, :3, :3].T  # frame 0's camera axes -> frame t's
     vps = va.image_vanishing_points(frame, seed=seed)
     size = (frame.shape[1], frame.shape[0])
@@ -1362,17 +1364,16 @@ def _lit_frame(video, fps, shot=None) -> tuple[int, np.ndarray | None]:
     return t, next(itertools.islice(open_video(video, fps=fps, frames=shot), t, None))
 
 
-def _image_up(video, K: np.ndarray, w2c: np.ndarray, fps, min_support: int, seed: int, vertical=None,
-              feet=None, shot=None):  # fmt: skip
-    """(world up (3,) or None, support, source) from the vanishing lines of the first frame lit as
-    the rest (:func:`_lit_frame`; ``w2c`` (T, 4, 4) the shot's cameras); with the people's
+def _image_up(lit, K: np.ndarray, w2c: np.ndarray, min_support: int, seed: int, vertical=None, feet=None):
+    """(world up (3,) or None, support, source) from the vanishing lines of ``lit``, the first
+    frame lit as the rest (:func:`_lit_frame`; ``w2c`` (T, 4, 4) the shot's cameras); with the people's
     ``vertical`` (:func:`_people_vertical`) the lines' candidate nearest it, else the people's own
     up. ``feet`` (:func:`_people_feet`): no candidate that puts them above the horizon, and without
     ``vertical`` one looked for up to :data:`anylift.video.vanishing.STEEP_UP_DEG` from the
     image's up. ``vertical`` and ``feet`` are frame 0's (turned into the frame read)."""
     from anylift.video.vanishing import LEVEL_UP_DEG, STEEP_UP_DEG, up_from_image
 
-    t, frame = _lit_frame(video, fps, shot)
+    t, frame = lit
     if frame is None:
         return None, 0, ""
     rotation = w2c[t, :3, :3]
