@@ -155,7 +155,7 @@ def test_batch_sets_aside_tracks_of_no_one_when_asked(video_folder, tmp_path, mo
         configs.append((config.set_aside_still, config.pose_threads))
         found = real(video, config=config, **kw)
         if config.set_aside_still:
-            set_aside.append((3, 14, 12, 41.04))  # as _set_aside_still reports one
+            set_aside.append((3, 14, 12, 41.04, "still"))  # as detect_people reports one
         return found
 
     monkeypatch.setattr(people_module, "detect_people", detect)
@@ -164,7 +164,8 @@ def test_batch_sets_aside_tracks_of_no_one_when_asked(video_folder, tmp_path, mo
     (record,) = run_batch(
         clips, tmp_path / "a", options=FAST, manifest=tmp_path / "a.jsonl", people=choice, threads=2
     )
-    assert record["status"] == "ok" and record["set_aside"] == [{"frames": [3, 14], "height": 41.0}]
+    assert record["status"] == "ok"
+    assert record["set_aside"] == [{"frames": [3, 14], "height": 41.0, "why": "still"}]
     (record,) = run_batch(clips, tmp_path / "b", options=FAST, manifest=tmp_path / "b.jsonl")
     assert record["status"] == "ok" and "set_aside" not in record
     assert configs == [(True, 2), (False, 1)]

@@ -5,8 +5,9 @@ Each line: ``clip``, ``status`` (``ok``, ``skipped`` (resume: a valid output exi
 the clip), ``timings`` (seconds per lifting stage, and ``detect`` / ``camera`` for a video),
 ``warnings`` (list of messages; ``person N: ...`` with ``--all``), ``outputs`` (files written or
 found: a video's keypoints and cameras, then the results), ``people`` (the track ids lifted, for
-keypoints of several people), ``set_aside`` (a video's tracks of no one set aside,
-``--set-aside-still``: ``frames`` first and last, ``height`` px), ``frames`` (of the result),
+keypoints of several people), ``set_aside`` (a video's tracks of no one set aside: ``frames``
+first and last, ``height`` px, ``why``: ``rider`` on what a person carries, or ``still`` with
+``--set-aside-still``), ``frames`` (of the result),
 ``error`` (the one-line message when not ok), ``shard`` (``I/N``), ``worker`` (host:pid),
 ``finished`` (UTC, ISO 8601). Only the process that runs the batch writes it (workers return
 records), so no two writers share a file; a sharded run writes one manifest per shard by default.

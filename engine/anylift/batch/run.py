@@ -183,7 +183,9 @@ def _detected(clip: Clip, folder: Path, choice: PeopleChoice, record: dict, timi
         write_people(path, people)
         timings["detect"] = time.perf_counter() - tick
         if gone:
-            record["set_aside"] = [{"frames": [a, b], "height": round(h, 1)} for a, b, _, h in gone]
+            record["set_aside"] = [
+                {"frames": [a, b], "height": round(h, 1), "why": why} for a, b, _, h, why in gone
+            ]
     record["outputs"].append(str(path))
     return path
 

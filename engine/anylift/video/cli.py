@@ -64,14 +64,18 @@ def cmd_detect(args: argparse.Namespace) -> int:
     write_people(args.out, people)
     kp = people.keypoints2d()
     print(people.table())
-    if set_aside:
-        listed = ", ".join(f"{a}-{b} ({h:.0f} px)" for a, b, _, h in set_aside[:6])
-        more = f" and {len(set_aside) - 6} more" if len(set_aside) > 6 else ""
-        tracks = "track that looks" if len(set_aside) == 1 else "tracks that look"
-        print(
-            f"set aside {len(set_aside)} still {tracks} like no one (a pole, a railing, a sign: no person "
-            f"segmented there, and the pose model's drawing moves with its region): frames {listed}{more}"
-        )
+    for why, what in (
+        ("rider", "small {} riding on a person (on a board or a bag they carry, in step with them as "
+                  "they walk)"),
+        ("still", "still {} of no one (a pole, a railing, a sign: no person segmented there, and the pose "
+                  "model's drawing moves with its region)"),
+    ):  # fmt: skip
+        gone = [g for g in set_aside if g[4] == why]
+        if gone:
+            listed = ", ".join(f"{a}-{b} ({h:.0f} px)" for a, b, _, h, _ in gone[:6])
+            more = f" and {len(gone) - 6} more" if len(gone) > 6 else ""
+            tracks = what.format("track" if len(gone) == 1 else "tracks")
+            print(f"set aside {len(gone)} {tracks}: frames {listed}{more}")
     n = f"{len(people.tracks)} {'person' if len(people.tracks) == 1 else 'people'}"
     if people.frame_times is not None:
         t = people.frame_times

@@ -83,9 +83,11 @@ Only what ships in the installed wheels (nothing is downloaded):
 9. **Cleaning** per track (:mod:`anylift.video.tracking`): the legs' left/right swaps undone,
    low scores dropped, short gaps filled, zero-lag One-Euro smoothing; tracks seen in fewer than
    ``min_frames`` frames dropped.
-10. **Tracks of no one** (``set_aside_still``, off by default): after stitching, tracks that stay
-    in one place are looked at again in a few frames, and those where no person is segmented and
-    the landmark model's drawing moves with its region are set aside (:mod:`anylift.video.ghosts`).
+10. **Tracks of no one** (:mod:`anylift.video.ghosts`): after stitching, a small track that keeps
+    its place against a person walking through the scene rides on what they carry and is set aside
+    (:func:`set_aside_riders`). With ``set_aside_still`` (off by default), tracks that stay in one
+    place are looked at again in a few frames, and those where no person is segmented and the
+    landmark model's drawing moves with its region are set aside too.
 """
 
 from __future__ import annotations
@@ -1441,6 +1443,16 @@ def mend_blips(tracks: list) -> list:
     return [tr for tr in tracks if tr.frames]
 
 
+def set_aside_riders(found: list, motions: dict) -> tuple[list, list]:
+    """``found`` without the tracks that ride on another track's body (:func:`ghosts.rider
+    <anylift.video.ghosts.rider>`: a drawing on a board or a bag a person carries), and those."""
+    from anylift.video import ghosts
+
+    boxes = [{t: b for t, (b, _) in tr.frames.items()} for tr in found]
+    riding = [any(o is not own and ghosts.rider(own, o, motions) for o in boxes) for own in boxes]
+    return [tr for tr, r in zip(found, riding) if not r], [tr for tr, r in zip(found, riding) if r]
+
+
 def _set_aside_still(found: list, motions: dict, video, fps, stride: int) -> tuple[list, list]:
     """``found`` without the tracks of still things that look like no one, and those
     (:mod:`anylift.video.ghosts`); all kept where all would go. Each still track's frames are
@@ -1531,8 +1543,9 @@ def detect_people(
         timings: filled (when given) with seconds spent per step: ``decode``, ``camera motion``,
             ``proposals``, ``pose`` (the tracks' own crops), ``find`` (new people: proposals'
             crops and the tile scan), ``ghosts`` (still tracks looked at again), ``clean``.
-        set_aside: filled (when given) with (first frame, last frame, frames seen, height px) of
-            each track set aside as no one (:mod:`anylift.video.ghosts`; ``set_aside_still``).
+        set_aside: filled (when given) with (first frame, last frame, frames seen, height px, why) of
+            each track set aside as no one (:mod:`anylift.video.ghosts`), why "rider" (on what a
+            person carries) or "still" (``set_aside_still``).
 
     Returns:
         :class:`~anylift.io.people.People`: one :class:`~anylift.io.people.PersonTrack` per person
@@ -1750,15 +1763,17 @@ def detect_people(
     found = stitch_tracks(found, motions, rate, cfg.stitch_seconds, cuts)
     found = fill_gaps(found, motions, rate, cuts)
     found = mend_blips(rejoin_hidden(found, motions, rate, cfg.reid_seconds, cuts))
+    found, riders = set_aside_riders(found, motions)
+    gone = {"rider": riders}
     clock["clean"] += time.perf_counter() - tick
     if cfg.set_aside_still:
         tick = time.perf_counter()
-        found, gone = _set_aside_still(found, motions, video, fps, stride)
-        for tr in gone if set_aside is not None else ():
-            seen = sorted(tr.frames)
-            height = float(np.median([b[3] - b[1] for b, _ in tr.frames.values()]))
-            set_aside.append((seen[0] * stride, seen[-1] * stride, len(seen), height))
+        found, gone["still"] = _set_aside_still(found, motions, video, fps, stride)
         clock["ghosts"] += time.perf_counter() - tick
+    for why, tracks in gone.items() if set_aside is not None else ():
+        for tr in tracks:
+            seen = sorted(tr.frames)
+            set_aside.append((seen[0] * stride, seen[-1] * stride, len(seen), _median_height(tr), why))
     tick = time.perf_counter()
     people = []
     for tr in found:
