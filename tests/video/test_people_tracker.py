@@ -992,3 +992,42 @@ def test_a_drawing_over_a_tracked_body_is_another_body_only_where_its_joints_are
     part = _body(350.0, 285.0, 90.0)  # a small body drawn on the referee's knee and hand
     assert not another_body(part, referee)
     assert another_body(_body(350.0, 275.0, 110.0), referee)
+
+
+def test_a_drawing_around_a_tracked_body_on_its_joints_is_that_body_drawn_again():
+    """Footage render steep25 on an AMD EPYC, frame 56: a new drawing from a walker's head down to
+    the feet of the dancer in front of him holds both their boxes (the walker's whole box, 90 % of
+    the dancer's) but lies over neither (IoU 0.25 and 0.33; a quarter and a third of it inside
+    them), so it became a track and took the walker's frames (5 identity switches). Its head and
+    arms are the walker's: his body drawn again. A coach standing behind a child being tracked,
+    her box around his, her joints elsewhere, is someone new."""
+    from anylift.video.people import AROUND, covered, drawn_again, keypoint_box
+
+    new = np.array([[312.9, 96.8], [320.6, 90.6], [312.7, 93.6], [324.0, 92.7], [311.7, 95.7],
+                    [325.0, 114.4], [301.2, 114.9], [329.2, 130.6], [302.0, 142.4], [326.2, 151.4],
+                    [303.9, 151.4], [313.9, 168.5], [301.6, 171.5], [278.7, 177.6], [282.6, 206.2],
+                    [270.9, 224.0], [291.8, 253.9]])  # fmt: skip
+    walker = np.array([[320.2, 86.8], [322.7, 85.2], [320.6, 84.2], [326.3, 85.3], [322.5, 83.6],
+                       [333.2, 100.2], [322.3, 93.5], [332.2, 122.4], [324.1, 111.3], [324.6, 139.4],
+                       [323.7, 124.2], [332.2, 126.9], [321.8, 124.5], [324.6, 151.7], [308.4, 142.4],
+                       [332.6, 171.0], [324.7, 152.6]])  # fmt: skip
+    dancer = np.array([[266.4, 170.7], [270.7, 167.9], [267.3, 167.7], [274.4, 167.8], [269.5, 167.8],
+                       [283.5, 181.0], [267.6, 180.0], [297.6, 189.9], [260.4, 195.7], [292.9, 186.3],
+                       [262.3, 200.3], [285.5, 219.9], [273.4, 218.1], [288.6, 244.5], [265.4, 237.5],
+                       [300.4, 262.4], [270.8, 251.5]])  # fmt: skip
+    new, walker, dancer = (np.column_stack([k, np.full(17, 0.9)]) for k in (new, walker, dancer))
+    box, boxes = keypoint_box(new), [keypoint_box(walker), keypoint_box(dancer)]
+    assert all(covered(box, b[None]) < 0.5 and iou(box[None], b[None])[0, 0] < 0.35 for b in boxes)
+    assert covered(boxes[0], box[None]) > AROUND
+    assert drawn_again(box, new, boxes, [walker, dancer])
+    assert not drawn_again(box, new, boxes[1:], [dancer])  # the dancer's joints are elsewhere
+    child = _body(300.0, 200.0, 60.0)
+    coach = _body(305.0, 170.0, 150.0)
+    coach[:, 0] += 25.0 * np.sin(np.arange(17.0))  # her limbs spread about her, not his
+    child_box = keypoint_box(child)
+    assert covered(child_box, keypoint_box(coach)[None]) > AROUND
+    assert not drawn_again(keypoint_box(coach), coach, [child_box], [child])
+    # ... nor where he is partly seen (his head and a shoulder): too few joints to say she is he.
+    glimpse = child.copy()
+    glimpse[6:, 2] = 0.1
+    assert not drawn_again(keypoint_box(coach), coach, [child_box], [glimpse])

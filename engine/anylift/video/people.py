@@ -274,15 +274,45 @@ def another_body(kp: np.ndarray, other: np.ndarray | None, min_score: float = 0.
     of someone far behind, refused as before."""
     if other is None:
         return False
-    sure, other_sure = kp[:, 2] > min_score, other[:, 2] > min_score
-    both = sure & other_sure
-    if both.sum() < OTHER_BODY_JOINTS:
+    shared = shared_joints(kp, other, min_score)
+    if shared is None:
         return False
+    sure, other_sure = kp[:, 2] > min_score, other[:, 2] > min_score
     if np.ptp(kp[sure, :2], axis=0).max() < OTHER_BODY_SIZE * np.ptp(other[other_sure, :2], axis=0).max():
         return False
+    return shared <= OTHER_BODY
+
+
+def shared_joints(kp: np.ndarray, other: np.ndarray, min_score: float = 0.5) -> float | None:
+    """Share of the joints placed in both drawings (17, 3) that lie within :data:`SAME_JOINT` of
+    each other, or None where fewer than :data:`OTHER_BODY_JOINTS` are placed in both."""
+    both = (kp[:, 2] > min_score) & (other[:, 2] > min_score)
+    if both.sum() < OTHER_BODY_JOINTS:
+        return None
     height = max(np.ptp(kp[both, :2], axis=0).max(), np.ptp(other[both, :2], axis=0).max(), 1.0)
-    near = np.linalg.norm(kp[both, :2] - other[both, :2], axis=1) < SAME_JOINT * height
-    return bool(near.mean() <= OTHER_BODY)
+    return float((np.linalg.norm(kp[both, :2] - other[both, :2], axis=1) < SAME_JOINT * height).mean())
+
+
+AROUND = 0.7
+"""A new drawing holding this share of a tracked body's box is around that body."""
+
+
+def drawn_again(box: np.ndarray, kp: np.ndarray, taken: list, taken_kp: list) -> bool:
+    """Whether a new drawing (``box`` (4,), ``kp`` (17, 3)) is a tracked body's (``taken`` boxes,
+    ``taken_kp`` their drawings, or None) drawn again: it lies over one (half of it inside that
+    box, or IoU over 0.3) and is not of another body (:func:`another_body`), or it lies around one
+    (:data:`AROUND` of that box inside it) and more than :data:`OTHER_BODY` of their joints are
+    the same (:func:`shared_joints`; around a tracked body partly seen, someone new in front of it
+    may hold too few joints in common with it to tell). Around: footage render steep25 on an AMD
+    EPYC, a new drawing from a walker's head (its joints on his) down to the feet of the dancer in
+    front of him, holding both their boxes, became a track and took the walker's frames
+    (5 identity switches; on an Intel Xeon MediaPipe's numbers drew no such thing)."""
+    for b, k in zip(taken, taken_kp, strict=True):
+        if (covered(box, b[None]) > 0.5 or iou(box[None], b[None])[0, 0] > 0.3) and not another_body(kp, k):
+            return True
+        if k is not None and covered(b, box[None]) > AROUND and (shared_joints(kp, k) or 0.0) > OTHER_BODY:
+            return True
+    return False
 
 
 def merge_boxes(boxes: np.ndarray, thresh: float = 0.5) -> np.ndarray:
@@ -1724,15 +1754,11 @@ def detect_people(
                 box = None if kp is None else keypoint_box(kp)
                 if box is None or (box[3] - box[1]) < cfg.min_box_height:
                     continue
-                if any(
-                    (covered(box, b[None]) > 0.5 or iou(box[None], b[None])[0, 0] > 0.3)
-                    and not another_body(kp, k)
-                    for b, k in zip(taken, taken_kp, strict=True)
-                ):
+                if drawn_again(box, kp, taken, taken_kp):
                     continue
                 # Found beside a tracked body, a drawing around that body is that body (or both),
                 # whatever its joints.
-                if kind == "beside" and max((covered(b, box[None]) for b in taken), default=0.0) > 0.7:
+                if kind == "beside" and max((covered(b, box[None]) for b in taken), default=0.0) > AROUND:
                     continue
                 tr = tracker.add(t, box, body_colours(frame, kp), kp)
                 tr.pose(t, kp)
