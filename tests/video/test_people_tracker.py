@@ -761,6 +761,15 @@ def test_a_ghost_tail_on_the_body_a_newer_track_holds_is_dropped():
     a, b = tracks(range(20, 40))  # drawn in every frame: someone in front of or behind the other
     trim_ghost_tails([a, b])
     assert len(a.frames) == 40
+    # ... unless it draws a part of the body it held before: a quarter of the new track's height
+    # where it drew the whole 100 px body (footage render low30 on an AMD EPYC: a backflip's legs).
+    a, b = tracks(range(20, 40), h=25.0)
+    kept = trim_ghost_tails([a, b])
+    assert sorted(a.frames) == list(range(0, 18)) and stitch_tracks(kept, {}, FPS, 1.0) == [a]
+    # A child in front of a coach who walked in later was that small before too: hers stay.
+    child = _fragment(1, list(range(0, 40)), still, h=25.0)
+    trim_ghost_tails([child, _fragment(2, list(range(18, 40)), still)])
+    assert len(child.frames) == 40
     a, b = tracks([24, 29, 33], off=(33,))  # its last drawing beside the body: no ghost tail
     trim_ghost_tails([a, b])
     assert len(a.frames) == 23
