@@ -1497,7 +1497,10 @@ def set_aside_riders(found: list, motions: dict) -> tuple[list, list]:
     from anylift.video import ghosts
 
     boxes = [{t: b for t, (b, _) in tr.frames.items()} for tr in found]
-    riding = [any(o is not own and ghosts.rider(own, o, motions) for o in boxes) for own in boxes]
+    tall = [_median_height(tr) for tr in found]  # a crowd's people, of a size, are not compared
+    carriers = [[j for j in range(len(found)) if j != i and tall[i] <= 2 * ghosts.RIDER_HEIGHT * tall[j]]
+                for i in range(len(found))]  # fmt: skip
+    riding = [any(ghosts.rider(boxes[i], boxes[j], motions) for j in carriers[i]) for i in range(len(found))]
     return [tr for tr, r in zip(found, riding) if not r], [tr for tr, r in zip(found, riding) if r]
 
 
