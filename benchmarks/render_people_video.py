@@ -26,7 +26,13 @@ Four more, made in the fortieth session before any was run: ``portrait30`` (a ph
 off panning with a walker through a 1400 px lens, a backflip and a jump, 50 fps), ``crowd25`` (a
 stand 3 m up looking diagonally across a square at six people, a child, a black and a white
 walker among them, 800 px lens) and ``judge30`` (a 420 px lens 1 m up at a tumbling floor's edge:
-a backflip, a roll, a walker leaving the view).
+a backflip, a roll, a walker leaving the view). Two more, made in the forty-second session:
+``courtyard10`` (the issue's courtyard, 768x576, 10 fps) and ``enter25`` (a coach walking in
+front of a backflip). Two more, made in the fifty-third session before either was run:
+``follow30`` (a phone carried alongside a walker at 1 m/s, bobbing with the steps, rolled 4 deg,
+a kick, a spin, a dancer and a jump behind him) and ``balcony24`` (a phone on a balcony 5.5 m up,
+looking 38 deg down through a wide lens, rolled -6 deg, 960x540: a get-up from the floor, a jump,
+a punch, a walker and a child 75 px tall).
 
 Writes into DIR: ``video.mp4`` (mp4v) and ``truth.npz``:
 
@@ -234,6 +240,27 @@ SCENES: dict[str, dict] = {
             ("punch", (-1.6, 1.8), 60.0, 1.0, (0.9, 0.85, 0.8)),
         ],
     },
+    # Two more, made in the fifty-third session before any was run (never tuned on):
+    "follow30": {  # a phone carried alongside a walker (a tracking shot), other people behind
+        "fps": 30.0, "seconds": 4.0, "camera": "follow", "seed": 20,
+        "people": [
+            ("walk", (-2.2, 0.3), 0.0, 1.0, (0.85, 0.55, 0.2)),
+            ("kick", (-0.5, 1.8), 200.0, 1.0, (0.25, 0.35, 0.8)),
+            ("spin", (1.2, 2.6), 90.0, 0.95, (0.8, 0.25, 0.5)),
+            ("dance_a", (0.6, 1.2), -90.0, 0.9, (0.3, 0.7, 0.35)),
+            ("jump", (-3.2, 2.4), 0.0, 1.05, (0.6, 0.6, 0.62)),
+        ],
+    },
+    "balcony24": {  # a phone on a balcony 5.5 m up, rolled, wide lens, 960x540; a child walks by
+        "fps": 24.0, "seconds": 4.0, "camera": "balcony", "seed": 21, "size": (960, 540),
+        "people": [
+            ("walk", (4.0, -0.8), 175.0, 1.0, (0.9, 0.9, 0.85)),
+            ("jump", (-1.5, 1.2), 20.0, 0.95, (0.8, 0.3, 0.25)),
+            ("getup_facedown", (1.5, 0.8), 60.0, 1.0, (0.25, 0.5, 0.85)),
+            ("punch", (-0.5, 3.0), -80.0, 1.0, (0.2, 0.2, 0.25)),
+            ("walk", (-4.5, 3.2), -5.0, 0.7, (0.95, 0.75, 0.3)),
+        ],
+    },
 }  # fmt: skip
 RENDER_VERSION = 1
 
@@ -270,6 +297,7 @@ STATIC_CAMERAS = {
     "judge": ((1.5, -4.5, 1.0), (0.0, 0.8, 0.9), 1.5, 420.0),  # a wide lens at the floor's edge
     "courtyard": ((1.0, -10.0, 7.5), (0.0, 1.0, 0.3), 0.0, 700.0),  # a first floor, 33 deg down
     "gym": ((0.3, -6.3, 1.4), (0.0, 0.5, 1.0), -1.0, 900.0),  # a tripod at the floor, a 900 px lens
+    "balcony": ((-2.0, -4.5, 5.0), (0.3, 1.0, 0.4), -6.0, 700.0),  # 37 deg down, 960 px wide: 69 deg
 }  # fmt: skip
 
 
@@ -335,6 +363,15 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
         eye = eye + smooth_noise(0.03, 1.0)
         target = np.stack([np.linspace(-1.5, 1.0, frames), np.full(frames, 0.5), np.zeros(frames)], -1)
         return intrinsics(size, focal or 700.0), look_at(eye, target)
+    if kind == "follow":  # carried alongside the walker at 1 m/s, the hand bobbing with the steps
+        eye = np.stack([np.linspace(-2.4, 1.5, frames), np.full(frames, -3.8), np.full(frames, 1.6)], -1)
+        eye[:, 2] += 0.025 * np.sin(2 * np.pi * 1.8 * t)
+        eye = eye + smooth_noise(0.02, 1.5)
+        lagged = np.clip(t - 0.3, 0.0, None) / t[-1]
+        target = np.stack([-2.2 + 3.9 * lagged, np.full(frames, 0.6), np.full(frames, 0.9)], -1)
+        target = target + smooth_noise(0.05, 2.0)
+        roll = np.radians(4.0) + 0.03 * np.sin(2 * np.pi * 0.9 * t)
+        return intrinsics(size, focal or 560.0), look_at(eye, target, roll=roll)
     eye = np.array([0.3, -6.5, 1.5]) + smooth_noise(0.02, 1.5)
     target = np.stack([np.linspace(-1.0, 1.0, frames), np.full(frames, 0.6), np.full(frames, 0.9)], -1)
     target = target + smooth_noise(0.06, 2.0)
