@@ -874,6 +874,36 @@ def test_a_track_within_anothers_gap_that_continues_it_at_both_ends_fills_it():
     assert len(fill_gaps([a, f], {}, FPS, cuts=(15,))) == 2  # another shot from frame 15
 
 
+def test_two_tracks_taking_turns_on_one_body_are_one_person():
+    """A curled roller's own track loses her twice for a moment; a second track draws her in
+    both gaps, never in a frame her own track has, smaller than her usual size but the size her
+    own track drew her beside those gaps: one person. Both drawn in one frame (two bodies side by
+    side), someone else where it takes her up, or one of its runs elsewhere: left as it was."""
+    from anylift.video.people import fill_gaps
+
+    def roll(t):
+        return 100.0 + 4.0 * t
+
+    def roller():
+        a = _fragment(1, [*range(0, 20), *range(22, 30), *range(33, 50)], roll)
+        for t in (19, 22, 29, 33):  # curled up beside the gaps: drawn 40 px tall
+            a.frames[t] = (_box(roll(t), h=40.0), np.zeros((17, 3)))
+        return a
+
+    def turns(frames=(20, 21, 30, 31, 32), x=roll):
+        return _fragment(2, list(frames), x, h=35.0)
+
+    a, f = roller(), turns()
+    assert fill_gaps([a, f], {}, FPS) == [a] and sorted(a.frames) == list(range(50))
+    a, f = roller(), turns((20, 21, 29, 30, 31, 32))  # both drew frame 29: not one body
+    assert len(fill_gaps([a, f], {}, FPS)) == 2
+    a, f = roller(), turns()
+    other = _fragment(3, list(range(0, 50)), lambda t: roll(t) + 30.0, h=40.0)  # someone beside her
+    assert len(fill_gaps([a, f, other], {}, FPS)) == 3
+    a, f = roller(), turns(x=lambda t: roll(t) + (300.0 if t > 25 else 0.0))  # its second run elsewhere
+    assert len(fill_gaps([a, f], {}, FPS)) == 2 and len(a.frames) == 45
+
+
 def test_stitching_a_dancer_lost_mid_leap_among_fragments():
     """A dancer lost in a leap (moving fast when lost, landing near where she was, her last box
     holding only part of her body) and found 0.8 s later, with a detector's brief fragment beside

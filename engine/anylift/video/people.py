@@ -54,12 +54,12 @@ Only what ships in the installed wheels (nothing is downloaded):
    lay on from its birth, whatever its size: a part of it), become one when nothing else
    could be that person (on real footage the look of a small person changes too much from frame
    to frame for step 4's re-identification). Tracks seen for under :data:`STITCH_MIN_SECONDS`
-   join in last. A track that lies within another's gap and continues it at both ends fills it
-   (:func:`fill_gaps`). Then someone hidden for longer, up to ``reid_seconds``
-   (:func:`rejoin_hidden`): a track that ends and one that starts later within a walker's reach
-   become one where they look alike and every other track that ends or starts meanwhile looks
-   clearly unlike them. Last, a track's lone frame on the body another track missed for that
-   frame alone goes to that track (:func:`mend_blips`).
+   join in last. A track that lies within another's gaps and continues it at both ends of each
+   fills them (:func:`fill_gaps`: one that takes turns with it on the body). Then someone hidden
+   for longer, up to ``reid_seconds`` (:func:`rejoin_hidden`): a track that ends and one that
+   starts later within a walker's reach become one where they look alike and every other track
+   that ends or starts meanwhile looks clearly unlike them. Last, a track's lone frame on the
+   body another track missed for that frame alone goes to that track (:func:`mend_blips`).
 6. **Frame rate** (optional, ``detect_rate``; off by default): footage faster than
    ``detect_rate`` is looked at in every k-th frame (k the nearest whole number to the ratio:
    60 fps at 30 -> every 2nd, :func:`frame_stride`), all the steps above at that rate; the frames
@@ -92,11 +92,11 @@ Only what ships in the installed wheels (nothing is downloaded):
 
 from __future__ import annotations
 
+import bisect
 import collections
 import contextlib
 import copy
 import functools
-import itertools
 import os
 import threading
 import time
@@ -1411,55 +1411,81 @@ def trim_stray_tails(tracks: list, fps: float) -> list:
     return [tr for tr in tracks if tr.frames]
 
 
+def _in_gaps(seen: list, inner: list, overlap: int) -> list | None:
+    """A track's frames (``inner``, sorted) as runs in the gaps of another's (``seen``, sorted):
+    [(the frame a gap starts after, the frame it ends at, the run's frames)], the last run going
+    on up to ``overlap`` frames past its gap's end; None where a frame lies elsewhere."""
+    runs: list[tuple[int, int, list]] = []
+    for t in inner:
+        i = bisect.bisect_left(seen, t)
+        if 0 < i < len(seen) and seen[i] != t and not (runs and runs[-1][2][-1] >= runs[-1][1]):
+            if runs and runs[-1][0] == seen[i - 1]:
+                runs[-1][2].append(t)
+            else:
+                runs.append((seen[i - 1], seen[i], [t]))
+        elif runs and t < runs[-1][1] + overlap:
+            runs[-1][2].append(t)
+        else:
+            return None
+    return runs or None
+
+
 def fill_gaps(tracks: list, motions: dict, fps: float, cuts=()) -> list:
-    """A track that lies within another's gap and continues it at both ends becomes part of it:
-    it starts within a walker's reach (:func:`walker_reach`, the camera's motion taken out) of
-    where the other was last seen before the gap, ends within reach of where the other is seen
-    again (or, up to :data:`STITCH_OVERLAP_SECONDS` past that, on the same body), is half to
-    twice its size, nobody else is within that reach when it starts, and it is the only such
-    track for that gap, and that gap the only one for it. No gap filled spans one of the ``cuts``.
+    """A track that lies within another's gaps and continues it at both ends of each becomes part
+    of it. In each gap it holds, it starts within a walker's reach (:func:`walker_reach`, the
+    camera's motion taken out) of where the other was last seen before the gap, ends within reach
+    of where the other is seen again (or, in its last gap, up to :data:`STITCH_OVERLAP_SECONDS`
+    past that, on the same body), is half to twice the other's size (overall, or beside that gap),
+    and nobody else is within that reach when it starts there; it is the only such track for
+    each of those gaps, and the other the only track it fills. No gap filled spans one of the
+    ``cuts``.
 
     Stitching joins a track that ends to one that starts; a person lost for a second and found
     by a new track, whose old track then finds them again, is two tracks taking turns. Footage
     render drone30: a small roller's track lost it for 27 frames, a 7-frame track held it in
     between: 2 identity switches -> 0 (the only gap filled over the 20 renders; on six real
-    clips one, where both tracks were drawings of parts of two judoka on the mat). Returns the
-    tracks, those put into a gap removed."""
+    clips one, where both tracks were drawings of parts of two judoka on the mat). Two tracks can
+    also take turns more than once, never both on the body in one frame (drone30 on an AMD EPYC:
+    the curled roller drawn by a second track in frame 90, then in 99-102, 15-36 px tall where
+    her own track drew her 19-39 px just before and after: 3 identity switches, the scene's
+    only ones). Returns the tracks, those put into gaps removed."""
     overlap = max(1, round(STITCH_OVERLAP_SECONDS * fps))
 
     height = {id(tr): max(_median_height(tr), 1.0) for tr in tracks}
-    fits = []  # (track, the frame its gap starts after, the track in the gap)
+
+    def fills(a, f, g0: int, g1: int, run: list) -> bool:
+        if any(g0 < c <= run[-1] for c in cuts):
+            return False
+        beside = np.mean([a.frames[g][0][3] - a.frames[g][0][1] for g in (g0, g1)])
+        if not (0.5 < height[id(f)] / height[id(a)] < 2.0 or 0.5 < _median_height(f, run) / beside < 2.0):
+            return False
+        size = max(height[id(a)], height[id(f)])
+        first, last = f.frames[run[0]][0], f.frames[run[-1]][0]
+        if not _within_reach(a.frames[g0][0], g0, first, run[0], size, motions, fps):
+            return False
+        if run[-1] < g1 and not _within_reach(last, run[-1], a.frames[g1][0], g1, size, motions, fps):
+            return False
+        reach = walker_reach((run[0] - g0) / fps)
+        return not any(
+            c is not a and c is not f and run[0] in c.frames
+            and _centres_apart(c.frames[run[0]][0], first, size) < reach
+            for c in tracks
+        )  # fmt: skip
+
+    fits = []  # (track, the frames its gaps start after, the track in them)
     for a in tracks:
         seen = sorted(a.frames)
-        for g0, g1 in itertools.pairwise(seen):
-            if g1 - g0 < 2:
+        for f in tracks:
+            runs = None if f is a else _in_gaps(seen, sorted(f.frames), overlap)
+            both = a.frames.keys() & f.frames.keys()  # taking turns more than once: never both
+            if runs is None or (both and (len(runs) > 1 or not _same_body(a, f))):
                 continue
-            for f in tracks:
-                inner = sorted(f.frames)
-                if f is a or not (g0 < inner[0] < g1 and inner[-1] < g1 + overlap):
-                    continue
-                if any(g0 < c <= inner[-1] for c in cuts) or not 0.5 < height[id(f)] / height[id(a)] < 2.0:
-                    continue
-                size = max(height[id(a)], height[id(f)])
-                first, last = f.frames[inner[0]][0], f.frames[inner[-1]][0]
-                if not _within_reach(a.frames[g0][0], g0, first, inner[0], size, motions, fps):
-                    continue
-                if inner[-1] < g1 and not _within_reach(
-                    last, inner[-1], a.frames[g1][0], g1, size, motions, fps
-                ):
-                    continue
-                if a.frames.keys() & f.frames.keys() and not _same_body(a, f):
-                    continue
-                reach = walker_reach((inner[0] - g0) / fps)
-                if any(
-                    c is not a and c is not f and inner[0] in c.frames
-                    and _centres_apart(c.frames[inner[0]][0], first, size) < reach
-                    for c in tracks
-                ):  # fmt: skip
-                    continue
-                fits.append((a, g0, f))
-    for a, g0, f in fits:
-        alone = sum(x is f for _, _, x in fits) == 1 and sum(x is a and y == g0 for x, y, _ in fits) == 1
+            if all(fills(a, f, *run) for run in runs):
+                fits.append((a, [g0 for g0, _, _ in runs], f))
+    for a, gaps, f in fits:
+        alone = sum(x is f for _, _, x in fits) == 1 and all(
+            sum(x is a and g in y for x, y, _ in fits) == 1 for g in gaps
+        )
         if alone and a.frames:  # (a track emptied into another fills nothing)
             for t, v in f.frames.items():
                 a.frames.setdefault(t, v)
