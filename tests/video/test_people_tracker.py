@@ -979,6 +979,8 @@ def test_a_person_hidden_for_two_seconds_is_joined_again_by_the_look_where_no_on
     assert len(rejoin_hidden(tracks(rival=_mixed(5, 9, 0.4)), {}, FPS, 3.0)) == 4  # like them both
     assert len(rejoin_hidden(tracks(rival=None), {}, FPS, 3.0)) == 4  # no look: anyone's
     assert len(rejoin_hidden(tracks(b_look=_look(20)), {}, FPS, 3.0)) == 3
+    assert len(rejoin_hidden(tracks(b_look=_mixed(5, 9, 0.14)), {}, FPS, 3.0)) == 2  # 0.27: re-encoded
+    assert len(rejoin_hidden(tracks(b_look=_mixed(5, 9, 0.2)), {}, FPS, 3.0)) == 3  # 0.33
     assert len(rejoin_hidden(tracks(b_x=200.0 + 5 * 100.0), {}, FPS, 3.0)) == 3  # 5 body heights off
     assert len(rejoin_hidden(tracks(b_frames=range(55, 75)), {}, FPS, 3.0)) == 3  # 3.5 s later
     assert len(rejoin_hidden(tracks(b_frames=range(40, 44)), {}, FPS, 3.0)) == 3  # seen 0.4 s
