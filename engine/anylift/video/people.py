@@ -1463,7 +1463,7 @@ def fill_gaps(tracks: list, motions: dict, fps: float, cuts=()) -> list:
     def fills(a, f, g0: int, g1: int, run: list) -> bool:
         if any(g0 < c <= run[-1] for c in cuts):
             return False
-        beside = np.mean([a.frames[g][0][3] - a.frames[g][0][1] for g in (g0, g1)])
+        beside = _median_height(a, (g0, g1))  # its size just before and after the gap
         if not (0.5 < height[id(f)] / height[id(a)] < 2.0 or 0.5 < _median_height(f, run) / beside < 2.0):
             return False
         size = max(height[id(a)], height[id(f)])
