@@ -45,7 +45,7 @@ def load_tracks(scene: bpy.types.Scene, path: str) -> int:
 
     people = read_people(path)
     scene.anylift_tracks.clear()
-    for tr in sorted(people.tracks, key=lambda t: -t.prominence):
+    for tr in people.by_prominence():
         item = scene.anylift_tracks.add()
         item.name = f"person {tr.id}"
         item.track_id = tr.id

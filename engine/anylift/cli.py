@@ -247,7 +247,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
     if args.all:
         return _lift_all(args, out, people)
     if person is not None:
-        how = "as asked" if args.person is not None else "the default: longest and largest"
+        how = "as asked" if args.person is not None else "the default: longest, largest, most central"
         ids = people.ids()
         listed = ", ".join(map(str, ids[:12])) + (f", ... {ids[-1]}" if len(ids) > 12 else "")
         print(f"person {person} ({how}; {len(ids)} in the file: {listed})")

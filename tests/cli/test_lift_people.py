@@ -47,7 +47,7 @@ def test_default_person_all_people_and_frame_rate(files, tmp_path, capsys):
     assert _lift(files, tmp_path) == 0
     out = capsys.readouterr().out
     # Person 2 is nearer (taller in the image) and seen as long: the most prominent.
-    assert "person 2 (the default: longest and largest; 2 in the file: 2, 5)" in out
+    assert "person 2 (the default: longest, largest, most central; 2 in the file: 2, 5)" in out
     assert "up: estimated, confidence" in out  # an untrained tiny model: no figures to check here
     m = read_motion(tmp_path / "r.npz")
     assert m.num_frames == 12 and m.fps == pytest.approx(10.0)  # lifted at 30 fps, back at the input's

@@ -61,16 +61,37 @@ def test_people_file_round_trip_and_default(tmp_path):
 
 
 def test_default_person_how_long_counts_more_than_how_large():
+    # Without an image size nobody is nearer the middle than another (the centrality is 1).
     # A ghost: the pose model drawing a body four times too large beside a small crawling person,
     # for a quarter of the clip (frames x height would take it: 25 x 400 > 100 x 60).
     crawler, ghost = _track(1, 100, 50, 60, range(100)), _track(2, 100, 300, 400, range(40, 65))
-    assert People([crawler, ghost], fps=30.0, image_size=(640, 360)).default == 1
+    assert People([crawler, ghost], fps=30.0, image_size=None).default == 1
     # As long, the larger one is the default; half as long, it needs over four times the height.
     near, far = _track(1, 100, 50, 200, range(100)), _track(2, 100, 300, 50, range(100))
-    assert People([far, near], fps=30.0, image_size=(640, 360)).default == 1
+    assert People([far, near], fps=30.0, image_size=None).default == 1
     small = _track(2, 100, 300, 50, range(100))
-    assert People([_track(1, 100, 50, 220, range(50)), small], fps=30.0, image_size=(640, 360)).default == 1
-    assert People([_track(1, 100, 50, 180, range(50)), small], fps=30.0, image_size=(640, 360)).default == 2
+    assert People([_track(1, 100, 50, 220, range(50)), small], fps=30.0, image_size=None).default == 1
+    assert People([_track(1, 100, 50, 180, range(50)), small], fps=30.0, image_size=None).default == 2
+
+
+def test_default_person_is_the_one_in_the_middle_not_an_onlooker_at_the_edge():
+    # A real clip (DAVIS "dancing"): an onlooker at the frame's left edge, seen a little longer
+    # and larger than the dancer in the middle, was the default.
+    onlooker = _track(1, 100, 5, 220, range(100))  # box centre 14-113 px of 640
+    dancer = _track(2, 100, 280, 180, range(95))  # 289-383 px
+    assert onlooker.centrality((640, 360)) < 0.7 < 0.98 < dancer.centrality((640, 360))
+    assert onlooker.centrality(None) == dancer.centrality(None) == 1.0
+    assert People([onlooker, dancer], fps=30.0, image_size=(640, 360)).default == 2
+    assert People([onlooker, dancer], fps=30.0, image_size=None).default == 1
+    # Mirrored to the right edge, the same; and the table lists the dancer first.
+    right = _track(3, 100, 526, 220, range(100))  # 535-634 px
+    people = People([right, dancer], fps=30.0, image_size=(640, 360))
+    assert people.default == 2 and [t.id for t in people.by_prominence()] == [2, 3]
+    assert "(default)" in people.table().splitlines()[1]
+    # Much longer seen, the person at the edge is still the default (a walker crossing a static
+    # camera's frame spends most of the clip away from the middle).
+    brief = _track(2, 100, 280, 180, range(40))
+    assert People([onlooker, brief], fps=30.0, image_size=(640, 360)).default == 1
 
 
 def test_single_person_file_is_one_track(tmp_path):

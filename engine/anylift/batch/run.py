@@ -123,7 +123,7 @@ def lift_clip(
 
 @dataclass(frozen=True)
 class PeopleChoice:
-    """Who of a clip is lifted: the default person (longest and largest), or with ``all_people``
+    """Who of a clip is lifted: the default person (longest, largest, most central), or with ``all_people``
     every person seen at least ``min_seconds`` (as ``anylift lift --all``); ``reuse``: keypoints and
     cameras an earlier run wrote beside the results are taken, not detected again (``--resume``);
     ``set_aside_still``: a video's tracks of still things that look like no one are set aside

@@ -91,7 +91,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
         print(f"an edited video: it cuts to another shot at {frames} {at}; no track crosses a cut, and "
               "'anylift camera' estimates the camera of the lifted person's shot")  # fmt: skip
     print(f"{kp.num_frames} frames, {kp.image_size[0]}x{kp.image_size[1]}, {n}; "
-          f"default person {people.default} (longest and largest; 'anylift lift --person ID' picks another) "
+          f"default person {people.default} (longest, largest, most central; "
+          "'anylift lift --person ID' picks another) "
           f"-> {args.out}")  # fmt: skip
     return 0
 

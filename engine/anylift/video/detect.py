@@ -1,6 +1,6 @@
 """2D keypoints of a video's main person, and the MediaPipe pieces the tracker shares.
 
-:func:`detect_keypoints` is the default person (longest and largest) of
+:func:`detect_keypoints` is the default person (longest, largest, most central) of
 :func:`anylift.video.people.detect_people`, the tracker ``anylift detect`` and the add-on run:
 MediaPipe Pose (``mediapipe==0.10.14``, the "full" landmark model that ships inside the wheel:
 nothing is downloaded) on an upscaled crop around each tracked person, its 33 landmarks as
