@@ -800,18 +800,42 @@ def test_a_small_stray_tail_after_a_gap_is_dropped_and_the_tumbler_joined_again(
         return a, b, other
 
     a, b, other = tracks()
-    kept = trim_stray_tails([a, b, other], FPS)
+    kept = trim_stray_tails([a, b, other], FPS, {})
     assert kept == [a, b, other] and sorted(a.frames) == list(range(0, 20))
     assert stitch_tracks(kept, {}, FPS, 1.0) == [a, other] and sorted(a.frames) == list(range(0, 40))
     a, b, other = tracks()
     assert len(stitch_tracks([a, b, other], {}, FPS, 1.0)) == 3  # the tail keeps them apart
     for tail_h, tail in ((60.0, range(30, 35)), (25.0, range(30, 38)), (25.0, range(21, 26))):
         a, b, other = tracks(tail_h, tail)  # half her size, 0.8 s long, or unseen for 0.1 s only
-        trim_stray_tails([a, b, other], FPS)
+        trim_stray_tails([a, b, other], FPS, {})
         assert len(a.frames) == 20 + len(tail)
     a, b, other = tracks()
     other.look = _mixed(5, 9, 0.2)  # the one beside her looks like her too: whose body?
-    assert len(stitch_tracks(trim_stray_tails([a, b, other], FPS), {}, FPS, 1.0)) == 3
+    assert len(stitch_tracks(trim_stray_tails([a, b, other], FPS, {}), {}, FPS, 1.0)) == 3
+
+
+def test_a_stray_tail_beyond_a_walkers_reach_is_dropped_and_the_dancer_joined_again():
+    """steep50 (the AMD EPYC VM of the fifty-fourth session): the dancer's first track loses her as
+    a new track takes her up (a frame on the same body); 0.9 s later it draws one box her size at
+    the image's edge, 4.7 of her heights away, so the two tracks stayed apart. Nobody walks that
+    far so fast: the tail goes and she is one track. A tail within reach stays."""
+    from anylift.video.people import stitch_tracks, trim_stray_tails, walker_reach
+
+    def tracks(tail_x):
+        a = _fragment(1, list(range(0, 20)), lambda t: 400.0, h=60.0)
+        a.frames[29] = (_box(tail_x, h=60.0), np.zeros((17, 3)))
+        b = _fragment(2, list(range(19, 40)), lambda t: 400.0, h=60.0)
+        return a, b
+
+    a, b = tracks(120.0)  # 280 px: 4.7 heights in 1 s
+    assert 280.0 / 60.0 > walker_reach(1.0)
+    kept = trim_stray_tails([a, b], FPS, {})
+    assert kept == [a, b] and sorted(a.frames) == list(range(0, 20))
+    assert stitch_tracks(kept, {}, FPS, 1.0) == [a] and sorted(a.frames) == list(range(0, 40))
+    a, b = tracks(330.0)  # 70 px: 1.2 heights, within reach
+    assert len(trim_stray_tails([a, b], FPS, {})[0].frames) == 21
+    a, b = tracks(120.0)
+    assert len(stitch_tracks([a, b], {}, FPS, 1.0)) == 2  # the tail keeps them apart
 
 
 def test_a_track_born_on_part_of_a_body_is_one_person_with_the_track_of_the_whole():
@@ -833,14 +857,14 @@ def test_a_track_born_on_part_of_a_body_is_one_person_with_the_track_of_the_whol
         return legs, _fragment(2, list(range(10, 40)), lambda t: 200.0)
 
     legs, body = tracks()
-    kept = trim_ghost_tails(trim_stray_tails([legs, body], FPS))
+    kept = trim_ghost_tails(trim_stray_tails([legs, body], FPS, {}))
     assert sorted(legs.frames) == list(range(0, 10)) and legs.ghost_on is body
     assert stitch_tracks(kept, {}, FPS, 1.0) == [legs] and sorted(legs.frames) == list(range(0, 40))
     legs, body = tracks()
-    kept = trim_stray_tails(trim_ghost_tails([legs, body]), FPS)  # the glimpse hides the ghost tail
+    kept = trim_stray_tails(trim_ghost_tails([legs, body]), FPS, {})  # the glimpse hides the ghost tail
     assert legs.ghost_on is None and len(stitch_tracks(kept, {}, FPS, 1.0)) == 2
     legs, body = tracks(inside=(12, 15, 18), beside=(10,))  # someone beside the new body at its birth
-    kept = trim_ghost_tails(trim_stray_tails([legs, body], FPS))
+    kept = trim_ghost_tails(trim_stray_tails([legs, body], FPS, {}))
     assert sorted(legs.frames) == [*range(0, 10), 10] and legs.ghost_on is None
     assert len(stitch_tracks(kept, {}, FPS, 1.0)) == 2
 
@@ -1072,3 +1096,52 @@ def test_a_drawing_around_a_tracked_body_on_its_joints_is_that_body_drawn_again(
     glimpse = child.copy()
     glimpse[6:, 2] = 0.1
     assert not drawn_again(keypoint_box(coach), coach, [child_box], [glimpse])
+
+
+def test_a_drawing_spread_over_several_smaller_people_is_nobody():
+    """OpenCV's courtyard (480x360), frame 129: the landmark model drew one body, every joint
+    confident, twice the height of the walkers there: its head on two people walking away, its
+    legs on two walking nearer. As a track it drifted over two more groups and broke two
+    walkers' tracks. DAVIS dance-twirl, frame 99: the dancer near the camera, in front of fifteen
+    onlookers under a third of her height, is herself (they stand beside her or are hidden)."""
+    from anylift.video.people import spread_over
+
+    ghost = np.array([[380.6, 98.3], [382.9, 95.2], [377.8, 96.3], [384.0, 95.0], [376.2, 97.3],
+                      [397.6, 103.6], [369.3, 105.6], [404.1, 96.3], [364.8, 97.3], [392.0, 90.3],
+                      [374.7, 89.0], [396.5, 147.5], [378.3, 148.7], [409.7, 165.0], [380.3, 166.8],
+                      [404.8, 166.6], [377.0, 171.1]])  # fmt: skip
+    ghost = np.column_stack([ghost, np.full(17, 0.9)])
+    box = np.array([355.4, 81.2, 419.8, 175.6])
+    walkers = [np.array(b) for b in ([367.8, 137.8, 381.6, 188.4], [367.8, 74.7, 379.8, 112.2],
+                                     [383.6, 79.4, 394.4, 114.3], [385.6, 134.5, 402.7, 179.2],
+                                     [420.4, 74.3, 439.7, 116.9])]  # fmt: skip
+    assert spread_over(box, ghost, walkers)
+    assert not spread_over(box, ghost, walkers[:1] + walkers[4:])  # on one body: drawn_again's to say
+    as_tall = [b + np.array([0.0, -30.0, 0.0, 0.0]) for b in walkers]  # people its size: a crowd
+    assert not spread_over(box, ghost, as_tall)
+    unsure = ghost.copy()
+    unsure[:, 2] = 0.3
+    assert not spread_over(box, unsure, walkers)
+    # A whole body over two tracks of its own parts, its upper body and its legs (one above the
+    # other), is that body; so is one turned on its side over such tracks (wide, not tall).
+    upper, legs = np.array([365.0, 85.0, 405.0, 135.0]), np.array([368.0, 138.0, 412.0, 176.0])
+    assert not spread_over(box, ghost, [upper, legs])
+    left, right = np.array([368.0, 138.0, 392.0, 176.0]), np.array([393.0, 138.0, 415.0, 176.0])
+    assert spread_over(box, ghost, [upper, left, right])  # its legs on two people side by side
+    turned = np.column_stack([ghost[:, 1] + 250.0, ghost[:, 0] - 250.0, ghost[:, 2]])  # x <-> y
+    parts = [np.array([331.0, 110.0, 391.0, 140.0]), np.array([370.0, 125.0, 430.0, 160.0])]
+    assert not spread_over(np.array([331.2, 105.4, 425.6, 169.8]), turned, parts)
+
+    dancer = np.array([[312.4, 108.8], [315.9, 104.6], [307.0, 101.7], [313.2, 108.3], [298.9, 103.3],
+                       [318.8, 145.2], [278.3, 129.3], [302.0, 186.7], [293.5, 85.6], [288.2, 220.1],
+                       [306.1, 43.5], [300.9, 230.0], [267.7, 231.7], [341.8, 285.8], [278.0, 308.0],
+                       [383.3, 342.4], [267.7, 372.4]])  # fmt: skip
+    dancer = np.column_stack([dancer, np.full(17, 0.95)])
+    crowd = [np.array(b) for b in (
+        [558.8, 126.0, 591.3, 176.1], [598.5, 107.0, 652.0, 186.7], [160.0, 68.0, 212.9, 179.5],
+        [451.0, 93.7, 491.8, 190.4], [539.9, 32.8, 586.2, 138.6], [215.6, 79.6, 256.4, 172.3],
+        [617.8, 30.1, 639.4, 83.0], [208.3, 121.7, 273.0, 252.0], [387.4, 107.7, 430.1, 196.4],
+        [501.6, 94.2, 553.9, 178.9], [609.7, 32.8, 626.1, 67.2], [504.2, 44.0, 531.2, 102.0],
+        [611.1, 64.4, 621.6, 92.3], [579.6, 29.8, 616.9, 79.6], [427.4, 101.9, 469.6, 193.2],
+    )]  # fmt: skip
+    assert not spread_over(np.array([235.0, 5.2, 417.2, 392.7]), dancer, crowd)

@@ -97,6 +97,7 @@ import collections
 import contextlib
 import copy
 import functools
+import itertools
 import os
 import threading
 import time
@@ -313,6 +314,48 @@ def drawn_again(box: np.ndarray, kp: np.ndarray, taken: list, taken_kp: list) ->
         if k is not None and covered(b, box[None]) > AROUND and (shared_joints(kp, k) or 0.0) > OTHER_BODY:
             return True
     return False
+
+
+SPREAD_SIZE = 0.6
+"""A body under this share of a drawing's size can be one of those a drawing spread over several
+people lies on (:func:`spread_over`)."""
+SPREAD_ON = 0.4
+"""Share of a drawing's joints lying on smaller bodies at which it is spread over them."""
+
+
+def spread_over(box: np.ndarray, kp: np.ndarray, taken: list, min_score: float = 0.5) -> bool:
+    """Whether a drawing (``box`` (4,), ``kp`` (17, 3)) is one body made of several people's
+    parts: other bodies (``taken`` boxes), each under :data:`SPREAD_SIZE` of its size (the
+    longer side of a box: a body turned on its side is wide, not tall) and holding two or more of
+    its joints, hold :data:`SPREAD_ON` of its joints together, two of them side by side
+    (:func:`_side_by_side`; tracks of a body's legs and of its torso lie above one another).
+    Such a drawing starts no track, and a track's drawing in a frame is not taken where it is one.
+    OpenCV's courtyard (its 480x360 re-encoding): from a camera high up, the landmark model drew
+    one confident body (every joint at 0.93) twice the height of the walkers there, its head on
+    two people walking away and its feet on one walking nearer (53 % of its joints on the three);
+    as a track it drifted over two more groups for 7 s (and a second one, drawn from one walker's
+    head to two others' feet, followed it). Someone near the camera in front of a crowd hides the
+    people behind their body: in the first frame of the other 273 tracks of 13 real clips (12
+    DAVIS clips with crowds and onlookers, the courtyard) none had a tenth of its joints so."""
+    sure = kp[:, 2] > min_score
+    if not sure.any():
+        return False
+    pts, size = kp[sure, :2], max(box[2] - box[0], box[3] - box[1])
+    on, bodies = np.zeros(len(pts), bool), []
+    for b in taken:
+        if max(b[2] - b[0], b[3] - b[1]) >= SPREAD_SIZE * size:
+            continue
+        inside = (pts[:, 0] >= b[0]) & (pts[:, 0] <= b[2]) & (pts[:, 1] >= b[1]) & (pts[:, 1] <= b[3])
+        if inside.sum() >= 2:
+            on, bodies = on | inside, [*bodies, b]
+    return on.mean() >= SPREAD_ON and any(_side_by_side(a, b) for a, b in itertools.combinations(bodies, 2))
+
+
+def _side_by_side(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether boxes ``a`` and ``b`` share under half the narrower one's width (two people beside
+    one another, not parts of one body drawn above one another)."""
+    shared = min(a[2], b[2]) - max(a[0], b[0])
+    return shared < 0.5 * min(a[2] - a[0], b[2] - b[0])
 
 
 def merge_boxes(boxes: np.ndarray, thresh: float = 0.5) -> np.ndarray:
@@ -1387,13 +1430,15 @@ STRAY_GAP_SECONDS = 0.2
 STRAY_SECONDS = 0.5
 """... and spans at most this."""
 STRAY_SIZE = 0.4
-"""... and its boxes are under this share of the track's height before the gap (median each)."""
+"""... and its boxes are under this share of the track's height before the gap (median each), or
+it lies beyond a walker's reach of where the track was last seen before the gap."""
 
 
-def trim_stray_tails(tracks: list, fps: float) -> list:
+def trim_stray_tails(tracks: list, fps: float, motions: dict) -> list:
     """Drop a track's stray tail: its frames after its last gap of :data:`STRAY_GAP_SECONDS` or
     more, when they span at most :data:`STRAY_SECONDS` and their boxes are under
-    :data:`STRAY_SIZE` of the track's height before the gap.
+    :data:`STRAY_SIZE` of the track's height before the gap, or the tail starts beyond a walker's
+    reach (:func:`_within_reach`, the camera's motion taken out) of where the track was last seen.
 
     A track whose person another track took up goes on looking where it was and can draw
     something there on no one: footage render judge30, the backflip's first track, lost at frame
@@ -1401,8 +1446,12 @@ def trim_stray_tails(tracks: list, fps: float) -> list:
     edge from frame 47 (she is 110 px tall), which kept the two tracks from being joined (the
     backflip 71.8 % pure); on real clips (five of the dumped, 1-6 frames each) such tails were
     4-45 px boxes of tracks of people 18-226 px tall. A person seen again as small as that after
-    a gap is rare, and a tail is at most half a second. Returns the tracks that still hold a
-    frame."""
+    a gap is rare, and a tail is at most half a second. Or it follows where its lost person would
+    have gone and draws something there: steep50 (on the AMD EPYC VM of the fifty-fourth session),
+    the dancer's first track, lost at frame 57 as a new track took her up, drew one 60 px box at
+    the image's left edge 43 frames later, 4.7 of her heights from where she was (a walker's
+    reach is 2.0), so the two tracks could not be joined (purity 55.4 %). Returns the tracks that
+    still hold a frame."""
     for tr in tracks:
         seen = sorted(tr.frames)
         breaks = [i for i in range(1, len(seen)) if seen[i] - seen[i - 1] - 1 >= STRAY_GAP_SECONDS * fps]
@@ -1412,7 +1461,10 @@ def trim_stray_tails(tracks: list, fps: float) -> list:
         if tail[-1] - tail[0] + 1 > STRAY_SECONDS * fps:
             continue
         height = {f: tr.frames[f][0][3] - tr.frames[f][0][1] for f in seen}
-        if np.median([height[f] for f in tail]) < STRAY_SIZE * np.median([height[f] for f in head]):
+        size = float(np.median([height[f] for f in head]))
+        small = np.median([height[f] for f in tail]) < STRAY_SIZE * size
+        box, later = tr.frames[head[-1]][0], tr.frames[tail[0]][0]
+        if small or not _within_reach(box, head[-1], later, tail[0], max(size, 1.0), motions, fps):
             for f in tail:
                 del tr.frames[f]
     return [tr for tr in tracks if tr.frames]
@@ -1739,6 +1791,9 @@ def detect_people(
                                        carry=cfg.turn_carry, least_turn=least_turn)  # fmt: skip
             drawn_on = zip(live, followers.map(follow, live), strict=True)
             seen = {tr.id: got for tr, got in drawn_on if got is not None}  # (box, look, keypoints)
+            spread = [i for i, (box, _, kp) in seen.items()  # a body made of the others' parts
+                      if spread_over(box, kp, [got[0] for j, got in seen.items() if j != i])]  # fmt: skip
+            seen = {i: got for i, got in seen.items() if i not in spread}
             for tr in tracker.claim(t, seen):
                 tr.pose(t, seen[tr.id][2])
             kept = [tr for tr in live if tr.last_t == t]
@@ -1808,7 +1863,7 @@ def detect_people(
                 box = None if kp is None else keypoint_box(kp)
                 if box is None or (box[3] - box[1]) < cfg.min_box_height:
                     continue
-                if drawn_again(box, kp, taken, taken_kp):
+                if drawn_again(box, kp, taken, taken_kp) or spread_over(box, kp, taken):
                     continue
                 # Found beside a tracked body, a drawing around that body is that body (or both),
                 # whatever its joints.
@@ -1839,7 +1894,7 @@ def detect_people(
     num_frames = decoded[0]
     found = sorted((tr for tr in tracker.all_tracks() if len(tr.frames) >= cfg.min_frames),
                    key=lambda tr: (min(tr.frames), tr.id))  # fmt: skip
-    found = trim_ghost_tails(trim_stray_tails(found, rate))
+    found = trim_ghost_tails(trim_stray_tails(found, rate, motions))
     found = stitch_tracks(found, motions, rate, cfg.stitch_seconds, cuts)
     found = fill_gaps(found, motions, rate, cuts)
     found = mend_blips(rejoin_hidden(found, motions, rate, cfg.reid_seconds, cuts))
