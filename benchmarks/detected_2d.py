@@ -48,7 +48,7 @@ import camera_families  # noqa: E402
 
 RENDER_SCALE = 1.0 / 3.0
 CACHE = REPO / "out" / "benchmarks" / "detected_2d"
-CACHE_VERSION = 12
+CACHE_VERSION = 13
 """Part of every cache file's name: raise it whenever the render or the detector changes (a cache
 built by an older render was found stale, with 2D errors of 71 instead of 11 px; 4: the tracker
 joins broken tracks after the last frame; 5: the landmark model's region turns on with the body;
@@ -57,7 +57,7 @@ looking back 3 s instead of 1; 8: the default person by frames x sqrt(height); 9
 two passes (1 s, then 1.5 s), at each track's steady size, brief tracks left out; 10: a young
 track looks back again with its newest box, dissolves end the tracks; 11: grey clothes told apart
 by brightness, proposals from what sticks out of a tracked body; 12: the default person counts how
-near the middle it stands, drawings spread over several smaller people refused)."""
+near the middle it stands, drawings spread over several smaller people refused; 13: drawings over one person behind another refused)."""
 RENDER_VERSION = 4
 """Part of every rendered frames folder's name: raise it (and :data:`CACHE_VERSION`) whenever the
 render changes."""

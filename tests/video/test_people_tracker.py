@@ -1145,3 +1145,25 @@ def test_a_drawing_spread_over_several_smaller_people_is_nobody():
         [611.1, 64.4, 621.6, 92.3], [579.6, 29.8, 616.9, 79.6], [427.4, 101.9, 469.6, 193.2],
     )]  # fmt: skip
     assert not spread_over(np.array([235.0, 5.2, 417.2, 392.7]), dancer, crowd)
+
+
+def test_a_drawing_from_a_walkers_head_to_the_feet_of_someone_in_front_is_nobody():
+    """Footage render courtyard10 (7.5 m up), frame 22: a walker passing behind a boxer, his feet
+    at her head. The walker's own drawing reached her feet, was not taken (he was lost that frame)
+    and a proposal drew it again: one body from his head to her feet, a track for six frames that
+    took his frames and gave them back five times. Both whole people upright, one behind the
+    other: the drawing is spread over them, whether the walker is seen this frame or only where
+    he is predicted to be."""
+    from anylift.video.people import spread_over
+
+    drawing = _body(357.0, 253.0, 150.0)
+    box = np.array([328.0, 175.0, 385.0, 315.0])
+    walker, boxer = np.array([329.0, 175.0, 363.0, 251.0]), np.array([346.0, 247.0, 378.0, 331.0])
+    assert spread_over(box, drawing, [walker, boxer])
+    assert not spread_over(box, drawing, [boxer])  # one body: drawn_again's to say
+    # One of them wide (a body crouched or turned on its side, or part of one): not two people.
+    crouched = np.array([330.0, 290.0, 390.0, 331.0])
+    assert not spread_over(box, drawing, [walker, crouched])
+    # Overlapping by more than a quarter of their height: parts of one body, or one person.
+    lower = np.array([329.0, 220.0, 363.0, 300.0])
+    assert not spread_over(box, drawing, [walker, lower])

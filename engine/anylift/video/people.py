@@ -316,7 +316,7 @@ def drawn_again(box: np.ndarray, kp: np.ndarray, taken: list, taken_kp: list) ->
     return False
 
 
-SPREAD_SIZE = 0.6
+SPREAD_SIZE = 0.65
 """A body under this share of a drawing's size can be one of those a drawing spread over several
 people lies on (:func:`spread_over`)."""
 SPREAD_ON = 0.4
@@ -327,8 +327,8 @@ def spread_over(box: np.ndarray, kp: np.ndarray, taken: list, min_score: float =
     """Whether a drawing (``box`` (4,), ``kp`` (17, 3)) is one body made of several people's
     parts: other bodies (``taken`` boxes), each under :data:`SPREAD_SIZE` of its size (the
     longer side of a box: a body turned on its side is wide, not tall) and holding two or more of
-    its joints, hold :data:`SPREAD_ON` of its joints together, two of them side by side
-    (:func:`_side_by_side`; tracks of a body's legs and of its torso lie above one another).
+    its joints, hold :data:`SPREAD_ON` of its joints together, two of them two people, not parts
+    of one body (:func:`_two_people`).
     Such a drawing starts no track, and a track's drawing in a frame is not taken where it is one.
     OpenCV's courtyard (its 480x360 re-encoding): from a camera high up, the landmark model drew
     one confident body (every joint at 0.93) twice the height of the walkers there, its head on
@@ -348,14 +348,28 @@ def spread_over(box: np.ndarray, kp: np.ndarray, taken: list, min_score: float =
         inside = (pts[:, 0] >= b[0]) & (pts[:, 0] <= b[2]) & (pts[:, 1] >= b[1]) & (pts[:, 1] <= b[3])
         if inside.sum() >= 2:
             on, bodies = on | inside, [*bodies, b]
-    return on.mean() >= SPREAD_ON and any(_side_by_side(a, b) for a, b in itertools.combinations(bodies, 2))
+    return on.mean() >= SPREAD_ON and any(_two_people(a, b) for a, b in itertools.combinations(bodies, 2))
 
 
-def _side_by_side(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether boxes ``a`` and ``b`` share under half the narrower one's width (two people beside
-    one another, not parts of one body drawn above one another)."""
-    shared = min(a[2], b[2]) - max(a[0], b[0])
-    return shared < 0.5 * min(a[2] - a[0], b[2] - b[0])
+UPRIGHT = 1.5
+"""Height over width from which a box is a whole person standing or walking (:func:`_two_people`)."""
+
+
+def _two_people(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether boxes ``a`` and ``b`` are two people, not parts of one body: both whole people
+    upright (height :data:`UPRIGHT` times their width or more), side by side (sharing under half
+    the narrower one's width) or one behind the other seen from above (sharing under a quarter of
+    the shorter one's height). Tracks of parts of a body turned on its side or curled up (a
+    backflip's) are wide, not upright, and lie beside or above one another. Footage render
+    courtyard10 (7.5 m up): the landmark model drew a walker's head and the feet of the boxer in
+    front of him as one body, a track for six frames, and the walker's frames went to it and back
+    five times. Not told apart: two upright tracks of one standing body's upper half and legs (none
+    seen so far); a drawing of that whole body is then refused, and those tracks go on."""
+    if not all(h[3] - h[1] >= UPRIGHT * (h[2] - h[0]) for h in (a, b)):
+        return False
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    return width < 0.5 * min(a[2] - a[0], b[2] - b[0]) or height < 0.25 * min(a[3] - a[1], b[3] - b[1])
 
 
 def merge_boxes(boxes: np.ndarray, thresh: float = 0.5) -> np.ndarray:
@@ -1799,6 +1813,10 @@ def detect_people(
             kept = [tr for tr in live if tr.last_t == t]
             taken = [tr.box.copy() for tr in kept]
             taken_kp = [tr.kp for tr in kept]
+            # Where those lost a frame or two ago are now: a drawing spread over one of them and someone
+            # tracked is no one new (courtyard10: a walker's own drawing there reached the feet of
+            # the boxer in front of him, was not taken, and a proposal drew it again).
+            just_lost = [tr.predict(t) for tr in live if t - 2 <= tr.last_t < t]
             clock["pose"] += time.perf_counter() - tick
 
             # Proposals for people not tracked yet.
@@ -1863,7 +1881,7 @@ def detect_people(
                 box = None if kp is None else keypoint_box(kp)
                 if box is None or (box[3] - box[1]) < cfg.min_box_height:
                     continue
-                if drawn_again(box, kp, taken, taken_kp) or spread_over(box, kp, taken):
+                if drawn_again(box, kp, taken, taken_kp) or spread_over(box, kp, taken + just_lost):
                     continue
                 # Found beside a tracked body, a drawing around that body is that body (or both),
                 # whatever its joints.
