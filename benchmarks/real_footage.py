@@ -79,7 +79,8 @@ def lean_and_floor(motion, track) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("video")
-    ap.add_argument("--people", type=int, default=3, help="lift the N longest-seen people")
+    ap.add_argument("--people", type=int, default=3,
+                    help="lift the N longest-seen people (0: the tracking figures only)")  # fmt: skip
     ap.add_argument("--keypoints", help="'anylift detect' output for VIDEO (else detected here)")
     args = ap.parse_args(argv)
 
@@ -105,6 +106,8 @@ def main(argv=None) -> int:
     print(f"  tracks {fig['tracks']}, seen >= 3 s: {fig['long']}, breaks that look like one person "
           f"resumed: {fig['breaks']}{cuts}")  # fmt: skip
     longest = sorted(people.tracks, key=lambda tr: -int(tr.seen.sum()))[: args.people]
+    if not longest:
+        return 0
     t0 = time.perf_counter()
     est = estimate_camera(args.video, people.keypoints2d(longest[0].id), people=people)
     cam = est.camera

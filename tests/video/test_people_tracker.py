@@ -1034,6 +1034,29 @@ def test_a_lone_frame_on_the_body_another_track_missed_goes_to_that_track():
     assert len(mend_blips([crawler((5, 6)), _fragment(2, [5], lambda t: 211.0), walker])) == 3
 
 
+def test_the_last_frame_of_a_track_on_the_body_in_front_goes_to_that_bodys_track():
+    """close24 (an AMD EPYC): a jumper going behind a boxer; in the last frame before her track
+    was lost it drew the boxer, whose own track missed that frame alone. The boxer's box around
+    that frame fits it better than the jumper's own box the frame before: the frame goes to the
+    boxer's track. A last frame nearer its own run than the other's gap stays; so does a first."""
+    from anylift.video.people import mend_blips
+
+    boxer = _fragment(1, [t for t in range(12) if t != 6], lambda t: 200.0 + 2.0 * t)
+    jumper = _fragment(2, [0, 1, 2, 3, 4, 5, 6, 9, 10], lambda t: 212.0 if t == 6 else 180.0 + 4.0 * t)
+    assert len(mend_blips([boxer, jumper])) == 2
+    assert sorted(boxer.frames) == list(range(12)) and sorted(jumper.frames) == [0, 1, 2, 3, 4, 5, 9, 10]
+    # The jumper's last frame where her run was going: hers (and the boxer's gap stays).
+    boxer = _fragment(1, [t for t in range(12) if t != 6], lambda t: 200.0 + 2.0 * t)
+    jumper = _fragment(2, [0, 1, 2, 3, 4, 5, 6, 9, 10], lambda t: 180.0 + 4.0 * t)
+    mend_blips([boxer, jumper])
+    assert 6 in jumper.frames and 6 not in boxer.frames
+    # Her first frame after the gap on the boxer's body (the boxer's track missed it): the boxer's.
+    boxer = _fragment(1, [t for t in range(12) if t != 9], lambda t: 200.0 + 2.0 * t)
+    jumper = _fragment(2, [0, 1, 2, 9, 10, 11], lambda t: 218.0 if t == 9 else 150.0 + 4.0 * t)
+    mend_blips([boxer, jumper])
+    assert 9 in boxer.frames and sorted(jumper.frames) == [0, 1, 2, 10, 11]
+
+
 def test_a_drawing_over_a_tracked_body_is_another_body_only_where_its_joints_are_elsewhere():
     """A boxer in front of the referee: their boxes overlap by half, their joints do not. The
     tracked body drawn again (shaken by a few pixels), or drawn half on it, is not another body."""
