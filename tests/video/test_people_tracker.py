@@ -901,8 +901,9 @@ def test_a_track_within_anothers_gap_that_continues_it_at_both_ends_fills_it():
 def test_two_tracks_taking_turns_on_one_body_are_one_person():
     """A curled roller's own track loses her twice for a moment; a second track draws her in
     both gaps, never in a frame her own track has, smaller than her usual size but the size her
-    own track drew her beside those gaps: one person. Both drawn in one frame (two bodies side by
-    side), someone else where it takes her up, or one of its runs elsewhere: left as it was."""
+    own track drew her beside those gaps: one person, also where it drew her in a frame her own
+    track has too. Both drawn in one frame side by side (two bodies), someone else where it takes
+    her up, or one of its runs elsewhere: left as it was."""
     from anylift.video.people import fill_gaps
 
     def roll(t):
@@ -919,8 +920,14 @@ def test_two_tracks_taking_turns_on_one_body_are_one_person():
 
     a, f = roller(), turns()
     assert fill_gaps([a, f], {}, FPS) == [a] and sorted(a.frames) == list(range(50))
-    a, f = roller(), turns((20, 21, 29, 30, 31, 32))  # both drew frame 29: not one body
+    # Both drew frame 29 side by side: two bodies.
+    a, f = roller(), turns((20, 21, 29, 30, 31, 32), lambda t: roll(t) + (30.0 if t == 29 else 0.0))
     assert len(fill_gaps([a, f], {}, FPS)) == 2
+    # The second track drew her where her own track drew her too (one body drawn twice, its box
+    # inside hers), in frame 29 and after her second gap: one person, her own drawings kept.
+    a, f = roller(), turns((20, 21, 29, 30, 31, 32, 40, 41))
+    own = a.frames[29]
+    assert fill_gaps([a, f], {}, FPS) == [a] and sorted(a.frames) == list(range(50)) and a.frames[29] is own
     a, f = roller(), turns()
     other = _fragment(3, list(range(0, 50)), lambda t: roll(t) + 30.0, h=40.0)  # someone beside her
     assert len(fill_gaps([a, f, other], {}, FPS)) == 3

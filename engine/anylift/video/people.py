@@ -1522,7 +1522,11 @@ def fill_gaps(tracks: list, motions: dict, fps: float, cuts=()) -> list:
     also take turns more than once, never both on the body in one frame (drone30 on an AMD EPYC:
     the curled roller drawn by a second track in frame 90, then in 99-102, 15-36 px tall where
     her own track drew her 19-39 px just before and after: 3 identity switches, the scene's
-    only ones). Returns the tracks, those put into gaps removed."""
+    only ones) - or, where the shorter one also drew the other's body in a frame the other has
+    (the smaller box mostly inside the larger: one body drawn twice), those frames are the
+    other's own (drone30 on another AMD EPYC VM: a 5-frame track on the roller, in one of her
+    track's gaps and over her in four of its frames: 4 identity switches). Returns the tracks,
+    those put into gaps removed."""
     overlap = max(1, round(STITCH_OVERLAP_SECONDS * fps))
 
     height = {id(tr): max(_median_height(tr), 1.0) for tr in tracks}
@@ -1550,8 +1554,14 @@ def fill_gaps(tracks: list, motions: dict, fps: float, cuts=()) -> list:
     for a in tracks:
         seen = sorted(a.frames)
         for f in tracks:
-            runs = None if f is a else _in_gaps(seen, sorted(f.frames), overlap)
-            both = a.frames.keys() & f.frames.keys()  # taking turns more than once: never both
+            if f is a:
+                continue
+            both = a.frames.keys() & f.frames.keys()
+            # Frames both drew one body in (the smaller box mostly inside the larger): the other's.
+            twice = {t for t in both if len(f.frames) < len(a.frames)
+                     and _inside_share(a.frames[t][0], f.frames[t][0]) > 0.5}  # fmt: skip
+            runs = _in_gaps(seen, sorted(f.frames.keys() - twice), overlap)
+            both -= twice  # else taking turns more than once: never both
             if runs is None or (both and (len(runs) > 1 or not _same_body(a, f))):
                 continue
             if all(fills(a, f, *run) for run in runs):
