@@ -57,7 +57,9 @@ looking back 3 s instead of 1; 8: the default person by frames x sqrt(height); 9
 two passes (1 s, then 1.5 s), at each track's steady size, brief tracks left out; 10: a young
 track looks back again with its newest box, dissolves end the tracks; 11: grey clothes told apart
 by brightness, proposals from what sticks out of a tracked body; 12: the default person counts how
-near the middle it stands, drawings spread over several smaller people refused; 13: drawings over one person behind another refused)."""
+near the middle it stands, drawings spread over several smaller people refused; 13: drawings over
+one person behind another refused, a run's edge frame on a body another track missed given back,
+one body drawn twice by two tracks made one)."""
 RENDER_VERSION = 4
 """Part of every rendered frames folder's name: raise it (and :data:`CACHE_VERSION`) whenever the
 render changes."""

@@ -317,19 +317,26 @@ def drawn_again(box: np.ndarray, kp: np.ndarray, taken: list, taken_kp: list) ->
     return False
 
 
-SPREAD_SIZE = 0.65
+SPREAD_SIZE = 0.6
 """A body under this share of a drawing's size can be one of those a drawing spread over several
-people lies on (:func:`spread_over`)."""
+people side by side lies on (:func:`spread_over`)."""
 SPREAD_ON = 0.4
 """Share of a drawing's joints lying on smaller bodies at which it is spread over them."""
+BEHIND_SIZE = 0.65
+"""The same for a drawing spread over one person behind another, seen from above: it spans about
+1.8 of each (:func:`spread_over`)."""
+UPRIGHT = 1.5
+"""Height over width from which a box is a whole person standing or walking (:func:`_one_behind`)."""
 
 
 def spread_over(box: np.ndarray, kp: np.ndarray, taken: list, min_score: float = 0.5) -> bool:
     """Whether a drawing (``box`` (4,), ``kp`` (17, 3)) is one body made of several people's
     parts: other bodies (``taken`` boxes), each under :data:`SPREAD_SIZE` of its size (the
     longer side of a box: a body turned on its side is wide, not tall) and holding two or more of
-    its joints, hold :data:`SPREAD_ON` of its joints together, two of them two people, not parts
-    of one body (:func:`_two_people`).
+    its joints, hold :data:`SPREAD_ON` of its joints together, two of them side by side
+    (:func:`_side_by_side`; tracks of a body's legs and of its torso lie above one another); or
+    two whole people one behind the other (:func:`_one_behind`), each under :data:`BEHIND_SIZE`
+    of its size, hold that share.
     Such a drawing starts no track, and a track's drawing in a frame is not taken where it is one.
     OpenCV's courtyard (its 480x360 re-encoding): from a camera high up, the landmark model drew
     one confident body (every joint at 0.93) twice the height of the walkers there, its head on
@@ -337,40 +344,47 @@ def spread_over(box: np.ndarray, kp: np.ndarray, taken: list, min_score: float =
     as a track it drifted over two more groups for 7 s (and a second one, drawn from one walker's
     head to two others' feet, followed it). Someone near the camera in front of a crowd hides the
     people behind their body: in the first frame of the other 273 tracks of 13 real clips (12
-    DAVIS clips with crowds and onlookers, the courtyard) none had a tenth of its joints so."""
+    DAVIS clips with crowds and onlookers, the courtyard) none had a tenth of its joints so.
+    Footage render courtyard10 (7.5 m up): the landmark model drew a walker's head and the feet of
+    the boxer in front of him as one body, a track for six frames, and the walker's frames went to
+    it and back five times (the boxer 0.6 of its size, the walker 0.54)."""
     sure = kp[:, 2] > min_score
     if not sure.any():
         return False
     pts, size = kp[sure, :2], max(box[2] - box[0], box[3] - box[1])
-    on, bodies = np.zeros(len(pts), bool), []
+    bodies = []  # (box, which joints lie inside it)
     for b in taken:
-        if max(b[2] - b[0], b[3] - b[1]) >= SPREAD_SIZE * size:
-            continue
         inside = (pts[:, 0] >= b[0]) & (pts[:, 0] <= b[2]) & (pts[:, 1] >= b[1]) & (pts[:, 1] <= b[3])
-        if inside.sum() >= 2:
-            on, bodies = on | inside, [*bodies, b]
-    return on.mean() >= SPREAD_ON and any(_two_people(a, b) for a, b in itertools.combinations(bodies, 2))
+        if max(b[2] - b[0], b[3] - b[1]) < BEHIND_SIZE * size and inside.sum() >= 2:
+            bodies.append((b, inside))
+    small = [(b, inside) for b, inside in bodies if max(b[2] - b[0], b[3] - b[1]) < SPREAD_SIZE * size]
+    on = np.any([inside for _, inside in small], axis=0) if small else np.zeros(len(pts), bool)
+    if on.mean() >= SPREAD_ON and any(
+        _side_by_side(a, b) for (a, _), (b, _) in itertools.combinations(small, 2)
+    ):
+        return True
+    return any(
+        (i | j).mean() >= SPREAD_ON and _one_behind(a, b)
+        for (a, i), (b, j) in itertools.combinations(bodies, 2)
+    )
 
 
-UPRIGHT = 1.5
-"""Height over width from which a box is a whole person standing or walking (:func:`_two_people`)."""
+def _side_by_side(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether boxes ``a`` and ``b`` share under half the narrower one's width (two people beside
+    one another, not parts of one body drawn above one another)."""
+    shared = min(a[2], b[2]) - max(a[0], b[0])
+    return shared < 0.5 * min(a[2] - a[0], b[2] - b[0])
 
 
-def _two_people(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether boxes ``a`` and ``b`` are two people, not parts of one body: both whole people
-    upright (height :data:`UPRIGHT` times their width or more), side by side (sharing under half
-    the narrower one's width) or one behind the other seen from above (sharing under a quarter of
-    the shorter one's height). Tracks of parts of a body turned on its side or curled up (a
-    backflip's) are wide, not upright, and lie beside or above one another. Footage render
-    courtyard10 (7.5 m up): the landmark model drew a walker's head and the feet of the boxer in
-    front of him as one body, a track for six frames, and the walker's frames went to it and back
-    five times. Not told apart: two upright tracks of one standing body's upper half and legs (none
-    seen so far); a drawing of that whole body is then refused, and those tracks go on."""
+def _one_behind(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether boxes ``a`` and ``b`` are two whole people one behind the other, seen from above:
+    both upright (height :data:`UPRIGHT` times their width or more) and sharing under a quarter
+    of the shorter one's height. Tracks of parts of a body turned on its side or curled up (a
+    backflip's) are wide. Not told apart: two upright tracks of one standing body's upper half and
+    its legs (none seen so far); a drawing of that whole body is then refused."""
     if not all(h[3] - h[1] >= UPRIGHT * (h[2] - h[0]) for h in (a, b)):
         return False
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    return width < 0.5 * min(a[2] - a[0], b[2] - b[0]) or height < 0.25 * min(a[3] - a[1], b[3] - b[1])
+    return min(a[3], b[3]) - max(a[1], b[1]) < 0.25 * min(a[3] - a[1], b[3] - b[1])
 
 
 def merge_boxes(boxes: np.ndarray, thresh: float = 0.5) -> np.ndarray:
@@ -1558,8 +1572,8 @@ def fill_gaps(tracks: list, motions: dict, fps: float, cuts=()) -> list:
                 continue
             both = a.frames.keys() & f.frames.keys()
             # Frames both drew one body in (the smaller box mostly inside the larger): the other's.
-            twice = {t for t in both if len(f.frames) < len(a.frames)
-                     and _inside_share(a.frames[t][0], f.frames[t][0]) > 0.5}  # fmt: skip
+            shorter = len(f.frames) < len(a.frames)
+            twice = {t for t in both if shorter and _inside_share(a.frames[t][0], f.frames[t][0]) > 0.5}
             runs = _in_gaps(seen, sorted(f.frames.keys() - twice), overlap)
             both -= twice  # else taking turns more than once: never both
             if runs is None or (both and (len(runs) > 1 or not _same_body(a, f))):
@@ -1592,7 +1606,7 @@ def mend_blips(tracks: list) -> list:
     for tr in tracks:
         for t in sorted(tr.frames):
             own = [tr.frames[f][0] for f in (t - 1, t + 1) if f in tr.frames]
-            if t not in tr.frames or len(own) == 2:
+            if len(own) == 2:
                 continue
             box = tr.frames[t][0]
             best, best_iou = None, max([0.5, *(float(iou(box[None], b[None])[0, 0]) for b in own)])
