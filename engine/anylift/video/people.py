@@ -352,12 +352,13 @@ def spread_over(box: np.ndarray, kp: np.ndarray, taken: list, min_score: float =
     if not sure.any():
         return False
     pts, size = kp[sure, :2], max(box[2] - box[0], box[3] - box[1])
-    bodies = []  # (box, which joints lie inside it)
+    bodies = []  # (box, which joints lie inside it, its longer side)
     for b in taken:
         inside = (pts[:, 0] >= b[0]) & (pts[:, 0] <= b[2]) & (pts[:, 1] >= b[1]) & (pts[:, 1] <= b[3])
-        if max(b[2] - b[0], b[3] - b[1]) < BEHIND_SIZE * size and inside.sum() >= 2:
-            bodies.append((b, inside))
-    small = [(b, inside) for b, inside in bodies if max(b[2] - b[0], b[3] - b[1]) < SPREAD_SIZE * size]
+        side = max(b[2] - b[0], b[3] - b[1])
+        if side < BEHIND_SIZE * size and inside.sum() >= 2:
+            bodies.append((b, inside, side))
+    small = [(b, inside) for b, inside, side in bodies if side < SPREAD_SIZE * size]
     on = np.any([inside for _, inside in small], axis=0) if small else np.zeros(len(pts), bool)
     if on.mean() >= SPREAD_ON and any(
         _side_by_side(a, b) for (a, _), (b, _) in itertools.combinations(small, 2)
@@ -365,7 +366,7 @@ def spread_over(box: np.ndarray, kp: np.ndarray, taken: list, min_score: float =
         return True
     return any(
         (i | j).mean() >= SPREAD_ON and _one_behind(a, b)
-        for (a, i), (b, j) in itertools.combinations(bodies, 2)
+        for (a, i, _), (b, j, _) in itertools.combinations(bodies, 2)
     )
 
 
