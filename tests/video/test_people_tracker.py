@@ -1064,6 +1064,22 @@ def test_the_last_frame_of_a_track_on_the_body_in_front_goes_to_that_bodys_track
     assert 9 in boxer.frames and sorted(jumper.frames) == [0, 1, 2, 10, 11]
 
 
+def test_a_lone_frame_far_from_the_rest_of_its_track_is_dropped():
+    """tele25: a hidden jumper's track drew the walker in front once 6 frames after it lost her,
+    and once more 6 frames later, at its end. Both frames go; a frame 2 from its run (gap of 1),
+    a run of two frames, and a track's only frame stay."""
+    from anylift.video.people import drop_lone_frames
+
+    jumper = _fragment(1, [*range(10), 16, 22], lambda t: 200.0)
+    near = _fragment(2, [0, 1, 2, 4, 7, 8, 12, 13], lambda t: 400.0)
+    only = _fragment(3, [5], lambda t: 600.0)
+    assert drop_lone_frames([jumper, near, only]) == [jumper, near, only]
+    assert sorted(jumper.frames) == list(range(10))
+    assert sorted(near.frames) == [0, 1, 2, 4, 7, 8, 12, 13]
+    gone = _fragment(4, [3, 9], lambda t: 600.0)  # nothing left of it
+    assert drop_lone_frames([gone]) == []
+
+
 def test_a_drawing_over_a_tracked_body_is_another_body_only_where_its_joints_are_elsewhere():
     """A boxer in front of the referee: their boxes overlap by half, their joints do not. The
     tracked body drawn again (shaken by a few pixels), or drawn half on it, is not another body."""
