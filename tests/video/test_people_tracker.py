@@ -1144,6 +1144,43 @@ def test_a_drawing_around_a_tracked_body_on_its_joints_is_that_body_drawn_again(
     assert not drawn_again(keypoint_box(coach), coach, [child_box], [glimpse])
 
 
+def test_a_drawing_with_its_nose_on_a_tracked_bodys_nose_is_that_body_drawn_again():
+    """Footage render handheld10 (10 fps, an AMD EPYC), frame 21: a walker and a kicker crossing.
+    A proposal's drawing put its head on the kicker's and its body and a foot off to the left,
+    towards the walker: its joints neither the kicker's (another body by them) nor spread over
+    the two. As a track it took the kicker's frames and then the walker's (2 identity switches).
+    Two people's heads are not in one place. A boxer in front of the referee is someone else."""
+    from anylift.video.people import drawn_again, keypoint_box, same_head, spread_over
+
+    new = np.array([[250.3, 138.1, 1.0], [250.6, 135.4, 1.0], [240.7, 142.9, 1.0], [238.6, 142.6, 1.0],
+                    [238.0, 142.9, 1.0], [237.3, 154.7, 1.0], [231.9, 157.3, 1.0], [251.6, 172.2, 0.6],
+                    [230.8, 177.9, 0.3], [240.2, 175.9, 0.4], [233.2, 183.5, 0.1], [231.8, 193.4, 1.0],
+                    [232.7, 192.7, 1.0], [216.2, 220.3, 0.9], [260.5, 211.3, 0.8], [181.6, 237.5, 1.0],
+                    [273.9, 237.3, 0.9]])  # fmt: skip
+    kicker = np.array([[256.8, 138.5, 1.0], [257.1, 135.3, 1.0], [256.4, 135.5, 1.0], [260.1, 134.6, 1.0],
+                       [258.9, 134.9, 1.0], [266.9, 145.1, 1.0], [265.5, 145.5, 1.0], [261.6, 168.3, 1.0],
+                       [262.2, 168.0, 0.1], [241.3, 173.0, 1.0], [254.4, 178.7, 0.1], [272.2, 182.5, 1.0],
+                       [273.1, 181.4, 1.0], [262.0, 211.8, 1.0], [272.0, 205.1, 0.8], [274.0, 238.6, 1.0],
+                       [295.2, 213.0, 0.9]])  # fmt: skip
+    walker = np.array([[190.0, 150.4, 1.0], [188.7, 148.8, 1.0], [188.4, 148.7, 1.0], [186.4, 150.1, 1.0],
+                       [185.7, 150.1, 1.0], [186.7, 163.2, 1.0], [182.7, 161.6, 1.0], [190.5, 181.0, 0.0],
+                       [188.2, 180.4, 1.0], [194.2, 196.6, 0.1], [195.8, 195.7, 1.0], [191.8, 194.7, 1.0],
+                       [188.1, 194.0, 1.0], [199.9, 217.0, 0.6], [195.2, 218.9, 1.0], [200.4, 242.1, 0.9],
+                       [175.7, 237.4, 1.0]])  # fmt: skip
+    taken = [np.array([231.0, 122.0, 306.0, 245.0]), np.array([166.0, 138.0, 210.0, 248.0])]
+    box = keypoint_box(new)
+    assert another_body(new, kicker) and another_body(new, walker)
+    assert not spread_over(box, new, taken)
+    assert same_head(new, kicker) and not same_head(new, walker)
+    assert drawn_again(box, new, taken, [kicker, walker])
+    assert not drawn_again(box, new, taken[1:], [walker])
+    nose_unsure = kicker.copy()
+    nose_unsure[0, 2] = 0.3
+    assert not same_head(new, nose_unsure)
+    referee, boxer = _body(300.0, 300.0, 200.0), _body(330.0, 315.0, 230.0)
+    assert not drawn_again(keypoint_box(boxer), boxer, [keypoint_box(referee)], [referee])
+
+
 def test_a_drawing_spread_over_several_smaller_people_is_nobody():
     """OpenCV's courtyard (480x360), frame 129: the landmark model drew one body, every joint
     confident, twice the height of the walkers there: its head on two people walking away, its
