@@ -1991,6 +1991,7 @@ def detect_people(
     found = stitch_tracks(found, motions, rate, cfg.stitch_seconds, cuts)
     found = fill_gaps(found, motions, rate, cuts)
     found = drop_lone_frames(mend_blips(rejoin_hidden(found, motions, rate, cfg.reid_seconds, cuts)))
+    found = [tr for tr in found if len(tr.frames) >= cfg.min_frames]  # what the trims left of some
     found, riders = set_aside_riders(found, motions)
     gone = {"rider": riders}
     clock["clean"] += time.perf_counter() - tick
