@@ -1179,6 +1179,14 @@ def test_a_drawing_with_its_nose_on_a_tracked_bodys_nose_is_that_body_drawn_agai
     assert not same_head(new, nose_unsure)
     referee, boxer = _body(300.0, 300.0, 200.0), _body(330.0, 315.0, 230.0)
     assert not drawn_again(keypoint_box(boxer), boxer, [keypoint_box(referee)], [referee])
+    # OpenCV's courtyard (480x360), frame 57: a walker 49 px tall, and a track's drawing 69 px wide
+    # and 19 tall lying across her head, its nose 5.3 px from hers: the size of a head is the
+    # smaller drawing's to say, not the one spread wide.
+    walker = _body(254.65, 140.95, 49.0)  # nose at (247.3, 118.9)
+    spread = np.column_stack([np.linspace(248.9, 192.0, 17), np.linspace(124.0, 129.0, 17), np.full(17, 0.9)])
+    spread[1:, 1] -= 14.0 * np.sin(np.linspace(0.0, np.pi, 16))
+    assert abs(np.linalg.norm(walker[0, :2] - spread[0, :2]) - 5.3) < 0.1
+    assert not same_head(walker, spread)
 
 
 def test_a_drawing_spread_over_several_smaller_people_is_nobody():

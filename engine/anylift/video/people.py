@@ -323,16 +323,19 @@ def drawn_again(box: np.ndarray, kp: np.ndarray, taken: list, taken_kp: list) ->
 
 def same_head(kp: np.ndarray, other: np.ndarray, min_score: float = 0.5) -> bool:
     """Whether two drawings (17, 3) put the nose in one place (within :data:`SAME_JOINT` of the
-    larger drawing's extent): two people's heads are not where one is, and someone whose head is
-    hidden behind another's is not drawn by it. Footage render handheld10 (10 fps, an AMD EPYC):
-    a walker and a kicker crossing; a proposal's drawing had its head on the kicker's (nose 6.5 px
-    apart, the drawings 104 px tall) and its body and a foot off towards the walker, only 14 % of
-    its joints on the kicker's, so not the kicker drawn again by them; as a track it took the
-    kicker's frames, then the walker's: 2 identity switches, none when it is refused. That
-    refusal also changed steep25, where a walker passes behind a dancer: 2 switches -> 0."""
+    smaller drawing's extent: a drawing spread wide is no measure of a head's size): two people's
+    heads are not where one is, and someone whose head is hidden behind another's is not drawn
+    by it. Footage render handheld10 (10 fps, an AMD EPYC): a walker and a kicker crossing; a
+    proposal's drawing had its head on the kicker's (noses 6.5 px apart, the smaller drawing
+    102 px across) and its body and a foot off towards the walker, only 14 % of its joints on the
+    kicker's, so not the kicker drawn again by them; as a track it took the kicker's frames, then
+    the walker's: 2 identity switches, none when it is refused. That refusal also changed steep25,
+    where a walker passes behind a dancer: 2 switches -> 0. OpenCV's courtyard, frame 57: a track's
+    drawing 69 px wide and 19 tall lay across a walker's head, its nose 5.3 px from hers (she is
+    49 px tall): within a tenth of the larger drawing, not of the smaller."""
     if kp[0, 2] <= min_score or other[0, 2] <= min_score:
         return False
-    extent = max(np.ptp(d[d[:, 2] > min_score, :2], axis=0).max() for d in (kp, other))
+    extent = min(np.ptp(d[d[:, 2] > min_score, :2], axis=0).max() for d in (kp, other))
     return bool(np.linalg.norm(kp[0, :2] - other[0, :2]) < SAME_JOINT * max(extent, 1.0))
 
 
