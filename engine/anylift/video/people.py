@@ -332,7 +332,8 @@ def same_head(kp: np.ndarray, other: np.ndarray, min_score: float = 0.5) -> bool
     the walker's: 2 identity switches, none when it is refused. That refusal also changed steep25,
     where a walker passes behind a dancer: 2 switches -> 0. OpenCV's courtyard, frame 57: a track's
     drawing 69 px wide and 19 tall lay across a walker's head, its nose 5.3 px from hers (she is
-    49 px tall): within a tenth of the larger drawing, not of the smaller."""
+    49 px tall): one head by a tenth of the larger drawing, not by a tenth of hers (her own drawing
+    was refused with the larger)."""
     if kp[0, 2] <= min_score or other[0, 2] <= min_score:
         return False
     extent = min(np.ptp(d[d[:, 2] > min_score, :2], axis=0).max() for d in (kp, other))
