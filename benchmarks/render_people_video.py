@@ -32,7 +32,11 @@ front of a backflip). Two more, made in the fifty-third session before either wa
 ``follow30`` (a phone carried alongside a walker at 1 m/s, bobbing with the steps, rolled 4 deg,
 a kick, a spin, a dancer and a jump behind him) and ``balcony24`` (a phone on a balcony 5.5 m up,
 looking 38 deg down through a wide lens, rolled -6 deg, 960x540: a get-up from the floor, a jump,
-a punch, a walker and a child 75 px tall).
+a punch, a walker and a child 75 px tall). Two more, made in the fifty-seventh session before
+either was run: ``toward30`` (a phone held still at chest height, rolled 3 deg: a walker coming
+straight at it from 10 to 6 m, another walking away from 4 to 8 m, a jumper) and ``chase30`` (a
+gimbal walked 4 m behind a walker at his pace, 600 px lens: his back all along, a puncher and a
+dancer ahead growing as the camera nears and leaving the view).
 
 Writes into DIR: ``video.mp4`` (mp4v) and ``truth.npz``:
 
@@ -261,6 +265,23 @@ SCENES: dict[str, dict] = {
             ("walk", (-4.5, 3.2), -5.0, 0.7, (0.95, 0.75, 0.3)),
         ],
     },
+    # Two more, made in the fifty-seventh session before either was run (never tuned on):
+    "toward30": {  # a phone at chest height; one walker comes straight at it, one walks away
+        "fps": 30.0, "seconds": 4.0, "camera": "approach", "seed": 22,
+        "people": [
+            ("walk", (0.9, 4.0), -90.0, 1.0, (0.2, 0.6, 0.65)),
+            ("walk", (-1.0, -2.0), 90.0, 0.95, (0.9, 0.5, 0.2)),
+            ("jump", (2.6, 2.5), 200.0, 0.9, (0.6, 0.3, 0.75)),
+        ],
+    },
+    "chase30": {  # a gimbal carried 4 m behind a walker at his pace; people ahead grow and pass
+        "fps": 30.0, "seconds": 4.0, "camera": "chase", "seed": 23,
+        "people": [
+            ("walk", (0.0, -1.5), 90.0, 1.0, (0.3, 0.3, 0.7)),
+            ("punch", (1.8, 2.5), 180.0, 1.0, (0.85, 0.3, 0.3)),
+            ("dance_a", (-2.2, 5.0), -90.0, 0.95, (0.4, 0.75, 0.3)),
+        ],
+    },
 }  # fmt: skip
 RENDER_VERSION = 1
 
@@ -372,6 +393,19 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
         target = target + smooth_noise(0.05, 2.0)
         roll = np.radians(4.0) + 0.03 * np.sin(2 * np.pi * 0.9 * t)
         return intrinsics(size, focal or 560.0), look_at(eye, target, roll=roll)
+    if kind == "approach":  # held still by someone standing: a hand's shake, rolled 3 deg
+        eye = np.array([0.0, -6.0, 1.4]) + smooth_noise(0.015, 1.5)
+        target = np.array([0.2, 1.0, 0.9]) + smooth_noise(0.04, 2.0)
+        roll = np.radians(3.0) + 0.01 * np.sin(2 * np.pi * 0.6 * t)
+        return intrinsics(size, focal or 560.0), look_at(eye, target, roll=roll)
+    if kind == "chase":  # walked behind a walker at 1 m/s, bobbing with the steps, 6 m ahead aimed
+        eye = np.stack([np.full(frames, 0.2), -5.5 + 1.0 * t, np.full(frames, 1.5)], -1)
+        eye[:, 2] += 0.03 * np.sin(2 * np.pi * 1.8 * t)
+        eye = eye + smooth_noise(0.02, 1.5)
+        target = np.stack([np.zeros(frames), 0.5 + 1.0 * t, np.full(frames, 0.8)], -1)
+        target = target + smooth_noise(0.05, 2.0)
+        roll = np.radians(-2.0) + 0.02 * np.sin(2 * np.pi * 0.9 * t)
+        return intrinsics(size, focal or 600.0), look_at(eye, target, roll=roll)
     eye = np.array([0.3, -6.5, 1.5]) + smooth_noise(0.02, 1.5)
     target = np.stack([np.linspace(-1.0, 1.0, frames), np.full(frames, 0.6), np.full(frames, 0.9)], -1)
     target = target + smooth_noise(0.06, 2.0)
