@@ -36,12 +36,15 @@ a punch, a walker and a child 75 px tall). Two more, made in the fifty-seventh s
 either was run: ``toward30`` (a phone held still at chest height, rolled 3 deg: a walker coming
 straight at it from 10 to 6 m, another walking away from 4 to 8 m, a jumper) and ``chase30`` (a
 gimbal walked 4 m behind a walker at his pace, 600 px lens: his back all along, a puncher and a
-dancer ahead growing as the camera nears and leaving the view).
+dancer ahead growing as the camera nears and leaving the view). And ``zoom25`` (a broadcast
+camera on a stand 13 m off panning with a tumbler's backflips and zooming in twofold on him from 1 s
+to 4 s, a walker crossing, a puncher leaving the view), made in the same session before it was run.
 
 Writes into DIR: ``video.mp4`` (mp4v) and ``truth.npz``:
 
 - ``fps`` (), ``image_size`` (2,), ``K`` (3, 3), ``world_to_camera`` (T, 4, 4) OpenCV, Z-up world,
-  floor at z = 0; ``frame_times`` (T,) seconds;
+  floor at z = 0; ``frame_times`` (T,) seconds; a zooming camera's ``frame_K`` (T, 3, 3) too
+  (``K`` its first frame's);
 - ``keypoints2d`` (P, T, 17, 2) pixels, ``keypoints3d`` (P, T, 17, 3) world metres (COCO-17 of
   the posed body), ``boxes`` (P, T, 4) ``x0, y0, x1, y1`` of the projected body (clipped to the
   image), ``height_px`` (P, T) the unclipped projected body height;
@@ -282,6 +285,15 @@ SCENES: dict[str, dict] = {
             ("dance_a", (-2.2, 5.0), -90.0, 0.95, (0.4, 0.75, 0.3)),
         ],
     },
+    # One more, made in the fifty-seventh session before it was run (never tuned on):
+    "zoom25": {  # a broadcast camera on a stand zooming in twofold on a tumbler as it pans with him
+        "fps": 25.0, "seconds": 5.0, "camera": "zoom", "seed": 24,
+        "people": [
+            ("backflip", (1.8, 0.6), 10.0, 1.0, (0.9, 0.9, 0.3)),  # tumbles back 3.3 m
+            ("walk", (-4.5, 2.0), 0.0, 1.0, (0.3, 0.45, 0.85)),
+            ("punch", (3.6, 1.6), 200.0, 1.05, (0.8, 0.3, 0.35)),
+        ],
+    },
 }  # fmt: skip
 RENDER_VERSION = 1
 
@@ -324,7 +336,8 @@ STATIC_CAMERAS = {
 
 def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: float | None = None):
     """(K (3, 3), world_to_camera (T, 4, 4)) of the scene's camera; world Z-up, people around the
-    origin. ``focal``: fx = fy in pixels instead of the scene's own (another lens, the same poses)."""
+    origin. ``focal``: fx = fy in pixels instead of the scene's own (another lens, the same poses;
+    a zooming camera's at its first frame). A zooming camera's K is (T, 3, 3)."""
     from anylift.data.trajectories import intrinsics, look_at
 
     rng = np.random.default_rng(seed)
@@ -393,6 +406,16 @@ def make_camera(kind: str, frames: int, fps: float, size, seed: int, focal: floa
         target = target + smooth_noise(0.05, 2.0)
         roll = np.radians(4.0) + 0.03 * np.sin(2 * np.pi * 0.9 * t)
         return intrinsics(size, focal or 560.0), look_at(eye, target, roll=roll)
+    if kind == "zoom":  # a stand 13 m off, 2 m up, panning with the tumbler; twofold zoom in from 1 s to 4 s
+        eye = np.repeat([[1.0, -13.0, 2.0]], frames, axis=0)
+        target = np.stack([np.linspace(1.5, -1.2, frames), np.full(frames, 0.5), np.full(frames, 0.9)], -1)
+        ease = np.clip((t - 1.0) / 3.0, 0.0, 1.0)
+        zoom = 1.0 + ease * ease * (3.0 - 2.0 * ease)  # 1 -> 2, smoothly
+        K = intrinsics(size, focal or 800.0)
+        Ks = np.repeat(K[None], frames, axis=0)
+        Ks[:, 0, 0] *= zoom
+        Ks[:, 1, 1] *= zoom
+        return Ks, look_at(eye, target)
     if kind == "approach":  # held still by someone standing: a hand's shake, rolled 3 deg
         eye = np.array([0.0, -6.0, 1.4]) + smooth_noise(0.015, 1.5)
         target = np.array([0.2, 1.0, 0.9]) + smooth_noise(0.04, 2.0)
@@ -462,7 +485,7 @@ def render(
     )
 
     from anylift.geometry.camera import project
-    from anylift_blender.baking.camera import blender_camera_matrices
+    from anylift_blender.baking.camera import blender_camera_matrices, set_intrinsics
 
     spec = SCENES[scene_name]
     fps, frames = float(spec["fps"]), round(spec["fps"] * spec["seconds"])
@@ -486,11 +509,13 @@ def render(
         all_kp.append(_place(k, origin, heading, scale, start))
     verts_p, kp3d_p = np.stack(all_verts), np.stack(all_kp)  # (P, T, V, 3), (P, T, 17, 3)
     K, w2c = make_camera(spec["camera"], frames, fps, size, spec["seed"], focal)
-    kp2d, depth = project(kp3d_p, K, w2c[None].repeat(len(kp3d_p), 0), return_depth=True)
+    frame_K = K if K.ndim == 3 else np.repeat(K[None], frames, axis=0)
+    K = frame_K[0]
+    kp2d, depth = project(kp3d_p, frame_K, w2c[None].repeat(len(kp3d_p), 0), return_depth=True)
     boxes = np.zeros((len(verts_p), frames, 4))
     height = np.zeros((len(verts_p), frames))
     for p in range(len(verts_p)):
-        vp = project(verts_p[p][:, ::7], K, w2c)  # every 7th vertex is plenty for a box
+        vp = project(verts_p[p][:, ::7], frame_K, w2c)  # every 7th vertex is plenty for a box
         lo, hi = vp.min(1), vp.max(1)
         height[p] = hi[:, 1] - lo[:, 1]
         boxes[p] = np.concatenate([np.clip(lo, 0, size), np.clip(hi, 0, size)], -1)
@@ -522,6 +547,7 @@ def render(
         scene.collection.objects.link(bpy.data.objects.new(f"Person{p}", mesh))
         meshes.append(mesh)
     cam_obj = camera_and_render(scene, K, size, fps)
+    zooms = not np.allclose(frame_K, K)
     mats = blender_camera_matrices(w2c)
     started = time.time()
     writer = cv2.VideoWriter(str(out / "video.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps, tuple(size))
@@ -530,6 +556,8 @@ def render(
             mesh.vertices.foreach_set("co", verts_p[p, t].ravel())
             mesh.update()
         cam_obj.matrix_world = Matrix(mats[t].tolist())
+        if zooms:
+            set_intrinsics(cam_obj, scene, frame_K[t], size)
         png = tmp_frames / f"{t:05d}.png"
         scene.render.filepath = str(png)
         bpy.ops.render.render(write_still=True)
@@ -544,6 +572,8 @@ def render(
         "clips": np.array([p[0] for p in spec["people"]]), "scales": np.array([p[3] for p in spec["people"]]),
         "scene": np.str_(scene_name), "render_seconds": np.float64(time.time() - started),
     }  # fmt: skip
+    if zooms:
+        truth["frame_K"] = frame_K
     np.savez(out / "truth.npz", **truth)
     return truth
 
