@@ -103,7 +103,9 @@ import itertools
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -1078,13 +1080,13 @@ class RoiPoses:
     The answers are one graph's (it keeps nothing between calls), in the order asked. A rowing
     crew (PoseTrack 007684, 60 frames, 16 tracks) on two cores: detection 58-60 -> 33-37 s (its
     pose step 41 -> 21 s), the same keypoints; one person alone (footage render single25) as fast
-    as before."""
+    as before. ``make``: another model with no state between calls (the scan's MediaPipe Pose)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, make: Callable[[], Any] | None = None) -> None:
         import queue
         from concurrent.futures import ThreadPoolExecutor
 
-        self.models = [RoiPose() for _ in range(max(1, workers))]
+        self.models = [(make or RoiPose)() for _ in range(max(1, workers))]
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         for model in self.models:
             self._free.put(model)
@@ -1126,6 +1128,13 @@ def _pose_on(pose, frame: np.ndarray, box: np.ndarray, size: int) -> np.ndarray 
     kp[:, 0] = kp[:, 0] / s + x0
     kp[:, 1] = kp[:, 1] / s + y0
     return kp
+
+
+def _scan_tile(pose, tile, frame: np.ndarray, size: int) -> np.ndarray | None:
+    """:func:`_pose_on` on the scan's ``tile`` (x0, y0, side) of ``frame``."""
+    x0, y0, side = tile
+    c, half = np.array([x0, y0, x0, y0]) + side / 2, (side - 8) / 3  # _crop: 1.5x + 8
+    return _pose_on(pose, frame, c + np.array([-half, -half, half, half]), size)
 
 
 def _pose_at(roi_pose, image: np.ndarray, scale: np.ndarray, box: np.ndarray, rotation: float):
@@ -1797,12 +1806,16 @@ def detect_people(
     stride = frame_stride(reader.fps, cfg.detect_rate)
     total = -(-len(reader) // stride)
     rate = reader.fps / stride  # of the frames looked at; t counts them
+    workers = cfg.pose_threads or min(os.cpu_count() or 1, MAX_POSE_THREADS)
     with quiet_native_logs():
         seg = selfie_segmentation.SelfieSegmentation(model_selection=1)
-        finder = mp_pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False,
-                              min_detection_confidence=cfg.detect.min_detection_confidence)  # fmt: skip
+        # MediaPipe's own person detector and landmarks, for the scan's tiles: one per thread.
+        make = functools.partial(mp_pose.Pose, static_image_mode=True, model_complexity=1,
+                                 enable_segmentation=False,
+                                 min_detection_confidence=cfg.detect.min_detection_confidence)  # fmt: skip
+        finders = RoiPoses(workers, make)
     finder_found = False
-    followers = RoiPoses(cfg.pose_threads or min(os.cpu_count() or 1, MAX_POSE_THREADS))
+    followers = RoiPoses(workers)
     roi_pose = followers.models[0]
 
     is_cut, cuts = CutFinder(), []  # cuts: t of the first frame of each new shot
@@ -1941,22 +1954,23 @@ def detect_people(
             drawings = iter(
                 followers.map(functools.partial(_draw, rgb=rgb), [r for k, r in regions if k != "tile"])
             )
-            for kind, region in regions:
+            for kind, _ in regions:
                 if kind != "tile":
                     kp = next(drawings)
                     tried, drawn = tried + 1, drawn + (kp is not None)
                 else:
-                    if masked is None:
+                    if masked is None:  # the tiles come last: every tile of the frame at once
                         masked = frame.copy()
                         for b in taken:  # the people tracked already: grey, so others are found
                             x0, y0, x1, y1 = (max(int(v), 0) for v in b)
                             masked[y0:y1, x0:x1] = 127
-                    x0, y0, side = region
-                    c, half = np.array([x0, y0, x0, y0]) + side / 2, (side - 8) / 3  # _crop: 1.5x + 8
-                    # Quiet until its landmark model has run once: it runs only when someone is found.
-                    with quiet_native_logs() if not finder_found else contextlib.nullcontext():
-                        kp = _pose_on(finder, masked, c + np.array([-half, -half, half, half]), cfg.crop_size)
-                    finder_found = finder_found or kp is not None
+                        scan = functools.partial(_scan_tile, frame=masked, size=cfg.crop_size)
+                        # Quiet until its landmark model has run once: it runs only when someone is found.
+                        with quiet_native_logs() if not finder_found else contextlib.nullcontext():
+                            found = finders.map(scan, [r for k, r in regions if k == "tile"])
+                        finder_found = finder_found or any(kp is not None for kp in found)
+                        scanned = iter(found)
+                    kp = next(scanned)
                 box = None if kp is None else keypoint_box(kp)
                 if box is None or (box[3] - box[1]) < cfg.min_box_height:
                     continue
@@ -1978,7 +1992,7 @@ def detect_people(
             report(progress, STAGE, t + 1, max(total, t + 1))
     finally:
         seg.close()
-        finder.close()
+        finders.close()
         followers.close()
     if (shot := dissolve.flush()) is not None:
         cuts.append(shot)
