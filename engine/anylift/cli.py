@@ -249,7 +249,7 @@ def _shared_up(args: argparse.Namespace, people, chosen: list[int]) -> str | Non
     off = [d for d in shared.off_deg if d is not None]
     print(
         f"up: one for all {len(chosen)} people, the mean of {shared.used} sure estimates from their "
-        f"2D fits (each within {max(off):.1f} deg of it), given to each lift; --up X,Y,Z overrides"
+        f"2D fits ({min(off):.1f}-{max(off):.1f} deg from it), given to each lift; --up X,Y,Z overrides"
     )
     return ",".join(f"{v:.17g}" for v in shared.up)
 
