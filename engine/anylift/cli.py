@@ -215,43 +215,17 @@ def _lift_all(args: argparse.Namespace, out: Path, people) -> int:
         listed = ", ".join(map(str, short[:12])) + (", ..." if len(short) > 12 else "")
         print(f"skipping {len(short)} of {len(people.ids())} people seen under {args.min_seconds:g} s "
               f"({listed}; lift one with --person ID)")  # fmt: skip
-    up = args.up if args.up is not None else _shared_up(args, people, chosen)
     refused = []
     for pid in chosen:
         name = str(out.with_name(f"{out.stem}_{pid}{out.suffix}"))
         try:
-            cmd_lift(argparse.Namespace(**{**vars(args), "all": False, "person": pid, "out": name, "up": up}))
+            cmd_lift(argparse.Namespace(**{**vars(args), "all": False, "person": pid, "out": name}))
         except InputError as exc:
             print(f"anylift: error: person {pid}: {' '.join(str(exc).split())}", file=sys.stderr)
             refused.append(pid)
     print(f"lifted {len(chosen) - len(refused)} of {len(chosen)} people"
           + (f"; refused: {', '.join(map(str, refused))}" if refused else ""))  # fmt: skip
     return 2 if refused else 0
-
-
-def _shared_up(args: argparse.Namespace, people, chosen: list[int]) -> str | None:
-    """``--all`` without ``--up``: one up for every person (:func:`anylift.pipeline.shared_up`), as
-    ``--up``'s text, or None (each lift then finds its own). Not across an edited video's cuts:
-    each shot has its own camera."""
-    from anylift.io.cameras import read_camera
-    from anylift.pipeline import shared_up
-
-    if people.cuts or len(chosen) < 2:
-        return None
-    camera = read_camera(args.camera) if args.camera else None
-    if camera is not None and camera.up is not None:
-        return None
-    tracks = [people.keypoints2d(pid) for pid in chosen]
-    options = LiftOptions(body_model=args.body_model, method=args.method)
-    shared = shared_up(tracks, camera, options, frame_times=people.frame_times)
-    if shared is None:
-        return None
-    off = [d for d in shared.off_deg if d is not None]
-    print(
-        f"up: one for all {len(chosen)} people, the mean of {shared.used} sure estimates from their "
-        f"2D fits ({min(off):.1f}-{max(off):.1f} deg from it), given to each lift; --up X,Y,Z overrides"
-    )
-    return ",".join(f"{v:.17g}" for v in shared.up)
 
 
 def cmd_lift(args: argparse.Namespace) -> int:

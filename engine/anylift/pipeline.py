@@ -55,7 +55,7 @@ import numpy as np
 import torch
 
 from anylift.body.model import load_body_model
-from anylift.errors import CheckpointError, InputError
+from anylift.errors import CheckpointError
 from anylift.fitting.smpl_fit import SmplFit, fit_smpl
 from anylift.geometry.camera import invert_rigid, pixel_rays, project, world_zup_from_camera
 from anylift.io.cameras import Camera, static_camera
@@ -192,25 +192,21 @@ class _Clock:
         self.timings["total"] = time.perf_counter() - self._start
 
 
-@dataclass
-class _Prepared:
-    """The lift's input once validated, cropped to the person's span, smoothed and at the model's
-    rate (:func:`_prepared`), with the camera the result world is built from."""
-
-    keypoints: Keypoints2D
-    camera: Camera | None
-    messages: list[str]
-    up_source: str
-    origin_camera: bool
-    span_plan: Any
-    rate_plan: Any
-    camera_given: bool
-    image_size: tuple[int, int]
-
-
-def _prepared(keypoints: Keypoints2D, camera: Camera | None, opts: LiftOptions, frame_times) -> _Prepared:
-    """Stage 1 of :func:`lift_with_report` (module doc): validation, the person's span, smoothing,
-    the model's rate and where the world's up comes from."""
+def lift_with_report(
+    keypoints: Keypoints2D,
+    camera: Camera | None = None,
+    options: LiftOptions | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    denoiser: Callable[..., torch.Tensor] | None = None,
+    frame_times: np.ndarray | None = None,
+    **changes: Any,
+) -> LiftReport:
+    """:func:`lift` that also returns how the result was made (:class:`LiftReport`)."""
+    opts = (options or LiftOptions()).replace(**changes)
+    clock = _Clock()
+    # 1. Validate: inputs and options, then everything loaded before any long computation.
     validate_inputs(keypoints, camera)
     opts.check()
     up = opts.up
@@ -249,29 +245,6 @@ def _prepared(keypoints: Keypoints2D, camera: Camera | None, opts: LiftOptions, 
         camera, up, keypoints.num_frames, image_size_of(keypoints, camera)
     )
     image_size = image_size_of(keypoints, camera)
-    return _Prepared(keypoints, camera, messages, up_source, origin_camera, span_plan, rate_plan,
-                     camera_given, image_size)  # fmt: skip
-
-
-def lift_with_report(
-    keypoints: Keypoints2D,
-    camera: Camera | None = None,
-    options: LiftOptions | None = None,
-    *,
-    progress: ProgressFn | None = None,
-    cancel: threading.Event | None = None,
-    denoiser: Callable[..., torch.Tensor] | None = None,
-    frame_times: np.ndarray | None = None,
-    **changes: Any,
-) -> LiftReport:
-    """:func:`lift` that also returns how the result was made (:class:`LiftReport`)."""
-    opts = (options or LiftOptions()).replace(**changes)
-    clock = _Clock()
-    # 1. Validate: inputs and options, then everything loaded before any long computation.
-    given = _prepared(keypoints, camera, opts, frame_times)
-    keypoints, camera, messages, up_source = given.keypoints, given.camera, given.messages, given.up_source
-    origin_camera, span_plan, rate_plan = given.origin_camera, given.span_plan, given.rate_plan
-    camera_given, image_size = given.camera_given, given.image_size
     den, schedule = _load_denoiser(keypoints, opts, denoiser) if opts.method == "anylift" else (None, None)
     plan = hoi.plan_objects(
         keypoints, den.num_object_keypoints if den else 0, den.object_category if den else None,
@@ -524,102 +497,6 @@ def _up_from_2d_fit(keypoints: Keypoints2D, camera, image_size, body, metric_cam
 
 def _used(up_fit: gravity.Gravity | None) -> bool:
     return up_fit is not None and up_fit.confidence >= UP_FIT_CONFIDENCE
-
-
-def estimated_up(
-    keypoints: Keypoints2D,
-    camera: Camera | None = None,
-    options: LiftOptions | None = None,
-    *,
-    frame_times: np.ndarray | None = None,
-    **changes: Any,
-) -> gravity.Gravity | None:
-    """The up a lift of ``keypoints`` would take from its 2D fit (:func:`_up_from_2d_fit`; used by
-    the lift when its confidence reaches :data:`UP_FIT_CONFIDENCE`), ``up`` in the camera file's
-    world (the static camera's frame without one); None where the camera file or the options fix
-    the up, or for the SMPLify baseline (which takes the lifted body's own).
-
-    Raises:
-        InputError: as :func:`lift` for input it refuses.
-    """
-    opts = (options or LiftOptions()).replace(**changes)
-    given = _prepared(keypoints, camera, opts, frame_times)
-    if given.up_source != "estimated" or opts.method != "anylift":
-        return None
-    body = load_body_model(opts.body_model, device="cpu")
-    return _up_from_2d_fit(given.keypoints, given.camera, given.image_size, body, opts.metric_camera)
-
-
-@dataclass(frozen=True)
-class SharedUp:
-    """One world up for several people of one shot (:func:`shared_up`).
-
-    Attributes:
-        up: (3,) unit vector in the camera file's world (the static camera's frame without one),
-            to be given to each person's lift (``LiftOptions.up``).
-        confidence: per person, in the order given, its 2D fit's confidence (None: its input was
-            refused).
-        off_deg: per person, the angle between its own estimate and ``up`` (None: not sure enough
-            to count, or refused).
-    """
-
-    up: np.ndarray
-    confidence: list[float | None]
-    off_deg: list[float | None]
-
-    @property
-    def used(self) -> int:
-        """How many people's estimates made ``up``."""
-        return sum(d is not None for d in self.off_deg)
-
-
-def shared_up(
-    tracks: list[Keypoints2D],
-    camera: Camera | None = None,
-    options: LiftOptions | None = None,
-    *,
-    frame_times: np.ndarray | None = None,
-    **changes: Any,
-) -> SharedUp | None:
-    """The world's up for lifting every one of ``tracks`` (several people filmed by one camera) when
-    nothing fixes it: their 2D fits' ups (:func:`estimated_up`) that reach
-    :data:`UP_FIT_CONFIDENCE`, averaged with their confidences as weights.
-
-    Lifted one by one, each person gets the up of their own fit, so people of one clip stand on
-    floors tilted against each other by as much as those fits disagree. On the 24 footage renders
-    with several people, their cameras' up from the scene's lines left out (a session script,
-    fifty-seventh session), the people's own estimates within one clip were up to 52 deg apart,
-    and the shared up was nearer the truth than their mean error in 22 of the 24 (mean 10.9 deg
-    against 12.4). On real beach volleyball (PoseTrack 009039, six people, no camera file) their
-    own ups were 3.5-47.1 deg from the one the scene's lines give (mean 17.1), the shared one 2.0.
-    Weighing an estimate far from the answer less (Cauchy, 15 deg) gave 10.5 and 7.2: not kept.
-
-    Returns:
-        :class:`SharedUp`, or None: fewer than two people, the camera file or the options fix the
-        up (or the SMPLify baseline), or no fit is sure.
-    """
-    if len(tracks) < 2:
-        return None
-    confidence: list[float | None] = []
-    ups: list[np.ndarray | None] = []
-    for kp in tracks:
-        try:
-            grav = estimated_up(kp, camera, options, frame_times=frame_times, **changes)
-        except InputError:  # the person's own lift reports it
-            confidence.append(None)
-            ups.append(None)
-            continue
-        if grav is None:
-            return None
-        confidence.append(float(grav.confidence))
-        ups.append(grav.up / np.linalg.norm(grav.up) if grav.confidence >= UP_FIT_CONFIDENCE else None)
-    sure = [(u, c) for u, c in zip(ups, confidence, strict=True) if u is not None]
-    if not sure:
-        return None
-    mean = sum(c * u for u, c in sure)
-    up = mean / np.linalg.norm(mean)
-    off = [None if u is None else float(np.degrees(np.arccos(np.clip(u @ up, -1.0, 1.0)))) for u in ups]
-    return SharedUp(up, confidence, off)
 
 
 def _fuse(

@@ -53,18 +53,10 @@ def test_default_person_all_people_and_frame_rate(files, tmp_path, capsys):
     assert m.num_frames == 12 and m.fps == pytest.approx(10.0)  # lifted at 30 fps, back at the input's
     assert m.person == 2 and m.up_source == "estimated" and m.up.shape == (3,)
     assert _lift(files, tmp_path, "--all") == 0
-    results = [read_motion(tmp_path / f"r_{pid}.npz") for pid in (2, 5)]
-    for pid, r in zip((2, 5), results, strict=True):
+    for pid in (2, 5):
+        r = read_motion(tmp_path / f"r_{pid}.npz")
         assert r.num_frames == 12 and r.person == pid
-    out = capsys.readouterr().out
-    assert "lifted 2 of 2 people" in out
-    # One up for both (the mean of their 2D fits), given to each lift: one world's orientation
-    # (each person's feet still on z = 0: the camera's height differs by their depths' errors).
-    assert "up: one for all 2 people, the mean of 2 sure estimates" in out and out.count("up: given") == 2
-    assert all(r.up_source == "given" for r in results)
-    np.testing.assert_allclose(results[0].up, results[1].up, atol=1e-9)
-    np.testing.assert_allclose(results[0].world_to_camera[0, :3, :3], results[1].world_to_camera[0, :3, :3],
-                               atol=1e-9)  # fmt: skip
+    assert "lifted 2 of 2 people" in capsys.readouterr().out
 
 
 def test_all_skips_people_seen_briefly_and_goes_on_past_a_refused_one(files, tmp_path, capsys):
@@ -127,24 +119,3 @@ def test_an_estimated_up_that_puts_the_camera_under_the_floor_is_tilted_down_and
     # In the result's world (Z up) the camera is above the floor the feet stand on.
     centre = -m.world_to_camera[0, :3, :3].T @ m.world_to_camera[0, :3, 3]
     assert centre[2] > np.median(m.keypoints3d[:, 15:17, 2])
-
-
-def test_batch_all_gives_every_person_of_a_clip_one_up(files, tmp_path):
-    """``anylift batch --all`` as ``lift --all``: one up for the clip's people, each lift given it."""
-    import shutil
-
-    from anylift.batch.clips import find_clips
-    from anylift.batch.run import PeopleChoice, run_batch
-    from anylift.lifting.options import LiftOptions
-
-    folder = tmp_path / "clips"
-    folder.mkdir()
-    shutil.copy(files / "kp.json", folder / "two_keypoints.json")
-    options = LiftOptions(checkpoint=files / "tiny.pt", steps=1, samples=1)
-    choice = PeopleChoice(all_people=True, min_seconds=0.5)
-    out, manifest = tmp_path / "out", tmp_path / "m.jsonl"
-    (record,) = run_batch(find_clips(folder), out, options=options, people=choice, manifest=manifest)
-    assert record["status"] == "ok", record.get("error")
-    results = [read_motion(out / f"two_{pid}.npz") for pid in (2, 5)]
-    assert all(r.up_source == "given" for r in results)
-    np.testing.assert_allclose(results[0].up, results[1].up, atol=1e-9)

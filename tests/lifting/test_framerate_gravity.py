@@ -322,35 +322,3 @@ def test_an_estimate_that_puts_the_camera_under_the_floor_is_turned_until_the_fe
         without, *_ = gravity.level(pts, world, 30.0, "estimated")
         assert without.turned_deg == 0.0 and np.allclose(without.up, up)
     assert gravity.feet_elevation(np.array([0.0, 0.0, 1.0]), rays[:2]) is None  # too few frames
-
-
-def test_several_peoples_ups_are_averaged_by_their_confidence(monkeypatch):
-    """``shared_up``: the sure 2D fits' ups weighed by confidence; an unsure one and a refused
-    person count for nothing; nothing to share for one person or an up the camera fixes."""
-    from anylift import pipeline
-    from anylift.errors import InputError
-    from anylift.lifting.gravity import Gravity
-
-    fits = {
-        1: Gravity(np.array([0.0, -1.0, 0.0]), "estimated", np.eye(3), confidence=1.0),
-        2: Gravity(np.array([0.0, -np.cos(0.2), np.sin(0.2)]), "estimated", np.eye(3), confidence=1.0),
-        3: Gravity(np.array([1.0, 0.0, 0.0]), "estimated", np.eye(3), confidence=0.3),  # unsure
-    }
-
-    def fit(kp, camera, options, frame_times=None, **changes):
-        if kp == 4:
-            raise InputError("every keypoint on one pixel")
-        return fits[kp]
-
-    monkeypatch.setattr(pipeline, "estimated_up", fit)
-    shared = pipeline.shared_up([1, 2, 3, 4])
-    np.testing.assert_allclose(shared.up, [0.0, -np.cos(0.1), np.sin(0.1)], atol=1e-12)  # halfway
-    assert shared.used == 2 and shared.confidence == [1.0, 1.0, 0.3, None]
-    assert shared.off_deg[:2] == pytest.approx([np.degrees(0.1)] * 2) and shared.off_deg[2:] == [None, None]
-    fits[2] = Gravity(fits[2].up, "estimated", np.eye(3), confidence=0.5)  # weighs half as much
-    up = pipeline.shared_up([1, 2]).up
-    assert np.degrees(np.arctan2(up[2], -up[1])) == pytest.approx(np.degrees(0.2) / 3, abs=0.05)
-    assert pipeline.shared_up([1]) is None  # one person: their own lift finds the same
-    assert pipeline.shared_up([3, 4]) is None  # no sure fit
-    monkeypatch.setattr(pipeline, "estimated_up", lambda *a, **k: None)  # the camera fixes the up
-    assert pipeline.shared_up([1, 2]) is None

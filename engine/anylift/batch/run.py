@@ -81,20 +81,16 @@ def lift_clip(
                 f"no person is seen for {choice.min_seconds:g} s or more", path=source, field="--all",
                 fix="Give a lower --min-seconds",
             )  # fmt: skip
-        plan = []  # (id, keypoints, camera) of each person lifted
         for pid in ids:
             kp = keypoints if pid is None or pid == found.default else found.keypoints2d(pid)
             camera = given
             if camera is None and clip.video is not None:
                 camera = _estimated(clip, found, kp, folder, choice.reuse, cameras, record, timings)
-            plan.append((pid, kp, camera))
-        up = _shared_up(plan, found, options)
-        for pid, kp, camera in plan:
             target = Path(out) if not choice.all_people else _person_output(Path(out), pid)
             try:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    report = lift_with_report(kp, camera, options, frame_times=found.frame_times, **up)
+                    report = lift_with_report(kp, camera, options, frame_times=found.frame_times)
             except InputError as exc:
                 if not choice.all_people:
                     raise
@@ -123,21 +119,6 @@ def lift_clip(
         )  # fmt: skip
     record["seconds"] = round(time.perf_counter() - start, 3)
     return record
-
-
-def _shared_up(plan: list, people, options: LiftOptions) -> dict[str, Any]:
-    """``{"up": ...}`` for every lift of ``plan`` when several people of one shot are lifted and
-    nothing fixes their up (:func:`anylift.pipeline.shared_up`, as ``anylift lift --all``), else {}."""
-    from anylift.pipeline import shared_up
-
-    camera = plan[0][2]
-    one_camera = all(c is camera for _, _, c in plan)
-    if len(plan) < 2 or people.cuts or not one_camera or options.up is not None:
-        return {}
-    if camera is not None and camera.up is not None:
-        return {}
-    shared = shared_up([kp for _, kp, _ in plan], camera, options, frame_times=people.frame_times)
-    return {} if shared is None else {"up": shared.up}
 
 
 @dataclass(frozen=True)
