@@ -278,7 +278,8 @@ def edited(scene: str, focal: float | None = None) -> tuple[Path, dict]:
     truth["scales"] = np.concatenate([p["scales"] for p in parts])
     own = [(p, np.arange(lo, hi) - start) for p, start, (lo, hi) in zip(parts, starts, shown, strict=True)]
     truth["world_to_camera"] = np.concatenate([p["world_to_camera"][t] for p, t in own])
-    truth["frame_K"] = np.concatenate([np.repeat(p["K"][None], len(t), 0) for p, t in own])
+    frame_k = [p["frame_K"][t] if "frame_K" in p else np.repeat(p["K"][None], len(t), 0) for p, t in own]
+    truth["frame_K"] = np.concatenate(frame_k)  # a zooming shot's own (render_people_video)
     truth["frame_times"] = np.arange(t_len) / float(first["fps"])
     truth["scene"] = np.array(scene)
     truth["render_seconds"] = np.array(sum(float(p["render_seconds"]) for p in parts))

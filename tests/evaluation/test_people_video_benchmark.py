@@ -85,3 +85,36 @@ def test_a_track_given_to_two_people_is_counted():
     for people, mixed in ((one, 1), (two, 0)):
         r = bench.tracking_metrics(truth, people)
         assert r["mixed_tracks"] == mixed and r["purity_min"] == 1.0 and r["switches"] == 0
+
+
+def test_a_zooming_shot_cut_into_an_edit_keeps_its_own_lens_per_frame(monkeypatch, tmp_path):
+    """``people_video.edited``: the truth's ``frame_K`` holds each shot's lens frame by frame, a
+    zooming shot's (``render_people_video``'s ``frame_K``) as it was rendered."""
+    import cv2
+
+    bench = load_benchmark("people_video")
+    folders = {}
+    for name, zoom in (("still", None), ("zoom", np.linspace(1.0, 2.0, 6))):
+        folder = tmp_path / f"{name}-key"
+        folder.mkdir()
+        writer = cv2.VideoWriter(str(folder / "video.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (64, 48))
+        for _ in range(6):
+            writer.write(np.zeros((48, 64, 3), np.uint8))
+        writer.release()
+        K = np.array([[100.0, 0, 32], [0, 100.0, 24], [0, 0, 1]])
+        truth = {"fps": 25.0, "image_size": np.array([64, 48]), "K": K, "clips": np.array(["walk"]),
+                 "scales": np.ones(1), "world_to_camera": np.tile(np.eye(4), (6, 1, 1)),
+                 "frame_times": np.arange(6) / 25.0, "render_seconds": 1.0}  # fmt: skip
+        for key, fill in bench.PER_PERSON.items():
+            shape = {"keypoints2d": (17, 2), "keypoints3d": (17, 3), "boxes": (4,), "visible": (17,),
+                     "contact": (2,)}.get(key, ())  # fmt: skip
+            truth[key] = np.full((1, 6, *shape), fill)
+        if zoom is not None:
+            truth["frame_K"] = np.stack([np.diag([100.0 * z, 100.0 * z, 1.0]) + K - np.diag([100, 100, 1.0])
+                                         for z in zoom])  # fmt: skip
+        np.savez(folder / "truth.npz", **truth)
+        folders[name] = folder
+    monkeypatch.setattr(bench, "cached_people_render", lambda name, focal=None: folders[name])
+    _, truth = bench.edited("still+zoom")
+    fx = truth["frame_K"][:, 0, 0]
+    np.testing.assert_allclose(fx, [100.0] * 6 + list(100.0 * np.linspace(1.0, 2.0, 6)))
