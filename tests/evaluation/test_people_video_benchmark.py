@@ -110,8 +110,9 @@ def test_a_zooming_shot_cut_into_an_edit_keeps_its_own_lens_per_frame(monkeypatc
                      "contact": (2,)}.get(key, ())  # fmt: skip
             truth[key] = np.full((1, 6, *shape), fill)
         if zoom is not None:
-            truth["frame_K"] = np.stack([np.diag([100.0 * z, 100.0 * z, 1.0]) + K - np.diag([100, 100, 1.0])
-                                         for z in zoom])  # fmt: skip
+            truth["frame_K"] = np.repeat(K[None], 6, axis=0)
+            truth["frame_K"][:, 0, 0] *= zoom
+            truth["frame_K"][:, 1, 1] *= zoom
         np.savez(folder / "truth.npz", **truth)
         folders[name] = folder
     monkeypatch.setattr(bench, "cached_people_render", lambda name, focal=None: folders[name])

@@ -1967,9 +1967,9 @@ def detect_people(
                         scan = functools.partial(_scan_tile, frame=masked, size=cfg.crop_size)
                         # Quiet until its landmark model has run once: it runs only when someone is found.
                         with quiet_native_logs() if not finder_found else contextlib.nullcontext():
-                            found = finders.map(scan, [r for k, r in regions if k == "tile"])
-                        finder_found = finder_found or any(kp is not None for kp in found)
-                        scanned = iter(found)
+                            tile_kps = finders.map(scan, [r for k, r in regions if k == "tile"])
+                        finder_found = finder_found or any(kp is not None for kp in tile_kps)
+                        scanned = iter(tile_kps)
                     kp = next(scanned)
                 box = None if kp is None else keypoint_box(kp)
                 if box is None or (box[3] - box[1]) < cfg.min_box_height:
